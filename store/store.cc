@@ -1,0 +1,463 @@
+#include "store/store.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/write_batch.h"
+#include "store/validate.h"
+
+namespace peermatch {
+namespace {
+
+constexpr char kSchemaKey[] = "schema_version";
+constexpr char kModelVersionKey[] = "model_version";
+const char* const kFamilies[] = {"default", "meta", "cities", "cases",
+                                 "city_cases", "vectors", "models"};
+
+std::string Be64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+uint64_t FromBe64(absl::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+
+std::string CityCaseKey(absl::string_view city_id, absl::string_view case_id) {
+  return absl::StrCat(city_id, absl::string_view("\0", 1), case_id);
+}
+
+std::string VectorKey(uint64_t version, absl::string_view case_id) {
+  return absl::StrCat(Be64(version), case_id);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+// The one place RocksDB statuses become absl statuses.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::UnavailableError(
+        absl::StrCat(msg, " (is another peermatchd or peermatch using this data directory?)"));
+  }
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat(msg, " (the disk is full)"));
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  return absl::InternalError(msg);
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseRecord(absl::string_view bytes, absl::string_view what) {
+  Message m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " does not parse"));
+  }
+  return m;
+}
+
+std::string Serialize(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
+
+  auto store = std::unique_ptr<Store>(new Store());
+  store->options_ = options;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, families, &store->handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsInvalidArgument() && s.ToString().find("does not exist") != std::string::npos) {
+      return absl::NotFoundError(absl::StrCat("no peermatch database at ", path));
+    }
+    return FromRocks(s, absl::StrCat("opening ", path));
+  }
+  store->db_.reset(raw);
+  store->meta_ = store->handles_[1];
+  store->cities_ = store->handles_[2];
+  store->cases_ = store->handles_[3];
+  store->city_cases_ = store->handles_[4];
+  store->vectors_ = store->handles_[5];
+  store->models_ = store->handles_[6];
+
+  std::string version;
+  s = raw->Get(rocksdb::ReadOptions(), store->meta_, kSchemaKey, &version);
+  if (s.IsNotFound()) {
+    rocksdb::WriteBatch batch;
+    batch.Put(store->meta_, kSchemaKey, std::to_string(kSchemaVersion));
+    absl::Status w = store->Write(&batch);
+    if (!w.ok()) return w;
+  } else if (!s.ok()) {
+    return FromRocks(s, "reading the schema version");
+  } else {
+    int v = 0;
+    if (!absl::SimpleAtoi(version, &v) || v != kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database at ", path, " has schema version \"", version, "\"; this build reads only ",
+          kSchemaVersion, ". Use the peermatch release that wrote it, or restore a backup."));
+    }
+  }
+  return store;
+}
+
+Store::~Store() {
+  if (db_ == nullptr) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Write(wo, batch), "writing");
+}
+
+absl::StatusOr<PutResult> Store::PutCity(const v1::City& city) {
+  if (absl::Status s = ValidateCity(city); !s.ok()) return s;
+  const std::string value = Serialize(city);
+  absl::MutexLock lock(&write_mu_);
+  std::string old;
+  rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cities_, city.id(), &old);
+  if (g.ok() && old == value) return PutResult::kUnchanged;
+  if (!g.ok() && !g.IsNotFound()) return FromRocks(g, "reading city");
+  rocksdb::WriteBatch batch;
+  batch.Put(cities_, city.id(), value);
+  if (absl::Status s = Write(&batch); !s.ok()) return s;
+  return g.ok() ? PutResult::kUpdated : PutResult::kCreated;
+}
+
+absl::StatusOr<v1::City> Store::GetCity(absl::string_view id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cities_, ToSlice(id), &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no city with id \"", id, "\""));
+  if (!s.ok()) return FromRocks(s, "reading city");
+  return ParseRecord<v1::City>(value, "city");
+}
+
+absl::StatusOr<std::vector<v1::City>> Store::ListCities(
+    absl::string_view start_after, size_t limit,
+    const std::function<bool(const v1::City&)>& keep, bool* more) const {
+  std::vector<v1::City> out;
+  *more = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cities_));
+  for (it->Seek(ToSlice(start_after)); it->Valid(); it->Next()) {
+    if (ToView(it->key()) == start_after) continue;
+    auto city = ParseRecord<v1::City>(ToView(it->value()), "city");
+    if (!city.ok()) return city.status();
+    if (keep && !keep(*city)) continue;
+    if (out.size() == limit) {
+      *more = true;
+      break;
+    }
+    out.push_back(*std::move(city));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "listing cities");
+  return out;
+}
+
+absl::StatusOr<int> Store::DeleteCity(absl::string_view id, bool cascade) {
+  absl::MutexLock lock(&write_mu_);
+  std::string value;
+  rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cities_, ToSlice(id), &value);
+  if (g.IsNotFound()) return absl::NotFoundError(absl::StrCat("no city with id \"", id, "\""));
+  if (!g.ok()) return FromRocks(g, "reading city");
+
+  std::vector<std::string> case_ids;
+  const std::string prefix = CityCaseKey(id, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), city_cases_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    case_ids.emplace_back(ToView(it->key()).substr(prefix.size()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "listing the city's cases");
+  if (!case_ids.empty() && !cascade) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "city \"", id, "\" still has ", case_ids.size(),
+        " cases; delete them first or ask for a cascade delete"));
+  }
+  rocksdb::WriteBatch batch;
+  for (const std::string& case_id : case_ids) {
+    auto c = GetCase(case_id);
+    if (!c.ok()) return c.status();
+    if (auto d = DeleteCaseLocked(*c, &batch); !d.ok()) return d.status();
+  }
+  batch.Delete(cities_, ToSlice(id));
+  if (absl::Status s = Write(&batch); !s.ok()) return s;
+  return static_cast<int>(case_ids.size());
+}
+
+absl::StatusOr<int> Store::DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBatch* batch) const {
+  batch->Delete(cases_, c.id());
+  batch->Delete(city_cases_, CityCaseKey(c.city_id(), c.id()));
+  // Vectors of every model version; there are at most a few versions.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), models_));
+  std::vector<uint64_t> versions;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) versions.push_back(FromBe64(ToView(it->key())));
+  if (!it->status().ok()) return FromRocks(it->status(), "listing models");
+  std::string current;
+  if (db_->Get(rocksdb::ReadOptions(), meta_, kModelVersionKey, &current).ok()) {
+    versions.push_back(FromBe64(current));
+  }
+  versions.push_back(0);  // vectors written before any model was committed
+  for (uint64_t v : versions) batch->Delete(vectors_, VectorKey(v, c.id()));
+  return 1;
+}
+
+absl::StatusOr<PutResult> Store::PutCase(const v1::Case& c, const CaseVector* vector) {
+  if (absl::Status s = ValidateCase(c); !s.ok()) return s;
+  const std::string value = Serialize(c);
+  absl::MutexLock lock(&write_mu_);
+  std::string city;
+  rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cities_, c.city_id(), &city);
+  if (g.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("case.city_id: no city with id \"", c.city_id(),
+                                            "\"; put the city first"));
+  }
+  if (!g.ok()) return FromRocks(g, "reading city");
+
+  std::string old_value;
+  g = db_->Get(rocksdb::ReadOptions(), cases_, c.id(), &old_value);
+  if (!g.ok() && !g.IsNotFound()) return FromRocks(g, "reading case");
+  const bool exists = g.ok();
+  if (exists && old_value == value) {
+    std::string ignored;
+    if (vector == nullptr ||
+        db_->Get(rocksdb::ReadOptions(), vectors_, VectorKey(vector->model_version, c.id()),
+                 &ignored).ok()) {
+      return PutResult::kUnchanged;
+    }
+  }
+  rocksdb::WriteBatch batch;
+  if (exists && old_value != value) {
+    auto old = ParseRecord<v1::Case>(old_value, "case");
+    if (!old.ok()) return old.status();
+    if (auto d = DeleteCaseLocked(*old, &batch); !d.ok()) return d.status();
+  }
+  batch.Put(cases_, c.id(), value);
+  batch.Put(city_cases_, CityCaseKey(c.city_id(), c.id()), "");
+  if (vector != nullptr) {
+    batch.Put(vectors_, VectorKey(vector->model_version, c.id()), vector->blob);
+  }
+  if (absl::Status s = Write(&batch); !s.ok()) return s;
+  return exists ? PutResult::kUpdated : PutResult::kCreated;
+}
+
+absl::StatusOr<v1::Case> Store::GetCase(absl::string_view id) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cases_, ToSlice(id), &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no case with id \"", id, "\""));
+  if (!s.ok()) return FromRocks(s, "reading case");
+  return ParseRecord<v1::Case>(value, "case");
+}
+
+absl::StatusOr<std::vector<v1::Case>> Store::ListCases(
+    absl::string_view city_id, absl::string_view start_after, size_t limit,
+    const std::function<bool(const v1::Case&)>& keep, bool* more) const {
+  std::vector<v1::Case> out;
+  *more = false;
+  auto take = [&](absl::StatusOr<v1::Case> c) -> bool {  // false: stop
+    if (keep && !keep(*c)) return true;
+    if (out.size() == limit) {
+      *more = true;
+      return false;
+    }
+    out.push_back(*std::move(c));
+    return true;
+  };
+  if (city_id.empty()) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cases_));
+    for (it->Seek(ToSlice(start_after)); it->Valid(); it->Next()) {
+      if (ToView(it->key()) == start_after) continue;
+      auto c = ParseRecord<v1::Case>(ToView(it->value()), "case");
+      if (!c.ok()) return c.status();
+      if (!take(std::move(c))) break;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "listing cases");
+    return out;
+  }
+  // One snapshot, so that the index and the records agree.
+  rocksdb::ReadOptions ro;
+  ro.snapshot = db_->GetSnapshot();
+  const std::string prefix = CityCaseKey(city_id, "");
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, city_cases_));
+  absl::Status status;
+  for (it->Seek(CityCaseKey(city_id, start_after)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    const absl::string_view case_id = ToView(it->key()).substr(prefix.size());
+    if (case_id == start_after) continue;
+    std::string value;
+    rocksdb::Status g = db_->Get(ro, cases_, ToSlice(case_id), &value);
+    if (!g.ok()) {
+      status = FromRocks(g, "reading an indexed case");
+      break;
+    }
+    auto c = ParseRecord<v1::Case>(value, "case");
+    if (!c.ok()) {
+      status = c.status();
+      break;
+    }
+    if (!take(std::move(c))) break;
+  }
+  if (status.ok() && !it->status().ok()) status = FromRocks(it->status(), "listing cases");
+  it.reset();
+  db_->ReleaseSnapshot(ro.snapshot);
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status Store::DeleteCase(absl::string_view id) {
+  absl::MutexLock lock(&write_mu_);
+  auto c = GetCase(id);
+  if (!c.ok()) return c.status();
+  rocksdb::WriteBatch batch;
+  if (auto d = DeleteCaseLocked(*c, &batch); !d.ok()) return d.status();
+  return Write(&batch);
+}
+
+absl::Status Store::ForEachCase(const std::function<absl::Status(const v1::Case&)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = db_->GetSnapshot();
+  absl::Status status;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cases_));
+    for (it->SeekToFirst(); it->Valid() && status.ok(); it->Next()) {
+      auto c = ParseRecord<v1::Case>(ToView(it->value()), "case");
+      status = c.ok() ? fn(*c) : c.status();
+    }
+    if (status.ok() && !it->status().ok()) status = FromRocks(it->status(), "scanning cases");
+  }
+  db_->ReleaseSnapshot(ro.snapshot);
+  return status;
+}
+
+absl::StatusOr<Store::Counts> Store::Count() const {
+  Counts counts;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = db_->GetSnapshot();
+  absl::Status status;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cities_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++counts.cities;
+    std::unique_ptr<rocksdb::Iterator> ct(db_->NewIterator(ro, cases_));
+    for (ct->SeekToFirst(); ct->Valid() && status.ok(); ct->Next()) {
+      auto c = ParseRecord<v1::Case>(ToView(ct->value()), "case");
+      if (!c.ok()) {
+        status = c.status();
+        break;
+      }
+      ++counts.cases;
+      if (c->kind() == v1::CASE_KIND_CHALLENGE) ++counts.challenges;
+      if (c->kind() == v1::CASE_KIND_SOLUTION) ++counts.solutions;
+    }
+  }
+  db_->ReleaseSnapshot(ro.snapshot);
+  if (!status.ok()) return status;
+  return counts;
+}
+
+absl::StatusOr<std::string> Store::GetVector(uint64_t model_version,
+                                             absl::string_view case_id) const {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), vectors_, VectorKey(model_version, case_id), &value);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("case \"", case_id, "\" has no vector for model ", model_version));
+  }
+  if (!s.ok()) return FromRocks(s, "reading vector");
+  return value;
+}
+
+absl::Status Store::ForEachVector(
+    uint64_t model_version,
+    const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const {
+  const std::string prefix = Be64(model_version);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), vectors_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    absl::Status s = fn(ToView(it->key()).substr(8), ToView(it->value()));
+    if (!s.ok()) return s;
+  }
+  return FromRocks(it->status(), "scanning vectors");
+}
+
+absl::Status Store::PutStagedVectors(
+    uint64_t model_version, const std::vector<std::pair<std::string, std::string>>& blobs) {
+  absl::MutexLock lock(&write_mu_);
+  rocksdb::WriteBatch batch;
+  for (const auto& [case_id, blob] : blobs) {
+    std::string ignored;
+    if (!db_->Get(rocksdb::ReadOptions(), cases_, case_id, &ignored).ok()) continue;
+    batch.Put(vectors_, VectorKey(model_version, case_id), blob);
+  }
+  return Write(&batch);
+}
+
+absl::Status Store::CommitModel(uint64_t model_version, absl::string_view model_blob) {
+  absl::MutexLock lock(&write_mu_);
+  rocksdb::WriteBatch batch;
+  if (!model_blob.empty()) batch.Put(models_, Be64(model_version), ToSlice(model_blob));
+  batch.Put(meta_, kModelVersionKey, Be64(model_version));
+  // Everything before and after this version goes.
+  batch.DeleteRange(vectors_, Be64(0), Be64(model_version));
+  batch.DeleteRange(models_, Be64(0), Be64(model_version));
+  if (model_version != UINT64_MAX) {
+    batch.DeleteRange(vectors_, Be64(model_version + 1), std::string(9, '\xff'));
+    batch.DeleteRange(models_, Be64(model_version + 1), std::string(9, '\xff'));
+  }
+  return Write(&batch);
+}
+
+absl::StatusOr<uint64_t> Store::CurrentModelVersion() const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kModelVersionKey, &value);
+  if (s.IsNotFound()) return 0;
+  if (!s.ok()) return FromRocks(s, "reading model version");
+  return FromBe64(value);
+}
+
+absl::StatusOr<std::string> Store::GetModel(uint64_t model_version) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), models_, Be64(model_version), &value);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no model ", model_version));
+  if (!s.ok()) return FromRocks(s, "reading model");
+  return value;
+}
+
+absl::Status Store::Flush() {
+  rocksdb::FlushOptions fo;
+  return FromRocks(db_->Flush(fo, handles_), "flushing");
+}
+
+}  // namespace peermatch

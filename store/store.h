@@ -1,0 +1,168 @@
+// Store: the durable home of cities, cases, their vectors and the fitted
+// matching models, in one RocksDB database. The only code that touches
+// RocksDB.
+//
+// Layout: one column family per kind of record.
+//   meta        "schema_version" -> decimal text; "model_version" -> be64
+//   cities      city id                    -> peermatch.v1.City (binary proto)
+//   cases       case id                    -> peermatch.v1.Case (binary proto)
+//   city_cases  city id '\0' case id       -> ""  (index: the cases of a city)
+//   vectors     be64(model version) case id -> opaque vector blob (matcher's)
+//   models      be64(model version)        -> opaque model blob (matcher's)
+// be64 is an 8-byte big-endian integer, so keys sort by version.
+//
+// Durability: every acknowledged write is one WriteBatch, applied atomically
+// with the write-ahead log fsync'ed before the call returns (sync = true).
+// A process killed at any point (kill -9, power loss) loses nothing that a
+// call reported as written; a batch is either wholly there or not at all.
+//
+// Thread-safety: all methods are safe to call concurrently. Writes that check
+// and then change state (a case's city must exist; cascade deletes) are
+// serialized by an internal mutex; reads never block writers (RocksDB gives
+// read-your-writes: a read that starts after a write returned sees it).
+#ifndef PEERMATCH_STORE_STORE_H_
+#define PEERMATCH_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "peermatch/v1/model.pb.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace peermatch {
+
+struct StoreOptions {
+  // Create an empty database when `path` holds none.
+  bool create_if_missing = true;
+  // fsync the write-ahead log before a write returns. Turning it off keeps
+  // crash safety against a killed process (the OS still has the data) but not
+  // against power loss; only tests and bulk benchmarks should.
+  bool sync = true;
+  // RocksDB block cache for reads, in bytes.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+// The schema this build reads and writes. Open() refuses any other.
+inline constexpr int kSchemaVersion = 1;
+
+// A case's vector as the matcher encoded it, for one model version.
+struct CaseVector {
+  uint64_t model_version = 0;
+  std::string blob;
+};
+
+// Result of a put: whether anything was written.
+enum class PutResult { kCreated, kUpdated, kUnchanged };
+
+class Store {
+ public:
+  // Opens (or creates) the database at `path`.
+  // Errors: FAILED_PRECONDITION if the database has a schema version this
+  // build does not know (the message says which); UNAVAILABLE if another
+  // process holds it (RocksDB's LOCK); NOT_FOUND if it does not exist and
+  // !create_if_missing; INTERNAL for I/O errors (the message has RocksDB's).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- Cities ---
+  // Validates and writes `city`. INVALID_ARGUMENT naming the field.
+  absl::StatusOr<PutResult> PutCity(const v1::City& city);
+  // NOT_FOUND if there is no such city.
+  absl::StatusOr<v1::City> GetCity(absl::string_view id) const;
+  // Up to `limit` cities with id > `start_after`, in id order, passing
+  // `keep` (all when null). `*more` tells whether any matching city follows.
+  absl::StatusOr<std::vector<v1::City>> ListCities(
+      absl::string_view start_after, size_t limit,
+      const std::function<bool(const v1::City&)>& keep, bool* more) const;
+  // Deletes a city. NOT_FOUND if unknown; FAILED_PRECONDITION if it still
+  // has cases and !cascade. With cascade, its cases and all their vectors go
+  // in the same batch. Returns the number of cases deleted.
+  absl::StatusOr<int> DeleteCity(absl::string_view id, bool cascade);
+
+  // --- Cases ---
+  // Validates and writes `c` together with `vector` (when given) and its
+  // index entry, in one batch. NOT_FOUND if c.city_id() is unknown;
+  // INVALID_ARGUMENT naming the field. Moving a case to another city is
+  // allowed. kUnchanged (nothing written) when the stored case is identical
+  // and, if a vector is given, a vector for that model version exists.
+  // The vectors of other model versions for this case are removed when the
+  // case changes: they describe the old text.
+  absl::StatusOr<PutResult> PutCase(const v1::Case& c, const CaseVector* vector = nullptr);
+  absl::StatusOr<v1::Case> GetCase(absl::string_view id) const;
+  // Like ListCities; when `city_id` is non-empty only that city's cases.
+  absl::StatusOr<std::vector<v1::Case>> ListCases(
+      absl::string_view city_id, absl::string_view start_after, size_t limit,
+      const std::function<bool(const v1::Case&)>& keep, bool* more) const;
+  // Deletes a case, its index entry and its vectors. NOT_FOUND if unknown.
+  absl::Status DeleteCase(absl::string_view id);
+  // Calls `fn` for every case in id order, from one consistent snapshot.
+  // Stops early with fn's error if it returns one.
+  absl::Status ForEachCase(const std::function<absl::Status(const v1::Case&)>& fn) const;
+
+  // Record counts, from one snapshot.
+  struct Counts {
+    int64_t cities = 0, cases = 0, challenges = 0, solutions = 0;
+  };
+  absl::StatusOr<Counts> Count() const;
+
+  // --- Vectors and models (opaque to the store; see matcher/) ---
+  // NOT_FOUND if the case has no vector for that version.
+  absl::StatusOr<std::string> GetVector(uint64_t model_version, absl::string_view case_id) const;
+  // Calls fn(case_id, blob) for every vector of `model_version`, in id order.
+  absl::Status ForEachVector(
+      uint64_t model_version,
+      const std::function<absl::Status(absl::string_view, absl::string_view)>& fn) const;
+  // Writes vectors of a model version that is not current yet (a refit in
+  // progress), in one batch; skips ids whose case no longer exists.
+  absl::Status PutStagedVectors(uint64_t model_version,
+                                const std::vector<std::pair<std::string, std::string>>& blobs);
+  // Makes `model_version` current: writes its model blob (if not empty) and
+  // the version pointer, and deletes every other version's vectors and
+  // models, in one batch.
+  absl::Status CommitModel(uint64_t model_version, absl::string_view model_blob);
+  // The current model version (0 when none was committed) and its blob.
+  absl::StatusOr<uint64_t> CurrentModelVersion() const;
+  absl::StatusOr<std::string> GetModel(uint64_t model_version) const;
+
+  // Flushes memtables to disk (for backups and tests).
+  absl::Status Flush();
+
+ private:
+  Store() = default;
+  absl::Status Write(rocksdb::WriteBatch* batch);
+  absl::StatusOr<int> DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBatch* batch) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
+  StoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; closed in ~Store
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* cities_ = nullptr;
+  rocksdb::ColumnFamilyHandle* cases_ = nullptr;
+  rocksdb::ColumnFamilyHandle* city_cases_ = nullptr;
+  rocksdb::ColumnFamilyHandle* vectors_ = nullptr;
+  rocksdb::ColumnFamilyHandle* models_ = nullptr;
+  // Serializes check-then-write sequences.
+  mutable absl::Mutex write_mu_;
+};
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_STORE_STORE_H_

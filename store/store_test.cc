@@ -1,0 +1,331 @@
+#include "store/store.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+#ifndef PEERMATCH_CRASH_WRITER
+#error "PEERMATCH_CRASH_WRITER must name the store_crash_writer binary"
+#endif
+
+namespace peermatch {
+
+// In test_support.cc: rewrites the schema key with raw RocksDB.
+void SetSchemaVersionForTest(const std::string& path, const std::string& v);
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+v1::City MakeCity(const std::string& id, const std::string& country = "IT") {
+  v1::City c;
+  c.set_id(id);
+  c.set_name(id);
+  c.set_country(country);
+  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
+  return c;
+}
+
+v1::Case MakeCase(const std::string& id, const std::string& city,
+                  v1::CaseKind kind = v1::CASE_KIND_CHALLENGE) {
+  v1::Case c;
+  c.set_id(id);
+  c.set_city_id(city);
+  c.set_kind(kind);
+  c.set_title("Title of " + id);
+  c.set_description("Description of " + id);
+  c.add_themes(v1::THEME_WORKPLACE);
+  return c;
+}
+
+std::unique_ptr<Store> OpenOrDie(const std::string& path) {
+  auto s = Store::Open(path);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return *std::move(s);
+}
+
+// Renders everything the store holds for a case as one string.
+std::string Dump(const Store& store) {
+  std::string out;
+  bool more = false;
+  auto cities = store.ListCities("", 1000, nullptr, &more);
+  for (const auto& c : *cities) out += "city:" + c.id() + ";";
+  auto cases = store.ListCases("", "", 1000, nullptr, &more);
+  for (const auto& c : *cases) {
+    out += "case:" + c.id() + "@" + c.city_id() + ";";
+    for (uint64_t v : {0, 1, 2}) {
+      auto vec = store.GetVector(v, c.id());
+      if (vec.ok()) out += "vec" + std::to_string(v) + ":" + *vec + ";";
+    }
+  }
+  return out;
+}
+
+TEST(Store, ReadYourWrites) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_EQ(*store->PutCity(MakeCity("fermo")), PutResult::kCreated);
+  EXPECT_EQ(store->GetCity("fermo")->name(), "fermo");
+  ASSERT_EQ(*store->PutCase(MakeCase("fermo-a", "fermo")), PutResult::kCreated);
+  EXPECT_EQ(store->GetCase("fermo-a")->title(), "Title of fermo-a");
+  v1::City renamed = MakeCity("fermo");
+  renamed.set_name("Fermo");
+  EXPECT_EQ(*store->PutCity(renamed), PutResult::kUpdated);
+  EXPECT_EQ(store->GetCity("fermo")->name(), "Fermo");
+}
+
+TEST(Store, IdenticalPutChangesNothing) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("turin")).ok());
+  EXPECT_EQ(*store->PutCity(MakeCity("turin")), PutResult::kUnchanged);
+  ASSERT_EQ(*store->PutCase(MakeCase("turin-a", "turin")), PutResult::kCreated);
+  EXPECT_EQ(*store->PutCase(MakeCase("turin-a", "turin")), PutResult::kUnchanged);
+  CaseVector vec{0, "v0"};
+  EXPECT_EQ(*store->PutCase(MakeCase("turin-a", "turin"), &vec), PutResult::kUpdated)
+      << "a vector was missing, so the put must write it";
+  EXPECT_EQ(*store->PutCase(MakeCase("turin-a", "turin"), &vec), PutResult::kUnchanged);
+}
+
+TEST(Store, UnknownIdsAreNotFound) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  EXPECT_EQ(store->GetCity("nowhere").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetCase("nothing").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->DeleteCase("nothing").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->DeleteCity("nowhere", true).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Store, CaseForUnknownCityIsRefusedAndWritesNothing) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  const auto r = store->PutCase(MakeCase("ghost-a", "ghost"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("case.city_id"));
+  EXPECT_EQ(Dump(*store), "");
+}
+
+TEST(Store, InvalidRecordWritesNothing) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("osan", "KR")).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("osan-a", "osan")).ok());
+  const std::string before = Dump(*store);
+  v1::Case bad = MakeCase("osan-a", "osan");
+  bad.add_sdgs(18);
+  CaseVector vec{1, "new"};
+  EXPECT_EQ(store->PutCase(bad, &vec).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::City bad_city = MakeCity("osan", "KOR");
+  EXPECT_EQ(store->PutCity(bad_city).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dump(*store), before);
+}
+
+TEST(Store, DeleteCaseRemovesVectorsAndIndexEntry) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("kashan", "IR")).ok());
+  CaseVector vec{0, "vector-bytes"};
+  ASSERT_TRUE(store->PutCase(MakeCase("kashan-a", "kashan"), &vec).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("kashan-b", "kashan")).ok());
+  EXPECT_EQ(*store->GetVector(0, "kashan-a"), "vector-bytes");
+  ASSERT_TRUE(store->DeleteCase("kashan-a").ok());
+  EXPECT_EQ(store->GetCase("kashan-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetVector(0, "kashan-a").status().code(), absl::StatusCode::kNotFound);
+  bool more = true;
+  auto listed = store->ListCases("kashan", "", 10, nullptr, &more);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id(), "kashan-b");
+  EXPECT_FALSE(more);
+}
+
+TEST(Store, ChangingCaseTextDropsStaleVectors) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("wuhan", "CN")).ok());
+  CaseVector vec{0, "old"};
+  ASSERT_TRUE(store->PutCase(MakeCase("wuhan-a", "wuhan"), &vec).ok());
+  v1::Case changed = MakeCase("wuhan-a", "wuhan");
+  changed.set_title("A new title");
+  ASSERT_EQ(*store->PutCase(changed), PutResult::kUpdated);
+  EXPECT_EQ(store->GetVector(0, "wuhan-a").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Store, MovingCaseToAnotherCityMovesIndexEntry) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("beijing", "CN")).ok());
+  ASSERT_TRUE(store->PutCity(MakeCity("shanghai", "CN")).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("c1", "beijing")).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("c1", "shanghai")).ok());
+  bool more;
+  EXPECT_TRUE(store->ListCases("beijing", "", 10, nullptr, &more)->empty());
+  EXPECT_EQ(store->ListCases("shanghai", "", 10, nullptr, &more)->size(), 1u);
+  EXPECT_EQ(*store->DeleteCity("beijing", false), 0);
+}
+
+TEST(Store, DeleteCityWithCasesNeedsCascade) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("manizales", "CO")).ok());
+  ASSERT_TRUE(store->PutCity(MakeCity("turin")).ok());
+  CaseVector vec{0, "v"};
+  ASSERT_TRUE(store->PutCase(MakeCase("m-a", "manizales"), &vec).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("m-b", "manizales")).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("t-a", "turin")).ok());
+  const std::string before = Dump(*store);
+  const auto refused = store->DeleteCity("manizales", false);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("2 cases"));
+  EXPECT_EQ(Dump(*store), before);
+  EXPECT_EQ(*store->DeleteCity("manizales", true), 2);
+  EXPECT_EQ(Dump(*store), "city:turin;case:t-a@turin;");
+}
+
+TEST(Store, ListingPagesInIdOrderWithFilter) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  for (const char* id : {"e", "a", "d", "c", "b"}) ASSERT_TRUE(store->PutCity(MakeCity(id)).ok());
+  bool more = false;
+  auto page = store->ListCities("", 2, nullptr, &more);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id(), "a");
+  EXPECT_TRUE(more);
+  page = store->ListCities("b", 2, nullptr, &more);
+  EXPECT_EQ((*page)[0].id(), "c");
+  EXPECT_EQ((*page)[1].id(), "d");
+  EXPECT_TRUE(more);
+  page = store->ListCities("d", 2, nullptr, &more);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_FALSE(more);
+  page = store->ListCities("", 10, [](const v1::City& c) { return c.id() > "c"; }, &more);
+  EXPECT_EQ(page->size(), 2u);
+}
+
+TEST(Store, UnknownSchemaVersionIsRefusedAtOpen) {
+  TempDir dir;
+  { auto store = OpenOrDie(dir.path()); }
+  {
+    // Rewrite the schema key as a future release would.
+    auto store = OpenOrDie(dir.path());
+    ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  }
+  // Tamper with the meta column family through RocksDB's own API via a second
+  // Store-compatible write: simplest is a raw RocksDB open in the test.
+  SetSchemaVersionForTest(dir.path(), "99");
+  auto reopened = Store::Open(dir.path());
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(reopened.status().message()), HasSubstr("schema version \"99\""));
+}
+
+TEST(Store, SecondOpenOfSameDirectoryIsUnavailable) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  auto second = Store::Open(dir.path());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
+TEST(Store, ModelCommitReplacesOtherVersions) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  CaseVector v1{1, "one"};
+  ASSERT_TRUE(store->PutCase(MakeCase("f-a", "fermo"), &v1).ok());
+  ASSERT_TRUE(store->CommitModel(1, "model-1").ok());
+  ASSERT_TRUE(store->PutStagedVectors(2, {{"f-a", "two"}, {"gone", "x"}}).ok());
+  EXPECT_EQ(*store->CurrentModelVersion(), 1u);
+  EXPECT_EQ(*store->GetVector(1, "f-a"), "one");
+  ASSERT_TRUE(store->CommitModel(2, "model-2").ok());
+  EXPECT_EQ(*store->CurrentModelVersion(), 2u);
+  EXPECT_EQ(*store->GetModel(2), "model-2");
+  EXPECT_EQ(store->GetModel(1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetVector(1, "f-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetVector(2, "gone").status().code(), absl::StatusCode::kNotFound);
+  std::vector<std::string> ids;
+  ASSERT_TRUE(store->ForEachVector(2, [&](absl::string_view id, absl::string_view) {
+    ids.emplace_back(id);
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_THAT(ids, ElementsAre("f-a"));
+}
+
+TEST(Store, CountsByKind) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("a", "fermo", v1::CASE_KIND_CHALLENGE)).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("b", "fermo", v1::CASE_KIND_SOLUTION)).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("c", "fermo", v1::CASE_KIND_SOLUTION)).ok());
+  auto counts = store->Count();
+  EXPECT_EQ(counts->cities, 1);
+  EXPECT_EQ(counts->cases, 3);
+  EXPECT_EQ(counts->challenges, 1);
+  EXPECT_EQ(counts->solutions, 2);
+}
+
+// A writer process puts cases one at a time and prints each id once the put
+// returned OK. We SIGKILL it at a random moment, then every id it printed
+// must be in the reopened store. 20 rounds, fixed seed.
+TEST(Store, KilledWriterLosesNoAcknowledgedCase) {
+  TempDir dir;
+  std::mt19937 rng(20261125);
+  std::set<std::string> acknowledged;
+  for (int round = 0; round < 20; ++round) {
+    int pipe_fds[2];
+    ASSERT_EQ(pipe(pipe_fds), 0);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      dup2(pipe_fds[1], STDOUT_FILENO);
+      close(pipe_fds[0]);
+      execl(PEERMATCH_CRASH_WRITER, PEERMATCH_CRASH_WRITER, dir.path().c_str(),
+            std::to_string(round).c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    FILE* in = fdopen(pipe_fds[0], "r");
+    const int kill_after = std::uniform_int_distribution<int>(1, 150)(rng);
+    char line[256];
+    int seen = 0;
+    while (seen < kill_after && fgets(line, sizeof line, in) != nullptr) {
+      std::string id(line);
+      if (!id.empty() && id.back() == '\n') id.pop_back();
+      acknowledged.insert(id);
+      ++seen;
+    }
+    kill(pid, SIGKILL);
+    // Anything already in the pipe was acknowledged before the kill.
+    while (fgets(line, sizeof line, in) != nullptr) {
+      std::string id(line);
+      if (!id.empty() && id.back() == '\n') id.pop_back();
+      if (!id.empty()) acknowledged.insert(id);
+    }
+    fclose(in);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        << "writer failed in round " << round;
+
+    auto store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (const std::string& id : acknowledged) {
+      auto c = (*store)->GetCase(id);
+      ASSERT_TRUE(c.ok()) << "round " << round << ": acknowledged case " << id << " lost";
+      ASSERT_TRUE((*store)->GetVector(0, id).ok()) << "vector of " << id << " lost";
+    }
+  }
+  EXPECT_GT(acknowledged.size(), 20u);
+}
+
+}  // namespace
+}  // namespace peermatch
