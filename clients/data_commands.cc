@@ -1,0 +1,225 @@
+// `peermatch cities`, `cases`, `stats` and `health`: reading and deleting data.
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/command.h"
+#include "clients/records.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace peermatch::cli {
+namespace {
+
+std::string RegionName(v1::Region r) {
+  switch (r) {
+    case v1::REGION_AFRICA: return "Africa";
+    case v1::REGION_ARAB_STATES: return "Arab States";
+    case v1::REGION_ASIA_PACIFIC: return "Asia-Pacific";
+    case v1::REGION_EUROPE_NORTH_AMERICA: return "Europe/N. America";
+    case v1::REGION_LATIN_AMERICA_CARIBBEAN: return "Latin America/Caribbean";
+    default: return "-";
+  }
+}
+
+absl::Status RunCities(Context& ctx) {
+  const auto& words = ctx.args.positional();
+  if (!words.empty() && words[0] == "get") {
+    if (words.size() != 2) return absl::InvalidArgumentError("usage: peermatch cities get ID");
+    v1::GetCityRequest req;
+    req.set_id(words[1]);
+    v1::City city;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().GetCity(&call, req, &city), ctx.server); !s.ok()) return s;
+    std::printf("%s\n", ToJson(city).c_str());
+    return absl::OkStatus();
+  }
+  if (!words.empty() && words[0] == "delete") {
+    if (words.size() != 2) {
+      return absl::InvalidArgumentError("usage: peermatch cities delete ID [--cascade]");
+    }
+    v1::DeleteCityRequest req;
+    req.set_id(words[1]);
+    req.set_cascade(ctx.args.Has("cascade"));
+    v1::DeleteCityResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().DeleteCity(&call, req, &resp), ctx.server); !s.ok()) {
+      return s;
+    }
+    std::printf("deleted city %s and %d cases\n", words[1].c_str(), resp.deleted_cases());
+    return absl::OkStatus();
+  }
+  if (!words.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown cities action \"", words[0],
+                                                   "\" (list, get ID, delete ID)"));
+  }
+  v1::ListCitiesRequest req;
+  req.set_page_size(1000);
+  if (ctx.args.Has("region")) {
+    v1::Region region;
+    if (!v1::Region_Parse(ctx.args.Get("region"), &region)) {
+      return absl::InvalidArgumentError("--region: use a name such as REGION_AFRICA");
+    }
+    req.set_region(region);
+  }
+  bool header = !ctx.json;
+  do {
+    v1::ListCitiesResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().ListCities(&call, req, &resp), ctx.server); !s.ok()) {
+      return s;
+    }
+    if (header) {
+      std::printf("%-24s %-28s %-3s %-24s %12s\n", "ID", "NAME", "CC", "REGION", "POPULATION");
+      header = false;
+    }
+    for (const auto& c : resp.cities()) {
+      if (ctx.json) {
+        std::printf("%s\n", ToJson(c).c_str());
+      } else {
+        std::printf("%-24s %-28s %-3s %-24s %12lld\n", c.id().c_str(), c.name().c_str(),
+                    c.country().c_str(), RegionName(c.region()).c_str(),
+                    static_cast<long long>(c.population()));
+      }
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return absl::OkStatus();
+}
+
+absl::Status RunCases(Context& ctx) {
+  const auto& words = ctx.args.positional();
+  if (!words.empty() && words[0] == "get") {
+    if (words.size() != 2) return absl::InvalidArgumentError("usage: peermatch cases get ID");
+    v1::GetCaseRequest req;
+    req.set_id(words[1]);
+    v1::Case c;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().GetCase(&call, req, &c), ctx.server); !s.ok()) return s;
+    std::printf("%s\n", ToJson(c).c_str());
+    return absl::OkStatus();
+  }
+  if (!words.empty() && words[0] == "delete") {
+    if (words.size() != 2) return absl::InvalidArgumentError("usage: peermatch cases delete ID");
+    v1::DeleteCaseRequest req;
+    req.set_id(words[1]);
+    v1::DeleteCaseResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().DeleteCase(&call, req, &resp), ctx.server); !s.ok()) {
+      return s;
+    }
+    std::printf("deleted case %s\n", words[1].c_str());
+    return absl::OkStatus();
+  }
+  if (!words.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown cases action \"", words[0],
+                                                   "\" (list, get ID, delete ID)"));
+  }
+  v1::ListCasesRequest req;
+  req.set_page_size(1000);
+  req.set_city_id(ctx.args.Get("city"));
+  if (ctx.args.Has("kind")) {
+    const std::string k = ctx.args.Get("kind");
+    if (k == "challenge") {
+      req.set_kind(v1::CASE_KIND_CHALLENGE);
+    } else if (k == "solution") {
+      req.set_kind(v1::CASE_KIND_SOLUTION);
+    } else {
+      return absl::InvalidArgumentError("--kind: challenge or solution");
+    }
+  }
+  if (ctx.args.Has("theme")) {
+    v1::Theme theme;
+    if (!v1::Theme_Parse(ctx.args.Get("theme"), &theme)) {
+      return absl::InvalidArgumentError("--theme: use a name such as THEME_WORKPLACE");
+    }
+    req.set_theme(theme);
+  }
+  bool header = !ctx.json;
+  do {
+    v1::ListCasesResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().ListCases(&call, req, &resp), ctx.server); !s.ok()) {
+      return s;
+    }
+    if (header) {
+      std::printf("%-40s %-20s %-9s %s\n", "ID", "CITY", "KIND", "TITLE");
+      header = false;
+    }
+    for (const auto& c : resp.cases()) {
+      if (ctx.json) {
+        std::printf("%s\n", ToJson(c).c_str());
+      } else {
+        std::printf("%-40s %-20s %-9s %s\n", c.id().c_str(), c.city_id().c_str(),
+                    c.kind() == v1::CASE_KIND_CHALLENGE ? "challenge" : "solution",
+                    c.title().c_str());
+      }
+    }
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return absl::OkStatus();
+}
+
+absl::Status RunStats(Context& ctx) {
+  v1::Stats stats;
+  grpc::ClientContext call;
+  ctx.Prepare(&call);
+  if (auto s = FromGrpc(ctx.Stub().GetStats(&call, v1::GetStatsRequest(), &stats), ctx.server);
+      !s.ok()) {
+    return s;
+  }
+  if (ctx.json) {
+    std::printf("%s\n", ToJson(stats).c_str());
+  } else {
+    std::printf("cities %lld, cases %lld (%lld challenges, %lld solutions), model version %lld\n",
+                static_cast<long long>(stats.cities()), static_cast<long long>(stats.cases()),
+                static_cast<long long>(stats.challenges()),
+                static_cast<long long>(stats.solutions()),
+                static_cast<long long>(stats.model_version()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunHealth(Context& ctx) {
+  auto stub = grpc::health::v1::Health::NewStub(ctx.Channel());
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  grpc::ClientContext call;
+  ctx.Prepare(&call, 5);
+  if (auto s = FromGrpc(stub->Check(&call, req, &resp), ctx.server); !s.ok()) return s;
+  const std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  std::printf("%s\n", status.c_str());
+  return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING
+             ? absl::OkStatus()
+             : absl::UnavailableError("the server is not serving");
+}
+
+}  // namespace
+
+void AddDataCommands(std::vector<Command>* out) {
+  out->push_back(Command{
+      "cities", "list, show or delete cities",
+      "Usage: peermatch cities [--region REGION_AFRICA]   list cities\n"
+      "       peermatch cities get ID                    show one city as JSON\n"
+      "       peermatch cities delete ID [--cascade]     delete a city (and its cases)\n",
+      {"region", "cascade"}, {"cascade"}, RunCities});
+  out->push_back(Command{
+      "cases", "list, show or delete cases",
+      "Usage: peermatch cases [--city ID] [--kind challenge|solution] [--theme THEME_...]\n"
+      "       peermatch cases get ID\n"
+      "       peermatch cases delete ID\n",
+      {"city", "kind", "theme"}, {}, RunCases});
+  out->push_back(Command{"stats", "counts and model version",
+                         "Usage: peermatch stats\n", {}, {}, RunStats});
+  out->push_back(Command{"health", "ask the server's grpc.health.v1 health service",
+                         "Usage: peermatch health\nPrints SERVING and exits 0 when the server is up.\n",
+                         {}, {}, RunHealth});
+}
+
+}  // namespace peermatch::cli

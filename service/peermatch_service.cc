@@ -1,0 +1,207 @@
+#include "service/peermatch_service.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "service/page_token.h"
+#include "service/status.h"
+
+namespace peermatch {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpc(s));
+  return reactor;
+}
+
+absl::StatusOr<size_t> PageSize(int requested) {
+  if (requested < 0 || requested > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: ", requested, " is outside 0-", kMaxPageSize));
+  }
+  return requested == 0 ? kDefaultPageSize : requested;
+}
+
+absl::Status RequireId(absl::string_view field, absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  return absl::OkStatus();
+}
+
+bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
+
+// Reads an import stream record by record; each is applied on its own so a
+// bad record is reported and skipped, never aborting the stream.
+class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
+ public:
+  ImportReactor(Engine* engine, v1::ImportSummary* summary) : engine_(engine), summary_(summary) {
+    StartRead(&record_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side (or cancelled)
+      Finish(grpc::Status::OK);
+      return;
+    }
+    auto result = engine_->Apply(record_);
+    if (!result.ok()) {
+      v1::ImportError* e = summary_->add_errors();
+      e->set_index(index_);
+      e->set_id(record_.has_city() ? record_.city().id() : record_.case_().id());
+      e->set_code(absl::StatusCodeToString(result.status().code()));
+      e->set_message(std::string(result.status().message()));
+    } else if (!Changed(*result)) {
+      summary_->set_unchanged(summary_->unchanged() + 1);
+    } else if (record_.has_city()) {
+      summary_->set_cities_written(summary_->cities_written() + 1);
+    } else {
+      summary_->set_cases_written(summary_->cases_written() + 1);
+    }
+    ++index_;
+    record_.Clear();
+    StartRead(&record_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Engine* engine_;
+  v1::ImportSummary* summary_;
+  v1::ImportRecord record_;
+  int index_ = 0;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext* ctx,
+                                                    const v1::PutCityRequest* req,
+                                                    v1::PutCityResponse* resp) {
+  if (!req->has_city()) return Done(ctx, absl::InvalidArgumentError("city: is required"));
+  auto r = engine_->PutCity(req->city());
+  if (r.ok()) resp->set_changed(Changed(*r));
+  return Done(ctx, r.status());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::GetCity(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetCityRequest* req,
+                                                    v1::City* resp) {
+  if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
+  auto city = engine_->store().GetCity(req->id());
+  if (city.ok()) *resp = *std::move(city);
+  return Done(ctx, city.status());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::ListCities(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListCitiesRequest* req,
+                                                       v1::ListCitiesResponse* resp) {
+  auto size = PageSize(req->page_size());
+  if (!size.ok()) return Done(ctx, size.status());
+  if (!v1::Region_IsValid(req->region())) {
+    return Done(ctx, absl::InvalidArgumentError("region: unknown value"));
+  }
+  auto after = DecodePageToken("cities", req->page_token());
+  if (!after.ok()) return Done(ctx, after.status());
+  const v1::Region region = req->region();
+  bool more = false;
+  auto cities = engine_->store().ListCities(
+      *after, *size,
+      [region](const v1::City& c) {
+        return region == v1::REGION_UNSPECIFIED || c.region() == region;
+      },
+      &more);
+  if (!cities.ok()) return Done(ctx, cities.status());
+  for (auto& c : *cities) *resp->add_cities() = std::move(c);
+  if (more) resp->set_next_page_token(EncodePageToken("cities", resp->cities().rbegin()->id()));
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::DeleteCity(grpc::CallbackServerContext* ctx,
+                                                       const v1::DeleteCityRequest* req,
+                                                       v1::DeleteCityResponse* resp) {
+  if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
+  auto n = engine_->DeleteCity(req->id(), req->cascade());
+  if (n.ok()) resp->set_deleted_cases(*n);
+  return Done(ctx, n.status());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::PutCase(grpc::CallbackServerContext* ctx,
+                                                    const v1::PutCaseRequest* req,
+                                                    v1::PutCaseResponse* resp) {
+  if (!req->has_case_()) return Done(ctx, absl::InvalidArgumentError("case: is required"));
+  auto r = engine_->PutCase(req->case_());
+  if (r.ok()) resp->set_changed(Changed(*r));
+  return Done(ctx, r.status());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::GetCase(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetCaseRequest* req,
+                                                    v1::Case* resp) {
+  if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
+  auto c = engine_->store().GetCase(req->id());
+  if (c.ok()) *resp = *std::move(c);
+  return Done(ctx, c.status());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::ListCases(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListCasesRequest* req,
+                                                      v1::ListCasesResponse* resp) {
+  auto size = PageSize(req->page_size());
+  if (!size.ok()) return Done(ctx, size.status());
+  if (!v1::CaseKind_IsValid(req->kind())) {
+    return Done(ctx, absl::InvalidArgumentError("kind: unknown value"));
+  }
+  if (!v1::Theme_IsValid(req->theme())) {
+    return Done(ctx, absl::InvalidArgumentError("theme: unknown value"));
+  }
+  auto after = DecodePageToken("cases", req->page_token());
+  if (!after.ok()) return Done(ctx, after.status());
+  const v1::CaseKind kind = req->kind();
+  const v1::Theme theme = req->theme();
+  bool more = false;
+  auto cases = engine_->store().ListCases(
+      req->city_id(), *after, *size,
+      [kind, theme](const v1::Case& c) {
+        if (kind != v1::CASE_KIND_UNSPECIFIED && c.kind() != kind) return false;
+        if (theme == v1::THEME_UNSPECIFIED) return true;
+        for (int t : c.themes()) {
+          if (t == theme) return true;
+        }
+        return false;
+      },
+      &more);
+  if (!cases.ok()) return Done(ctx, cases.status());
+  for (auto& c : *cases) *resp->add_cases() = std::move(c);
+  if (more) resp->set_next_page_token(EncodePageToken("cases", resp->cases().rbegin()->id()));
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::DeleteCase(grpc::CallbackServerContext* ctx,
+                                                       const v1::DeleteCaseRequest* req,
+                                                       v1::DeleteCaseResponse* resp) {
+  if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
+  return Done(ctx, engine_->DeleteCase(req->id()));
+}
+
+grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
+    grpc::CallbackServerContext* ctx, v1::ImportSummary* summary) {
+  return new ImportReactor(engine_, summary);
+}
+
+grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext* ctx,
+                                                     const v1::GetStatsRequest* req,
+                                                     v1::Stats* resp) {
+  auto counts = engine_->store().Count();
+  if (!counts.ok()) return Done(ctx, counts.status());
+  resp->set_cities(counts->cities);
+  resp->set_cases(counts->cases);
+  resp->set_challenges(counts->challenges);
+  resp->set_solutions(counts->solutions);
+  auto version = engine_->store().CurrentModelVersion();
+  if (version.ok()) resp->set_model_version(static_cast<int64_t>(*version));
+  return Done(ctx, absl::OkStatus());
+}
+
+}  // namespace peermatch

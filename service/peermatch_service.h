@@ -1,0 +1,53 @@
+// PeermatchService: the gRPC handlers of peermatch.v1.Peermatch on the
+// callback API. Each handler validates the request's shape, calls the
+// engine or the store, and maps the result back; no domain logic lives here.
+//
+// Ownership: borrows the Engine, which must outlive the server.
+// Thread-safety: handlers run concurrently on gRPC's threads; the Engine and
+// Store are thread-safe.
+#ifndef PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
+#define PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
+
+#include "matcher/engine.h"
+#include "peermatch/v1/peermatch.grpc.pb.h"
+
+namespace peermatch {
+
+class PeermatchService final : public v1::Peermatch::CallbackService {
+ public:
+  explicit PeermatchService(Engine* engine) : engine_(engine) {}
+
+  grpc::ServerUnaryReactor* PutCity(grpc::CallbackServerContext* ctx,
+                                    const v1::PutCityRequest* req,
+                                    v1::PutCityResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCity(grpc::CallbackServerContext* ctx,
+                                    const v1::GetCityRequest* req, v1::City* resp) override;
+  grpc::ServerUnaryReactor* ListCities(grpc::CallbackServerContext* ctx,
+                                       const v1::ListCitiesRequest* req,
+                                       v1::ListCitiesResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteCity(grpc::CallbackServerContext* ctx,
+                                       const v1::DeleteCityRequest* req,
+                                       v1::DeleteCityResponse* resp) override;
+  grpc::ServerUnaryReactor* PutCase(grpc::CallbackServerContext* ctx,
+                                    const v1::PutCaseRequest* req,
+                                    v1::PutCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
+                                    const v1::GetCaseRequest* req, v1::Case* resp) override;
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* ctx,
+                                      const v1::ListCasesRequest* req,
+                                      v1::ListCasesResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteCase(grpc::CallbackServerContext* ctx,
+                                       const v1::DeleteCaseRequest* req,
+                                       v1::DeleteCaseResponse* resp) override;
+  grpc::ServerReadReactor<v1::ImportRecord>* ImportRecords(grpc::CallbackServerContext* ctx,
+                                                           v1::ImportSummary* summary) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStatsRequest* req, v1::Stats* resp) override;
+
+ private:
+  Engine* engine_;  // borrowed
+};
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
