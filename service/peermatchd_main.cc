@@ -74,9 +74,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peermatchd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
-  std::printf("peermatchd: serving %s on %s (data in %s)\n", "peermatch.v1.Peermatch",
-              options.listen.c_str(), data_dir.c_str());
-  std::printf("  try: build/bin/peermatch --server %s cities\n", options.listen.c_str());
+  // The address actually bound (port 0 picks a free one).
+  const std::string bound =
+      options.listen.substr(0, options.listen.rfind(':') + 1) + std::to_string((*server)->port());
+  std::printf("peermatchd: serving peermatch.v1.Peermatch on %s (data in %s)\n", bound.c_str(),
+              data_dir.c_str());
+  std::printf("  try: build/bin/peermatch --server %s cities\n", bound.c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {

@@ -78,8 +78,12 @@ bool IsIsoCountry(absl::string_view code) {
 }
 
 bool IsIsoLanguage(absl::string_view code) {
-  static const auto* const kLanguages =
-      new std::set<std::string, std::less<>>(TwoLetterCodes(uloc_getISOLanguages()));
+  static const auto* const kLanguages = [] {
+    auto* codes = new std::set<std::string, std::less<>>(TwoLetterCodes(uloc_getISOLanguages()));
+    // ICU lists Tagalog only as "fil" (Filipino); "tl" is still ISO 639-1.
+    codes->insert("tl");
+    return codes;
+  }();
   return kLanguages->count(code) > 0;
 }
 

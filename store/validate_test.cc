@@ -105,6 +105,9 @@ TEST(Validate, CityOtherFields) {
   c.add_languages("eng");
   ExpectInvalid(ValidateCity(c), "city.languages[1]");
   c = GoodCity();
+  c.add_languages("tl");  // Tagalog: ISO 639-1, though ICU calls it "fil"
+  EXPECT_TRUE(ValidateCity(c).ok());
+  c = GoodCity();
   c.set_joined_year(1999);
   ExpectInvalid(ValidateCity(c), "city.joined_year");
 }

@@ -1,0 +1,163 @@
+// End to end through the real binaries: `peermatch import` into a data
+// directory (twice), `peermatchd` answering the health check, and a clean
+// stop on SIGTERM.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/store.h"
+#include "tests/testing/temp_dir.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::TempDir;
+
+const std::string kBin = PEERMATCH_BIN_DIR;
+const std::string kSrc = PEERMATCH_SOURCE_DIR;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Result RunCommand(const std::string& command) {
+  Result r{-1, ""};
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string DemoImport(const std::string& dir) {
+  return kBin + "/peermatch import --data-dir " + dir + " --file " + kSrc +
+         "/data/demo/cities.jsonl --file " + kSrc + "/data/demo/cases.jsonl";
+}
+
+TEST(Cli, HelpExplainsAndUnknownCommandFails) {
+  Result help = RunCommand(kBin + "/peermatch --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("import"));
+  Result import_help = RunCommand(kBin + "/peermatch import --help");
+  EXPECT_EQ(import_help.exit_code, 0);
+  EXPECT_THAT(import_help.output, HasSubstr("--data-dir"));
+  Result unknown = RunCommand(kBin + "/peermatch frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown command"));
+  Result bad_flag = RunCommand(kBin + "/peermatch import --bogus 1");
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_THAT(bad_flag.output, HasSubstr("unknown flag --bogus"));
+}
+
+TEST(Cli, DemoDataImportsCleanlyAndTwiceChangesNothing) {
+  TempDir dir;
+  const std::string db = dir.Sub("db");
+  Result first = RunCommand(DemoImport(db));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_THAT(first.output, HasSubstr("0 unchanged, 0 rejected"));
+  Result second = RunCommand(DemoImport(db));
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_THAT(second.output, StartsWith("imported: 0 cities and 0 cases written"));
+
+  auto store = Store::Open(db);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto counts = (*store)->Count();
+  EXPECT_GE(counts->cities, 80);
+  EXPECT_GE(counts->cases, 300);
+  EXPECT_GT(counts->challenges, 0);
+  EXPECT_GT(counts->solutions, 0);
+  // All five regions, and the cities of the COVID-19 webinars.
+  std::set<int> regions;
+  bool more = false;
+  auto cities = (*store)->ListCities("", 10000, nullptr, &more);
+  for (const auto& c : *cities) regions.insert(c.region());
+  EXPECT_EQ(regions.size(), 5u);
+  for (const char* id : {"beijing", "shanghai", "wuhan", "fermo", "turin", "kashan", "manizales",
+                         "osan", "sao-paulo"}) {
+    EXPECT_TRUE((*store)->GetCity(id).ok()) << id;
+  }
+}
+
+TEST(Cli, ImportReportsTheBadLineAndWritesTheRest) {
+  TempDir dir;
+  const std::string file = dir.Sub("in.jsonl");
+  FILE* f = fopen(file.c_str(), "w");
+  std::fputs(
+      R"({"city": {"id": "fermo", "name": "Fermo", "country": "IT", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
+      "\n"
+      R"({"city": {"id": "bad", "name": "Bad", "country": "ITA", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
+      "\n"
+      "this is not json\n",
+      f);
+  fclose(f);
+  Result r = RunCommand(kBin + "/peermatch import --data-dir " + dir.Sub("db") + " --file " + file);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("in.jsonl:2: city.country"));
+  EXPECT_THAT(r.output, HasSubstr("in.jsonl:3: not a valid record"));
+  auto store = Store::Open(dir.Sub("db"));
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->GetCity("fermo").ok());
+  EXPECT_FALSE((*store)->GetCity("bad").ok());
+}
+
+TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
+  TempDir dir;
+  ASSERT_EQ(RunCommand(DemoImport(dir.Sub("db"))).exit_code, 0);
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    close(out[0]);
+    const std::string bin = kBin + "/peermatchd";
+    const std::string data = dir.Sub("db");
+    execl(bin.c_str(), bin.c_str(), "--data-dir", data.c_str(), "--listen", "127.0.0.1:0",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  FILE* in = fdopen(out[0], "r");
+  char line[512] = {0};
+  ASSERT_NE(fgets(line, sizeof line, in), nullptr);
+  const std::string first(line);
+  ASSERT_THAT(first, HasSubstr("serving peermatch.v1.Peermatch on 127.0.0.1:"));
+  const size_t at = first.find("127.0.0.1:");
+  const std::string address = first.substr(at, first.find(' ', at) - at);
+
+  Result health = RunCommand(kBin + "/peermatch --server " + address + " health");
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_EQ(health.output, "SERVING\n");
+  Result stats = RunCommand(kBin + "/peermatch --server " + address + " --json stats");
+  EXPECT_EQ(stats.exit_code, 0) << stats.output;
+
+  kill(pid, SIGTERM);
+  std::string rest;
+  while (fgets(line, sizeof line, in) != nullptr) rest += line;
+  fclose(in);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_THAT(rest, HasSubstr("stopped cleanly"));
+  // The store was closed: it opens again.
+  EXPECT_TRUE(Store::Open(dir.Sub("db")).ok());
+}
+
+TEST(Cli, UnreachableServerSaysWhatToDo) {
+  Result r = RunCommand(kBin + "/peermatch --server 127.0.0.1:1 stats");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("make serve"));
+}
+
+}  // namespace
+}  // namespace peermatch

@@ -1,0 +1,175 @@
+// The server over a real loopback gRPC connection: health, reflection,
+// the data calls and the streaming import.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_server.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TestServer;
+
+v1::City City(const std::string& id, const std::string& country = "IT") {
+  v1::City c;
+  c.set_id(id);
+  c.set_name(id);
+  c.set_country(country);
+  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
+  return c;
+}
+
+v1::Case Case(const std::string& id, const std::string& city) {
+  v1::Case c;
+  c.set_id(id);
+  c.set_city_id(city);
+  c.set_kind(v1::CASE_KIND_SOLUTION);
+  c.set_title("Title " + id);
+  c.set_description("Description " + id);
+  c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
+  return c;
+}
+
+TEST(Server, HealthCheckIsServing) {
+  TestServer server;
+  auto health = grpc::health::v1::Health::NewStub(server.channel());
+  grpc::ClientContext ctx;
+  grpc::health::v1::HealthCheckResponse resp;
+  ASSERT_TRUE(health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp).ok());
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(Server, PutGetDeleteWithCanonicalCodes) {
+  TestServer server;
+  auto& stub = server.stub();
+  {
+    grpc::ClientContext ctx;
+    v1::PutCityRequest req;
+    *req.mutable_city() = City("fermo");
+    v1::PutCityResponse resp;
+    ASSERT_TRUE(stub.PutCity(&ctx, req, &resp).ok());
+    EXPECT_TRUE(resp.changed());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PutCityRequest req;
+    *req.mutable_city() = City("fermo");
+    v1::PutCityResponse resp;
+    ASSERT_TRUE(stub.PutCity(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.changed()) << "an identical put is idempotent";
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PutCityRequest req;
+    *req.mutable_city() = City("rome", "ITA");
+    v1::PutCityResponse resp;
+    grpc::Status s = stub.PutCity(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("city.country"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PutCaseRequest req;
+    *req.mutable_case_() = Case("x-a", "nowhere");
+    v1::PutCaseResponse resp;
+    EXPECT_EQ(stub.PutCase(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PutCaseRequest req;
+    *req.mutable_case_() = Case("fermo-a", "fermo");
+    v1::PutCaseResponse resp;
+    ASSERT_TRUE(stub.PutCase(&ctx, req, &resp).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetCaseRequest req;
+    req.set_id("fermo-a");
+    v1::Case c;
+    ASSERT_TRUE(stub.GetCase(&ctx, req, &c).ok());
+    EXPECT_EQ(c.title(), "Title fermo-a");
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::DeleteCityRequest req;
+    req.set_id("fermo");
+    v1::DeleteCityResponse resp;
+    EXPECT_EQ(stub.DeleteCity(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetCityRequest req;
+    v1::City c;
+    grpc::Status s = stub.GetCity(&ctx, req, &c);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("id"));
+  }
+}
+
+TEST(Server, ListCitiesPagesWithOpaqueTokens) {
+  TestServer server;
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(server.store().PutCity(City("city-" + std::to_string(100 + i))).ok());
+  }
+  std::vector<std::string> seen;
+  v1::ListCitiesRequest req;
+  req.set_page_size(10);
+  int pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    v1::ListCitiesResponse resp;
+    ASSERT_TRUE(server.stub().ListCities(&ctx, req, &resp).ok());
+    for (const auto& c : resp.cities()) seen.push_back(c.id());
+    req.set_page_token(resp.next_page_token());
+    ++pages;
+  } while (!req.page_token().empty());
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  grpc::ClientContext ctx;
+  req.set_page_token("not-a-token");
+  v1::ListCitiesResponse resp;
+  grpc::Status s = server.stub().ListCities(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
+TEST(Server, ImportStreamReportsBadRecordsAndKeepsGoing) {
+  TestServer server;
+  grpc::ClientContext ctx;
+  v1::ImportSummary summary;
+  auto writer = server.stub().ImportRecords(&ctx, &summary);
+  v1::ImportRecord r;
+  *r.mutable_city() = City("turin");
+  ASSERT_TRUE(writer->Write(r));
+  *r.mutable_case_() = Case("turin-a", "turin");
+  ASSERT_TRUE(writer->Write(r));
+  v1::Case bad = Case("turin-b", "turin");
+  bad.add_sdgs(99);
+  *r.mutable_case_() = bad;
+  ASSERT_TRUE(writer->Write(r));
+  *r.mutable_case_() = Case("turin-c", "turin");
+  ASSERT_TRUE(writer->Write(r));
+  *r.mutable_case_() = Case("turin-c", "turin");  // again: unchanged
+  ASSERT_TRUE(writer->Write(r));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.cities_written(), 1);
+  EXPECT_EQ(summary.cases_written(), 2);
+  EXPECT_EQ(summary.unchanged(), 1);
+  ASSERT_EQ(summary.errors_size(), 1);
+  EXPECT_EQ(summary.errors(0).index(), 2);
+  EXPECT_EQ(summary.errors(0).id(), "turin-b");
+  EXPECT_EQ(summary.errors(0).code(), "INVALID_ARGUMENT");
+  EXPECT_THAT(summary.errors(0).message(), HasSubstr("case.sdgs[0]"));
+  EXPECT_EQ(server.store().GetCase("turin-b").status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace peermatch
