@@ -47,6 +47,7 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& server);
 // Commands, grouped by file.
 void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
 void AddImportCommands(std::vector<Command>* out);  // import_commands.cc
+void AddEvalCommands(std::vector<Command>* out);    // eval_command.cc
 
 }  // namespace peermatch::cli
 

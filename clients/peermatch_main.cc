@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
+  peermatch::cli::AddEvalCommands(&commands);
 
   peermatch::cli::Context ctx;
   const char* env_server = std::getenv("PEERMATCH_SERVER");

@@ -93,9 +93,20 @@ std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view l
   sb_stemmer* stemmer = options_.stem ? stemmers.For(lang) : nullptr;
   if (options_.stem && stemmer == nullptr) stemmer = stemmers.For("en");
 
-  // For compounds: the previous word's end offset and its (unstemmed) form.
-  int32_t prev_end = -2;
-  std::string prev_word;
+  // A hyphenated chain ("state-of-the-art"): its raw parts so far, and where
+  // the last part ended. Each part is a token of its own; at the chain's end
+  // the concatenation of all parts is one more.
+  std::string chain;
+  int chain_parts = 0;
+  int32_t chain_end = -2;
+  auto end_chain = [&]() {
+    if (chain_parts >= 2 && options_.join_compounds &&
+        !(options_.remove_stopwords && IsStopword(lang, chain))) {
+      out.push_back({Stem(stemmer, true, chain), chain});
+    }
+    chain.clear();
+    chain_parts = 0;
+  };
   std::string word;
   for (int32_t start = breaker->first(), end = breaker->next(); end != icu::BreakIterator::DONE;
        start = end, end = breaker->next()) {
@@ -107,18 +118,19 @@ std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view l
     const bool letters = rule >= UBRK_WORD_LETTER && rule < UBRK_WORD_LETTER_LIMIT;
     if (number) word = StripThousands(word);
 
-    // "covid-19": the previous word ended right before a hyphen that ends
-    // right before this word.
-    const bool joined = prev_end >= 0 && start == prev_end + 1 && IsHyphen(folded.charAt(prev_end));
-    if (joined && options_.join_compounds) {
-      out.push_back({Stem(stemmer, letters, prev_word + word), prev_word + "-" + word});
-    }
-    prev_end = end;
-    prev_word = word;
+    // Part of the current chain when exactly one hyphen separates it from
+    // the previous word.
+    const bool continues =
+        chain_parts > 0 && start == chain_end + 1 && IsHyphen(folded.charAt(chain_end));
+    if (!continues) end_chain();
+    chain += word;
+    ++chain_parts;
+    chain_end = end;
 
     if (letters && options_.remove_stopwords && IsStopword(lang, word)) continue;
     out.push_back({Stem(stemmer, letters, word), word});
   }
+  end_chain();
   return out;
 }
 

@@ -9,8 +9,9 @@
 //   stemmed with the Snowball stemmer of the language (libstemmer), when it
 //   has one (single letters stay: "vitamin d", "hepatitis b");
 // - ideographic and kana words are kept as segmented, unstemmed;
-// - a hyphenated compound ("covid-19", "e-learning") yields its parts and,
-//   when `join_compounds`, the joined form ("covid19").
+// - a hyphenated compound ("covid-19", "state-of-the-art") yields its parts
+//   and, when `join_compounds`, after them the joined form ("covid19",
+//   "stateoftheart"), itself stemmed.
 //
 // Thread-safety: Analyze() is safe to call concurrently; ICU and Snowball
 // objects are per thread.
@@ -36,7 +37,7 @@ struct AnalyzerOptions {
 // One index term and the word it came from (for explanations).
 struct Token {
   std::string term;     // normalized, stemmed
-  std::string surface;  // the case-folded word as written
+  std::string surface;  // the case-folded word before stemming
 };
 
 class Analyzer {

@@ -16,6 +16,14 @@ TEST(Analyzer, EnglishStopwordsCaseFoldingAndStemming) {
               ElementsAre("citi", "learn", "librari"));
 }
 
+TEST(Analyzer, AbbreviationsAndPossessives) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("e.g. don't", "en"), ElementsAre("e.g"));
+  EXPECT_THAT(a.Terms("Alzheimer's disease", "en"), ElementsAre("alzheim", "diseas"));
+  EXPECT_THAT(a.Terms("1/2000 in UK have abnormal PrP positivity.", "en"),
+              ElementsAre("1", "2000", "uk", "abnorm", "prp", "posit"));
+}
+
 TEST(Analyzer, ApostrophesAndContractions) {
   Analyzer a;
   // "don't" and "don’t" are stopwords either way; "city's" stems to "citi".
@@ -25,10 +33,17 @@ TEST(Analyzer, ApostrophesAndContractions) {
 TEST(Analyzer, HyphenatedCompoundsYieldPartsAndJoinedForm) {
   Analyzer a;
   EXPECT_THAT(a.Terms("covid-19 e-learning", "en"),
-              ElementsAre("covid", "covid19", "19", "e", "elearn", "learn"));
+              ElementsAre("covid", "19", "covid19", "e", "learn", "elearn"));
+  EXPECT_THAT(a.Terms("IL-6 levels", "en"), ElementsAre("il", "6", "il6", "level"));
+  EXPECT_THAT(a.Terms("0-dimensional biomaterials", "en"),
+              ElementsAre("0", "dimension", "0dimension", "biomateri"));
+  // A chain joins all its parts, stopwords included in the joined form.
+  EXPECT_THAT(a.Terms("state-of-the-art", "en"), ElementsAre("state", "art", "stateoftheart"));
   AnalyzerOptions no_join;
   no_join.join_compounds = false;
   EXPECT_THAT(Analyzer(no_join).Terms("covid-19", "en"), ElementsAre("covid", "19"));
+  EXPECT_THAT(a.Terms("3.5-fold increase of 1,000 genomes", "en"),
+              ElementsAre("3.5", "fold", "3.5fold", "increas", "1000", "genom"));
   // A spaced dash is not a compound.
   EXPECT_THAT(a.Terms("radio - television", "en"), ElementsAre("radio", "televis"));
 }

@@ -1,25 +1,80 @@
-// Engine: the matching engine's door. Every write of a case goes through it so
-// that the case's vectors are computed with the current model and written in
-// the same batch as the case, and the in-memory index follows the store.
+// Engine: the matching engine's door. It keeps every case's vectors in an
+// in-memory index that follows the store, answers Match and SimilarCases,
+// and refits the model when the corpus drifts.
+//
+// Writes: every write of a case goes through the engine, so that the case's
+// vectors are computed with the current model and written in the same
+// RocksDB batch as the case. A case is matchable as soon as its write
+// returns.
+//
+// Refits: the model (vocabulary, IDF, LSA projection) is refitted on all
+// cases when the corpus has drifted: when the cases written or deleted since
+// the last fit reach max(refit_min_changes, refit_fraction x cases at the
+// last fit), or when there is no fitted model yet. A refit runs in the
+// background: it embeds every case with the new model, stages the vectors in
+// the store under the new version, catches up with writes made meanwhile,
+// and commits the new version in one batch (the old version's vectors are
+// deleted in that batch). Queries keep being answered from the old model
+// until the new index is swapped in whole.
 //
 // Ownership: borrows the Store, which must outlive the Engine.
-// Thread-safety: all methods are safe to call concurrently.
+// Thread-safety: all methods are safe to call concurrently. Queries read an
+// immutable snapshot (shared_ptr<const Snapshot>) and never block on writes
+// or refits, except to rebuild the snapshot after a write.
 #ifndef PEERMATCH_MATCHER_ENGINE_H_
 #define PEERMATCH_MATCHER_ENGINE_H_
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "matcher/index.h"
+#include "matcher/model.h"
+#include "matcher/term_dictionary.h"
 #include "peermatch/v1/model.pb.h"
+#include "peermatch/v1/peermatch.pb.h"
 #include "store/store.h"
 
 namespace peermatch {
 
+struct EngineOptions {
+  ModelOptions model;
+  ScoreWeights weights;
+  // The drift rule (see the top of this file).
+  int refit_min_changes = 20;
+  double refit_fraction = 0.2;
+  // Refit on a background thread (false: inline, in the write that
+  // triggers it; for tools and tests that want no thread).
+  bool background_refit = true;
+  // Check the drift rule when the engine opens, and refit there (inline).
+  bool refit_at_open = true;
+};
+
+// Limits on queries, checked by Match and SimilarCases.
+inline constexpr int kMaxK = 100;
+inline constexpr int kMaxEvidence = 10;
+inline constexpr int kMaxOffset = 10000;
+
+// A consistent view for queries: the model and the index built with it.
+struct Snapshot {
+  std::shared_ptr<const Model> model;
+  std::shared_ptr<const Index> index;
+};
+
 class Engine {
  public:
-  // Opens the engine over `store`.
-  static absl::StatusOr<std::unique_ptr<Engine>> Open(Store* store);
+  // Opens the engine over `store`: loads the current model and every case's
+  // vectors (embedding cases that have none), then applies the drift rule.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(Store* store,
+                                                      const EngineOptions& options = {});
+  ~Engine();  // waits for a running refit
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -34,9 +89,55 @@ class Engine {
   // ("record: ...") when it holds neither.
   absl::StatusOr<PutResult> Apply(const v1::ImportRecord& record);
 
+  // Peer cities for a challenge, `offset` cities into the ranking.
+  // INVALID_ARGUMENT naming the field for a malformed request; NOT_FOUND
+  // ("case_id: ...") for an unknown case. `*more` tells whether cities
+  // follow this page.
+  absl::StatusOr<v1::MatchResponse> Match(const v1::MatchRequest& request, int offset,
+                                          bool* more) const;
+  // Cases similar to a text or a case, `offset` cases into the ranking.
+  absl::StatusOr<v1::SimilarCasesResponse> SimilarCases(const v1::SimilarCasesRequest& request,
+                                                        int offset, bool* more) const;
+
+  // Fits a new model on all cases now and swaps it in; returns when done.
+  // FAILED_PRECONDITION when there are no cases.
+  absl::Status Refit();
+  // Blocks until no refit is running or scheduled (for tests and tools).
+  void WaitForRefit();
+
+  // The current snapshot (rebuilt first if a write happened since).
+  std::shared_ptr<const Snapshot> snapshot() const;
+
  private:
-  explicit Engine(Store* store) : store_(store) {}
-  Store* store_;  // borrowed
+  Engine(Store* store, const EngineOptions& options);
+  std::shared_ptr<const IndexEntry> MakeEntry(const v1::Case& c, const Embedding& e);
+  absl::Status Load();
+  bool NeedsRefitLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
+  void AfterWrite(int64_t changes = 1);
+  void RefitLoop();
+
+  Store* const store_;  // borrowed
+  const EngineOptions options_;
+  TermDictionary terms_;
+
+  // Serializes writes and the commit of a refit.
+  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+  bool refitting_ ABSL_GUARDED_BY(write_mu_) = false;
+  std::set<std::string> changed_during_refit_ ABSL_GUARDED_BY(write_mu_);
+  // Serializes refits with each other.
+  absl::Mutex refit_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+
+  mutable absl::Mutex state_mu_;
+  std::shared_ptr<const Model> model_ ABSL_GUARDED_BY(state_mu_);
+  std::map<std::string, std::shared_ptr<const IndexEntry>> entries_ ABSL_GUARDED_BY(state_mu_);
+  std::map<std::string, CityInfo> cities_ ABSL_GUARDED_BY(state_mu_);
+  mutable std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(state_mu_);
+  mutable bool dirty_ ABSL_GUARDED_BY(state_mu_) = true;
+  int64_t changes_since_fit_ ABSL_GUARDED_BY(state_mu_) = 0;
+  bool refit_wanted_ ABSL_GUARDED_BY(state_mu_) = false;
+  bool refit_running_ ABSL_GUARDED_BY(state_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(state_mu_) = false;
+  std::thread refit_thread_;
 };
 
 }  // namespace peermatch

@@ -424,9 +424,11 @@ absl::Status Store::PutStagedVectors(
   return Write(&batch);
 }
 
-absl::Status Store::CommitModel(uint64_t model_version, absl::string_view model_blob) {
+absl::Status Store::CommitModel(uint64_t model_version, absl::string_view model_blob,
+                               const std::vector<std::string>& dropped_case_ids) {
   absl::MutexLock lock(&write_mu_);
   rocksdb::WriteBatch batch;
+  for (const std::string& id : dropped_case_ids) batch.Delete(vectors_, VectorKey(model_version, id));
   if (!model_blob.empty()) batch.Put(models_, Be64(model_version), ToSlice(model_blob));
   batch.Put(meta_, kModelVersionKey, Be64(model_version));
   // Everything before and after this version goes.

@@ -135,8 +135,10 @@ class Store {
                                 const std::vector<std::pair<std::string, std::string>>& blobs);
   // Makes `model_version` current: writes its model blob (if not empty) and
   // the version pointer, and deletes every other version's vectors and
-  // models, in one batch.
-  absl::Status CommitModel(uint64_t model_version, absl::string_view model_blob);
+  // models, and this version's vectors of `dropped_case_ids` (cases deleted
+  // while it was staged), in one batch.
+  absl::Status CommitModel(uint64_t model_version, absl::string_view model_blob,
+                           const std::vector<std::string>& dropped_case_ids = {});
   // The current model version (0 when none was committed) and its blob.
   absl::StatusOr<uint64_t> CurrentModelVersion() const;
   absl::StatusOr<std::string> GetModel(uint64_t model_version) const;

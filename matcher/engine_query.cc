@@ -1,0 +1,346 @@
+// Engine's read side: Match and SimilarCases.
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "matcher/engine.h"
+#include "store/validate.h"
+
+namespace peermatch {
+namespace {
+
+constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
+constexpr int kSharedTerms = 5;  // shown per evidence
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+absl::Status ValidateFilters(const v1::Filters& f) {
+  for (int i = 0; i < f.themes_size(); ++i) {
+    if (f.themes(i) == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(f.themes(i))) {
+      return Invalid(absl::StrCat("filters.themes[", i, "]"), "unknown theme");
+    }
+  }
+  for (int i = 0; i < f.sdgs_size(); ++i) {
+    if (f.sdgs(i) < 1 || f.sdgs(i) > 17) {
+      return Invalid(absl::StrCat("filters.sdgs[", i, "]"),
+                     absl::StrCat(f.sdgs(i), " is outside 1-17"));
+    }
+  }
+  for (int i = 0; i < f.regions_size(); ++i) {
+    if (f.regions(i) == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(f.regions(i))) {
+      return Invalid(absl::StrCat("filters.regions[", i, "]"), "unknown region");
+    }
+  }
+  for (int i = 0; i < f.countries_size(); ++i) {
+    if (!IsIsoCountry(f.countries(i))) {
+      return Invalid(absl::StrCat("filters.countries[", i, "]"), "not an ISO 3166-1 alpha-2 code");
+    }
+  }
+  for (int i = 0; i < f.exclude_countries_size(); ++i) {
+    if (!IsIsoCountry(f.exclude_countries(i))) {
+      return Invalid(absl::StrCat("filters.exclude_countries[", i, "]"),
+                     "not an ISO 3166-1 alpha-2 code");
+    }
+  }
+  for (int i = 0; i < f.languages_size(); ++i) {
+    if (!IsIsoLanguage(f.languages(i))) {
+      return Invalid(absl::StrCat("filters.languages[", i, "]"), "not an ISO 639-1 code");
+    }
+  }
+  if (f.year_min() < 0 || f.year_max() < 0 ||
+      (f.year_min() != 0 && f.year_max() != 0 && f.year_min() > f.year_max())) {
+    return Invalid("filters.year_min", "must be 0 or at most filters.year_max");
+  }
+  for (int i = 0; i < f.exclude_city_ids_size(); ++i) {
+    if (absl::Status s = ValidateId(absl::StrCat("filters.exclude_city_ids[", i, "]"),
+                                    f.exclude_city_ids(i));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!v1::CaseKind_IsValid(f.kind())) return Invalid("filters.kind", "unknown kind");
+  return absl::OkStatus();
+}
+
+// The query part shared by Match and SimilarCases.
+struct QuerySpec {
+  std::string text;
+  std::string language;
+  StructuredQuery structured;
+  std::string asking_city;  // excluded
+  std::string case_id;      // the query case, when given by id
+};
+
+template <typename Request>
+absl::StatusOr<QuerySpec> ResolveQuery(const Request& req, const Store& store) {
+  QuerySpec spec;
+  for (int i = 0; i < req.themes_size(); ++i) {
+    if (req.themes(i) == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(req.themes(i))) {
+      return Invalid(absl::StrCat("themes[", i, "]"), "unknown theme");
+    }
+    spec.structured.themes |= 1u << req.themes(i);
+  }
+  for (int i = 0; i < req.sdgs_size(); ++i) {
+    if (req.sdgs(i) < 1 || req.sdgs(i) > 17) {
+      return Invalid(absl::StrCat("sdgs[", i, "]"), absl::StrCat(req.sdgs(i), " is outside 1-17"));
+    }
+    spec.structured.sdgs |= 1u << req.sdgs(i);
+  }
+  if (req.target_groups_size() > static_cast<int>(kMaxTargetGroups)) {
+    return Invalid("target_groups", absl::StrCat("at most ", kMaxTargetGroups));
+  }
+  for (int i = 0; i < req.target_groups_size(); ++i) {
+    if (req.target_groups(i).size() > kMaxTargetGroupBytes || !IsValidUtf8(req.target_groups(i))) {
+      return Invalid(absl::StrCat("target_groups[", i, "]"), "too long or not UTF-8");
+    }
+    spec.structured.target_groups.push_back(absl::AsciiStrToLower(req.target_groups(i)));
+  }
+  if (!req.language().empty() && !IsIsoLanguage(req.language())) {
+    return Invalid("language", "not an ISO 639-1 code such as \"en\"");
+  }
+  if (absl::Status s = ValidateFilters(req.filters()); !s.ok()) return s;
+
+  if (req.has_case_id()) {
+    if (absl::Status s = ValidateId("case_id", req.case_id()); !s.ok()) return s;
+    auto c = store.GetCase(req.case_id());
+    if (absl::IsNotFound(c.status())) {
+      return absl::NotFoundError(absl::StrCat("case_id: no case with id \"", req.case_id(), "\""));
+    }
+    if (!c.ok()) return c.status();
+    spec.case_id = c->id();
+    spec.asking_city = c->city_id();
+    spec.language = c->language();
+    spec.text = absl::StrCat(c->title(), "\n", c->description());
+    for (const auto& tag : c->tags()) absl::StrAppend(&spec.text, "\n", tag);
+    if (spec.structured.empty()) {
+      for (int t : c->themes()) spec.structured.themes |= 1u << t;
+      for (int g : c->sdgs()) spec.structured.sdgs |= 1u << g;
+      for (const auto& g : c->target_groups()) {
+        spec.structured.target_groups.push_back(absl::AsciiStrToLower(g));
+      }
+    }
+    return spec;
+  }
+  if (!req.has_text()) return Invalid("query", "set text or case_id");
+  if (req.text().empty()) return Invalid("text", "is empty");
+  if (req.text().size() > kMaxQueryBytes) {
+    return Invalid("text", absl::StrCat("is ", req.text().size(), " bytes; the limit is ",
+                                        kMaxQueryBytes));
+  }
+  if (!IsValidUtf8(req.text())) return Invalid("text", "is not valid UTF-8");
+  spec.text = req.text();
+  spec.language = req.language();
+  return spec;
+}
+
+absl::Status CheckPaging(int k, int offset) {
+  if (k < 0 || k > kMaxK) return Invalid("k", absl::StrCat(k, " is outside 0-", kMaxK));
+  if (offset < 0 || offset > kMaxOffset) {
+    return Invalid("page_token", absl::StrCat("pages end after ", kMaxOffset, " results"));
+  }
+  return absl::OkStatus();
+}
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& x) {
+  return std::find(list.begin(), list.end(), x) != list.end();
+}
+
+// Which cases of the index pass the filters (and are not the asking city's).
+std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
+                           const QuerySpec& spec) {
+  uint32_t themes = 0, sdgs = 0;
+  for (int t : f.themes()) themes |= 1u << t;
+  for (int g : f.sdgs()) sdgs |= 1u << g;
+  std::vector<bool> keep(index.size(), false);
+  for (uint32_t d = 0; d < index.size(); ++d) {
+    const DocInfo& doc = index.doc(d);
+    const CityInfo& city = index.city_of(d);
+    if (kind != v1::CASE_KIND_UNSPECIFIED && doc.kind != kind) continue;
+    if (doc.case_id == spec.case_id) continue;
+    if (!spec.asking_city.empty() && doc.city_id == spec.asking_city) continue;
+    if (themes != 0 && (doc.themes & themes) == 0) continue;
+    if (sdgs != 0 && (doc.sdgs & sdgs) == 0) continue;
+    if (f.regions_size() > 0 &&
+        std::find(f.regions().begin(), f.regions().end(), city.region) == f.regions().end()) {
+      continue;
+    }
+    if (f.countries_size() > 0 && !Contains(f.countries(), city.country)) continue;
+    if (Contains(f.exclude_countries(), city.country)) continue;
+    if (f.languages_size() > 0 && !Contains(f.languages(), doc.language)) continue;
+    if ((f.year_min() != 0 || f.year_max() != 0) &&
+        (doc.year == 0 || (f.year_min() != 0 && doc.year < f.year_min()) ||
+         (f.year_max() != 0 && doc.year > f.year_max()))) {
+      continue;
+    }
+    if (Contains(f.exclude_city_ids(), doc.city_id)) continue;
+    keep[d] = true;
+  }
+  return keep;
+}
+
+void SetParts(const Hit& h, v1::ScoreParts* parts) {
+  parts->set_lexical(h.lexical);
+  parts->set_subword(h.subword);
+  parts->set_semantic(h.semantic);
+  parts->set_structure(h.structure);
+}
+
+}  // namespace
+
+// Shared terms of a hit, with their share of its word BM25 score.
+static void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
+                           const TermDictionary& terms, const Hit& h,
+                           google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
+  const SparseIds contributions = index.Contributions(iq.words, h.doc);
+  float total = 0;
+  for (const auto& [id, c] : contributions) total += c;
+  for (size_t i = 0; i < contributions.size() && i < kSharedTerms; ++i) {
+    const std::string& term = terms.Term(contributions[i].first);
+    auto it = q.surface.find(term);
+    v1::SharedTerm* t = out->Add();
+    t->set_term(it != q.surface.end() ? it->second : term);
+    t->set_weight(total > 0 ? contributions[i].second / total : 0.0);
+  }
+}
+
+namespace {
+
+IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms) {
+  IndexQuery iq;
+  auto to_ids = [&](const TermWeights& weights, SparseIds* out) {
+    for (const auto& [term, w] : weights) {
+      const int64_t id = terms.Find(term);
+      if (id >= 0) out->emplace_back(static_cast<uint32_t>(id), w);
+    }
+  };
+  to_ids(q.words, &iq.words);
+  to_ids(q.grams, &iq.grams);
+  iq.dense = q.dense;
+  return iq;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int offset,
+                                                bool* more) const {
+  *more = false;
+  if (absl::Status s = CheckPaging(req.k(), offset); !s.ok()) return s;
+  if (req.evidence_per_city() < 0 || req.evidence_per_city() > kMaxEvidence) {
+    return Invalid("evidence_per_city", absl::StrCat(req.evidence_per_city(), " is outside 0-",
+                                                     kMaxEvidence));
+  }
+  if (req.max_per_country() < 0) return Invalid("max_per_country", "must not be negative");
+  if (!req.asking_city_id().empty()) {
+    if (absl::Status s = ValidateId("asking_city_id", req.asking_city_id()); !s.ok()) return s;
+  }
+  auto spec = ResolveQuery(req, *store_);
+  if (!spec.ok()) return spec.status();
+  if (!req.asking_city_id().empty()) spec->asking_city = req.asking_city_id();
+  const int k = req.k() == 0 ? 10 : req.k();
+  const int evidence = req.evidence_per_city() == 0 ? 3 : req.evidence_per_city();
+
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const Index& index = *snap->index;
+  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
+  const IndexQuery iq = ToIndexQuery(q, terms_);
+  const std::vector<bool> keep =
+      KeepMask(index, req.filters(), v1::CASE_KIND_SOLUTION, *spec);
+  // Every kept solution, ranked; then one entry per city in rank order.
+  const std::vector<Hit> hits =
+      index.Search(iq, spec->structured, keep, options_.weights, index.size());
+
+  struct CityHits {
+    uint32_t city_doc;  // a doc of the city (for its CityInfo)
+    std::vector<const Hit*> hits;
+  };
+  std::vector<CityHits> ranked;
+  std::map<std::string, size_t> position;  // city id -> index in ranked
+  std::map<std::string, int> per_country;
+  std::map<std::string, bool> skipped;  // cities left out for diversity
+  for (const Hit& h : hits) {
+    const std::string& city = index.doc(h.doc).city_id;
+    auto it = position.find(city);
+    if (it != position.end()) {
+      if (ranked[it->second].hits.size() < static_cast<size_t>(evidence)) {
+        ranked[it->second].hits.push_back(&h);
+      }
+      continue;
+    }
+    if (skipped.count(city) > 0) continue;
+    const std::string& country = index.city_of(h.doc).country;
+    if (req.max_per_country() > 0 && per_country[country] >= req.max_per_country()) {
+      skipped[city] = true;
+      continue;
+    }
+    ++per_country[country];
+    position[city] = ranked.size();
+    ranked.push_back({h.doc, {&h}});
+  }
+
+  v1::MatchResponse resp;
+  resp.set_model_version(static_cast<int64_t>(snap->model->version()));
+  for (size_t i = offset; i < ranked.size() && i < static_cast<size_t>(offset + k); ++i) {
+    const CityHits& ch = ranked[i];
+    v1::PeerMatch* peer = resp.add_peers();
+    const CityInfo& info = index.city_of(ch.city_doc);
+    if (info.city != nullptr) {
+      *peer->mutable_city() = *info.city;
+    } else {
+      peer->mutable_city()->set_id(info.id);
+    }
+    peer->set_rank(static_cast<int>(i) + 1);
+    peer->set_score(ch.hits[0]->score);
+    SetParts(*ch.hits[0], peer->mutable_parts());
+    for (const Hit* h : ch.hits) {
+      v1::Evidence* e = peer->add_evidence();
+      e->set_case_id(index.doc(h->doc).case_id);
+      e->set_title(index.doc(h->doc).title);
+      e->set_score(h->score);
+      SetParts(*h, e->mutable_parts());
+      AddSharedTerms(index, iq, q, terms_, *h, e->mutable_shared_terms());
+    }
+  }
+  *more = ranked.size() > static_cast<size_t>(offset + k);
+  return resp;
+}
+
+absl::StatusOr<v1::SimilarCasesResponse> Engine::SimilarCases(const v1::SimilarCasesRequest& req,
+                                                              int offset, bool* more) const {
+  *more = false;
+  if (absl::Status s = CheckPaging(req.k(), offset); !s.ok()) return s;
+  auto spec = ResolveQuery(req, *store_);
+  if (!spec.ok()) return spec.status();
+  // "More like this" for a case: other cities' cases and the city's own
+  // alike; only the case itself is left out.
+  spec->asking_city.clear();
+  const int k = req.k() == 0 ? 10 : req.k();
+
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const Index& index = *snap->index;
+  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
+  const IndexQuery iq = ToIndexQuery(q, terms_);
+  const std::vector<bool> keep = KeepMask(index, req.filters(), req.filters().kind(), *spec);
+  const std::vector<Hit> hits =
+      index.Search(iq, spec->structured, keep, options_.weights, offset + k + 1);
+
+  v1::SimilarCasesResponse resp;
+  resp.set_model_version(static_cast<int64_t>(snap->model->version()));
+  for (size_t i = offset; i < hits.size() && i < static_cast<size_t>(offset + k); ++i) {
+    const Hit& h = hits[i];
+    auto c = store_->GetCase(index.doc(h.doc).case_id);
+    if (!c.ok()) continue;  // deleted since the snapshot
+    v1::CaseMatch* m = resp.add_cases();
+    *m->mutable_case_() = *std::move(c);
+    m->set_score(h.score);
+    m->set_rank(static_cast<int>(i) + 1);
+    SetParts(h, m->mutable_parts());
+    AddSharedTerms(index, iq, q, terms_, h, m->mutable_shared_terms());
+  }
+  *more = hits.size() > static_cast<size_t>(offset + k);
+  return resp;
+}
+
+}  // namespace peermatch
