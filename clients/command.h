@@ -48,6 +48,7 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& server);
 void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
 void AddImportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddEvalCommands(std::vector<Command>* out);    // eval_command.cc
+void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
 
 }  // namespace peermatch::cli
 

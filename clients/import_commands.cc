@@ -80,7 +80,12 @@ absl::Status ImportOffline(Context& ctx, const std::vector<std::string>& files) 
       return absl::OkStatus();
     }
   }
-  auto engine = Engine::Open(store->get());
+  // Fit once at the end rather than as the corpus grows.
+  EngineOptions engine_options;
+  engine_options.background_refit = false;
+  engine_options.refit_at_open = false;
+  engine_options.refit_min_changes = 1 << 30;
+  auto engine = Engine::Open(store->get(), engine_options);
   if (!engine.ok()) return engine.status();
   int total = 0;
   for (const auto& f : files) total += CountLines(f);
@@ -110,6 +115,9 @@ absl::Status ImportOffline(Context& ctx, const std::vector<std::string>& files) 
     if (!s.ok()) return s;
   }
   progress.Update(index, true);
+  if (summary.cases_written() > 0) {
+    if (absl::Status s = (*engine)->Refit(); !s.ok()) return s;
+  }
   PrintSummary(ctx, summary);
   return summary.errors_size() == 0
              ? absl::OkStatus()

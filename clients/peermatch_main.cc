@@ -33,6 +33,7 @@ void PrintUsage(const std::vector<peermatch::cli::Command>& commands) {
 int main(int argc, char** argv) {
   using peermatch::cli::Command;
   std::vector<Command> commands;
+  peermatch::cli::AddMatchCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
   peermatch::cli::AddEvalCommands(&commands);

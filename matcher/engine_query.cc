@@ -12,6 +12,10 @@ namespace {
 
 constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
 constexpr int kSharedTerms = 5;  // shown per evidence
+// A city's second and later evidence must score above the candidates' mean
+// (0) and within this much of its best (scores are in standard deviations):
+// weak look-alikes are not evidence.
+constexpr float kExtraEvidenceGap = 1.0f;
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
@@ -264,8 +268,11 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
     const std::string& city = index.doc(h.doc).city_id;
     auto it = position.find(city);
     if (it != position.end()) {
-      if (ranked[it->second].hits.size() < static_cast<size_t>(evidence)) {
-        ranked[it->second].hits.push_back(&h);
+      // Further evidence only when it is a match in its own right.
+      CityHits& group = ranked[it->second];
+      if (group.hits.size() < static_cast<size_t>(evidence) &&
+          h.score > 0 && h.score >= group.hits[0]->score - kExtraEvidenceGap) {
+        group.hits.push_back(&h);
       }
       continue;
     }

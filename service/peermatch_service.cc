@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "service/page_token.h"
 #include "service/status.h"
@@ -190,6 +191,48 @@ grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
   return new ImportReactor(engine_, summary);
 }
 
+// Page tokens of ranked answers carry the offset of the next result.
+absl::StatusOr<int> DecodeOffset(absl::string_view listing, absl::string_view token) {
+  auto raw = DecodePageToken(listing, token);
+  if (!raw.ok()) return raw.status();
+  if (raw->empty()) return 0;
+  int offset = 0;
+  if (!absl::SimpleAtoi(*raw, &offset) || offset < 0) {
+    return absl::InvalidArgumentError("page_token: not a token this call returned");
+  }
+  return offset;
+}
+
+grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* ctx,
+                                                  const v1::MatchRequest* req,
+                                                  v1::MatchResponse* resp) {
+  auto offset = DecodeOffset("match", req->page_token());
+  if (!offset.ok()) return Done(ctx, offset.status());
+  bool more = false;
+  auto r = engine_->Match(*req, *offset, &more);
+  if (!r.ok()) return Done(ctx, r.status());
+  *resp = *std::move(r);
+  if (more) {
+    resp->set_next_page_token(EncodePageToken("match", absl::StrCat(*offset + resp->peers_size())));
+  }
+  return Done(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerContext* ctx,
+                                                         const v1::SimilarCasesRequest* req,
+                                                         v1::SimilarCasesResponse* resp) {
+  auto offset = DecodeOffset("similar", req->page_token());
+  if (!offset.ok()) return Done(ctx, offset.status());
+  bool more = false;
+  auto r = engine_->SimilarCases(*req, *offset, &more);
+  if (!r.ok()) return Done(ctx, r.status());
+  *resp = *std::move(r);
+  if (more) {
+    resp->set_next_page_token(EncodePageToken("similar", absl::StrCat(*offset + resp->cases_size())));
+  }
+  return Done(ctx, absl::OkStatus());
+}
+
 grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext* ctx,
                                                      const v1::GetStatsRequest* req,
                                                      v1::Stats* resp) {
@@ -199,8 +242,9 @@ grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext
   resp->set_cases(counts->cases);
   resp->set_challenges(counts->challenges);
   resp->set_solutions(counts->solutions);
-  auto version = engine_->store().CurrentModelVersion();
-  if (version.ok()) resp->set_model_version(static_cast<int64_t>(*version));
+  auto snapshot = engine_->snapshot();
+  resp->set_model_version(static_cast<int64_t>(snapshot->model->version()));
+  resp->set_index_bytes(static_cast<int64_t>(snapshot->index->MemoryBytes()));
   return Done(ctx, absl::OkStatus());
 }
 

@@ -41,6 +41,11 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
                                        v1::DeleteCaseResponse* resp) override;
   grpc::ServerReadReactor<v1::ImportRecord>* ImportRecords(grpc::CallbackServerContext* ctx,
                                                            v1::ImportSummary* summary) override;
+  grpc::ServerUnaryReactor* Match(grpc::CallbackServerContext* ctx, const v1::MatchRequest* req,
+                                  v1::MatchResponse* resp) override;
+  grpc::ServerUnaryReactor* SimilarCases(grpc::CallbackServerContext* ctx,
+                                         const v1::SimilarCasesRequest* req,
+                                         v1::SimilarCasesResponse* resp) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
 

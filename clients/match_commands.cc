@@ -1,0 +1,240 @@
+// `peermatch match` and `peermatch similar`.
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/command.h"
+#include "clients/records.h"
+
+namespace peermatch::cli {
+namespace {
+
+// "workplace", "WORKPLACE" or "THEME_WORKPLACE".
+template <typename Enum>
+absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefix,
+                               const std::string& value, bool (*parse)(const std::string&, Enum*)) {
+  std::string name = absl::AsciiStrToUpper(value);
+  for (char& ch : name) {
+    if (ch == '-') ch = '_';
+  }
+  if (name.rfind(prefix, 0) != 0) name = prefix + name;
+  Enum e;
+  if (!parse(name, &e) || static_cast<int>(e) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": unknown value \"", value,
+                                                   "\" (see proto/peermatch/v1/model.proto)"));
+  }
+  return e;
+}
+
+absl::StatusOr<int> ParseSdg(const std::string& value) {
+  int sdg = 0;
+  if (!absl::SimpleAtoi(value, &sdg) || sdg < 1 || sdg > 17) {
+    return absl::InvalidArgumentError(absl::StrCat("--sdg: \"", value, "\" is not 1-17"));
+  }
+  return sdg;
+}
+
+// Flags shared by match and similar: the query's structure and the filters.
+template <typename Request>
+absl::Status FillCommon(const Args& args, Request* req) {
+  const auto& words = args.positional();
+  if (args.Has("case")) {
+    if (!words.empty()) return absl::InvalidArgumentError("give either TEXT or --case ID, not both");
+    req->set_case_id(args.Get("case"));
+  } else if (!words.empty()) {
+    req->set_text(absl::StrJoin(words, " "));
+  } else {
+    return absl::InvalidArgumentError("give the challenge as TEXT, or --case ID");
+  }
+  req->set_language(args.Get("language"));
+  auto k = args.GetInt("k", 0);
+  if (!k.ok()) return k.status();
+  req->set_k(static_cast<int>(*k));
+  req->set_page_token(args.Get("page-token"));
+  for (const auto& t : args.GetAll("theme")) {
+    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", t, v1::Theme_Parse);
+    if (!theme.ok()) return theme.status();
+    req->add_themes(*theme);
+  }
+  for (const auto& g : args.GetAll("sdg")) {
+    auto sdg = ParseSdg(g);
+    if (!sdg.ok()) return sdg.status();
+    req->add_sdgs(*sdg);
+  }
+  for (const auto& g : args.GetAll("group")) req->add_target_groups(g);
+
+  v1::Filters* f = req->mutable_filters();
+  for (const auto& t : args.GetAll("only-theme")) {
+    auto theme = ParseEnum<v1::Theme>("only-theme", "THEME_", t, v1::Theme_Parse);
+    if (!theme.ok()) return theme.status();
+    f->add_themes(*theme);
+  }
+  for (const auto& g : args.GetAll("only-sdg")) {
+    auto sdg = ParseSdg(g);
+    if (!sdg.ok()) return sdg.status();
+    f->add_sdgs(*sdg);
+  }
+  for (const auto& r : args.GetAll("region")) {
+    auto region = ParseEnum<v1::Region>("region", "REGION_", r, v1::Region_Parse);
+    if (!region.ok()) return region.status();
+    f->add_regions(*region);
+  }
+  for (const auto& c : args.GetAll("country")) f->add_countries(absl::AsciiStrToUpper(c));
+  for (const auto& c : args.GetAll("exclude-country")) {
+    f->add_exclude_countries(absl::AsciiStrToUpper(c));
+  }
+  for (const auto& l : args.GetAll("in-language")) f->add_languages(l);
+  for (const auto& c : args.GetAll("exclude-city")) f->add_exclude_city_ids(c);
+  auto year_min = args.GetInt("year-min", 0);
+  auto year_max = args.GetInt("year-max", 0);
+  if (!year_min.ok()) return year_min.status();
+  if (!year_max.ok()) return year_max.status();
+  f->set_year_min(static_cast<int>(*year_min));
+  f->set_year_max(static_cast<int>(*year_max));
+  return absl::OkStatus();
+}
+
+std::string Terms(const google::protobuf::RepeatedPtrField<v1::SharedTerm>& terms) {
+  std::vector<std::string> out;
+  for (const auto& t : terms) out.push_back(t.term());
+  return absl::StrJoin(out, ", ");
+}
+
+std::string Parts(const v1::ScoreParts& p) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "words %.2f, subwords %.2f, meaning %.2f, themes %.2f",
+                p.lexical(), p.subword(), p.semantic(), p.structure());
+  return buf;
+}
+
+absl::Status RunMatch(Context& ctx) {
+  v1::MatchRequest req;
+  if (absl::Status s = FillCommon(ctx.args, &req); !s.ok()) return s;
+  auto evidence = ctx.args.GetInt("evidence", 0);
+  auto per_country = ctx.args.GetInt("max-per-country", 0);
+  if (!evidence.ok()) return evidence.status();
+  if (!per_country.ok()) return per_country.status();
+  req.set_evidence_per_city(static_cast<int>(*evidence));
+  req.set_max_per_country(static_cast<int>(*per_country));
+  req.set_asking_city_id(ctx.args.Get("city"));
+  v1::MatchResponse resp;
+  grpc::ClientContext call;
+  ctx.Prepare(&call, 10);
+  if (auto s = FromGrpc(ctx.Stub().Match(&call, req, &resp), ctx.server); !s.ok()) return s;
+  if (ctx.json) {
+    std::printf("%s\n", ToJson(resp).c_str());
+    return absl::OkStatus();
+  }
+  if (resp.peers().empty()) std::printf("no peer city matches (try fewer filters)\n");
+  for (const auto& p : resp.peers()) {
+    std::printf("%2d. %s (%s)  score %.2f  [%s]\n", p.rank(), p.city().name().c_str(),
+                p.city().country().c_str(), p.score(), Parts(p.parts()).c_str());
+    for (const auto& e : p.evidence()) {
+      std::printf("      - %s: %s\n", e.case_id().c_str(), e.title().c_str());
+      if (!e.shared_terms().empty()) {
+        std::printf("        shared: %s\n", Terms(e.shared_terms()).c_str());
+      }
+    }
+  }
+  if (!resp.next_page_token().empty()) {
+    std::printf("more: --page-token %s\n", resp.next_page_token().c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunSimilar(Context& ctx) {
+  v1::SimilarCasesRequest req;
+  if (absl::Status s = FillCommon(ctx.args, &req); !s.ok()) return s;
+  if (ctx.args.Has("kind")) {
+    const std::string k = ctx.args.Get("kind");
+    if (k != "challenge" && k != "solution") {
+      return absl::InvalidArgumentError("--kind: challenge or solution");
+    }
+    req.mutable_filters()->set_kind(k == "challenge" ? v1::CASE_KIND_CHALLENGE
+                                                     : v1::CASE_KIND_SOLUTION);
+  }
+  v1::SimilarCasesResponse resp;
+  grpc::ClientContext call;
+  ctx.Prepare(&call, 10);
+  if (auto s = FromGrpc(ctx.Stub().SimilarCases(&call, req, &resp), ctx.server); !s.ok()) {
+    return s;
+  }
+  if (ctx.json) {
+    std::printf("%s\n", ToJson(resp).c_str());
+    return absl::OkStatus();
+  }
+  for (const auto& m : resp.cases()) {
+    std::printf("%2d. %-40s %-18s %-9s score %.2f\n    %s\n", m.rank(), m.case_().id().c_str(),
+                m.case_().city_id().c_str(),
+                m.case_().kind() == v1::CASE_KIND_CHALLENGE ? "challenge" : "solution", m.score(),
+                m.case_().title().c_str());
+    if (!m.shared_terms().empty()) std::printf("    shared: %s\n", Terms(m.shared_terms()).c_str());
+  }
+  if (!resp.next_page_token().empty()) {
+    std::printf("more: --page-token %s\n", resp.next_page_token().c_str());
+  }
+  return absl::OkStatus();
+}
+
+constexpr char kCommonFlags[] =
+    "  --case ID             use a stored case as the query (its city is left out)\n"
+    "  --language L          language of TEXT (ISO 639-1; default en)\n"
+    "  --k N                 results per page (1-100; default 10)\n"
+    "  --page-token T        the next page, as printed after a full page\n"
+    "  --theme T, --sdg N, --group G   the challenge's themes, SDGs and target groups:\n"
+    "                        they add a structure score (repeatable)\n"
+    "Filters (repeatable; a result must pass all):\n"
+    "  --only-theme T        cases with one of these themes (e.g. workplace)\n"
+    "  --only-sdg N          cases contributing to one of these SDGs\n"
+    "  --region R            cities in these regions (africa, arab_states, asia_pacific,\n"
+    "                        europe_north_america, latin_america_caribbean)\n"
+    "  --country CC          cities in these countries; --exclude-country CC: not these\n"
+    "  --in-language L       cases written in these languages\n"
+    "  --year-min Y, --year-max Y      cases from these years\n"
+    "  --exclude-city ID     never these cities\n";
+
+const std::set<std::string> kCommonFlagNames = {
+    "case", "language", "k", "page-token", "theme", "sdg", "group", "only-theme", "only-sdg",
+    "region", "country", "exclude-country", "in-language", "year-min", "year-max",
+    "exclude-city"};
+
+std::set<std::string> With(std::set<std::string> flags, std::initializer_list<const char*> more) {
+  for (const char* f : more) flags.insert(f);
+  return flags;
+}
+
+}  // namespace
+
+void AddMatchCommands(std::vector<Command>* out) {
+  static const std::string match_usage = absl::StrCat(
+      "Usage: peermatch match TEXT... [flags]   or   peermatch match --case ID [flags]\n"
+      "\n"
+      "Peer cities that have solved a problem like TEXT (or like the stored challenge\n"
+      "ID): one line per city with its score and its parts, then the solutions that\n"
+      "matched and the words they share with the challenge.\n"
+      "\n"
+      "  --city ID             the asking city: never returned as its own peer\n"
+      "  --evidence N          solutions shown per city (1-10; default 3)\n"
+      "  --max-per-country N   at most N cities per country (diversity)\n",
+      kCommonFlags,
+      "\nExample:\n"
+      "  peermatch match \"schools closed and pupils have no internet at home\" --k 5\n");
+  static const std::string similar_usage = absl::StrCat(
+      "Usage: peermatch similar TEXT... [flags]   or   peermatch similar --case ID [flags]\n"
+      "\n"
+      "Cases most like TEXT or like the stored case ID (\"more like this\"), of any city.\n"
+      "\n"
+      "  --kind K              only challenges or only solutions\n",
+      kCommonFlags);
+  out->push_back(Command{"match", "peer cities that solved a given challenge",
+                         match_usage.c_str(),
+                         With(kCommonFlagNames, {"city", "evidence", "max-per-country"}),
+                         {},
+                         RunMatch});
+  out->push_back(Command{"similar", "cases similar to a text or a case", similar_usage.c_str(),
+                         With(kCommonFlagNames, {"kind"}), {}, RunSimilar});
+}
+
+}  // namespace peermatch::cli

@@ -1,0 +1,131 @@
+#include "matcher/model.h"
+
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::ElementsAre;
+
+v1::Case MakeCase(const std::string& title, const std::string& description) {
+  v1::Case c;
+  c.set_id("c");
+  c.set_title(title);
+  c.set_description(description);
+  return c;
+}
+
+float WeightOf(const TermWeights& weights, const std::string& term) {
+  for (const auto& [t, w] : weights) {
+    if (t == term) return w;
+  }
+  return -1;
+}
+
+TEST(Model, Bm25WeightsMatchHandComputedValues) {
+  // Stems: radio, lesson, pupil, tablet, librari, open. Titles count twice.
+  const v1::Case a = MakeCase("radio lessons", "radio for pupils");  // radio 3, lesson 2, pupil 1
+  const v1::Case b = MakeCase("tablets", "tablets for pupils");      // tablet 3, pupil 1
+  const v1::Case c = MakeCase("libraries", "open libraries");        // librari 3, open 1
+  ModelOptions options;
+  options.dense_dim = 0;
+  const auto fitted = Model::Fit({&a, &b, &c}, 1, options);
+  const double n = 3, avg = (6 + 4 + 4) / 3.0, k1 = 1.2, bb = 0.75;
+  auto idf = [&](double df) { return std::log(1 + (n - df + 0.5) / (df + 0.5)); };
+  auto w = [&](double tf, double len, double df) {
+    return idf(df) * tf * (k1 + 1) / (tf + k1 * (1 - bb + bb * len / avg));
+  };
+  EXPECT_NEAR(WeightOf(fitted.embeddings[0].words, "pupil"), w(1, 6, 2), 1e-5);
+  EXPECT_NEAR(WeightOf(fitted.embeddings[0].words, "radio"), w(3, 6, 1), 1e-5);
+  EXPECT_NEAR(WeightOf(fitted.embeddings[1].words, "tablet"), w(3, 4, 1), 1e-5);
+  EXPECT_NEAR(fitted.model->Idf("pupil"), idf(2), 1e-6);
+  EXPECT_NEAR(fitted.model->Idf("never-seen"), idf(0), 1e-6);
+}
+
+TEST(Model, CharGramsCutPaddedWordsByCodePoint) {
+  EXPECT_THAT(CharGrams("il6"), ElementsAre("\x1f#il6", "\x1fil6#"));
+  EXPECT_THAT(CharGrams("ab"), ElementsAre("\x1f#ab#"));
+  // "é" is one code point (two bytes): "#café#" has 6 code points, 3 grams.
+  EXPECT_THAT(CharGrams("café"), ElementsAre("\x1f#caf", "\x1f" "café", "\x1f" "afé#"));
+}
+
+TEST(Model, QueryCountsTermsAndRemembersSurfaceForms) {
+  auto model = Model::Empty();
+  QueryVector q = model->EmbedQuery("Libraries and libraries", "en");
+  ASSERT_EQ(q.words.size(), 1u);
+  EXPECT_EQ(q.words[0].first, "librari");
+  EXPECT_EQ(q.words[0].second, 2.0f);
+  EXPECT_EQ(q.surface.at("librari"), "libraries");
+}
+
+std::vector<v1::Case> Corpus() {
+  std::vector<v1::Case> cases;
+  const char* texts[][2] = {
+      {"Radio lessons", "Daily radio lessons for pupils without internet during school closures"},
+      {"Tablet lending", "The city lent tablets and data to pupils so they could study online"},
+      {"Library cards", "Free library cards and reading clubs for families and children"},
+      {"Older adults online", "Smartphone classes help older adults join video calls and services"},
+      {"Adult literacy", "Evening literacy classes for adults who left school early"},
+      {"Teacher training", "Teachers trained to teach online with video and shared documents"},
+  };
+  for (size_t i = 0; i < std::size(texts); ++i) {
+    v1::Case c = MakeCase(texts[i][0], texts[i][1]);
+    c.set_id("c" + std::to_string(i));
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST(Model, SerializedModelEmbedsExactlyLikeTheOriginal) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 7, ModelOptions());
+  ASSERT_GT(fitted.model->dense_dim(), 1);
+  auto parsed = Model::Parse(fitted.model->Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)->version(), 7u);
+  const Embedding a = fitted.model->Embed(cases[0]);
+  const Embedding b = (*parsed)->Embed(cases[0]);
+  EXPECT_EQ(a.words, b.words);
+  EXPECT_EQ(a.grams, b.grams);
+  EXPECT_TRUE(a.dense.isApprox(b.dense));
+  EXPECT_NEAR(a.dense.norm(), 1.0f, 1e-5);
+  // Embedding a case again gives what Fit gave it.
+  EXPECT_EQ(a.words, fitted.embeddings[0].words);
+  EXPECT_TRUE(a.dense.isApprox(fitted.embeddings[0].dense, 1e-4f));
+
+  uint64_t version = 0;
+  auto decoded = Model::DecodeVector(fitted.model->EncodeVector(a), &version);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(version, 7u);
+  EXPECT_EQ(decoded->words, a.words);
+  EXPECT_TRUE(decoded->dense.isApprox(a.dense));
+  EXPECT_EQ(Model::Parse("garbage").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(Model, FitIsDeterministic) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  EXPECT_EQ(Model::Fit(pointers, 1, ModelOptions()).model->Serialize(),
+            Model::Fit(pointers, 1, ModelOptions()).model->Serialize());
+}
+
+TEST(Model, LsaPlacesRelatedTextsCloser) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 1, ModelOptions());
+  const QueryVector q = fitted.model->EmbedQuery("pupils study online with tablets", "en");
+  ASSERT_EQ(q.dense.size(), fitted.model->dense_dim());
+  const float tablet = q.dense.dot(fitted.embeddings[1].dense);
+  const float library = q.dense.dot(fitted.embeddings[2].dense);
+  EXPECT_GT(tablet, library);
+}
+
+}  // namespace
+}  // namespace peermatch
