@@ -2,6 +2,7 @@
 #ifndef PEERMATCH_CLIENTS_COMMAND_H_
 #define PEERMATCH_CLIENTS_COMMAND_H_
 
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <set>
@@ -40,6 +41,22 @@ struct Command {
   std::set<std::string> boolean_flags;    // of which these take no value
   std::function<absl::Status(Context&)> run;
 };
+
+// An enum value from a flag: "workplace", "WORKPLACE" or "THEME_WORKPLACE"
+// (with prefix "THEME_"). INVALID_ARGUMENT naming the flag otherwise.
+template <typename Enum>
+absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefix,
+                               const std::string& value, bool (*parse)(const std::string&, Enum*)) {
+  std::string name;
+  for (char ch : value) name.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(ch)));
+  if (name.rfind(prefix, 0) != 0) name = prefix + name;
+  Enum e;
+  if (!parse(name, &e) || static_cast<int>(e) == 0) {
+    return absl::InvalidArgumentError("--" + flag + ": unknown value \"" + value +
+                                      "\" (see proto/peermatch/v1/model.proto)");
+  }
+  return e;
+}
 
 // Turns a failed gRPC call into a Status with a hint for the common cases.
 absl::Status FromGrpc(const grpc::Status& s, const std::string& server);

@@ -58,11 +58,10 @@ absl::Status RunCities(Context& ctx) {
   v1::ListCitiesRequest req;
   req.set_page_size(1000);
   if (ctx.args.Has("region")) {
-    v1::Region region;
-    if (!v1::Region_Parse(ctx.args.Get("region"), &region)) {
-      return absl::InvalidArgumentError("--region: use a name such as REGION_AFRICA");
-    }
-    req.set_region(region);
+    auto region = ParseEnum<v1::Region>("region", "REGION_", ctx.args.Get("region"),
+                                        v1::Region_Parse);
+    if (!region.ok()) return region.status();
+    req.set_region(*region);
   }
   bool header = !ctx.json;
   do {
@@ -134,11 +133,9 @@ absl::Status RunCases(Context& ctx) {
     }
   }
   if (ctx.args.Has("theme")) {
-    v1::Theme theme;
-    if (!v1::Theme_Parse(ctx.args.Get("theme"), &theme)) {
-      return absl::InvalidArgumentError("--theme: use a name such as THEME_WORKPLACE");
-    }
-    req.set_theme(theme);
+    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", ctx.args.Get("theme"), v1::Theme_Parse);
+    if (!theme.ok()) return theme.status();
+    req.set_theme(*theme);
   }
   bool header = !ctx.json;
   do {
@@ -205,13 +202,16 @@ absl::Status RunHealth(Context& ctx) {
 void AddDataCommands(std::vector<Command>* out) {
   out->push_back(Command{
       "cities", "list, show or delete cities",
-      "Usage: peermatch cities [--region REGION_AFRICA]   list cities\n"
+      "Usage: peermatch cities [--region africa]           list cities (regions: africa,\n"
+      "                                                   arab_states, asia_pacific,\n"
+      "                                                   europe_north_america,\n"
+      "                                                   latin_america_caribbean)\n"
       "       peermatch cities get ID                    show one city as JSON\n"
       "       peermatch cities delete ID [--cascade]     delete a city (and its cases)\n",
       {"region", "cascade"}, {"cascade"}, RunCities});
   out->push_back(Command{
       "cases", "list, show or delete cases",
-      "Usage: peermatch cases [--city ID] [--kind challenge|solution] [--theme THEME_...]\n"
+      "Usage: peermatch cases [--city ID] [--kind challenge|solution] [--theme workplace]\n"
       "       peermatch cases get ID\n"
       "       peermatch cases delete ID\n",
       {"city", "kind", "theme"}, {}, RunCases});

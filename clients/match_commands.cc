@@ -11,23 +11,6 @@
 namespace peermatch::cli {
 namespace {
 
-// "workplace", "WORKPLACE" or "THEME_WORKPLACE".
-template <typename Enum>
-absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefix,
-                               const std::string& value, bool (*parse)(const std::string&, Enum*)) {
-  std::string name = absl::AsciiStrToUpper(value);
-  for (char& ch : name) {
-    if (ch == '-') ch = '_';
-  }
-  if (name.rfind(prefix, 0) != 0) name = prefix + name;
-  Enum e;
-  if (!parse(name, &e) || static_cast<int>(e) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": unknown value \"", value,
-                                                   "\" (see proto/peermatch/v1/model.proto)"));
-  }
-  return e;
-}
-
 absl::StatusOr<int> ParseSdg(const std::string& value) {
   int sdg = 0;
   if (!absl::SimpleAtoi(value, &sdg) || sdg < 1 || sdg > 17) {

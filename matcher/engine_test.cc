@@ -325,14 +325,22 @@ TEST_F(EngineTest, RefitUnderConcurrentQueriesHasNoTornReads) {
   const v1::MatchRequest req = Text("radio lessons for pupils without internet");
   const std::string old_answer = Match(req).SerializeAsString();
   std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
   std::vector<std::string> seen[2];
   std::vector<std::thread> readers;
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
-      while (!stop.load()) seen[t].push_back(Match(req).SerializeAsString());
+      while (!stop.load()) {
+        seen[t].push_back(Match(req).SerializeAsString());
+        ++answered;
+      }
     });
   }
+  // Readers are running before, during and after the refit.
+  while (answered.load() < 4) std::this_thread::yield();
   ASSERT_TRUE(engine_->Refit().ok());
+  const int after_refit = answered.load();
+  while (answered.load() < after_refit + 4) std::this_thread::yield();
   stop = true;
   for (auto& r : readers) r.join();
   const std::string new_answer = Match(req).SerializeAsString();
