@@ -35,11 +35,33 @@ absl::Status RequireId(absl::string_view field, absl::string_view id) {
 
 bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
 
+absl::Status Authorize(const Auth& auth, grpc::CallbackServerContext* ctx, Access needed) {
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("authorization");
+  const absl::string_view value =
+      it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+  return auth.Check(value, needed);
+}
+
+// In a unary handler: finishes the call with the refusal when access is denied.
+#define PEERMATCH_AUTHORIZE(ctx, needed)                                   \
+  do {                                                                     \
+    if (absl::Status s = Authorize(*auth_, ctx, needed); !s.ok()) {        \
+      return Done(ctx, s);                                                 \
+    }                                                                      \
+  } while (0)
+
 // Reads an import stream record by record; each is applied on its own so a
 // bad record is reported and skipped, never aborting the stream.
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
  public:
-  ImportReactor(Engine* engine, v1::ImportSummary* summary) : engine_(engine), summary_(summary) {
+  // Finishes at once with `refused` when it is not OK.
+  ImportReactor(Engine* engine, v1::ImportSummary* summary, const absl::Status& refused)
+      : engine_(engine), summary_(summary) {
+    if (!refused.ok()) {
+      Finish(ToGrpc(refused));
+      return;
+    }
     StartRead(&record_);
   }
 
@@ -80,6 +102,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
 grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext* ctx,
                                                     const v1::PutCityRequest* req,
                                                     v1::PutCityResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kWrite);
   if (!req->has_city()) return Done(ctx, absl::InvalidArgumentError("city: is required"));
   auto r = engine_->PutCity(req->city());
   if (r.ok()) resp->set_changed(Changed(*r));
@@ -89,6 +112,7 @@ grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PeermatchService::GetCity(grpc::CallbackServerContext* ctx,
                                                     const v1::GetCityRequest* req,
                                                     v1::City* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
   auto city = engine_->store().GetCity(req->id());
   if (city.ok()) *resp = *std::move(city);
@@ -98,6 +122,7 @@ grpc::ServerUnaryReactor* PeermatchService::GetCity(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PeermatchService::ListCities(grpc::CallbackServerContext* ctx,
                                                        const v1::ListCitiesRequest* req,
                                                        v1::ListCitiesResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   auto size = PageSize(req->page_size());
   if (!size.ok()) return Done(ctx, size.status());
   if (!v1::Region_IsValid(req->region())) {
@@ -122,6 +147,7 @@ grpc::ServerUnaryReactor* PeermatchService::ListCities(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* PeermatchService::DeleteCity(grpc::CallbackServerContext* ctx,
                                                        const v1::DeleteCityRequest* req,
                                                        v1::DeleteCityResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kWrite);
   if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
   auto n = engine_->DeleteCity(req->id(), req->cascade());
   if (n.ok()) resp->set_deleted_cases(*n);
@@ -131,6 +157,7 @@ grpc::ServerUnaryReactor* PeermatchService::DeleteCity(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* PeermatchService::PutCase(grpc::CallbackServerContext* ctx,
                                                     const v1::PutCaseRequest* req,
                                                     v1::PutCaseResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kWrite);
   if (!req->has_case_()) return Done(ctx, absl::InvalidArgumentError("case: is required"));
   auto r = engine_->PutCase(req->case_());
   if (r.ok()) resp->set_changed(Changed(*r));
@@ -140,6 +167,7 @@ grpc::ServerUnaryReactor* PeermatchService::PutCase(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PeermatchService::GetCase(grpc::CallbackServerContext* ctx,
                                                     const v1::GetCaseRequest* req,
                                                     v1::Case* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
   auto c = engine_->store().GetCase(req->id());
   if (c.ok()) *resp = *std::move(c);
@@ -149,6 +177,7 @@ grpc::ServerUnaryReactor* PeermatchService::GetCase(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PeermatchService::ListCases(grpc::CallbackServerContext* ctx,
                                                       const v1::ListCasesRequest* req,
                                                       v1::ListCasesResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   auto size = PageSize(req->page_size());
   if (!size.ok()) return Done(ctx, size.status());
   if (!v1::CaseKind_IsValid(req->kind())) {
@@ -182,13 +211,14 @@ grpc::ServerUnaryReactor* PeermatchService::ListCases(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PeermatchService::DeleteCase(grpc::CallbackServerContext* ctx,
                                                        const v1::DeleteCaseRequest* req,
                                                        v1::DeleteCaseResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kWrite);
   if (auto s = RequireId("id", req->id()); !s.ok()) return Done(ctx, s);
   return Done(ctx, engine_->DeleteCase(req->id()));
 }
 
 grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
     grpc::CallbackServerContext* ctx, v1::ImportSummary* summary) {
-  return new ImportReactor(engine_, summary);
+  return new ImportReactor(engine_, summary, Authorize(*auth_, ctx, Access::kWrite));
 }
 
 // Page tokens of ranked answers carry the offset of the next result.
@@ -206,6 +236,7 @@ absl::StatusOr<int> DecodeOffset(absl::string_view listing, absl::string_view to
 grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* ctx,
                                                   const v1::MatchRequest* req,
                                                   v1::MatchResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   auto offset = DecodeOffset("match", req->page_token());
   if (!offset.ok()) return Done(ctx, offset.status());
   bool more = false;
@@ -221,6 +252,7 @@ grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerContext* ctx,
                                                          const v1::SimilarCasesRequest* req,
                                                          v1::SimilarCasesResponse* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   auto offset = DecodeOffset("similar", req->page_token());
   if (!offset.ok()) return Done(ctx, offset.status());
   bool more = false;
@@ -236,6 +268,7 @@ grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext* ctx,
                                                      const v1::GetStatsRequest* req,
                                                      v1::Stats* resp) {
+  PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   auto counts = engine_->store().Count();
   if (!counts.ok()) return Done(ctx, counts.status());
   resp->set_cities(counts->cities);

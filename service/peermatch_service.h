@@ -2,7 +2,10 @@
 // callback API. Each handler validates the request's shape, calls the
 // engine or the store, and maps the result back; no domain logic lives here.
 //
-// Ownership: borrows the Engine, which must outlive the server.
+// Access: writes (Put*, Delete*, ImportRecords) need a write token; every
+// other call a read or write token (see auth.h).
+//
+// Ownership: borrows the Engine and the Auth, which must outlive the server.
 // Thread-safety: handlers run concurrently on gRPC's threads; the Engine and
 // Store are thread-safe.
 #ifndef PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
@@ -10,12 +13,13 @@
 
 #include "matcher/engine.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
+#include "service/auth.h"
 
 namespace peermatch {
 
 class PeermatchService final : public v1::Peermatch::CallbackService {
  public:
-  explicit PeermatchService(Engine* engine) : engine_(engine) {}
+  PeermatchService(Engine* engine, const Auth* auth) : engine_(engine), auth_(auth) {}
 
   grpc::ServerUnaryReactor* PutCity(grpc::CallbackServerContext* ctx,
                                     const v1::PutCityRequest* req,
@@ -50,7 +54,8 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
 
  private:
-  Engine* engine_;  // borrowed
+  Engine* engine_;     // borrowed
+  const Auth* auth_;   // borrowed
 };
 
 }  // namespace peermatch

@@ -14,13 +14,27 @@ namespace {
 constexpr char kUsage[] =
     "peermatchd: the peermatch server. Recommends GNLC peer cities over gRPC.\n"
     "\n"
-    "Usage: peermatchd [--data-dir DIR] [--listen HOST:PORT]\n"
+    "Usage: peermatchd [flags]\n"
     "\n"
-    "  --data-dir DIR      RocksDB data directory, created when missing; one process\n"
-    "                      at a time (default var/peermatch; env PEERMATCH_DATA_DIR)\n"
-    "  --listen HOST:PORT  gRPC address (default 127.0.0.1:50051; env PEERMATCH_LISTEN)\n"
+    "Every flag has an environment variable that is used when the flag is absent.\n"
+    "  --data-dir DIR         RocksDB data directory, created when missing; one process\n"
+    "                         at a time (PEERMATCH_DATA_DIR; default var/peermatch)\n"
+    "  --listen HOST:PORT     gRPC address (PEERMATCH_LISTEN; default 127.0.0.1:50051)\n"
+    "  --http-listen H:P      HTTP/JSON gateway for the portal, or \"off\"\n"
+    "                         (PEERMATCH_HTTP_LISTEN; default 127.0.0.1:8080)\n"
+    "  --cors-origin ORIGIN   allow this browser origin (or *) on the HTTP gateway\n"
+    "                         (PEERMATCH_CORS_ORIGIN)\n"
+    "  --tokens-file F        bearer tokens, lines `read TOKEN` / `write TOKEN`\n"
+    "                         (PEERMATCH_TOKENS_FILE)\n"
+    "  --write-token T        a read-write token (PEERMATCH_WRITE_TOKEN)\n"
+    "  --read-token T         a read-only token (PEERMATCH_READ_TOKEN)\n"
+    "  --tls-cert F --tls-key F   serve gRPC over TLS with this PEM certificate and key\n"
+    "                         (PEERMATCH_TLS_CERT, PEERMATCH_TLS_KEY)\n"
+    "  --quiet                no per-call log lines on stderr\n"
     "\n"
-    "Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, the store is closed.\n";
+    "Without tokens every call is allowed, so the server then listens only on\n"
+    "loopback. Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, the store\n"
+    "is closed.\n";
 
 std::string FlagOrEnv(const peermatch::cli::Args& args, const char* flag, const char* env,
                       const char* fallback) {
@@ -32,13 +46,16 @@ std::string FlagOrEnv(const peermatch::cli::Args& args, const char* flag, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help"});
+  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet"});
   if (args.ok() && args->Has("help")) {
     std::printf("%s", kUsage);
     return 0;
   }
-  absl::Status flags_ok = args.ok() ? args->CheckKnown({"data-dir", "listen", "help"})
-                                    : args.status();
+  absl::Status flags_ok =
+      args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
+                                    "tokens-file", "write-token", "read-token", "tls-cert",
+                                    "tls-key", "quiet"})
+                : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
   }
@@ -69,17 +86,48 @@ int main(int argc, char** argv) {
   }
   peermatch::ServerOptions options;
   options.listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
-  auto server = peermatch::Server::Start(engine->get(), options);
+  options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
+  if (options.http_listen == "off") options.http_listen.clear();
+  options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
+  options.tls_cert_file = FlagOrEnv(*args, "tls-cert", "PEERMATCH_TLS_CERT", "");
+  options.tls_key_file = FlagOrEnv(*args, "tls-key", "PEERMATCH_TLS_KEY", "");
+  if (args->Has("quiet")) options.call_log = nullptr;
+  const std::string tokens_file = FlagOrEnv(*args, "tokens-file", "PEERMATCH_TOKENS_FILE", "");
+  if (!tokens_file.empty()) {
+    auto auth = peermatch::Auth::FromFile(tokens_file);
+    if (!auth.ok()) {
+      std::fprintf(stderr, "peermatchd: %s\n", std::string(auth.status().message()).c_str());
+      return 2;
+    }
+    options.auth = *std::move(auth);
+  }
+  const std::string write_token = FlagOrEnv(*args, "write-token", "PEERMATCH_WRITE_TOKEN", "");
+  const std::string read_token = FlagOrEnv(*args, "read-token", "PEERMATCH_READ_TOKEN", "");
+  if (!write_token.empty()) options.auth.AddToken(peermatch::Access::kWrite, write_token);
+  if (!read_token.empty()) options.auth.AddToken(peermatch::Access::kRead, read_token);
+  const bool open = options.auth.open();
+  const std::string http = options.http_listen;
+  auto server = peermatch::Server::Start(engine->get(), std::move(options));
   if (!server.ok()) {
     std::fprintf(stderr, "peermatchd: %s\n", std::string(server.status().message()).c_str());
     return 1;
   }
   // The address actually bound (port 0 picks a free one).
+  const std::string listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
   const std::string bound =
-      options.listen.substr(0, options.listen.rfind(':') + 1) + std::to_string((*server)->port());
+      listen.substr(0, listen.rfind(':') + 1) + std::to_string((*server)->port());
   std::printf("peermatchd: serving peermatch.v1.Peermatch on %s (data in %s)\n", bound.c_str(),
               data_dir.c_str());
-  std::printf("  try: build/bin/peermatch --server %s cities\n", bound.c_str());
+  if (!http.empty()) {
+    std::printf("peermatchd: HTTP/JSON on %s%d\n", http.substr(0, http.rfind(':') + 1).c_str(),
+                (*server)->http_port());
+  }
+  if (open) {
+    std::printf("peermatchd: no tokens configured: every call is allowed, on loopback only\n");
+  }
+  std::printf("  try: build/bin/peermatch --server %s match \"pupils without internet during "
+              "school closures\"\n",
+              bound.c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {

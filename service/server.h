@@ -1,19 +1,24 @@
-// Server: a running peermatch gRPC server (the Peermatch service, the
-// standard grpc.health.v1 health service and server reflection) on one
-// listening address.
+// Server: a running peermatch server: the Peermatch gRPC service, the
+// standard grpc.health.v1 health service, server reflection, per-call logs
+// and metrics, and (optionally) the HTTP/JSON gateway for the portal.
 //
 // Ownership: borrows the Engine, which must outlive the Server.
-// Thread-safety: Shutdown() may be called from any thread, once.
+// Thread-safety: Shutdown() may be called from any thread.
 #ifndef PEERMATCH_SERVICE_SERVER_H_
 #define PEERMATCH_SERVICE_SERVER_H_
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
 #include "matcher/engine.h"
+#include "service/auth.h"
+#include "service/http_gateway.h"
+#include "service/metrics.h"
 #include "service/peermatch_service.h"
 
 namespace peermatch {
@@ -23,30 +28,55 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
   int max_receive_bytes = 4 << 20;
+  // Tokens; with none, every call is allowed (loopback only: see
+  // RequireLoopbackWhenOpen).
+  Auth auth;
+  // TLS when both are set: PEM files of the certificate chain and key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // HTTP/JSON gateway; disabled when `http_listen` is empty.
+  std::string http_listen;
+  std::string cors_origin;
+  // Where per-call log lines go (null: none).
+  FILE* call_log = stderr;
 };
+
+// True when `listen` (host:port) names a loopback address.
+bool IsLoopback(const std::string& listen);
 
 class Server {
  public:
-  // Starts serving. UNAVAILABLE if the address cannot be bound.
+  // Starts serving. UNAVAILABLE if an address cannot be bound;
+  // INVALID_ARGUMENT for bad TLS files; FAILED_PRECONDITION when the server
+  // would be open (no tokens) on a non-loopback address.
   static absl::StatusOr<std::unique_ptr<Server>> Start(Engine* engine,
-                                                       const ServerOptions& options);
+                                                       ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
-  // Stops accepting calls, lets in-flight calls finish (cancelling them after
-  // `grace`), and returns when all are done. Health turns NOT_SERVING first.
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
+  Metrics& metrics() { return metrics_; }
+  // A channel to this server that bypasses the network.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  // Stops the HTTP gateway, turns health NOT_SERVING, stops accepting calls,
+  // lets in-flight calls finish (cancelling them after `grace`), and returns
+  // when all are done. Later calls do nothing.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Blocks until Shutdown() completes.
   void Wait();
 
  private:
   Server() = default;
+  ServerOptions options_;
+  Metrics metrics_;
   std::unique_ptr<PeermatchService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpGateway> http_;
   int port_ = 0;
-  bool shut_down_ = false;
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
 }  // namespace peermatch

@@ -457,6 +457,16 @@ absl::StatusOr<std::string> Store::GetModel(uint64_t model_version) const {
   return value;
 }
 
+uint64_t Store::ApproximateBytes() const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
+  }
+  return total;
+}
+
 absl::Status Store::Flush() {
   rocksdb::FlushOptions fo;
   return FromRocks(db_->Flush(fo, handles_), "flushing");

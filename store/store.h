@@ -145,6 +145,8 @@ class Store {
 
   // Flushes memtables to disk (for backups and tests).
   absl::Status Flush();
+  // Approximate bytes on disk (SST files) and in memtables.
+  uint64_t ApproximateBytes() const;
 
  private:
   Store() = default;

@@ -1,0 +1,264 @@
+#include "service/http_gateway.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "httplib.h"
+#include "peermatch/v1/peermatch.grpc.pb.h"
+
+namespace peermatch {
+namespace {
+
+constexpr int kCallSeconds = 10;
+
+// Google's HTTP mapping of the canonical codes (google/rpc/code.proto).
+int HttpStatus(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::OK: return 200;
+    case grpc::CANCELLED: return 499;
+    case grpc::INVALID_ARGUMENT: return 400;
+    case grpc::FAILED_PRECONDITION: return 400;
+    case grpc::OUT_OF_RANGE: return 400;
+    case grpc::DEADLINE_EXCEEDED: return 504;
+    case grpc::NOT_FOUND: return 404;
+    case grpc::ALREADY_EXISTS: return 409;
+    case grpc::ABORTED: return 409;
+    case grpc::PERMISSION_DENIED: return 403;
+    case grpc::UNAUTHENTICATED: return 401;
+    case grpc::RESOURCE_EXHAUSTED: return 429;
+    case grpc::UNIMPLEMENTED: return 501;
+    case grpc::UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(ch), absl::kZeroPad2));
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+void SendError(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
+  const int http = HttpStatus(code);
+  res.status = http;
+  res.set_content(
+      absl::StrCat("{\"error\": {\"code\": ", http, ", \"status\": \"",
+                   absl::StatusCodeToString(static_cast<absl::StatusCode>(code)),
+                   "\", \"message\": \"", Escape(message), "\"}}\n"),
+      "application/json");
+}
+
+void SendMessage(httplib::Response& res, const google::protobuf::Message& m) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &json, options);
+  res.status = 200;
+  res.set_content(json + "\n", "application/json");
+}
+
+void PrepareCall(const httplib::Request& req, grpc::ClientContext* ctx) {
+  if (req.has_header("Authorization")) {
+    ctx->AddMetadata("authorization", req.get_header_value("Authorization"));
+  }
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(kCallSeconds));
+}
+
+// Decodes the JSON body into `message`; on failure answers 400 and returns false.
+bool ParseBody(const httplib::Request& req, httplib::Response& res,
+               google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const std::string body = req.body.empty() ? "{}" : req.body;
+  auto status = google::protobuf::util::JsonStringToMessage(body, message, options);
+  if (!status.ok()) {
+    SendError(res, grpc::INVALID_ARGUMENT,
+              absl::StrCat("body: not a valid ", message->GetDescriptor()->name(), " in JSON: ",
+                           status.message().as_string()));
+    return false;
+  }
+  return true;
+}
+
+// Fills `message` from query parameters named as its JSON fields.
+bool ParseQuery(const httplib::Request& req, httplib::Response& res,
+                google::protobuf::Message* message) {
+  std::string json = "{";
+  bool first = true;
+  const auto* d = message->GetDescriptor();
+  for (const auto& [key, value] : req.params) {
+    const auto* field = d->FindFieldByCamelcaseName(key);
+    if (field == nullptr) field = d->FindFieldByName(key);
+    if (field == nullptr) {
+      SendError(res, grpc::INVALID_ARGUMENT, absl::StrCat(key, ": unknown parameter"));
+      return false;
+    }
+    const bool quoted = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING ||
+                        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM;
+    double number = 0;
+    if (!quoted && !absl::SimpleAtod(value, &number)) {
+      SendError(res, grpc::INVALID_ARGUMENT, absl::StrCat(key, ": \"", value, "\" is not a number"));
+      return false;
+    }
+    absl::StrAppend(&json, first ? "" : ",", "\"", field->json_name(), "\":",
+                    quoted ? absl::StrCat("\"", Escape(value), "\"") : value);
+    first = false;
+  }
+  json += "}";
+  google::protobuf::util::JsonParseOptions options;
+  auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
+  if (!status.ok()) {
+    SendError(res, grpc::INVALID_ARGUMENT,
+              absl::StrCat("query parameters: ", status.message().as_string()));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
+    std::shared_ptr<grpc::Channel> channel, Metrics* metrics,
+    std::function<std::map<std::string, double>()> gauges, const HttpOptions& options) {
+  auto gateway = std::unique_ptr<HttpGateway>(new HttpGateway());
+  auto server = std::make_unique<httplib::Server>();
+  auto stub = std::shared_ptr<v1::Peermatch::Stub>(v1::Peermatch::NewStub(channel));
+  auto health = std::shared_ptr<grpc::health::v1::Health::Stub>(
+      grpc::health::v1::Health::NewStub(channel));
+  server->set_payload_max_length(options.max_body_bytes);
+
+  const std::string cors = options.cors_origin;
+  server->set_post_routing_handler([cors](const httplib::Request& req, httplib::Response& res) {
+    if (cors.empty()) return;
+    const std::string origin = req.get_header_value("Origin");
+    if (cors == "*" || origin == cors) {
+      res.set_header("Access-Control-Allow-Origin", cors == "*" ? "*" : origin);
+      res.set_header("Vary", "Origin");
+    }
+  });
+  server->Options(R"(/v1/.*)", [cors](const httplib::Request& req, httplib::Response& res) {
+    if (cors.empty()) {
+      res.status = 404;
+      return;
+    }
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    res.set_header("Access-Control-Max-Age", "600");
+    res.status = 204;
+  });
+
+  server->Post("/v1/match", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::MatchRequest request;
+    if (!ParseBody(req, res, &request)) return;
+    v1::MatchResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->Match(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Post("/v1/similar", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::SimilarCasesRequest request;
+    if (!ParseBody(req, res, &request)) return;
+    v1::SimilarCasesResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->SimilarCases(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get("/v1/cities", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::ListCitiesRequest request;
+    if (!ParseQuery(req, res, &request)) return;
+    v1::ListCitiesResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->ListCities(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get(R"(/v1/cities/([^/]+))", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::GetCityRequest request;
+    request.set_id(req.matches[1]);
+    v1::City reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->GetCity(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get("/v1/cases", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::ListCasesRequest request;
+    if (!ParseQuery(req, res, &request)) return;
+    v1::ListCasesResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->ListCases(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get(R"(/v1/cases/([^/]+))", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::GetCaseRequest request;
+    request.set_id(req.matches[1]);
+    v1::Case reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->GetCase(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get("/v1/stats", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::Stats reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->GetStats(&ctx, v1::GetStatsRequest(), &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Get("/healthz", [health](const httplib::Request&, httplib::Response& res) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckResponse reply;
+    grpc::Status s = health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &reply);
+    const bool serving =
+        s.ok() && reply.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+    res.status = serving ? 200 : 503;
+    res.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain");
+  });
+  server->Get("/metrics", [metrics, gauges](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics->Render(gauges ? gauges() : std::map<std::string, double>()),
+                    "text/plain; version=0.0.4");
+  });
+
+  const size_t colon = options.listen.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http-listen: \"", options.listen, "\" is not HOST:PORT"));
+  }
+  const std::string host = options.listen.substr(0, colon);
+  gateway->port_ = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
+  if (gateway->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen,
+                                               " (is the port in use? choose another with --http-listen)"));
+  }
+  httplib::Server* raw = server.get();
+  gateway->server_ = std::move(server);
+  gateway->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  return gateway;
+}
+
+HttpGateway::~HttpGateway() { Stop(); }
+
+void HttpGateway::Stop() {
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace peermatch
