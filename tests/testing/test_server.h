@@ -1,11 +1,13 @@
-// TestServer: a real peermatch server (store, engine, gRPC) on a free
-// loopback port over a temporary data directory, and a client stub to it.
+// TestServer: a real peermatch server (store, engine, gRPC, optionally the
+// HTTP gateway and tokens) on free loopback ports over a temporary data
+// directory, and a client stub to it.
 #ifndef PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 #define PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 
 #include <memory>
 #include <string>
 
+#include "clients/records.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -14,24 +16,52 @@
 #include "store/store.h"
 #include "tests/testing/temp_dir.h"
 
+#ifndef PEERMATCH_SOURCE_DIR
+#error "PEERMATCH_SOURCE_DIR must name the source tree"
+#endif
+
 namespace peermatch::testing {
+
+inline constexpr char kWriteToken[] = "test-write-token-0123456789";
+inline constexpr char kReadToken[] = "test-read-token-0123456789";
+
+struct TestServerOptions {
+  bool tokens = false;      // require kWriteToken / kReadToken
+  bool http = false;        // start the HTTP gateway
+  bool demo_data = false;   // load data/demo before serving
+  std::string cors_origin;
+};
 
 class TestServer {
  public:
-  TestServer() {
-    auto store = Store::Open(dir_.Sub("db"));
+  explicit TestServer(const TestServerOptions& options = {}) {
+    StoreOptions so;
+    so.sync = false;  // a test's crash safety is tested elsewhere
+    auto store = Store::Open(dir_.Sub("db"), so);
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    auto engine = Engine::Open(store_.get());
+    EngineOptions eo;
+    eo.background_refit = false;
+    auto engine = Engine::Open(store_.get(), eo);
     EXPECT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    auto server = Server::Start(engine_.get(), options);
+    if (options.demo_data) LoadDemo();
+    ServerOptions server_options;
+    server_options.listen = "127.0.0.1:0";
+    server_options.call_log = nullptr;
+    if (options.tokens) {
+      server_options.auth.AddToken(Access::kWrite, kWriteToken);
+      server_options.auth.AddToken(Access::kRead, kReadToken);
+    }
+    if (options.http) server_options.http_listen = "127.0.0.1:0";
+    server_options.cors_origin = options.cors_origin;
+    auto server = Server::Start(engine_.get(), std::move(server_options));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     address_ = "127.0.0.1:" + std::to_string(server_->port());
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(64 << 20);
+    channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
     stub_ = v1::Peermatch::NewStub(channel_);
   }
   ~TestServer() {
@@ -41,10 +71,25 @@ class TestServer {
     store_.reset();
   }
 
+  void LoadDemo() {
+    for (const char* file : {"cities.jsonl", "cases.jsonl"}) {
+      const std::string path = std::string(PEERMATCH_SOURCE_DIR) + "/data/demo/" + file;
+      absl::Status s = cli::ForEachRecord(path, [&](int line, absl::StatusOr<v1::ImportRecord> r) {
+        EXPECT_TRUE(r.ok()) << r.status();
+        auto applied = engine_->Apply(*r);
+        EXPECT_TRUE(applied.ok()) << applied.status();
+        return absl::OkStatus();
+      });
+      EXPECT_TRUE(s.ok()) << s;
+    }
+    EXPECT_TRUE(engine_->Refit().ok());
+  }
+
   v1::Peermatch::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::string& address() const { return address_; }
   Store& store() { return *store_; }
+  Engine& engine() { return *engine_; }
   Server& server() { return *server_; }
 
  private:
@@ -56,6 +101,25 @@ class TestServer {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Peermatch::Stub> stub_;
 };
+
+// Everything the store holds, rendered as one string (records, and the
+// vectors of the current model), to compare states before and after.
+inline std::string DumpStore(Store& store) {
+  std::string out;
+  bool more = false;
+  auto cities = store.ListCities("", 100000, nullptr, &more);
+  for (const auto& c : *cities) out += c.SerializeAsString() + "\n";
+  const uint64_t version = *store.CurrentModelVersion();
+  absl::Status s = store.ForEachCase([&](const v1::Case& c) {
+    out += c.SerializeAsString() + "\n";
+    auto v = store.GetVector(version, c.id());
+    out += v.ok() ? *v : "no-vector";
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok());
+  out += "model " + std::to_string(version);
+  return out;
+}
 
 }  // namespace peermatch::testing
 

@@ -1,0 +1,153 @@
+// The HTTP/JSON gateway: the same answers as gRPC, errors in Google's HTTP
+// mapping, tokens, CORS, health and metrics.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/client_context.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_server.h"
+// After Eigen: httplib pulls in <resolv.h>, whose `_res` macro breaks Eigen.
+#include "httplib.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TestServer;
+using testing::TestServerOptions;
+
+class HttpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    TestServerOptions options;
+    options.tokens = true;
+    options.http = true;
+    options.demo_data = true;
+    options.cors_origin = "https://portal.example.org";
+    server_ = new TestServer(options);
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  static httplib::Client Client() {
+    httplib::Client client("127.0.0.1", server_->server().http_port());
+    client.set_read_timeout(10, 0);
+    return client;
+  }
+  static httplib::Headers Bearer(const char* token) {
+    return {{"Authorization", std::string("Bearer ") + token}};
+  }
+  static TestServer* server_;
+};
+TestServer* HttpTest::server_ = nullptr;
+
+TEST_F(HttpTest, PostMatchGivesTheSamePeersAsGrpc) {
+  const std::string body =
+      R"({"text": "older adults are isolated and cannot use video calls", "k": 5,
+          "filters": {"excludeCountries": ["CN"]}})";
+  auto client = Client();
+  auto res = client.Post("/v1/match", Bearer(testing::kReadToken), body, "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  v1::MatchResponse via_http;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &via_http).ok());
+
+  v1::MatchRequest req;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(body, &req).ok());
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", std::string("Bearer ") + testing::kReadToken);
+  v1::MatchResponse via_grpc;
+  ASSERT_TRUE(server_->stub().Match(&ctx, req, &via_grpc).ok());
+  ASSERT_EQ(via_http.peers_size(), 5);
+  ASSERT_EQ(via_http.peers_size(), via_grpc.peers_size());
+  for (int i = 0; i < via_grpc.peers_size(); ++i) {
+    EXPECT_EQ(via_http.peers(i).city().id(), via_grpc.peers(i).city().id());
+    EXPECT_EQ(via_http.peers(i).evidence(0).case_id(), via_grpc.peers(i).evidence(0).case_id());
+    EXPECT_DOUBLE_EQ(via_http.peers(i).score(), via_grpc.peers(i).score());
+    EXPECT_NE(via_http.peers(i).city().country(), "CN");
+  }
+  EXPECT_EQ(via_http.SerializeAsString(), via_grpc.SerializeAsString());
+}
+
+TEST_F(HttpTest, ReadCalls) {
+  auto client = Client();
+  auto city = client.Get("/v1/cities/fermo", Bearer(testing::kReadToken));
+  ASSERT_EQ(city->status, 200);
+  EXPECT_THAT(city->body, HasSubstr("\"name\":\"Fermo\""));
+  auto cases = client.Get("/v1/cases?cityId=wuhan&kind=CASE_KIND_SOLUTION&pageSize=2",
+                          Bearer(testing::kReadToken));
+  ASSERT_EQ(cases->status, 200) << cases->body;
+  v1::ListCasesResponse list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(cases->body, &list).ok());
+  EXPECT_EQ(list.cases_size(), 2);
+  EXPECT_FALSE(list.next_page_token().empty());
+  auto stats = client.Get("/v1/stats", Bearer(testing::kReadToken));
+  EXPECT_THAT(stats->body, HasSubstr("\"cities\":\"92\""));
+  auto similar = client.Post("/v1/similar", Bearer(testing::kReadToken),
+                             R"({"caseId": "bahir-dar-covid-pupils-offline", "k": 3})",
+                             "application/json");
+  ASSERT_EQ(similar->status, 200) << similar->body;
+}
+
+TEST_F(HttpTest, ErrorsUseGoogleHttpMapping) {
+  auto client = Client();
+  auto bad_k = client.Post("/v1/match", Bearer(testing::kReadToken), R"({"text": "x", "k": 500})",
+                           "application/json");
+  EXPECT_EQ(bad_k->status, 400);
+  EXPECT_THAT(bad_k->body, HasSubstr("\"status\": \"INVALID_ARGUMENT\""));
+  EXPECT_THAT(bad_k->body, HasSubstr("k: 500 is outside 0-100"));
+  auto bad_json = client.Post("/v1/match", Bearer(testing::kReadToken), "{not json",
+                              "application/json");
+  EXPECT_EQ(bad_json->status, 400);
+  auto unknown_field = client.Post("/v1/match", Bearer(testing::kReadToken),
+                                   R"({"text": "x", "kk": 1})", "application/json");
+  EXPECT_EQ(unknown_field->status, 400);
+  auto missing = client.Get("/v1/cities/atlantis", Bearer(testing::kReadToken));
+  EXPECT_EQ(missing->status, 404);
+  auto bad_param = client.Get("/v1/cities?pageSize=abc", Bearer(testing::kReadToken));
+  EXPECT_EQ(bad_param->status, 400);
+  auto unknown_param = client.Get("/v1/cities?drop=1", Bearer(testing::kReadToken));
+  EXPECT_EQ(unknown_param->status, 400);
+  auto no_route = client.Get("/v1/nothing-here", Bearer(testing::kReadToken));
+  EXPECT_EQ(no_route->status, 404);
+  auto no_token = client.Post("/v1/match", R"({"text": "x"})", "application/json");
+  EXPECT_EQ(no_token->status, 401);
+  const std::string huge(2 << 20, 'x');
+  auto too_big = client.Post("/v1/match", Bearer(testing::kReadToken), huge, "application/json");
+  EXPECT_EQ(too_big->status, 413);
+}
+
+TEST_F(HttpTest, CorsForThePortalOrigin) {
+  auto client = Client();
+  httplib::Headers headers = Bearer(testing::kReadToken);
+  headers.emplace("Origin", "https://portal.example.org");
+  auto res = client.Post("/v1/match", headers, R"({"text": "radio"})", "application/json");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "https://portal.example.org");
+  httplib::Headers other = Bearer(testing::kReadToken);
+  other.emplace("Origin", "https://elsewhere.example.com");
+  res = client.Post("/v1/match", other, R"({"text": "radio"})", "application/json");
+  EXPECT_FALSE(res->has_header("Access-Control-Allow-Origin"));
+  auto preflight = client.Options("/v1/match", {{"Origin", "https://portal.example.org"}});
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_THAT(preflight->get_header_value("Access-Control-Allow-Headers"),
+              HasSubstr("Authorization"));
+}
+
+TEST_F(HttpTest, HealthAndMetrics) {
+  auto client = Client();
+  auto health = client.Get("/healthz");
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "SERVING\n");
+  client.Post("/v1/match", Bearer(testing::kReadToken), R"({"text": "radio"})", "application/json");
+  auto metrics = client.Get("/metrics");
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->body,
+              HasSubstr("peermatch_requests_total{method=\"/peermatch.v1.Peermatch/Match\",code=\"OK\"}"));
+  EXPECT_THAT(metrics->body, HasSubstr("peermatch_request_seconds_bucket{method="));
+  EXPECT_THAT(metrics->body, HasSubstr("peermatch_index_cases 337"));
+  EXPECT_THAT(metrics->body, HasSubstr("peermatch_store_bytes "));
+}
+
+}  // namespace
+}  // namespace peermatch
