@@ -183,9 +183,64 @@ absl::Status RunImport(Context& ctx) {
   return ImportOnline(ctx, files);
 }
 
+// Writes every city, then every case, as import records (JSON Lines).
+absl::Status RunExport(Context& ctx) {
+  const std::string path = ctx.args.Get("file");
+  FILE* out = path.empty() || path == "-" ? stdout : std::fopen(path.c_str(), "w");
+  if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--file: cannot write ", path));
+  size_t cities = 0, cases = 0;
+  absl::Status status;
+  v1::ListCitiesRequest creq;
+  creq.set_page_size(1000);
+  do {
+    v1::ListCitiesResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    status = FromGrpc(ctx.Stub().ListCities(&call, creq, &resp), ctx.server);
+    if (!status.ok()) break;
+    for (const auto& c : resp.cities()) {
+      v1::ImportRecord r;
+      *r.mutable_city() = c;
+      std::fprintf(out, "%s\n", ToJson(r).c_str());
+      ++cities;
+    }
+    creq.set_page_token(resp.next_page_token());
+  } while (!creq.page_token().empty());
+  v1::ListCasesRequest req;
+  req.set_page_size(1000);
+  while (status.ok()) {
+    v1::ListCasesResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    status = FromGrpc(ctx.Stub().ListCases(&call, req, &resp), ctx.server);
+    if (!status.ok()) break;
+    for (const auto& c : resp.cases()) {
+      v1::ImportRecord r;
+      *r.mutable_case_() = c;
+      std::fprintf(out, "%s\n", ToJson(r).c_str());
+      ++cases;
+    }
+    req.set_page_token(resp.next_page_token());
+    if (req.page_token().empty()) break;
+  }
+  if (out != stdout) std::fclose(out);
+  if (!status.ok()) return status;
+  std::fprintf(stderr, "exported %zu cities and %zu cases\n", cities, cases);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddImportCommands(std::vector<Command>* out) {
+  out->push_back(Command{
+      "export", "write all cities and cases as JSON Lines (the import format)",
+      "Usage: peermatch export [--file out.jsonl]\n"
+      "\n"
+      "Writes every city, then every case, one import record per line, to --file or to\n"
+      "standard output. `peermatch import --file out.jsonl` loads it back.\n",
+      {"file"},
+      {},
+      RunExport});
   out->push_back(Command{
       "import", "load cities and cases from JSON Lines files",
       "Usage: peermatch import --file F.jsonl [--file G.jsonl ...] [--data-dir DIR [--if-empty]]\n"

@@ -123,6 +123,7 @@ TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
     const std::string bin = kBin + "/peermatchd";
     const std::string data = dir.Sub("db");
     execl(bin.c_str(), bin.c_str(), "--data-dir", data.c_str(), "--listen", "127.0.0.1:0",
+          "--http-listen", "127.0.0.1:0",
           static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -140,6 +141,15 @@ TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(health.output, "SERVING\n");
   Result stats = RunCommand(kBin + "/peermatch --server " + address + " --json stats");
   EXPECT_EQ(stats.exit_code, 0) << stats.output;
+  Result match = RunCommand(kBin + "/peermatch --server " + address +
+                            " match \"pupils without internet when schools closed\" --k 3");
+  EXPECT_EQ(match.exit_code, 0) << match.output;
+  EXPECT_THAT(match.output, HasSubstr(" 1. "));
+  EXPECT_THAT(match.output, HasSubstr("shared: "));
+  Result exported = RunCommand(kBin + "/peermatch --server " + address + " export --file " +
+                               dir.Sub("export.jsonl"));
+  EXPECT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_THAT(exported.output, HasSubstr("exported 92 cities and 337 cases"));
 
   kill(pid, SIGTERM);
   std::string rest;
@@ -149,8 +159,25 @@ TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   EXPECT_THAT(rest, HasSubstr("stopped cleanly"));
-  // The store was closed: it opens again.
-  EXPECT_TRUE(Store::Open(dir.Sub("db")).ok());
+  // The store was closed: it opens again. The export loads into an equal store.
+  Result reimport = RunCommand(kBin + "/peermatch import --data-dir " + dir.Sub("copy") +
+                               " --file " + dir.Sub("export.jsonl"));
+  ASSERT_EQ(reimport.exit_code, 0) << reimport.output;
+  auto original = Store::Open(dir.Sub("db"));
+  auto copy = Store::Open(dir.Sub("copy"));
+  ASSERT_TRUE(original.ok() && copy.ok());
+  auto records = [](Store& store) {
+    std::string out;
+    bool more;
+    const auto cities = store.ListCities("", 1000, nullptr, &more);
+    for (const auto& c : *cities) out += c.SerializeAsString();
+    EXPECT_TRUE(store.ForEachCase([&](const v1::Case& c) {
+      out += c.SerializeAsString();
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  };
+  EXPECT_EQ(records(**original), records(**copy));
 }
 
 TEST(Cli, UnreachableServerSaysWhatToDo) {
