@@ -24,6 +24,7 @@
 #ifndef PEERMATCH_MATCHER_ENGINE_H_
 #define PEERMATCH_MATCHER_ENGINE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -98,6 +99,21 @@ class Engine {
   // Cases similar to a text or a case, `offset` cases into the ranking.
   absl::StatusOr<v1::SimilarCasesResponse> SimilarCases(const v1::SimilarCasesRequest& request,
                                                         int offset, bool* more) const;
+
+  // Batch pairing of a cohort's cities (see PairCitiesRequest in
+  // proto/peermatch/v1/peermatch.proto): scores every asking city's
+  // challenges against the other cities' solutions, keeps each asker's best
+  // `candidates_per_city` peers, and solves the assignment exactly.
+  // `progress`, when set, is called on this thread as work advances.
+  // INVALID_ARGUMENT naming the field; NOT_FOUND for unknown city ids;
+  // FAILED_PRECONDITION when the `keep` pairs alone break k or capacity.
+  struct Pairing {
+    std::vector<v1::Pair> pairs;  // by asking city, best first
+    v1::PairingSummary summary;
+  };
+  absl::StatusOr<Pairing> PairCities(
+      const v1::PairCitiesRequest& request,
+      const std::function<void(const v1::PairingProgress&)>& progress = nullptr) const;
 
   // Fits a new model on all cases now and swaps it in; returns when done.
   // FAILED_PRECONDITION when there are no cases.

@@ -5,13 +5,17 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "matcher/engine.h"
+#include "matcher/internal/query_util.h"
 #include "store/validate.h"
 
 namespace peermatch {
 namespace {
 
+using internal::AddSharedTerms;
+using internal::SetParts;
+using internal::ToIndexQuery;
+
 constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
-constexpr int kSharedTerms = 5;  // shown per evidence
 // A city's second and later evidence must score above the candidates' mean
 // (0) and within this much of its best (scores are in standard deviations):
 // weak look-alikes are not evidence.
@@ -117,15 +121,8 @@ absl::StatusOr<QuerySpec> ResolveQuery(const Request& req, const Store& store) {
     spec.case_id = c->id();
     spec.asking_city = c->city_id();
     spec.language = c->language();
-    spec.text = absl::StrCat(c->title(), "\n", c->description());
-    for (const auto& tag : c->tags()) absl::StrAppend(&spec.text, "\n", tag);
-    if (spec.structured.empty()) {
-      for (int t : c->themes()) spec.structured.themes |= 1u << t;
-      for (int g : c->sdgs()) spec.structured.sdgs |= 1u << g;
-      for (const auto& g : c->target_groups()) {
-        spec.structured.target_groups.push_back(absl::AsciiStrToLower(g));
-      }
-    }
+    spec.text = internal::CaseQueryText(*c);
+    if (spec.structured.empty()) spec.structured = internal::CaseStructure(*c);
     return spec;
   }
   if (!req.has_text()) return Invalid("query", "set text or case_id");
@@ -183,47 +180,6 @@ std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKin
     keep[d] = true;
   }
   return keep;
-}
-
-void SetParts(const Hit& h, v1::ScoreParts* parts) {
-  parts->set_lexical(h.lexical);
-  parts->set_subword(h.subword);
-  parts->set_semantic(h.semantic);
-  parts->set_structure(h.structure);
-}
-
-}  // namespace
-
-// Shared terms of a hit, with their share of its word BM25 score.
-static void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
-                           const TermDictionary& terms, const Hit& h,
-                           google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
-  const SparseIds contributions = index.Contributions(iq.words, h.doc);
-  float total = 0;
-  for (const auto& [id, c] : contributions) total += c;
-  for (size_t i = 0; i < contributions.size() && i < kSharedTerms; ++i) {
-    const std::string& term = terms.Term(contributions[i].first);
-    auto it = q.surface.find(term);
-    v1::SharedTerm* t = out->Add();
-    t->set_term(it != q.surface.end() ? it->second : term);
-    t->set_weight(total > 0 ? contributions[i].second / total : 0.0);
-  }
-}
-
-namespace {
-
-IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms) {
-  IndexQuery iq;
-  auto to_ids = [&](const TermWeights& weights, SparseIds* out) {
-    for (const auto& [term, w] : weights) {
-      const int64_t id = terms.Find(term);
-      if (id >= 0) out->emplace_back(static_cast<uint32_t>(id), w);
-    }
-  };
-  to_ids(q.words, &iq.words);
-  to_ids(q.grams, &iq.grams);
-  iq.dense = q.dense;
-  return iq;
 }
 
 }  // namespace

@@ -108,6 +108,8 @@ class Index {
   size_t size() const { return docs_.size(); }
   const DocInfo& doc(uint32_t i) const { return entries_[i]->info; }
   const CityInfo& city_of(uint32_t i) const { return cities_[doc_city_[i]]; }
+  // Every city the index knows, with or without cases.
+  const std::vector<CityInfo>& cities() const { return cities_; }
   // Bytes of vectors held (postings, forward lists, dense matrix).
   size_t MemoryBytes() const;
 

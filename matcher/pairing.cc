@@ -14,6 +14,7 @@
 #include "lemon/matching.h"
 #include "lemon/network_simplex.h"
 #include "lemon/smart_graph.h"
+#include "lemon/static_graph.h"
 
 namespace peermatch {
 namespace {
@@ -39,7 +40,6 @@ absl::Status CheckCity(size_t i, absl::string_view side, int city, int num_citie
 // no two candidates for the same pair (ordered, or unordered for twinning).
 absl::Status CheckCandidates(int num_cities, const std::vector<PairCandidate>& candidates,
                              bool unordered) {
-  // Candidates are named by int indices (must_keep, Assignment::chosen).
   // Candidates are named by int indices, and the flow graph has about 3 arcs
   // per candidate, also counted in int.
   constexpr size_t kMaxCandidates = std::numeric_limits<int>::max() / 4;
@@ -100,8 +100,18 @@ absl::Status CheckMustKeep(const std::vector<int>& must_keep, size_t num_candida
 }
 
 // The integer the solvers see. Only called for positive scores, whose sum
-// CheckCandidates bounded, so this cannot overflow.
+// CheckCandidates bounded, so this cannot overflow. Scores below
+// 0.5 / kScoreScale become 0 and are then not worth choosing.
 int64_t Scaled(double score) { return std::llround(score * kScoreScale); }
+
+// An arc of the assignment's flow network.
+struct FlowArc {
+  int from;
+  int to;
+  int upper;
+  int64_t cost;
+  int candidate;  // the pair arc's candidate, or -1
+};
 
 Assignment MakeAssignment(const std::vector<PairCandidate>& candidates,
                           std::vector<int> chosen) {
@@ -167,52 +177,60 @@ absl::StatusOr<Assignment> SolveAssignment(const AssignmentProblem& problem) {
   // `supply`; a zero-cost source -> sink arc takes what is not worth
   // pairing, so the cheapest flow is the best assignment. Capping by degree
   // keeps every capacity, and the supply, within the number of candidates.
-  using Graph = lemon::SmartDigraph;
-  Graph g;
-  g.reserveNode(2 * static_cast<int>(free.size()) + 2);
-  g.reserveArc(3 * static_cast<int>(free.size()) + 1);
-  Graph::ArcMap<int> upper(g);
-  Graph::ArcMap<int64_t> cost(g);
-  const Graph::Node source = g.addNode();
-  const Graph::Node sink = g.addNode();
-  std::vector<Graph::Node> asker_node(problem.num_cities, lemon::INVALID);
-  std::vector<Graph::Node> peer_node(problem.num_cities, lemon::INVALID);
-  std::vector<Graph::Arc> pair_arc;
-  pair_arc.reserve(free.size());
+  // Nodes: 0 source, 1 sink, then askers and peers as they first appear.
+  constexpr int kSource = 0;
+  constexpr int kSink = 1;
+  int num_nodes = 2;
+  std::vector<int> asker_node(problem.num_cities, -1);
+  std::vector<int> peer_node(problem.num_cities, -1);
+  std::vector<FlowArc> arcs;
+  arcs.reserve(3 * free.size() + 1);
   int supply = 0;
   for (int i : free) {
     const PairCandidate& c = candidates[i];
-    if (asker_node[c.asker] == lemon::INVALID) {
-      asker_node[c.asker] = g.addNode();
-      const Graph::Arc a = g.addArc(source, asker_node[c.asker]);
-      upper[a] = std::min(asker_left[c.asker], out_degree[c.asker]);
-      cost[a] = 0;
-      supply += upper[a];
+    if (asker_node[c.asker] < 0) {
+      asker_node[c.asker] = num_nodes++;
+      const int upper = std::min(asker_left[c.asker], out_degree[c.asker]);
+      arcs.push_back({kSource, asker_node[c.asker], upper, 0, -1});
+      supply += upper;
     }
-    if (peer_node[c.peer] == lemon::INVALID) {
-      peer_node[c.peer] = g.addNode();
-      const Graph::Arc a = g.addArc(peer_node[c.peer], sink);
-      upper[a] = std::min(peer_left[c.peer], in_degree[c.peer]);
-      cost[a] = 0;
+    if (peer_node[c.peer] < 0) {
+      peer_node[c.peer] = num_nodes++;
+      arcs.push_back({peer_node[c.peer], kSink,
+                      std::min(peer_left[c.peer], in_degree[c.peer]), 0, -1});
     }
-    const Graph::Arc a = g.addArc(asker_node[c.asker], peer_node[c.peer]);
-    upper[a] = 1;
-    cost[a] = -Scaled(c.score);
-    pair_arc.push_back(a);
+    arcs.push_back({asker_node[c.asker], peer_node[c.peer], 1, -Scaled(c.score), i});
   }
-  const Graph::Arc bypass = g.addArc(source, sink);
-  upper[bypass] = supply;
-  cost[bypass] = 0;
+  arcs.push_back({kSource, kSink, supply, 0, -1});
 
-  lemon::NetworkSimplex<Graph, int, int64_t> simplex(g);
-  simplex.upperMap(upper).costMap(cost).stSupply(source, sink, supply);
-  if (simplex.run() != lemon::NetworkSimplex<Graph, int, int64_t>::OPTIMAL) {
+  // StaticDigraph wants arcs grouped by source node; arc j is then arcs[j].
+  std::stable_sort(arcs.begin(), arcs.end(),
+                   [](const FlowArc& x, const FlowArc& y) { return x.from < y.from; });
+  std::vector<std::pair<int, int>> ends;
+  ends.reserve(arcs.size());
+  for (const FlowArc& a : arcs) ends.emplace_back(a.from, a.to);
+  using Graph = lemon::StaticDigraph;
+  Graph g;
+  g.build(num_nodes, ends.begin(), ends.end());
+  Graph::ArcMap<int> upper(g);
+  Graph::ArcMap<int64_t> cost(g);
+  for (size_t j = 0; j < arcs.size(); ++j) {
+    upper[g.arc(j)] = arcs[j].upper;
+    cost[g.arc(j)] = arcs[j].cost;
+  }
+
+  using Simplex = lemon::NetworkSimplex<Graph, int, int64_t>;
+  Simplex simplex(g);
+  simplex.upperMap(upper).costMap(cost).stSupply(g.node(kSource), g.node(kSink), supply);
+  if (simplex.run() != Simplex::OPTIMAL) {
     // Cannot happen: the bypass arc makes the flow feasible and all
     // capacities are finite.
     return absl::InternalError("assignment flow problem not solved to optimality");
   }
-  for (size_t j = 0; j < free.size(); ++j) {
-    if (simplex.flow(pair_arc[j]) > 0) chosen.push_back(free[j]);
+  for (size_t j = 0; j < arcs.size(); ++j) {
+    if (arcs[j].candidate >= 0 && simplex.flow(g.arc(j)) > 0) {
+      chosen.push_back(arcs[j].candidate);
+    }
   }
   return MakeAssignment(candidates, std::move(chosen));
 }
