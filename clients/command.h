@@ -66,6 +66,7 @@ void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
 void AddImportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddEvalCommands(std::vector<Command>* out);    // eval_command.cc
 void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
+void AddPairCommands(std::vector<Command>* out);    // pair_command.cc
 
 }  // namespace peermatch::cli
 

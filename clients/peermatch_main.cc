@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   using peermatch::cli::Command;
   std::vector<Command> commands;
   peermatch::cli::AddMatchCommands(&commands);
+  peermatch::cli::AddPairCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
   peermatch::cli::AddEvalCommands(&commands);

@@ -266,6 +266,7 @@ absl::StatusOr<Engine::Pairing> Engine::PairCities(
     problem.num_cities = static_cast<int>(city_names.size());
     problem.k = k;
     problem.capacity = capacity;
+    problem.cover_first = !req.score_only();
     summary.set_kept_candidates(static_cast<int64_t>(problem.candidates.size()));
     auto solved = SolveAssignment(problem);
     if (!solved.ok()) {
@@ -376,10 +377,17 @@ absl::StatusOr<Engine::Pairing> Engine::PairCities(
       u->set_reason(absl::StrFormat("its best candidate peer scores %.2f, below min_score %.2f",
                                     top, req.min_score()));
     } else {
-      u->set_reason(req.mutual()
-                        ? "every candidate partner was twinned with a city it suits better"
-                        : "its candidate peers were all at capacity, serving askers they suit "
-                          "better (the optimal assignment); raise --capacity or add peers");
+      const size_t options = std::count_if(choices.begin(), choices.end(), [&](const Choice& c) {
+        return c.asker == asker || (req.mutual() && c.peer == asker);
+      });
+      u->set_reason(absl::StrCat(
+          req.mutual() ? "each of its " : "its ", options,
+          req.mutual() ? " candidate partners is twinned with a city that has no better option"
+          : req.score_only()
+              ? " candidate peers are at capacity with askers they suit better; raise capacity, "
+                "or drop score_only to cover every city first"
+              : " candidate peers are all needed at capacity by cities that have no other peer; "
+                "raise capacity"));
     }
   }
   summary.set_matched_cities(matched);

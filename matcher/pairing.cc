@@ -186,12 +186,32 @@ absl::StatusOr<Assignment> SolveAssignment(const AssignmentProblem& problem) {
   std::vector<FlowArc> arcs;
   arcs.reserve(3 * free.size() + 1);
   int supply = 0;
+  // Cover first: an asker's first unit of flow earns a bonus larger than
+  // any total score, so covering one more asker always wins. Askers covered
+  // by a kept pair need no bonus.
+  int64_t bonus = 0;
+  if (problem.cover_first) {
+    for (int i : free) bonus += Scaled(candidates[i].score);
+    bonus += 1;
+    if (bonus > std::numeric_limits<int64_t>::max() / 4 / (problem.num_cities + 1)) {
+      return absl::InvalidArgumentError(
+          "candidates: scores too large for cover_first (their scaled sum times the number of "
+          "cities must stay below 2^61)");
+    }
+  }
+  std::vector<bool> covered(problem.num_cities, false);
+  for (int m : problem.must_keep) covered[candidates[m].asker] = true;
   for (int i : free) {
     const PairCandidate& c = candidates[i];
     if (asker_node[c.asker] < 0) {
       asker_node[c.asker] = num_nodes++;
       const int upper = std::min(asker_left[c.asker], out_degree[c.asker]);
-      arcs.push_back({kSource, asker_node[c.asker], upper, 0, -1});
+      if (bonus > 0 && !covered[c.asker]) {
+        arcs.push_back({kSource, asker_node[c.asker], 1, -bonus, -1});
+        if (upper > 1) arcs.push_back({kSource, asker_node[c.asker], upper - 1, 0, -1});
+      } else {
+        arcs.push_back({kSource, asker_node[c.asker], upper, 0, -1});
+      }
       supply += upper;
     }
     if (peer_node[c.peer] < 0) {

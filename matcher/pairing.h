@@ -67,6 +67,11 @@ struct AssignmentProblem {
   // Indices into `candidates`, distinct, that must be in the solution
   // whatever their score.
   std::vector<int> must_keep;
+  // Cover first: among all assignments, take those that give the most
+  // askers at least one peer, and of these the one of largest total score
+  // (a lexicographic objective; a bonus larger than any total on each
+  // asker's first pair). Off: the largest total score alone.
+  bool cover_first = false;
 };
 
 struct MutualProblem {
@@ -87,7 +92,8 @@ struct Assignment {
 
 // The assignment of largest total score in which each asker has at most k
 // chosen candidates, each peer at most `capacity`, and every must_keep
-// candidate is chosen. Candidates with score <= 0 are chosen only when kept.
+// candidate is chosen (with cover_first: the most askers covered first).
+// Candidates with score <= 0 are chosen only when kept.
 // Deterministic: the same problem gives the same assignment (among equal
 // totals, which one is unspecified but fixed).
 //

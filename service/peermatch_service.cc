@@ -1,6 +1,8 @@
 #include "service/peermatch_service.h"
 
+#include <deque>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -97,7 +99,89 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
   int index_ = 0;
 };
 
+// Streams a pairing: progress while it runs (on its own thread, so that no
+// gRPC thread waits for it), then the pairs, then the summary.
+class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse> {
+ public:
+  PairReactor(const Engine* engine, const v1::PairCitiesRequest& request,
+              const absl::Status& refused) {
+    if (!refused.ok()) {
+      Finish(ToGrpc(refused));
+      return;
+    }
+    worker_ = std::thread([this, engine, request] { Run(*engine, request); });
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (!ok) {  // the client went away: drop the rest
+      queue_.clear();
+      broken_ = true;
+    }
+    WriteNextLocked();
+  }
+  void OnDone() override {
+    if (worker_.joinable()) worker_.join();
+    delete this;
+  }
+
+ private:
+  void Run(const Engine& engine, const v1::PairCitiesRequest& request) {
+    auto result = engine.PairCities(request, [this](const v1::PairingProgress& p) {
+      v1::PairCitiesResponse r;
+      *r.mutable_progress() = p;
+      Enqueue(std::move(r));
+    });
+    if (result.ok()) {
+      for (auto& pair : result->pairs) {
+        v1::PairCitiesResponse r;
+        *r.mutable_pair() = std::move(pair);
+        Enqueue(std::move(r));
+      }
+      v1::PairCitiesResponse r;
+      *r.mutable_summary() = std::move(result->summary);
+      Enqueue(std::move(r));
+    }
+    absl::MutexLock lock(&mu_);
+    final_ = ToGrpc(result.status());
+    done_ = true;
+    if (queue_.empty()) FinishLocked();  // else the last OnWriteDone finishes
+  }
+  void Enqueue(v1::PairCitiesResponse response) {
+    absl::MutexLock lock(&mu_);
+    if (broken_) return;
+    queue_.push_back(std::move(response));
+    if (queue_.size() == 1) StartWrite(&queue_.front());
+  }
+  // After a write completes: the next one, or the end.
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!queue_.empty()) {
+      StartWrite(&queue_.front());
+    } else if (done_) {
+      FinishLocked();
+    }
+  }
+  void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "client went away") : final_);
+  }
+
+  std::thread worker_;
+  absl::Mutex mu_;
+  std::deque<v1::PairCitiesResponse> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
+
+grpc::ServerWriteReactor<v1::PairCitiesResponse>* PeermatchService::PairCities(
+    grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) {
+  return new PairReactor(engine_, *req, Authorize(*auth_, ctx, Access::kRead));
+}
 
 grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext* ctx,
                                                     const v1::PutCityRequest* req,

@@ -50,6 +50,8 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
   grpc::ServerUnaryReactor* SimilarCases(grpc::CallbackServerContext* ctx,
                                          const v1::SimilarCasesRequest* req,
                                          v1::SimilarCasesResponse* resp) override;
+  grpc::ServerWriteReactor<v1::PairCitiesResponse>* PairCities(
+      grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
 

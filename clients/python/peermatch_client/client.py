@@ -1,0 +1,432 @@
+"""The peermatch client: a thin, Pythonic wrapper over the generated gRPC stub."""
+
+import collections.abc
+import json
+import os
+import re
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from ._stubs import load_stubs
+
+DEFAULT_SERVER = "127.0.0.1:50051"
+
+_HEALTH_NAMES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+
+
+class PeermatchError(Exception):
+    """A failed call: `code` is the canonical status code name, e.g. "NOT_FOUND".
+
+    `message` is the server's message (it names the offending field for
+    INVALID_ARGUMENT); the underlying grpc.RpcError is `rpc_error` (and
+    `__cause__`).
+    """
+
+    def __init__(self, code, message, rpc_error=None):
+        super().__init__("%s: %s" % (code, message))
+        self.code = code
+        self.message = message
+        self.rpc_error = rpc_error
+
+    @classmethod
+    def from_rpc_error(cls, error):
+        code = error.code() if hasattr(error, "code") else None
+        details = error.details() if hasattr(error, "details") else None
+        name = code.name if code is not None else "UNKNOWN"
+        return cls(name, details or "", error)
+
+
+def to_dict(message, **kwargs):
+    """The message as a dict in protobuf's JSON form (json_format.MessageToDict).
+
+    Keyword arguments are passed on, e.g. preserving_proto_field_name=True.
+    """
+    return json_format.MessageToDict(message, **kwargs)
+
+
+# --- conversions -------------------------------------------------------------
+
+
+def _upper_snake(camel):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).upper()
+
+
+def _enum_number(enum_desc, value, field):
+    """An enum value given as a number, full name ("THEME_WORKPLACE") or short
+    name ("workplace", "learning-technologies"), as its number."""
+    if isinstance(value, bool):
+        raise TypeError("%s: expected a %s, got %r" % (field, enum_desc.name, value))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if value in enum_desc.values_by_name:
+            return enum_desc.values_by_name[value].number
+        short = re.sub(r"[\s-]+", "_", value.strip()).upper()
+        full = _upper_snake(enum_desc.name) + "_" + short
+        if full in enum_desc.values_by_name:
+            return enum_desc.values_by_name[full].number
+    names = [v.name for v in enum_desc.values if v.number != 0]
+    raise ValueError("%s: unknown %s %r (one of %s)" % (field, enum_desc.name, value, ", ".join(names)))
+
+
+def _normalize(data, descriptor, path):
+    """A copy of `data` (protobuf JSON form) with enum short names expanded."""
+    if not isinstance(data, collections.abc.Mapping):
+        raise TypeError("%s: expected a dict or %s, got %r" % (path or descriptor.name, descriptor.name, data))
+    fields = {}
+    for f in descriptor.fields:
+        fields[f.name] = f
+        fields[f.json_name] = f
+    out = {}
+    for key, value in data.items():
+        f = fields.get(key)
+        where = "%s.%s" % (path, key) if path else key
+        if f is None or value is None:
+            out[key] = value  # json_format reports unknown fields
+            continue
+
+        def convert(v, where=where, f=f):
+            if f.type == FieldDescriptor.TYPE_ENUM:
+                number = _enum_number(f.enum_type, v, where)
+                known = f.enum_type.values_by_number.get(number)
+                return known.name if known is not None else number
+            if f.type == FieldDescriptor.TYPE_MESSAGE and not isinstance(v, Message):
+                return _normalize(v, f.message_type, where)
+            return v
+
+        if f.label == FieldDescriptor.LABEL_REPEATED and not isinstance(value, (str, bytes)):
+            out[key] = [convert(v, "%s[%d]" % (where, i)) for i, v in enumerate(value)]
+        else:
+            out[key] = convert(value)
+    return out
+
+
+def _coerce(value, cls, field):
+    """`value` as a `cls` message: the message itself, or parsed from a dict in
+    protobuf JSON form (enum short names allowed)."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Message):
+        raise TypeError("%s: expected %s, got %s" % (field, cls.DESCRIPTOR.full_name,
+                                                     value.DESCRIPTOR.full_name))
+    if isinstance(value, collections.abc.Mapping):
+        try:
+            return json_format.ParseDict(_normalize(value, cls.DESCRIPTOR, field), cls())
+        except json_format.ParseError as e:
+            raise ValueError("%s: %s" % (field, e)) from e
+    raise TypeError("%s: expected a dict or %s, got %r" % (field, cls.DESCRIPTOR.name, value))
+
+
+# --- the client --------------------------------------------------------------
+
+
+class Client:
+    """A connection to a peermatch server.
+
+    Client(server=None, token=None, timeout=10.0, stubs_path=None, credentials=None)
+
+    - server: "HOST:PORT"; default $PEERMATCH_SERVER, else "127.0.0.1:50051".
+    - token: bearer token sent as `authorization: Bearer TOKEN` on every call;
+      default $PEERMATCH_TOKEN. Pass "" to send no token even when the
+      variable is set.
+    - timeout: deadline of every call in seconds; each method also takes
+      `timeout=` to override it for one call.
+    - stubs_path: directory holding the generated peermatch/v1/*_pb2.py, when
+      they are not importable already (see load_stubs).
+    - credentials: grpc.ChannelCredentials for a TLS server (default plaintext).
+
+    Failed calls raise PeermatchError. Use as a context manager, or call
+    close(), to close the channel.
+    """
+
+    def __init__(self, server=None, token=None, timeout=10.0, stubs_path=None, credentials=None):
+        stubs = load_stubs(stubs_path)
+        self.model_pb2 = stubs.model_pb2
+        self.peermatch_pb2 = stubs.peermatch_pb2
+        self.server = server or os.environ.get("PEERMATCH_SERVER") or DEFAULT_SERVER
+        if token is None:
+            token = os.environ.get("PEERMATCH_TOKEN", "")
+        self.timeout = timeout
+        self._metadata = (("authorization", "Bearer " + token),) if token else ()
+        if credentials is not None:
+            self._channel = grpc.secure_channel(self.server, credentials)
+        else:
+            self._channel = grpc.insecure_channel(self.server)
+        self._stub = stubs.peermatch_pb2_grpc.PeermatchStub(self._channel)
+
+    # -- plumbing --
+
+    def close(self):
+        """Closes the channel; the client cannot be used afterwards."""
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __repr__(self):
+        return "Client(server=%r)" % self.server
+
+    def _call(self, method, request, timeout):
+        try:
+            return method(request, timeout=self.timeout if timeout is None else timeout,
+                          metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise PeermatchError.from_rpc_error(e) from e
+
+    def _enum(self, enum_type, value, field):
+        return _enum_number(enum_type.DESCRIPTOR, value, field)
+
+    def _enums(self, enum_type, values, field):
+        if isinstance(values, (str, int)):
+            values = [values]
+        return [self._enum(enum_type, v, "%s[%d]" % (field, i)) for i, v in enumerate(values)]
+
+    # -- cities --
+
+    def put_city(self, city, timeout=None):
+        """Creates or replaces a city (City or dict); True when the stored city changed."""
+        req = self.peermatch_pb2.PutCityRequest(city=_coerce(city, self.model_pb2.City, "city"))
+        return self._call(self._stub.PutCity, req, timeout).changed
+
+    def get_city(self, id, timeout=None):
+        """The City with this id; PeermatchError NOT_FOUND if there is none."""
+        return self._call(self._stub.GetCity, self.peermatch_pb2.GetCityRequest(id=id), timeout)
+
+    def list_cities(self, region=None, page_size=100, timeout=None):
+        """Iterates over all cities in id order (optionally of one region, e.g.
+        "asia_pacific"), fetching `page_size` per call. Lazy: calls happen as
+        you iterate."""
+        req = self.peermatch_pb2.ListCitiesRequest(page_size=page_size)
+        if region is not None:
+            req.region = self._enum(self.model_pb2.Region, region, "region")
+        return self._pages(self._stub.ListCities, req, "cities", timeout)
+
+    def delete_city(self, id, cascade=False, timeout=None):
+        """Deletes a city; with cascade=True also its cases. Returns the number of
+        cases deleted. FAILED_PRECONDITION while it has cases and not cascade."""
+        req = self.peermatch_pb2.DeleteCityRequest(id=id, cascade=cascade)
+        return self._call(self._stub.DeleteCity, req, timeout).deleted_cases
+
+    # -- cases --
+
+    def put_case(self, case, timeout=None):
+        """Creates or replaces a case (Case or dict); True when the stored case changed."""
+        req = self.peermatch_pb2.PutCaseRequest()
+        getattr(req, "case").CopyFrom(_coerce(case, self.model_pb2.Case, "case"))
+        return self._call(self._stub.PutCase, req, timeout).changed
+
+    def get_case(self, id, timeout=None):
+        """The Case with this id; PeermatchError NOT_FOUND if there is none."""
+        return self._call(self._stub.GetCase, self.peermatch_pb2.GetCaseRequest(id=id), timeout)
+
+    def list_cases(self, city_id=None, kind=None, theme=None, page_size=100, timeout=None):
+        """Iterates over all cases in id order, optionally only those of a city,
+        of a kind ("challenge"/"solution") or with a theme. Lazy like list_cities."""
+        req = self.peermatch_pb2.ListCasesRequest(page_size=page_size)
+        if city_id is not None:
+            req.city_id = city_id
+        if kind is not None:
+            req.kind = self._enum(self.model_pb2.CaseKind, kind, "kind")
+        if theme is not None:
+            req.theme = self._enum(self.model_pb2.Theme, theme, "theme")
+        return self._pages(self._stub.ListCases, req, "cases", timeout)
+
+    def delete_case(self, id, timeout=None):
+        """Deletes a case with its vectors and index entries."""
+        self._call(self._stub.DeleteCase, self.peermatch_pb2.DeleteCaseRequest(id=id), timeout)
+
+    def _pages(self, method, req, field, timeout):
+        while True:
+            resp = self._call(method, req, timeout)
+            yield from getattr(resp, field)
+            if not resp.next_page_token:
+                return
+            req.page_token = resp.next_page_token
+
+    # -- import --
+
+    def import_records(self, records, timeout=None):
+        """Streams cities and cases in; returns the ImportSummary.
+
+        `records` is a path to a JSONL file (one ImportRecord in protobuf JSON
+        per line, blank lines skipped), or an iterable of City, Case,
+        ImportRecord or dicts in ImportRecord JSON form ({"city": {...}} or
+        {"case": {...}}). Every record is converted before anything is sent,
+        so a malformed one raises ValueError and nothing is written. Records
+        the server rejects are reported in summary.errors; for a file their
+        `index` is the 0-based line number.
+        """
+        lines = None
+        if isinstance(records, (str, bytes, os.PathLike)):
+            messages, lines = self._read_jsonl(records)
+        else:
+            messages = [self._import_record(r, "records[%d]" % i) for i, r in enumerate(records)]
+        try:
+            summary = self._stub.ImportRecords(
+                iter(messages), timeout=self.timeout if timeout is None else timeout,
+                metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise PeermatchError.from_rpc_error(e) from e
+        if lines is not None:
+            for error in summary.errors:
+                if 0 <= error.index < len(lines):
+                    error.index = lines[error.index]
+        return summary
+
+    def _import_record(self, record, where):
+        m = self.model_pb2
+        if isinstance(record, m.ImportRecord):
+            return record
+        if isinstance(record, m.City):
+            return m.ImportRecord(city=record)
+        if isinstance(record, m.Case):
+            return m.ImportRecord(**{"case": record})
+        return _coerce(record, m.ImportRecord, where)
+
+    def _read_jsonl(self, path):
+        messages, lines = [], []
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f):
+                if not line.strip():
+                    continue
+                where = "%s:%d" % (os.fsdecode(path), number + 1)
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise ValueError("%s: not JSON: %s" % (where, e)) from e
+                messages.append(self._import_record(data, where))
+                lines.append(number)
+        return messages, lines
+
+    # -- matching --
+
+    def _query(self, req, text, case_id, filters, themes, sdgs, target_groups, language,
+               page_token):
+        if text is not None and case_id is not None:
+            raise ValueError("give text or case_id, not both")
+        if text is not None:
+            req.text = text
+        if case_id is not None:
+            req.case_id = case_id
+        if filters is not None:
+            req.filters.CopyFrom(_coerce(filters, self.peermatch_pb2.Filters, "filters"))
+        if themes is not None:
+            req.themes.extend(self._enums(self.model_pb2.Theme, themes, "themes"))
+        if sdgs is not None:
+            req.sdgs.extend([sdgs] if isinstance(sdgs, int) else sdgs)
+        if target_groups is not None:
+            req.target_groups.extend([target_groups] if isinstance(target_groups, str)
+                                     else target_groups)
+        if language is not None:
+            req.language = language
+        if page_token is not None:
+            req.page_token = page_token
+
+    def match(self, text=None, case_id=None, k=10, filters=None, themes=None, sdgs=None,
+              target_groups=None, asking_city_id=None, max_per_country=None,
+              evidence_per_city=None, page_token=None, language=None, timeout=None):
+        """Peer cities for a challenge, given as `text` or a stored `case_id`.
+
+        Returns a MatchResponse: `peers` (one PeerMatch per city, with `evidence`
+        and each evidence's `shared_terms`), and `next_page_token` for the next
+        k cities. `filters` is a Filters or a dict such as
+        {"regions": ["africa"], "exclude_countries": ["FR"]}; `themes`, `sdgs`
+        and `target_groups` describe a text challenge; `asking_city_id` is never
+        returned as its own peer; `max_per_country` limits cities per country.
+        """
+        req = self.peermatch_pb2.MatchRequest(k=k)
+        self._query(req, text, case_id, filters, themes, sdgs, target_groups, language,
+                    page_token)
+        if asking_city_id is not None:
+            req.asking_city_id = asking_city_id
+        if max_per_country is not None:
+            req.max_per_country = max_per_country
+        if evidence_per_city is not None:
+            req.evidence_per_city = evidence_per_city
+        return self._call(self._stub.Match, req, timeout)
+
+    def similar(self, text=None, case_id=None, k=10, filters=None, themes=None, sdgs=None,
+                target_groups=None, page_token=None, language=None, kind=None, timeout=None):
+        """Cases most like a text or a stored case: a SimilarCasesResponse whose
+        `cases` are CaseMatch (use getattr(m, "case"): `case` is a keyword).
+        `kind` ("challenge"/"solution") is a shortcut for filters.kind."""
+        req = self.peermatch_pb2.SimilarCasesRequest(k=k)
+        self._query(req, text, case_id, filters, themes, sdgs, target_groups, language,
+                    page_token)
+        if kind is not None:
+            req.filters.kind = self._enum(self.model_pb2.CaseKind, kind, "kind")
+        return self._call(self._stub.SimilarCases, req, timeout)
+
+    # -- service --
+
+    def stats(self, timeout=None):
+        """Counts of cities and cases, the model version and the index size (Stats)."""
+        return self._call(self._stub.GetStats, self.peermatch_pb2.GetStatsRequest(), timeout)
+
+    def health(self, service="", timeout=None):
+        """The standard gRPC health check: "SERVING" when the server is up."""
+        check = self._channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=_encode_health_request,
+            response_deserializer=_decode_health_response)
+        return self._call(check, service, timeout)
+
+
+# grpc.health.v1 is not generated for Python (a generated `grpc` package would
+# shadow grpcio), and both messages are a single field: encode them by hand.
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _encode_health_request(service):
+    data = service.encode("utf-8")
+    return b"\x0a" + _varint(len(data)) + data if data else b""
+
+
+def _read_varint(data, pos):
+    result, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _decode_health_response(data):
+    status, pos = 0, 0
+    while pos < len(data):
+        tag, pos = _read_varint(data, pos)
+        wire = tag & 7
+        if wire == 0:
+            value, pos = _read_varint(data, pos)
+            if tag >> 3 == 1:
+                status = value
+        elif wire == 2:
+            length, pos = _read_varint(data, pos)
+            pos += length
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        else:
+            break
+    return _HEALTH_NAMES.get(status, str(status))
