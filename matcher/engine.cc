@@ -155,6 +155,7 @@ void Engine::AfterWrite(int64_t changes) {
   {
     absl::MutexLock lock(&state_mu_);
     changes_since_fit_ += changes;
+    last_write_ = absl::Now();
     dirty_ = true;
     if (!refit_wanted_ && !refit_running_ && NeedsRefitLocked()) {
       refit_wanted_ = true;
@@ -169,15 +170,26 @@ void Engine::AfterWrite(int64_t changes) {
 }
 
 void Engine::RefitLoop() {
+  const absl::Duration quiet = absl::Seconds(options_.quiet_refit_seconds);
   for (;;) {
     {
       absl::MutexLock lock(&state_mu_);
-      state_mu_.Await(absl::Condition(
+      const absl::Condition wanted(
           +[](Engine* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->state_mu_) {
             return e->refit_wanted_ || e->stopping_;
           },
-          this));
+          this);
+      if (options_.quiet_refit_seconds > 0) {
+        state_mu_.AwaitWithTimeout(wanted, quiet / 2);
+      } else {
+        state_mu_.Await(wanted);
+      }
       if (stopping_) return;
+      const bool settled = options_.quiet_refit_seconds > 0 && changes_since_fit_ > 0 &&
+                           !entries_.empty() &&
+                           entries_.size() <= options_.quiet_refit_max_cases &&
+                           absl::Now() - last_write_ >= quiet;
+      if (!refit_wanted_ && !settled) continue;
       refit_running_ = true;
       refit_wanted_ = false;
     }
@@ -264,12 +276,15 @@ absl::Status Engine::Refit() {
   if (!staged.empty()) s = store_->PutStagedVectors(version, staged);
   if (s.ok()) s = store_->CommitModel(version, model.Serialize(), dropped);
   refitting_ = false;
+  // Cases caught up here are embedded with the new model but were not part
+  // of its fit: they still count as changes since the fit.
+  const int64_t caught_up = static_cast<int64_t>(changed_during_refit_.size());
   changed_during_refit_.clear();
   if (!s.ok()) return s;
   absl::MutexLock state(&state_mu_);
   model_ = fitted.model;
   entries_ = std::move(entries);
-  changes_since_fit_ = 0;
+  changes_since_fit_ = caught_up;
   dirty_ = true;
   return absl::OkStatus();
 }

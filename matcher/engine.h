@@ -10,7 +10,8 @@
 // Refits: the model (vocabulary, IDF, LSA projection) is refitted on all
 // cases when the corpus has drifted: when the cases written or deleted since
 // the last fit reach max(refit_min_changes, refit_fraction x cases at the
-// last fit), or when there is no fitted model yet. A refit runs in the
+// last fit), or when there is no fitted model yet; and, on corpora of up to
+// quiet_refit_max_cases, once writes pause after any change. A refit runs in the
 // background: it embeds every case with the new model, stages the vectors in
 // the store under the new version, catches up with writes made meanwhile,
 // and commits the new version in one batch (the old version's vectors are
@@ -36,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "matcher/index.h"
 #include "matcher/model.h"
 #include "matcher/term_dictionary.h"
@@ -54,6 +56,13 @@ struct EngineOptions {
   // Refit on a background thread (false: inline, in the write that
   // triggers it; for tools and tests that want no thread).
   bool background_refit = true;
+  // With a background thread: also refit once writes have paused this long
+  // after any change, on corpora of up to quiet_refit_max_cases cases, so
+  // that the model always ends up fitted on the current corpus (the same
+  // data then gives the same answers, whatever the order of the writes).
+  // 0 turns it off.
+  double quiet_refit_seconds = 1.0;
+  size_t quiet_refit_max_cases = 100000;
   // Check the drift rule when the engine opens, and refit there (inline).
   bool refit_at_open = true;
 };
@@ -153,6 +162,7 @@ class Engine {
   bool refit_wanted_ ABSL_GUARDED_BY(state_mu_) = false;
   bool refit_running_ ABSL_GUARDED_BY(state_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(state_mu_) = false;
+  absl::Time last_write_ ABSL_GUARDED_BY(state_mu_) = absl::InfinitePast();
   std::thread refit_thread_;
 };
 

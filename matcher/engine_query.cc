@@ -193,6 +193,11 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
                                                      kMaxEvidence));
   }
   if (req.max_per_country() < 0) return Invalid("max_per_country", "must not be negative");
+  if (req.filters().kind() != v1::CASE_KIND_UNSPECIFIED &&
+      req.filters().kind() != v1::CASE_KIND_SOLUTION) {
+    return Invalid("filters.kind",
+                   "Match returns solutions; use SimilarCases to find challenges");
+  }
   if (!req.asking_city_id().empty()) {
     if (absl::Status s = ValidateId("asking_city_id", req.asking_city_id()); !s.ok()) return s;
   }

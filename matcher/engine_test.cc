@@ -249,6 +249,17 @@ TEST_F(EngineTest, PagesContinueTheRanking) {
   EXPECT_EQ(second->peers(0).rank(), 3);
 }
 
+TEST_F(EngineTest, AQueryThatMatchesNothingReturnsNothing) {
+  Load();
+  bool more = true;
+  auto r = engine_->Match(Text("qqqqzzzz"), 0, &more);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->peers().empty());
+  EXPECT_FALSE(more);
+  r = engine_->Match(Text("the of and"), 0, &more);  // stopwords only
+  EXPECT_TRUE(r->peers().empty());
+}
+
 TEST_F(EngineTest, BadRequestsNameTheField) {
   Load();
   bool more;
@@ -266,6 +277,10 @@ TEST_F(EngineTest, BadRequestsNameTheField) {
   EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
   req = Text(std::string(kMaxDescriptionBytes + 1, 'a'));
   EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
+  req = Text("x");
+  req.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
+              HasSubstr("filters.kind"));
   req = Text("x");
   req.mutable_filters()->add_countries("XYZ");
   EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
@@ -383,6 +398,47 @@ TEST_F(EngineTest, WritesDuringARefitAreCaughtUp) {
     return absl::OkStatus();
   }).ok());
   EXPECT_EQ(vectors, cases) << "no orphan vectors of deleted cases";
+}
+
+// The same cases written in another order, with refits at other moments,
+// end in the same model and the same answers once writes pause.
+TEST(EngineQuietRefit, SameDataSameAnswersWhateverTheWriteOrder) {
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 60; ++i) {
+    cases.push_back(Solution("case-" + std::to_string(100 + i), i % 2 ? "fermo" : "osan",
+                             "Programme " + std::to_string(i),
+                             i % 3 ? "Radio lessons for pupils in rural villages"
+                                   : "Reading clubs in libraries for families " + std::to_string(i)));
+  }
+  std::string answers[2];
+  for (int run = 0; run < 2; ++run) {
+    TempDir dir;
+    StoreOptions so;
+    so.sync = false;
+    auto store = *Store::Open(dir.Sub("db"), so);
+    EngineOptions eo;
+    eo.quiet_refit_seconds = 0.2;
+    auto engine = *Engine::Open(store.get(), eo);
+    ASSERT_TRUE(engine->PutCity(City("fermo", "IT", v1::REGION_EUROPE_NORTH_AMERICA)).ok());
+    ASSERT_TRUE(engine->PutCity(City("osan", "KR", v1::REGION_ASIA_PACIFIC)).ok());
+    std::vector<v1::Case> order = cases;
+    if (run == 1) std::reverse(order.begin(), order.end());
+    for (const auto& c : order) ASSERT_TRUE(engine->PutCase(c).ok());
+    // Wait (up to 30 s) for a model fitted on all 60 cases.
+    for (int i = 0; i < 300 && engine->snapshot()->model->num_docs() != 60; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    engine->WaitForRefit();
+    ASSERT_EQ(engine->snapshot()->model->num_docs(), 60u);
+    v1::MatchRequest req;
+    req.set_text("reading clubs for families");
+    bool more;
+    auto r = engine->Match(req, 0, &more);
+    ASSERT_TRUE(r.ok());
+    r->clear_model_version();  // the number of refits may differ
+    answers[run] = r->SerializeAsString();
+  }
+  EXPECT_EQ(answers[0], answers[1]);
 }
 
 TEST_F(EngineTest, SimilarCasesRanksCasesAndHonoursKind) {

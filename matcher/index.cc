@@ -188,6 +188,8 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   const bool use_structure = !structured.empty();
   hits.reserve(kept.size());
   for (uint32_t d : kept) {
+    // A case that no text system finds anything in is not a match.
+    if (word[d] <= 0 && gram[d] <= 0 && dense[d] <= 0) continue;
     Hit h;
     h.doc = d;
     h.lexical = best_word > 0 ? word[d] / best_word : 0.0f;

@@ -114,8 +114,9 @@ class Index {
   size_t MemoryBytes() const;
 
   // The best `k` hits, best first, among cases for which `keep[i]` is true
-  // (all when `keep` is empty). Ties break by index position, so results
-  // are deterministic.
+  // (all when `keep` is empty) and that at least one text system scores
+  // above zero (no shared word, no shared gram, no positive cosine: no
+  // match). Ties break by index position, so results are deterministic.
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
                           const std::vector<bool>& keep, const ScoreWeights& weights,
                           size_t k) const;

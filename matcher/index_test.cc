@@ -81,6 +81,7 @@ Reference BruteForce(const std::vector<std::shared_ptr<const IndexEntry>>& entri
   };
   Reference ref;
   for (uint32_t d : kept) {
+    if (s1[d] <= 0 && s2[d] <= 0 && s3[d] <= 0) continue;  // no evidence: no match
     ref.ranking.emplace_back(d, w.lexical * z(s1, d) + w.subword * z(s2, d) + w.semantic * z(s3, d));
   }
   std::sort(ref.ranking.begin(), ref.ranking.end(), [](const auto& a, const auto& b) {
@@ -123,6 +124,18 @@ TEST(Index, SearchMatchesBruteForceReference) {
       if (!keep.empty()) EXPECT_TRUE(keep[hits[i].doc]);
     }
   }
+}
+
+TEST(Index, NoEvidenceNoHits) {
+  auto e = std::make_shared<IndexEntry>();
+  e->words = {{1, 1.0f}};
+  e->grams = {{2, 1.0f}};
+  auto index = Index::Build({e}, {}, 10, 0);
+  IndexQuery q;
+  q.words = {{5, 1.0f}};  // a term the case does not have
+  EXPECT_TRUE(index->Search(q, StructuredQuery(), {}, ScoreWeights(), 10).empty());
+  q.grams = {{2, 1.0f}};
+  EXPECT_EQ(index->Search(q, StructuredQuery(), {}, ScoreWeights(), 10).size(), 1u);
 }
 
 TEST(Index, StructureOverlapIsMeanJaccard) {

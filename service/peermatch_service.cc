@@ -7,7 +7,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/page_token.h"
+#include "store/validate.h"
 #include "service/status.h"
 
 namespace peermatch {
@@ -31,8 +35,7 @@ absl::StatusOr<size_t> PageSize(int requested) {
 }
 
 absl::Status RequireId(absl::string_view field, absl::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-  return absl::OkStatus();
+  return ValidateId(field, id);
 }
 
 bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
@@ -176,11 +179,65 @@ class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse
   grpc::Status final_ ABSL_GUARDED_BY(mu_);
 };
 
+// A stable fingerprint of a request without its page token (FNV-1a over
+// the deterministic serialization), so that a page token only continues the
+// query that issued it, on any replica and across restarts.
+template <typename Request>
+std::string QueryFingerprint(const Request& req) {
+  Request copy = req;
+  copy.clear_page_token();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    copy.SerializeToCodedStream(&coded);
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : bytes) h = (h ^ ch) * 1099511628211ull;
+  return absl::StrCat(absl::Hex(h));
+}
+
+// Page tokens of ranked answers carry the query's fingerprint and the
+// offset of the next result.
+template <typename Request>
+absl::StatusOr<int> DecodeOffset(absl::string_view listing, const Request& req) {
+  auto raw = DecodePageToken(listing, req.page_token());
+  if (!raw.ok()) return raw.status();
+  if (raw->empty()) return 0;
+  std::pair<std::string, std::string> parts = absl::StrSplit(*raw, absl::MaxSplits(':', 1));
+  int offset = 0;
+  if (!absl::SimpleAtoi(parts.second, &offset) || offset < 0) {
+    return absl::InvalidArgumentError("page_token: not a token this call returned");
+  }
+  if (parts.first != QueryFingerprint(req)) {
+    return absl::InvalidArgumentError(
+        "page_token: it belongs to another query; send the same request with only the token "
+        "changed");
+  }
+  return offset;
+}
+
+template <typename Request>
+std::string EncodeOffset(absl::string_view listing, const Request& req, int offset) {
+  return EncodePageToken(listing, absl::StrCat(QueryFingerprint(req), ":", offset));
+}
+
+// Work that cannot finish in time is not started.
+absl::Status CheckDeadline(grpc::CallbackServerContext* ctx) {
+  if (ctx->deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the call's deadline had passed before it started");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::ServerWriteReactor<v1::PairCitiesResponse>* PeermatchService::PairCities(
     grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) {
-  return new PairReactor(engine_, *req, Authorize(*auth_, ctx, Access::kRead));
+  absl::Status refused = Authorize(*auth_, ctx, Access::kRead);
+  if (refused.ok()) refused = CheckDeadline(ctx);
+  return new PairReactor(engine_, *req, refused);
 }
 
 grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext* ctx,
@@ -305,30 +362,19 @@ grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
   return new ImportReactor(engine_, summary, Authorize(*auth_, ctx, Access::kWrite));
 }
 
-// Page tokens of ranked answers carry the offset of the next result.
-absl::StatusOr<int> DecodeOffset(absl::string_view listing, absl::string_view token) {
-  auto raw = DecodePageToken(listing, token);
-  if (!raw.ok()) return raw.status();
-  if (raw->empty()) return 0;
-  int offset = 0;
-  if (!absl::SimpleAtoi(*raw, &offset) || offset < 0) {
-    return absl::InvalidArgumentError("page_token: not a token this call returned");
-  }
-  return offset;
-}
-
 grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* ctx,
                                                   const v1::MatchRequest* req,
                                                   v1::MatchResponse* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
-  auto offset = DecodeOffset("match", req->page_token());
+  if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
+  auto offset = DecodeOffset("match", *req);
   if (!offset.ok()) return Done(ctx, offset.status());
   bool more = false;
   auto r = engine_->Match(*req, *offset, &more);
   if (!r.ok()) return Done(ctx, r.status());
   *resp = *std::move(r);
   if (more) {
-    resp->set_next_page_token(EncodePageToken("match", absl::StrCat(*offset + resp->peers_size())));
+    resp->set_next_page_token(EncodeOffset("match", *req, *offset + resp->peers_size()));
   }
   return Done(ctx, absl::OkStatus());
 }
@@ -337,14 +383,15 @@ grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerCon
                                                          const v1::SimilarCasesRequest* req,
                                                          v1::SimilarCasesResponse* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
-  auto offset = DecodeOffset("similar", req->page_token());
+  if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
+  auto offset = DecodeOffset("similar", *req);
   if (!offset.ok()) return Done(ctx, offset.status());
   bool more = false;
   auto r = engine_->SimilarCases(*req, *offset, &more);
   if (!r.ok()) return Done(ctx, r.status());
   *resp = *std::move(r);
   if (more) {
-    resp->set_next_page_token(EncodePageToken("similar", absl::StrCat(*offset + resp->cases_size())));
+    resp->set_next_page_token(EncodeOffset("similar", *req, *offset + resp->cases_size()));
   }
   return Done(ctx, absl::OkStatus());
 }

@@ -94,6 +94,21 @@ TEST_F(ApiTest, MatchPagesWithOpaqueTokens) {
   }
 }
 
+TEST_F(ApiTest, APageTokenOnlyContinuesItsOwnQuery) {
+  v1::MatchRequest req;
+  req.set_text("literacy classes for adults");
+  req.set_k(2);
+  v1::MatchResponse first;
+  ASSERT_TRUE(stub().Match(Reader().get(), req, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  req.set_text("radio lessons");
+  req.set_page_token(first.next_page_token());
+  v1::MatchResponse other;
+  grpc::Status s = stub().Match(Reader().get(), req, &other);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("another query"));
+}
+
 TEST_F(ApiTest, MatchByCaseAndSimilarCases) {
   v1::MatchRequest req;
   req.set_case_id("bahir-dar-covid-pupils-offline");

@@ -568,3 +568,32 @@ class ExampleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PairTest(ClientTestCase):
+    def test_pairing_respects_limits_and_explains_every_pair(self):
+        seen = []
+        pairs, summary = self.r.pair(k=3, capacity=3, exclude_same_country=True,
+                                     progress=seen.append)
+        self.assertGreater(len(pairs), 0)
+        self.assertEqual(summary.pairs, len(pairs))
+        countries = {c.id: c.country for c in self.r.list_cities()}
+        asks, serves = {}, {}
+        for p in pairs:
+            asks[p.asking_city_id] = asks.get(p.asking_city_id, 0) + 1
+            serves[p.peer_city_id] = serves.get(p.peer_city_id, 0) + 1
+            self.assertNotEqual(countries[p.asking_city_id], countries[p.peer_city_id])
+            self.assertTrue(p.challenge_id.startswith(p.asking_city_id))
+            self.assertEqual(self.r.get_case(p.solution_id).city_id, p.peer_city_id)
+        self.assertLessEqual(max(asks.values()), 3)
+        self.assertLessEqual(max(serves.values()), 3)
+        self.assertAlmostEqual(summary.total_score, sum(p.score for p in pairs), places=3)
+        self.assertEqual(summary.matched_cities + len(summary.unmatched), summary.asking_cities)
+        again, _ = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        self.assertEqual([(p.asking_city_id, p.peer_city_id) for p in pairs],
+                         [(p.asking_city_id, p.peer_city_id) for p in again])
+
+    def test_bad_pairing_request_names_the_field(self):
+        error = self.assertCode("INVALID_ARGUMENT", self.r.pair, k=50)
+        self.assertIn("k", error.message)
+        self.assertCode("NOT_FOUND", self.r.pair, keep=[("fermo", "atlantis")])

@@ -364,6 +364,45 @@ class Client:
             req.filters.kind = self._enum(self.model_pb2.CaseKind, kind, "kind")
         return self._call(self._stub.SimilarCases, req, timeout)
 
+    def pair(self, k=3, capacity=3, exclude_same_country=False, min_score=None, avoid=(),
+             keep=(), city_ids=(), regions=(), themes=(), mutual=False, score_only=False,
+             candidates_per_city=None, progress=None, timeout=None):
+        """Batch pairing of cities for peer learning (PairCities).
+
+        Returns (pairs, summary): a list of Pair (asking_city_id, peer_city_id,
+        score, challenge_id, solution_id, parts, shared_terms, ...) and the
+        PairingSummary (totals and each `unmatched` city with its reason).
+        `avoid` and `keep` are (asking_city_id, peer_city_id) tuples; `progress`,
+        when given, is called with each PairingProgress. No deadline unless
+        `timeout` is given: a large cohort can take a while.
+        """
+        req = self.peermatch_pb2.PairCitiesRequest(
+            k=k, capacity=capacity, exclude_same_country=exclude_same_country,
+            mutual=mutual, score_only=score_only)
+        if min_score is not None:
+            req.min_score = min_score
+        if candidates_per_city is not None:
+            req.candidates_per_city = candidates_per_city
+        req.city_ids.extend(city_ids)
+        req.regions.extend(self._enums(self.model_pb2.Region, list(regions), "regions"))
+        req.themes.extend(self._enums(self.model_pb2.Theme, list(themes), "themes"))
+        for field, pairs in (("avoid", avoid), ("keep", keep)):
+            for asking, peer in pairs:
+                getattr(req, field).add(asking_city_id=asking, peer_city_id=peer)
+        pairs, summary = [], None
+        try:
+            for item in self._stub.PairCities(req, timeout=timeout, metadata=self._metadata):
+                which = item.WhichOneof("item")
+                if which == "pair":
+                    pairs.append(item.pair)
+                elif which == "summary":
+                    summary = item.summary
+                elif which == "progress" and progress is not None:
+                    progress(item.progress)
+        except grpc.RpcError as e:
+            raise PeermatchError.from_rpc_error(e) from e
+        return pairs, summary
+
     # -- service --
 
     def stats(self, timeout=None):
