@@ -181,7 +181,7 @@ void AddPairCommands(std::vector<Command>* out) {
       "  --theme T               only challenges and solutions with these themes\n"
       "  --mutual                1:1 twinning: each city in one pair, scored both ways\n"
       "  --score-only            largest total score, without covering cities first\n"
-      "  --candidates-per-city N peers considered per city (default max(5k, 20))\n"
+      "  --candidates-per-city N peers considered per city (default max(10k, 40))\n"
       "  --format csv|json       CSV (header asking_city,peer_city,score,...) or JSON\n"
       "  --output F              write there instead of standard output\n"
       "\n"

@@ -72,7 +72,7 @@ absl::StatusOr<Engine::Pairing> Engine::PairCities(
   const int k = req.mutual() ? 1 : (req.k() == 0 ? 3 : req.k());
   const int capacity = req.mutual() ? 1 : (req.capacity() == 0 ? 3 : req.capacity());
   const int per_city =
-      req.candidates_per_city() == 0 ? std::max(5 * k, 20) : req.candidates_per_city();
+      req.candidates_per_city() == 0 ? std::max(10 * k, 40) : req.candidates_per_city();
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
