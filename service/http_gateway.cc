@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
@@ -154,7 +155,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
       res.status = 404;
       return;
     }
-    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
     res.set_header("Access-Control-Max-Age", "600");
     res.status = 204;
@@ -221,6 +222,113 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     grpc::Status s = stub->GetStats(&ctx, v1::GetStatsRequest(), &reply);
     s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
   });
+  // Writes: the same calls, the same write tokens.
+  server->Post("/v1/cities", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::City city;
+    if (!ParseBody(req, res, &city)) return;
+    v1::PutCityRequest request;
+    *request.mutable_city() = city;
+    v1::PutCityResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->PutCity(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Delete(R"(/v1/cities/([^/]+))", [stub](const httplib::Request& req,
+                                                 httplib::Response& res) {
+    v1::DeleteCityRequest request;
+    request.set_id(req.matches[1]);
+    request.set_cascade(req.get_param_value("cascade") == "true");
+    v1::DeleteCityResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->DeleteCity(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Post("/v1/cases", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::Case c;
+    if (!ParseBody(req, res, &c)) return;
+    v1::PutCaseRequest request;
+    *request.mutable_case_() = c;
+    v1::PutCaseResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->PutCase(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  server->Delete(R"(/v1/cases/([^/]+))", [stub](const httplib::Request& req,
+                                                httplib::Response& res) {
+    v1::DeleteCaseRequest request;
+    request.set_id(req.matches[1]);
+    v1::DeleteCaseResponse reply;
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    grpc::Status s = stub->DeleteCase(&ctx, request, &reply);
+    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+  });
+  // JSON Lines in, one ImportRecord a line; an unparsable line is sent as an
+  // empty record, so the summary reports it at its index.
+  server->Post("/v1/import", [stub](const httplib::Request& req, httplib::Response& res) {
+    grpc::ClientContext ctx;
+    PrepareCall(req, &ctx);
+    v1::ImportSummary summary;
+    auto writer = stub->ImportRecords(&ctx, &summary);
+    std::map<int, std::string> unparsable;
+    int index = 0;
+    for (absl::string_view line : absl::StrSplit(req.body, '\n', absl::SkipWhitespace())) {
+      v1::ImportRecord record;
+      auto parsed = google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(line.data(), line.size()), &record);
+      if (!parsed.ok()) {
+        unparsable[index] = absl::StrCat("line ", index + 1, ": not a valid record: ",
+                                         parsed.message().as_string());
+        record.Clear();
+      }
+      if (!writer->Write(record)) break;
+      ++index;
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
+    for (auto& e : *summary.mutable_errors()) {
+      auto it = unparsable.find(e.index());
+      if (it != unparsable.end()) e.set_message(it->second);
+    }
+    SendMessage(res, summary);
+  });
+  // The pairing stream, gathered: {"pairs": [...], "summary": {...}}.
+  server->Post("/v1/pairs", [stub](const httplib::Request& req, httplib::Response& res) {
+    v1::PairCitiesRequest request;
+    if (!ParseBody(req, res, &request)) return;
+    grpc::ClientContext ctx;
+    if (req.has_header("Authorization")) {
+      ctx.AddMetadata("authorization", req.get_header_value("Authorization"));
+    }
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+    auto reader = stub->PairCities(&ctx, request);
+    std::string json = "{\"pairs\": [";
+    std::string summary = "{}";
+    v1::PairCitiesResponse item;
+    bool first = true;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    while (reader->Read(&item)) {
+      std::string one;
+      if (item.has_pair()) {
+        (void)google::protobuf::util::MessageToJsonString(item.pair(), &one, options);
+        absl::StrAppend(&json, first ? "" : ",", one);
+        first = false;
+      } else if (item.has_summary()) {
+        (void)google::protobuf::util::MessageToJsonString(item.summary(), &summary, options);
+      }
+    }
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
+    absl::StrAppend(&json, "], \"summary\": ", summary, "}\n");
+    res.status = 200;
+    res.set_content(json, "application/json");
+  });
+
   server->Get("/healthz", [health](const httplib::Request&, httplib::Response& res) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));

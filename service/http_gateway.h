@@ -10,6 +10,12 @@
 //   GET  /v1/cases[?cityId=&kind=&theme=&pageSize=&pageToken=] -> ListCasesResponse
 //   GET  /v1/cases/{id}                             -> Case
 //   GET  /v1/stats                                  -> Stats
+//   POST /v1/cities           City -> PutCityResponse        (write token)
+//   DELETE /v1/cities/{id}[?cascade=true]  -> DeleteCityResponse (write token)
+//   POST /v1/cases            Case -> PutCaseResponse        (write token)
+//   DELETE /v1/cases/{id}                  -> DeleteCaseResponse (write token)
+//   POST /v1/import           JSON Lines of ImportRecord -> ImportSummary (write token)
+//   POST /v1/pairs            PairCitiesRequest -> {"pairs": [Pair], "summary": PairingSummary}
 //   GET  /healthz   "SERVING" (200) or "NOT_SERVING" (503)
 //   GET  /metrics   Prometheus text format
 // Errors: the HTTP status that Google's API mapping gives the gRPC code, and

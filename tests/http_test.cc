@@ -134,6 +134,43 @@ TEST_F(HttpTest, CorsForThePortalOrigin) {
               HasSubstr("Authorization"));
 }
 
+TEST_F(HttpTest, WritesImportAndPairs) {
+  auto client = Client();
+  const std::string city =
+      R"({"id": "http-city", "name": "HTTP City", "country": "FR", "region": "REGION_EUROPE_NORTH_AMERICA"})";
+  auto denied = client.Post("/v1/cities", Bearer(testing::kReadToken), city, "application/json");
+  EXPECT_EQ(denied->status, 403);
+  auto put = client.Post("/v1/cities", Bearer(testing::kWriteToken), city, "application/json");
+  ASSERT_EQ(put->status, 200) << put->body;
+  EXPECT_THAT(put->body, HasSubstr("\"changed\":true"));
+  const std::string lines =
+      R"({"case": {"id": "http-city-a", "cityId": "http-city", "kind": "CASE_KIND_SOLUTION", "title": "Rooftop gardens", "description": "Residents learn urban gardening", "themes": ["THEME_CULTURE_OF_LEARNING"]}})"
+      "\nnot json\n";
+  auto imported = client.Post("/v1/import", Bearer(testing::kWriteToken), lines, "application/x-ndjson");
+  ASSERT_EQ(imported->status, 200) << imported->body;
+  v1::ImportSummary summary;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(imported->body, &summary).ok());
+  EXPECT_EQ(summary.cases_written(), 1);
+  ASSERT_EQ(summary.errors_size(), 1);
+  EXPECT_EQ(summary.errors(0).index(), 1);
+  EXPECT_THAT(summary.errors(0).message(), HasSubstr("line 2"));
+  auto refused = client.Delete("/v1/cities/http-city", Bearer(testing::kWriteToken));
+  EXPECT_EQ(refused->status, 400);  // FAILED_PRECONDITION: it has a case
+  auto deleted = client.Delete("/v1/cities/http-city?cascade=true", Bearer(testing::kWriteToken));
+  ASSERT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_THAT(deleted->body, HasSubstr("\"deletedCases\":1"));
+
+  auto pairs = client.Post("/v1/pairs", Bearer(testing::kReadToken),
+                           R"({"k": 2, "capacity": 2, "excludeSameCountry": true})",
+                           "application/json");
+  ASSERT_EQ(pairs->status, 200) << pairs->body.substr(0, 300);
+  EXPECT_THAT(pairs->body, HasSubstr("\"askingCityId\""));
+  EXPECT_THAT(pairs->body, HasSubstr("\"summary\": {"));
+  auto bad_pairs = client.Post("/v1/pairs", Bearer(testing::kReadToken), R"({"k": 99})",
+                               "application/json");
+  EXPECT_EQ(bad_pairs->status, 400);
+}
+
 TEST_F(HttpTest, HealthAndMetrics) {
   auto client = Client();
   auto health = client.Get("/healthz");
