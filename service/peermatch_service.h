@@ -52,6 +52,10 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
                                          v1::SimilarCasesResponse* resp) override;
   grpc::ServerWriteReactor<v1::PairCitiesResponse>* PairCities(
       grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) override;
+  // In backup_handler.cc.
+  grpc::ServerUnaryReactor* CreateBackup(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateBackupRequest* req,
+                                         v1::BackupInfo* resp) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
 
