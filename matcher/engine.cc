@@ -23,6 +23,13 @@ Engine::Engine(Store* store, const EngineOptions& options) : store_(store), opti
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineOptions& options) {
   auto engine = std::unique_ptr<Engine>(new Engine(store, options));
   if (absl::Status s = engine->Load(); !s.ok()) return s;
+  if (options.replica_refresh_ms > 0) {
+    if (!store->read_only()) {
+      return absl::InvalidArgumentError("replica_refresh_ms: the store is not a replica");
+    }
+    engine->refit_thread_ = std::thread([e = engine.get()] { e->ReplicaLoop(); });
+    return engine;
+  }
   bool refit = false;
   {
     absl::MutexLock lock(&engine->state_mu_);
@@ -80,12 +87,15 @@ absl::Status Engine::Load() {
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  // Cases written without vectors (or under another model): embed them now.
+  // Cases written without vectors (or under another model): embed them now
+  // (and store the vectors, unless this is a read replica).
   for (const v1::Case& c : unembedded) {
     Embedding e = model->Embed(c);
-    CaseVector vec{model->version(), model->EncodeVector(e)};
-    auto r = store_->PutCase(c, &vec);
-    if (!r.ok()) return r.status();
+    if (!store_->read_only()) {
+      CaseVector vec{model->version(), model->EncodeVector(e)};
+      auto r = store_->PutCase(c, &vec);
+      if (!r.ok()) return r.status();
+    }
     entries.emplace(c.id(), MakeEntry(c, e));
   }
   absl::MutexLock lock(&state_mu_);
@@ -196,6 +206,23 @@ void Engine::RefitLoop() {
     Refit().IgnoreError();  // a failed refit leaves the old model serving
     absl::MutexLock lock(&state_mu_);
     refit_running_ = false;
+  }
+}
+
+void Engine::ReplicaLoop() {
+  uint64_t seen = store_->LatestSequence();
+  for (;;) {
+    {
+      absl::MutexLock lock(&state_mu_);
+      state_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                                 absl::Milliseconds(options_.replica_refresh_ms));
+      if (stopping_) return;
+    }
+    if (!store_->CatchUp().ok()) continue;  // tried again next time
+    const uint64_t now = store_->LatestSequence();
+    if (now == seen) continue;
+    // A failed reload keeps the previous state serving; the next round retries.
+    if (Load().ok()) seen = now;
   }
 }
 

@@ -65,6 +65,11 @@ struct EngineOptions {
   size_t quiet_refit_max_cases = 100000;
   // Check the drift rule when the engine opens, and refit there (inline).
   bool refit_at_open = true;
+  // Read replica (over Store::OpenReplica): every this many milliseconds,
+  // catch up with the writer and, when its data changed, reload the model
+  // and every case's vectors and swap them in. No refits (the writer does
+  // them). 0: not a replica.
+  int replica_refresh_ms = 0;
 };
 
 // Limits on queries, checked by Match and SimilarCases.
@@ -140,6 +145,7 @@ class Engine {
   bool NeedsRefitLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   void AfterWrite(int64_t changes = 1);
   void RefitLoop();
+  void ReplicaLoop();
 
   Store* const store_;  // borrowed
   const EngineOptions options_;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "clients/args.h"
 #include "matcher/engine.h"
 #include "service/server.h"
@@ -31,6 +32,11 @@ constexpr char kUsage[] =
     "  --tls-cert F --tls-key F   serve gRPC over TLS with this PEM certificate and key\n"
     "                         (PEERMATCH_TLS_CERT, PEERMATCH_TLS_KEY)\n"
     "  --quiet                no per-call log lines on stderr\n"
+    "  --replica-of DIR       serve as a read replica of the writer whose data directory\n"
+    "                         is DIR (shared volume); --data-dir then holds only the\n"
+    "                         replica's own state (PEERMATCH_REPLICA_OF)\n"
+    "  --replica-refresh-ms N how often a replica catches up with the writer\n"
+    "                         (PEERMATCH_REPLICA_REFRESH_MS; default 500)\n"
     "\n"
     "Without tokens every call is allowed, so the server then listens only on\n"
     "loopback. Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, the store\n"
@@ -54,7 +60,7 @@ int main(int argc, char** argv) {
   absl::Status flags_ok =
       args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
                                     "tokens-file", "write-token", "read-token", "tls-cert",
-                                    "tls-key", "quiet"})
+                                    "tls-key", "quiet", "replica-of", "replica-refresh-ms"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -73,13 +79,25 @@ int main(int argc, char** argv) {
 
   const std::string data_dir =
       FlagOrEnv(*args, "data-dir", "PEERMATCH_DATA_DIR", "var/peermatch");
-  auto store = peermatch::Store::Open(data_dir);
+  const std::string replica_of = FlagOrEnv(*args, "replica-of", "PEERMATCH_REPLICA_OF", "");
+  int refresh_ms = 500;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "replica-refresh-ms", "PEERMATCH_REPLICA_REFRESH_MS",
+                                  "500"),
+                        &refresh_ms) ||
+      refresh_ms <= 0) {
+    std::fprintf(stderr, "peermatchd: --replica-refresh-ms: a positive number of milliseconds\n");
+    return 2;
+  }
+  auto store = replica_of.empty() ? peermatch::Store::Open(data_dir)
+                                  : peermatch::Store::OpenReplica(replica_of, data_dir);
   if (!store.ok()) {
     std::fprintf(stderr, "peermatchd: cannot open the data directory %s: %s\n", data_dir.c_str(),
                  std::string(store.status().message()).c_str());
     return 1;
   }
-  auto engine = peermatch::Engine::Open(store->get());
+  peermatch::EngineOptions engine_options;
+  if (!replica_of.empty()) engine_options.replica_refresh_ms = refresh_ms;
+  auto engine = peermatch::Engine::Open(store->get(), engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "peermatchd: %s\n", engine.status().ToString().c_str());
     return 1;
@@ -117,7 +135,11 @@ int main(int argc, char** argv) {
   const std::string bound =
       listen.substr(0, listen.rfind(':') + 1) + std::to_string((*server)->port());
   std::printf("peermatchd: serving peermatch.v1.Peermatch on %s (data in %s)\n", bound.c_str(),
-              data_dir.c_str());
+              replica_of.empty() ? data_dir.c_str() : replica_of.c_str());
+  if (!replica_of.empty()) {
+    std::printf("peermatchd: read replica of %s, catching up every %d ms; writes are refused\n",
+                replica_of.c_str(), refresh_ms);
+  }
   if (!http.empty()) {
     std::printf("peermatchd: HTTP/JSON on %s%d\n", http.substr(0, http.rfind(':') + 1).c_str(),
                 (*server)->http_port());

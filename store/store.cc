@@ -133,6 +133,52 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   return store;
 }
 
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenReplica(const std::string& primary_path,
+                                                         const std::string& replica_path,
+                                                         const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.max_open_files = -1;  // required for secondary instances
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
+  auto store = std::unique_ptr<Store>(new Store());
+  store->options_ = options;
+  store->read_only_ = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options, primary_path, replica_path,
+                                                   families, &store->handles_, &raw);
+  if (!s.ok()) {
+    return FromRocks(s, absl::StrCat("opening a replica of ", primary_path,
+                                     " (has a writer created it yet?)"));
+  }
+  store->db_.reset(raw);
+  store->meta_ = store->handles_[1];
+  store->cities_ = store->handles_[2];
+  store->cases_ = store->handles_[3];
+  store->city_cases_ = store->handles_[4];
+  store->vectors_ = store->handles_[5];
+  store->models_ = store->handles_[6];
+  std::string version;
+  s = raw->Get(rocksdb::ReadOptions(), store->meta_, kSchemaKey, &version);
+  int v = 0;
+  if (!s.ok() || !absl::SimpleAtoi(version, &v) || v != kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database at ", primary_path, " has schema version \"", version,
+        "\"; this build reads only ", kSchemaVersion));
+  }
+  return store;
+}
+
+absl::Status Store::CatchUp() {
+  if (!read_only_) return absl::OkStatus();
+  return FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the writer");
+}
+
+uint64_t Store::LatestSequence() const { return db_->GetLatestSequenceNumber(); }
+
 Store::~Store() {
   if (db_ == nullptr) return;
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -140,6 +186,10 @@ Store::~Store() {
 }
 
 absl::Status Store::Write(rocksdb::WriteBatch* batch) {
+  if (read_only_) {
+    return absl::FailedPreconditionError(
+        "this server is a read replica: send writes to the writer");
+  }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   return FromRocks(db_->Write(wo, batch), "writing");
@@ -309,7 +359,8 @@ absl::StatusOr<std::vector<v1::Case>> Store::ListCases(
   }
   // One snapshot, so that the index and the records agree.
   rocksdb::ReadOptions ro;
-  ro.snapshot = db_->GetSnapshot();
+  // Replicas have no snapshots; an iterator still sees one consistent version.
+  if (!read_only_) ro.snapshot = db_->GetSnapshot();
   const std::string prefix = CityCaseKey(city_id, "");
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, city_cases_));
   absl::Status status;
@@ -332,7 +383,7 @@ absl::StatusOr<std::vector<v1::Case>> Store::ListCases(
   }
   if (status.ok() && !it->status().ok()) status = FromRocks(it->status(), "listing cases");
   it.reset();
-  db_->ReleaseSnapshot(ro.snapshot);
+  if (ro.snapshot != nullptr) db_->ReleaseSnapshot(ro.snapshot);
   if (!status.ok()) return status;
   return out;
 }
@@ -348,7 +399,8 @@ absl::Status Store::DeleteCase(absl::string_view id) {
 
 absl::Status Store::ForEachCase(const std::function<absl::Status(const v1::Case&)>& fn) const {
   rocksdb::ReadOptions ro;
-  ro.snapshot = db_->GetSnapshot();
+  // Replicas have no snapshots; an iterator still sees one consistent version.
+  if (!read_only_) ro.snapshot = db_->GetSnapshot();
   absl::Status status;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cases_));
@@ -358,14 +410,15 @@ absl::Status Store::ForEachCase(const std::function<absl::Status(const v1::Case&
     }
     if (status.ok() && !it->status().ok()) status = FromRocks(it->status(), "scanning cases");
   }
-  db_->ReleaseSnapshot(ro.snapshot);
+  if (ro.snapshot != nullptr) db_->ReleaseSnapshot(ro.snapshot);
   return status;
 }
 
 absl::StatusOr<Store::Counts> Store::Count() const {
   Counts counts;
   rocksdb::ReadOptions ro;
-  ro.snapshot = db_->GetSnapshot();
+  // Replicas have no snapshots; an iterator still sees one consistent version.
+  if (!read_only_) ro.snapshot = db_->GetSnapshot();
   absl::Status status;
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cities_));
@@ -382,7 +435,7 @@ absl::StatusOr<Store::Counts> Store::Count() const {
       if (c->kind() == v1::CASE_KIND_SOLUTION) ++counts.solutions;
     }
   }
-  db_->ReleaseSnapshot(ro.snapshot);
+  if (ro.snapshot != nullptr) db_->ReleaseSnapshot(ro.snapshot);
   if (!status.ok()) return status;
   return counts;
 }

@@ -77,6 +77,18 @@ class Store {
   // !create_if_missing; INTERNAL for I/O errors (the message has RocksDB's).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      const StoreOptions& options = {});
+  // Opens a read replica of the database at `primary_path`, which a writer
+  // process may hold open: a RocksDB secondary instance, keeping its own
+  // small state in `replica_path`. It sees the writer's data as of the last
+  // CatchUp(). Every write fails with FAILED_PRECONDITION.
+  static absl::StatusOr<std::unique_ptr<Store>> OpenReplica(const std::string& primary_path,
+                                                            const std::string& replica_path,
+                                                            const StoreOptions& options = {});
+  // Replicas: reads what the writer has written since the last catch-up.
+  absl::Status CatchUp();
+  bool read_only() const { return read_only_; }
+  // The sequence number of the last write seen (changes when data changes).
+  uint64_t LatestSequence() const;
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -155,6 +167,7 @@ class Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   StoreOptions options_;
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; closed in ~Store
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -235,6 +235,29 @@ TEST(Store, SecondOpenOfSameDirectoryIsUnavailable) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
 }
 
+TEST(Store, ReplicaFollowsTheWriterAndRefusesWrites) {
+  TempDir dir;
+  auto writer = OpenOrDie(dir.Sub("primary"));
+  ASSERT_TRUE(writer->PutCity(MakeCity("fermo")).ok());
+  auto replica = Store::OpenReplica(dir.Sub("primary"), dir.Sub("replica"));
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_TRUE((*replica)->read_only());
+  EXPECT_TRUE((*replica)->GetCity("fermo").ok());
+  ASSERT_TRUE(writer->PutCity(MakeCity("turin")).ok());
+  ASSERT_TRUE(writer->PutCase(MakeCase("turin-a", "turin")).ok());
+  const uint64_t before = (*replica)->LatestSequence();
+  ASSERT_TRUE((*replica)->CatchUp().ok());
+  EXPECT_GT((*replica)->LatestSequence(), before);
+  EXPECT_TRUE((*replica)->GetCity("turin").ok());
+  EXPECT_EQ((*replica)->Count()->cases, 1);
+  bool more;
+  EXPECT_EQ((*replica)->ListCases("turin", "", 10, nullptr, &more)->size(), 1u);
+  const auto refused = (*replica)->PutCity(MakeCity("osan", "KR"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("read replica"));
+  EXPECT_FALSE(writer->GetCity("osan").ok());
+}
+
 TEST(Store, ModelCommitReplacesOtherVersions) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
