@@ -8,6 +8,7 @@
 #include "clients/args.h"
 #include "matcher/engine.h"
 #include "service/server.h"
+#include "store/data_dir.h"
 #include "store/store.h"
 
 namespace {
@@ -32,6 +33,8 @@ constexpr char kUsage[] =
     "  --tls-cert F --tls-key F   serve gRPC over TLS with this PEM certificate and key\n"
     "                         (PEERMATCH_TLS_CERT, PEERMATCH_TLS_KEY)\n"
     "  --quiet                no per-call log lines on stderr\n"
+    "  --min-free-mb N        refuse to start with less free disk space than this\n"
+    "                         (PEERMATCH_MIN_FREE_MB; default 64)\n"
     "  --replica-of DIR       serve as a read replica of the writer whose data directory\n"
     "                         is DIR (shared volume); --data-dir then holds only the\n"
     "                         replica's own state (PEERMATCH_REPLICA_OF)\n"
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
   absl::Status flags_ok =
       args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
                                     "tokens-file", "write-token", "read-token", "tls-cert",
-                                    "tls-key", "quiet", "replica-of", "replica-refresh-ms"})
+                                    "tls-key", "quiet", "replica-of", "replica-refresh-ms",
+                                    "min-free-mb"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -87,6 +91,19 @@ int main(int argc, char** argv) {
       refresh_ms <= 0) {
     std::fprintf(stderr, "peermatchd: --replica-refresh-ms: a positive number of milliseconds\n");
     return 2;
+  }
+  int64_t min_free_mb = 64;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "min-free-mb", "PEERMATCH_MIN_FREE_MB", "64"),
+                        &min_free_mb) ||
+      min_free_mb < 0) {
+    std::fprintf(stderr, "peermatchd: --min-free-mb: a number of MiB\n");
+    return 2;
+  }
+  if (absl::Status s =
+          peermatch::CheckDataDirectory(data_dir, static_cast<uint64_t>(min_free_mb) << 20);
+      !s.ok()) {
+    std::fprintf(stderr, "peermatchd: %s\n", std::string(s.message()).c_str());
+    return 1;
   }
   auto store = replica_of.empty() ? peermatch::Store::Open(data_dir)
                                   : peermatch::Store::OpenReplica(replica_of, data_dir);

@@ -180,6 +180,31 @@ TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(records(**original), records(**copy));
 }
 
+TEST(Cli, ServerSaysWhyItCannotUseTheDataDirectory) {
+  TempDir dir;
+  // Locked by another server.
+  ASSERT_EQ(RunCommand(DemoImport(dir.Sub("db"))).exit_code, 0);
+  const std::string serve = kBin + "/peermatchd --listen 127.0.0.1:0 --http-listen off --quiet ";
+  FILE* first = popen((serve + "--data-dir " + dir.Sub("db") + " 2>&1").c_str(), "r");
+  char line[512];
+  ASSERT_NE(fgets(line, sizeof line, first), nullptr);  // serving
+  Result locked = RunCommand(serve + "--data-dir " + dir.Sub("db"));
+  EXPECT_EQ(locked.exit_code, 1);
+  EXPECT_THAT(locked.output, HasSubstr("another peermatchd"));
+  // Not a directory.
+  RunCommand("touch " + dir.Sub("file"));
+  Result not_dir = RunCommand(serve + "--data-dir " + dir.Sub("file") + "/db");
+  EXPECT_EQ(not_dir.exit_code, 1);
+  EXPECT_THAT(not_dir.output, HasSubstr("not a directory"));
+  // Not enough free space (asked for more than any disk has).
+  Result full = RunCommand(serve + "--data-dir " + dir.Sub("other") + " --min-free-mb 999999999");
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_THAT(full.output, HasSubstr("is full"));
+  RunCommand("kill $(pgrep -f 'peermatchd --listen 127.0.0.1:0 --http-listen off --quiet --data-dir " +
+             dir.Sub("db") + "')");
+  pclose(first);
+}
+
 TEST(Cli, UnreachableServerSaysWhatToDo) {
   Result r = RunCommand(kBin + "/peermatch --server 127.0.0.1:1 stats");
   EXPECT_EQ(r.exit_code, 1);
