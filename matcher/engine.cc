@@ -18,7 +18,8 @@ CityInfo MakeCityInfo(const v1::City& city) {
 
 }  // namespace
 
-Engine::Engine(Store* store, const EngineOptions& options) : store_(store), options_(options) {}
+Engine::Engine(Store* store, const EngineOptions& options)
+    : store_(store), options_(options), answers_(options.answer_cache_entries) {}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineOptions& options) {
   auto engine = std::unique_ptr<Engine>(new Engine(store, options));
@@ -146,6 +147,7 @@ std::shared_ptr<const Snapshot> Engine::snapshot() const {
     snap->model = model_;
     snap->index = Index::Build(std::move(entries), std::move(cities), terms_.size(),
                                model_->dense_dim());
+    snap->generation = ++generation_;
     snapshot_ = std::move(snap);
     dirty_ = false;
   }
