@@ -67,6 +67,7 @@ void AddImportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddEvalCommands(std::vector<Command>* out);    // eval_command.cc
 void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
 void AddPairCommands(std::vector<Command>* out);    // pair_command.cc
+void AddBackupCommands(std::vector<Command>* out);  // backup_commands.cc
 
 }  // namespace peermatch::cli
 

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   peermatch::cli::AddPairCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
+  peermatch::cli::AddBackupCommands(&commands);
   peermatch::cli::AddEvalCommands(&commands);
 
   peermatch::cli::Context ctx;

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "peermatch/v1/model.pb.h"
+#include "store/backup.h"
 
 namespace rocksdb {
 class DB;
@@ -159,6 +160,20 @@ class Store {
   absl::Status Flush();
   // Approximate bytes on disk (SST files) and in memtables.
   uint64_t ApproximateBytes() const;
+
+  // --- Backups (in backup.cc; restoring and listing are in backup.h) ---
+  // Takes an online, incremental backup into `to_dir` (created when
+  // missing): memtables are flushed, then the live files not yet in `to_dir`
+  // are copied. Reads and writes go on meanwhile; the backup is one
+  // consistent point in time. Then, when keep_last > 0, deletes all but the
+  // newest `keep_last` backups there. Backups in one process run one at a
+  // time. Returns the new backup.
+  // Errors: INVALID_ARGUMENT (naming to_dir or keep_last) for an empty
+  // to_dir, one inside this database's directory, or keep_last < 0;
+  // FAILED_PRECONDITION when to_dir cannot be created; RESOURCE_EXHAUSTED
+  // when the disk fills up (the backup is not recorded; earlier ones are
+  // intact); INTERNAL for other I/O errors.
+  absl::StatusOr<BackupInfo> Backup(const std::string& to_dir, int keep_last);
 
  private:
   Store() = default;
