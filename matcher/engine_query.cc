@@ -1,6 +1,7 @@
 // Engine's read side: Match and SimilarCases.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -219,38 +220,45 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   const std::vector<bool> keep =
       KeepMask(index, req.filters(), v1::CASE_KIND_SOLUTION, *spec);
   // Every kept solution, ranked; then one entry per city in rank order.
-  const std::vector<Hit> hits =
-      index.Search(iq, spec->structured, keep, options_.weights, index.size());
-
   struct CityHits {
     uint32_t city_doc;  // a doc of the city (for its CityInfo)
     std::vector<const Hit*> hits;
   };
+  // The best hits, deep enough to hold the cities of this page: a city's
+  // place is that of its best hit, so the first cities seen in the top hits
+  // are exactly the best cities. Deeper only when the page is not full yet.
+  std::vector<Hit> hits;
   std::vector<CityHits> ranked;
-  std::map<std::string, size_t> position;  // city id -> index in ranked
-  std::map<std::string, int> per_country;
-  std::map<std::string, bool> skipped;  // cities left out for diversity
-  for (const Hit& h : hits) {
-    const std::string& city = index.doc(h.doc).city_id;
-    auto it = position.find(city);
-    if (it != position.end()) {
-      // Further evidence only when it is a match in its own right.
-      CityHits& group = ranked[it->second];
-      if (group.hits.size() < static_cast<size_t>(evidence) &&
-          h.score > 0 && h.score >= group.hits[0]->score - kExtraEvidenceGap) {
-        group.hits.push_back(&h);
+  const size_t wanted = static_cast<size_t>(offset + k) + 1;  // +1: is there a next page?
+  for (size_t depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);; depth *= 2) {
+    hits = index.Search(iq, spec->structured, keep, options_.weights, depth);
+    ranked.clear();
+    std::map<std::string, size_t> position;  // city id -> index in ranked
+    std::map<std::string, int> per_country;
+    std::set<std::string> skipped;  // cities left out for diversity
+    for (const Hit& h : hits) {
+      const std::string& city = index.doc(h.doc).city_id;
+      auto it = position.find(city);
+      if (it != position.end()) {
+        // Further evidence only when it is a match in its own right.
+        CityHits& group = ranked[it->second];
+        if (group.hits.size() < static_cast<size_t>(evidence) &&
+            h.score > 0 && h.score >= group.hits[0]->score - kExtraEvidenceGap) {
+          group.hits.push_back(&h);
+        }
+        continue;
       }
-      continue;
+      if (skipped.count(city) > 0) continue;
+      const std::string& country = index.city_of(h.doc).country;
+      if (req.max_per_country() > 0 && per_country[country] >= req.max_per_country()) {
+        skipped.insert(city);
+        continue;
+      }
+      ++per_country[country];
+      position[city] = ranked.size();
+      ranked.push_back({h.doc, {&h}});
     }
-    if (skipped.count(city) > 0) continue;
-    const std::string& country = index.city_of(h.doc).country;
-    if (req.max_per_country() > 0 && per_country[country] >= req.max_per_country()) {
-      skipped[city] = true;
-      continue;
-    }
-    ++per_country[country];
-    position[city] = ranked.size();
-    ranked.push_back({h.doc, {&h}});
+    if (ranked.size() >= wanted || hits.size() < depth) break;
   }
 
   v1::MatchResponse resp;

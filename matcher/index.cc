@@ -38,18 +38,26 @@ std::pair<float, float> Moments(const std::vector<float>& scores,
   return {static_cast<float>(mean), static_cast<float>(std::sqrt(var) + 1e-9)};
 }
 
-// Adds to `out` the `depth` best of `kept` by scores (ties by position).
-void TopInto(const std::vector<float>& scores, std::vector<uint32_t> kept, size_t depth,
-             std::vector<bool>* in_set) {
+// Marks in `in_set` the `depth` best of `kept` by scores (ties by position).
+// `work` is scratch space.
+void TopInto(const std::vector<float>& scores, const std::vector<uint32_t>& kept, size_t depth,
+             std::vector<bool>* in_set, std::vector<uint32_t>* work) {
   auto better = [&](uint32_t a, uint32_t b) {
     return scores[a] != scores[b] ? scores[a] > scores[b] : a < b;
   };
-  if (kept.size() > depth) {
-    std::nth_element(kept.begin(), kept.begin() + depth, kept.end(), better);
-    kept.resize(depth);
+  work->assign(kept.begin(), kept.end());
+  if (work->size() > depth) {
+    std::nth_element(work->begin(), work->begin() + depth, work->end(), better);
+    work->resize(depth);
   }
-  for (uint32_t d : kept) (*in_set)[d] = true;
+  for (uint32_t d : *work) (*in_set)[d] = true;
 }
+
+struct Scratch {
+  std::vector<uint32_t> kept, candidates, work;
+  std::vector<float> word, gram, dense;
+  std::vector<bool> in_set;
+};
 
 }  // namespace
 
@@ -153,26 +161,36 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   std::vector<Hit> hits;
   if (n == 0 || k == 0) return hits;
 
-  std::vector<uint32_t> kept;
-  kept.reserve(n);
+  // Per-thread scratch space, reused across queries: no O(N) allocation per
+  // query once a thread has served one.
+  thread_local Scratch scratch;
+  std::vector<uint32_t>& kept = scratch.kept;
+  kept.clear();
   for (uint32_t d = 0; d < n; ++d) {
     if (keep.empty() || keep[d]) kept.push_back(d);
   }
   if (kept.empty()) return hits;
 
-  std::vector<float> word(n, 0.0f), gram(n, 0.0f), dense(n, 0.0f);
+  std::vector<float>& word = scratch.word;
+  std::vector<float>& gram = scratch.gram;
+  std::vector<float>& dense = scratch.dense;
+  word.assign(n, 0.0f);
+  gram.assign(n, 0.0f);
+  dense.assign(n, 0.0f);
   words_.Accumulate(query.words, &word);
   grams_.Accumulate(query.grams, &gram);
   const bool use_dense = query.dense.size() == dense_.cols() && dense_.cols() > 0;
   if (use_dense) Eigen::Map<Eigen::VectorXf>(dense.data(), n).noalias() = dense_ * query.dense;
 
   // The candidate set: each system's top `depth`.
-  std::vector<bool> in_set(n, false);
+  std::vector<bool>& in_set = scratch.in_set;
+  in_set.assign(n, false);
   const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
-  TopInto(word, kept, depth, &in_set);
-  TopInto(gram, kept, depth, &in_set);
-  if (use_dense) TopInto(dense, kept, depth, &in_set);
-  std::vector<uint32_t> candidates;
+  TopInto(word, kept, depth, &in_set, &scratch.work);
+  TopInto(gram, kept, depth, &in_set, &scratch.work);
+  if (use_dense) TopInto(dense, kept, depth, &in_set, &scratch.work);
+  std::vector<uint32_t>& candidates = scratch.candidates;
+  candidates.clear();
   for (uint32_t d : kept) {
     if (in_set[d]) candidates.push_back(d);
   }
