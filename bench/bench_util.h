@@ -1,0 +1,84 @@
+// Shared pieces of peermatch-bench: the key/value results every section
+// fills, the run options, timing and synthetic data.
+//
+// A section is a function `void RunXxxBench(const BenchOptions&, BenchResults*)`
+// (declared in bench/sections.h, defined in its own bench/xxx_bench.cc) that
+// measures its figures side by side with their anchors in the same run and
+// sets its keys; main() runs the sections in order and prints the merged
+// results as one JSON object. (A section may instead report
+// `std::vector<std::pair<std::string, std::string>>` of key and value text;
+// main.cc adapts it with SetJsonOrString.)
+//
+// Example:
+//   BenchResults r;
+//   r.SetNumber("exact_100k_ms", 4.21);
+//   r.SetBool("exact_results_match_faiss", true);
+//   r.SetString("faiss_blas", "reference BLAS");
+//   std::puts(r.ToJson().c_str());   // {"exact_100k_ms": 4.21, ...}
+//
+// Thread-safety: BenchResults is a plain value; no internal locking.
+#ifndef PEERMATCH_BENCH_BENCH_UTIL_H_
+#define PEERMATCH_BENCH_BENCH_UTIL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace peermatch::bench {
+
+struct BenchOptions {
+  bool quick = false;  // smaller sizes and fewer repetitions (a smoke run)
+};
+
+// Figures of one run, in the order first set. Setting a key again replaces
+// its value in place. Distinct setter names, so that a string literal never
+// silently becomes a bool.
+class BenchResults {
+ public:
+  // Non-finite numbers are written as null; others with one decimal from
+  // 100 up, three from 1 up, four significant digits below 1.
+  void SetNumber(std::string_view key, double value);
+  void SetInt(std::string_view key, int64_t value);
+  void SetBool(std::string_view key, bool value);
+  void SetString(std::string_view key, std::string_view value);
+  // `value` as given when it is already a JSON scalar (a number, true, false,
+  // null, or a quoted string), else as SetString: for sections that report
+  // (key, text) pairs.
+  void SetJsonOrString(std::string_view key, std::string_view value);
+
+  // Adds (or replaces) every key of `other`, in its order.
+  void Merge(const BenchResults& other);
+
+  bool Has(std::string_view key) const;
+  // The JSON text of the key's value ("4.21", "true", "\"x\""), or "" if unset.
+  std::string Raw(std::string_view key) const;
+
+  // One JSON object, one key per line.
+  std::string ToJson() const;
+
+ private:
+  void SetRaw(std::string_view key, std::string json_value);
+  std::vector<std::pair<std::string, std::string>> entries_;  // key, JSON value
+};
+
+// Seconds on a monotonic clock.
+double NowSeconds();
+
+// The median of `values` (the mean of the two middle ones for an even count);
+// NaN for none. Takes a copy: the caller's order is kept.
+double Median(std::vector<double> values);
+
+// n * d floats: Gaussian vectors scaled to unit length, row-major; the same
+// seed gives the same vectors.
+std::vector<float> RandomUnitVectors(size_t n, size_t d, uint64_t seed);
+
+// "100k" for 100000, "20k" for 20000, "1000" below 10,000: the size part of
+// key names, so that a --quick run's keys say which size they measured.
+std::string SizeLabel(size_t n);
+
+}  // namespace peermatch::bench
+
+#endif  // PEERMATCH_BENCH_BENCH_UTIL_H_

@@ -1,0 +1,151 @@
+// peermatch-bench: performance figures of peermatch, each measured side by
+// side with its anchors (a reference library, a hardware floor) in the same
+// run, printed as one JSON object on stdout. Progress goes to stderr.
+//
+// Usage: peermatch-bench [--quick] [--only SECTION[,SECTION...]] [--help]
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "bench/ann_bench.h"
+#include "bench/bench_util.h"
+#include "bench/grpc_bench.h"
+#include "bench/sections.h"
+
+namespace {
+
+using peermatch::bench::BenchOptions;
+using peermatch::bench::BenchResults;
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// Adapts a section that reports (key, value text) pairs.
+template <void (*kRun)(bool, KeyValues*)>
+void FromKeyValues(const BenchOptions& options, BenchResults* results) {
+  KeyValues keys;
+  kRun(options.quick, &keys);
+  for (const auto& [key, value] : keys) results->SetJsonOrString(key, value);
+}
+
+struct Section {
+  const char* name;
+  const char* what;
+  void (*run)(const BenchOptions&, BenchResults*);
+};
+
+constexpr Section kSections[] = {
+    {"exact",
+     "exact top-10 over 100,000 x 256 unit vectors: DenseScanner vs FAISS IndexFlatIP and "
+     "the memory-bandwidth floor; single queries and a batch of 1,000",
+     peermatch::bench::RunExactBench},
+    {"grpc",
+     "Match over loopback gRPC on 10,000 cases against an empty RPC on the same server; "
+     "memory per case, start-up time",
+     FromKeyValues<peermatch::bench::RunGrpcBench>},
+    {"ann",
+     "AnnIndex (HNSW) over 1,000,000 x 256 vectors against exact search: build time, memory, "
+     "recall, latency (about 10 minutes, 3.5 GB)",
+     FromKeyValues<peermatch::bench::RunAnnBench>},
+};
+
+void PrintHelp() {
+  std::printf(
+      "Usage: peermatch-bench [--quick] [--only SECTION[,SECTION...]]\n"
+      "\n"
+      "Prints one JSON object of performance figures, each measured beside its\n"
+      "anchors in the same run (see bench/README.md for every key).\n"
+      "\n"
+      "  --quick   smaller sizes and fewer repetitions (a smoke run); keys are\n"
+      "            named after the sizes measured (exact_20k_ms, not exact_100k_ms)\n"
+      "  --only    run only these sections\n"
+      "  --help    this text\n"
+      "\n"
+      "Sections:\n");
+  for (const Section& s : kSections) std::printf("  %-6s %s\n", s.name, s.what);
+}
+
+// The first line of `path` that starts with `prefix`, after the prefix; "" if none.
+std::string ReadLine(const char* path, std::string_view prefix) {
+  FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return "";
+  char line[512];
+  std::string found;
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    std::string_view l(line);
+    if (l.substr(0, prefix.size()) == prefix) {
+      l.remove_prefix(prefix.size());
+      while (!l.empty() && (l.back() == '\n' || l.back() == ' ')) l.remove_suffix(1);
+      found = std::string(l);
+      break;
+    }
+  }
+  std::fclose(f);
+  return found;
+}
+
+bool Selected(std::string_view only, std::string_view name) {
+  if (only.empty()) return true;
+  size_t start = 0;
+  while (start <= only.size()) {
+    const size_t comma = std::min(only.find(',', start), only.size());
+    if (only.substr(start, comma - start) == name) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchOptions options;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      PrintHelp();
+      return 0;
+    } else if (arg == "--quick") {
+      options.quick = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else {
+      std::fprintf(stderr, "peermatch-bench: unknown argument %s (try --help)\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!only.empty()) {
+    bool any = false;
+    for (const Section& s : kSections) any = any || Selected(only, s.name);
+    if (!any) {
+      std::fprintf(stderr, "peermatch-bench: no section in --only %s (try --help)\n",
+                   only.c_str());
+      return 2;
+    }
+  }
+
+  BenchResults results;
+  results.SetString("program", "peermatch-bench");
+  results.SetBool("quick", options.quick);
+  results.SetInt("hardware_threads", std::thread::hardware_concurrency());
+  results.SetString("cpu", ReadLine("/proc/cpuinfo", "model name\t: "));
+  // Other work on the machine when the run started (1, 5, 15 minutes): a
+  // busy machine inflates medians more than best-of floors.
+  std::string load = ReadLine("/proc/loadavg", "");
+  for (int spaces = 0, i = 0; i < static_cast<int>(load.size()); ++i) {
+    if (load[i] == ' ' && ++spaces == 3) load.resize(i);  // drop "running/total last-pid"
+  }
+  results.SetString("load_average_at_start", load);
+  for (const Section& s : kSections) {
+    if (!Selected(only, s.name)) continue;
+    std::fprintf(stderr, "peermatch-bench: %s ...\n", s.name);
+    BenchResults section;
+    s.run(options, &section);
+    results.Merge(section);
+  }
+  std::printf("%s\n", results.ToJson().c_str());
+  return 0;
+}

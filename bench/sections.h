@@ -1,0 +1,19 @@
+// The sections of peermatch-bench. Each measures one subject, with its
+// anchors, in its own file and adds its keys to `results`; main.cc lists them
+// in kSections (name, one-line description, function). To add a section:
+// declare it here, define it in bench/<name>_bench.cc, add a row to
+// kSections and its keys to bench/README.md.
+#ifndef PEERMATCH_BENCH_SECTIONS_H_
+#define PEERMATCH_BENCH_SECTIONS_H_
+
+#include "bench/bench_util.h"
+
+namespace peermatch::bench {
+
+// Exact dense top-k (DenseScanner) against FAISS IndexFlatIP and the
+// memory-bandwidth floor: single-query latency and a batch of queries.
+void RunExactBench(const BenchOptions& options, BenchResults* results);
+
+}  // namespace peermatch::bench
+
+#endif  // PEERMATCH_BENCH_SECTIONS_H_
