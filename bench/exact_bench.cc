@@ -4,10 +4,10 @@
 //
 // Fairness of the single-query loop: each iteration times FAISS, then ours;
 // every fifth also reads our matrix once for the floor, and every tenth
-// (another one) times ours on one thread, each after an untimed FAISS query. So each timed
-// read of our matrix (ours, the floor) follows a read of FAISS's copy, and
-// each FAISS query follows a read of ours: no one finds the other's data
-// warm in the last-level cache (which holds much of 100 MB on this machine).
+// (another one) times ours on one thread, each after an untimed FAISS
+// query. So each timed read of our matrix (ours, the floor) follows a read
+// of FAISS's copy, and each FAISS query follows a read of ours: no one finds
+// its data warm in the last-level cache (which holds much of 100 MB here).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,14 +24,14 @@ namespace peermatch::bench {
 namespace {
 
 struct ExactSizes {
-  size_t n = 100000;          // rows
-  size_t d = 256;             // peermatch's LSA dimension
+  size_t n = 100000;             // rows
+  size_t d = 256;                // peermatch's LSA dimension
   size_t k = 10;
   size_t single_queries = 200;
-  size_t floor_every = 5;     // one floor repetition per this many queries
+  size_t floor_every = 5;        // one floor repetition per this many queries
   size_t one_thread_every = 10;  // one single-thread query per this many
   size_t batch_queries = 1000;
-  int batch_reps = 3;         // ours; FAISS runs the batch once (it is slow)
+  int batch_reps = 3;            // ours; FAISS runs the batch once (it is slow)
 };
 
 ExactSizes SizesFor(const BenchOptions& options) {
@@ -119,12 +119,18 @@ SingleFigures RunSingleQueries(const ExactSizes& s, const std::vector<float>& x,
     double t = NowSeconds();
     absl::Status st = faiss.Search(q, 1, s.k, &theirs->scores[i * s.k], &theirs->ids[i * s.k]);
     faiss_s.push_back(NowSeconds() - t);
-    if (!st.ok()) return Fail(results, "exact_error", st), SingleFigures{};
+    if (!st.ok()) {
+      Fail(results, "exact_error", st);
+      return SingleFigures{};
+    }
     t = NowSeconds();
     absl::StatusOr<size_t> found =
         scanner.Search(view, q, s.k, nullptr, &ours->scores[i * s.k], &ours->ids[i * s.k]);
     ours_s.push_back(NowSeconds() - t);
-    if (!found.ok()) return Fail(results, "exact_error", found.status()), SingleFigures{};
+    if (!found.ok()) {
+      Fail(results, "exact_error", found.status());
+      return SingleFigures{};
+    }
     if (i % s.floor_every == 0) {
       flush(q);
       floor_s.push_back(ReadOnceSeconds(x.data(), s.n * s.d, scanner.num_threads()));
@@ -160,18 +166,24 @@ BatchFigures RunBatch(const ExactSizes& s, const std::vector<float>& x,
   absl::Status st =
       scanner.SearchBatch(view, queries.data(), nq, s.k, nullptr, ours->scores.data(),
                           ours->ids.data());
-  if (!st.ok()) return Fail(results, "batch_error", st), BatchFigures{};
   std::vector<double> ours_s;
-  for (int r = 0; r < s.batch_reps; ++r) {
+  for (int r = 0; r < s.batch_reps && st.ok(); ++r) {
     const double t = NowSeconds();
     st = scanner.SearchBatch(view, queries.data(), nq, s.k, nullptr, ours->scores.data(),
                              ours->ids.data());
     ours_s.push_back(NowSeconds() - t);
   }
+  if (!st.ok()) {
+    Fail(results, "batch_error", st);
+    return BatchFigures{};
+  }
   const double t = NowSeconds();
   st = faiss.Search(queries.data(), nq, s.k, theirs->scores.data(), theirs->ids.data());
   const double faiss_s = NowSeconds() - t;
-  if (!st.ok()) return Fail(results, "batch_error", st), BatchFigures{};
+  if (!st.ok()) {
+    Fail(results, "batch_error", st);
+    return BatchFigures{};
+  }
   return BatchFigures{Median(ours_s) * 1e3, faiss_s * 1e3};
 }
 
@@ -199,7 +211,8 @@ void RunExactBench(const BenchOptions& options, BenchResults* results) {
   DescribeFaiss(results);
   FaissFlatIP faiss;
   if (absl::Status st = faiss.Build(x.data(), s.n, s.d); !st.ok()) {
-    return Fail(results, "exact_error", st);
+    Fail(results, "exact_error", st);
+    return;
   }
 
   std::fprintf(stderr, "peermatch-bench: exact: %zu single queries ...\n", s.single_queries);
