@@ -14,6 +14,7 @@
 #include "bench/ann_bench.h"
 #include "bench/bench_util.h"
 #include "bench/grpc_bench.h"
+#include "bench/embed_bench.h"
 #include "bench/sections.h"
 
 namespace {
@@ -46,6 +47,10 @@ constexpr Section kSections[] = {
      "Match over loopback gRPC on 10,000 cases against an empty RPC on the same server; "
      "memory per case, start-up time",
      FromKeyValues<peermatch::bench::RunGrpcBench>},
+    {"embed",
+     "embedding throughput on SciFact: peermatch's full case embedding on 2 threads against "
+     "scikit-learn's TfidfVectorizer on the same texts",
+     FromKeyValues<peermatch::bench::RunEmbedBench>},
     {"ann",
      "AnnIndex (HNSW) over 1,000,000 x 256 vectors against exact search: build time, memory, "
      "recall, latency (about 10 minutes, 3.5 GB)",
