@@ -78,7 +78,29 @@ std::string Serialize(const google::protobuf::Message& m) {
   return out;
 }
 
+// One descriptor per column family (kFamilies), sharing a block cache.
+std::vector<rocksdb::ColumnFamilyDescriptor> Families(const rocksdb::Options& db_options,
+                                                      const StoreOptions& options) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
+  return families;
+}
+
 }  // namespace
+
+void Store::Adopt(rocksdb::DB* db) {
+  db_.reset(db);
+  meta_ = handles_[1];
+  cities_ = handles_[2];
+  cases_ = handles_[3];
+  city_cases_ = handles_[4];
+  vectors_ = handles_[5];
+  models_ = handles_[6];
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const StoreOptions& options) {
@@ -87,14 +109,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  rocksdb::ColumnFamilyOptions cf_options(db_options);
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
-
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = Families(db_options, options);
   auto store = std::unique_ptr<Store>(new Store());
   store->options_ = options;
   rocksdb::DB* raw = nullptr;
@@ -105,13 +120,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     }
     return FromRocks(s, absl::StrCat("opening ", path));
   }
-  store->db_.reset(raw);
-  store->meta_ = store->handles_[1];
-  store->cities_ = store->handles_[2];
-  store->cases_ = store->handles_[3];
-  store->city_cases_ = store->handles_[4];
-  store->vectors_ = store->handles_[5];
-  store->models_ = store->handles_[6];
+  store->Adopt(raw);
 
   std::string version;
   s = raw->Get(rocksdb::ReadOptions(), store->meta_, kSchemaKey, &version);
@@ -138,12 +147,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReplica(const std::string& pri
                                                          const StoreOptions& options) {
   rocksdb::Options db_options;
   db_options.max_open_files = -1;  // required for secondary instances
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  rocksdb::ColumnFamilyOptions cf_options(db_options);
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : kFamilies) families.emplace_back(name, cf_options);
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = Families(db_options, options);
   auto store = std::unique_ptr<Store>(new Store());
   store->options_ = options;
   store->read_only_ = true;
@@ -154,13 +158,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::OpenReplica(const std::string& pri
     return FromRocks(s, absl::StrCat("opening a replica of ", primary_path,
                                      " (has a writer created it yet?)"));
   }
-  store->db_.reset(raw);
-  store->meta_ = store->handles_[1];
-  store->cities_ = store->handles_[2];
-  store->cases_ = store->handles_[3];
-  store->city_cases_ = store->handles_[4];
-  store->vectors_ = store->handles_[5];
-  store->models_ = store->handles_[6];
+  store->Adopt(raw);
   std::string version;
   s = raw->Get(rocksdb::ReadOptions(), store->meta_, kSchemaKey, &version);
   int v = 0;

@@ -178,6 +178,9 @@ class Store {
  private:
   Store() = default;
   absl::Status Write(rocksdb::WriteBatch* batch);
+  // Takes ownership of an opened database whose handles_ are set (in
+  // kFamilies order) and names the column families.
+  void Adopt(rocksdb::DB* db);
   absl::StatusOr<int> DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBatch* batch) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
