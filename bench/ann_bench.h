@@ -5,11 +5,12 @@
 //
 // Note for bench/main.cc: this file depends only on peermatch_ann (link it)
 // and the standard library; call RunAnnBench and copy the keys into the
-// results. Every value is a decimal number (or null) except the keys ending
-// in `_data`, `_params` and `_error`, which are text. Progress goes to stderr. A full run takes
-// about 10 minutes on 2 cores and needs ~3.5 GB of memory (1 GB of raw
-// vectors, 1.2 GB of index, 1.2 GB for the save/load check, written to the
-// temporary directory and removed).
+// results (for BenchResults: SetString for the keys ending in `_data`,
+// `_params` and `_error`, which are text; SetNumber(std::stod(value)) for
+// the others, which are decimal numbers). Progress goes to stderr.
+// A full run takes ~3.5 minutes on 2 idle cores (the build 3 of them) and
+// peaks at ~2.3 GB resident (1 GB of vectors, 1.3 GB of index); the index
+// is saved to the temporary directory (a 1.2 GB file) and removed.
 //
 // Keys (S is the size label, "1m" or "100k"):
 //   ann_S_data                what the vectors are and how they were drawn

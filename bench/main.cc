@@ -53,7 +53,7 @@ constexpr Section kSections[] = {
      FromKeyValues<peermatch::bench::RunEmbedBench>},
     {"ann",
      "AnnIndex (HNSW) over 1,000,000 x 256 vectors against exact search: build time, memory, "
-     "recall, latency (about 10 minutes, 3.5 GB)",
+     "recall, latency (about 3.5 minutes, 2.3 GB peak)",
      FromKeyValues<peermatch::bench::RunAnnBench>},
 };
 

@@ -13,6 +13,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -73,7 +74,8 @@ float IpDistancePortable(const void* a, const void* b, const void* dim_ptr) {
 // The build targets baseline x86-64 (SSE2), where hnswlib's own kernels use
 // 4-wide SSE. Distances are most of the build and search time, so this one
 // kernel is compiled for AVX2+FMA and chosen at run time when the CPU has
-// them (about twice as fast at 256-d).
+// them (measured at 256-d against the portable kernel: builds 1.4x and
+// searches 1.5x faster).
 __attribute__((target("avx2,fma"))) float IpDistanceAvx2(const void* a, const void* b,
                                                          const void* dim_ptr) {
   const float* x = static_cast<const float*>(a);
@@ -129,7 +131,7 @@ class IpSpace final : public hnsw::SpaceInterface<float> {
 // std::vector<bool> offers no access to its words; a loop over bits costs
 // about 1 ms per million rows, as much as a whole graph search. libstdc++'s
 // iterator exposes the words (_M_p), so there the loops below are popcounts
-// and bit scans (~20 us per million rows).
+// and bit scans (microseconds per million rows).
 #if defined(__GLIBCXX__)
 using MaskWord = std::remove_cv_t<
     std::remove_pointer_t<decltype(std::declval<const std::vector<bool>&>().begin()._M_p)>>;
@@ -148,7 +150,9 @@ MaskWord KeepWord(const std::vector<bool>& keep, size_t i) {
 size_t CountKept(const std::vector<bool>& keep) {
 #if defined(__GLIBCXX__)
   size_t count = 0;
-  for (size_t w = 0; w * kWordBits < keep.size(); ++w) count += __builtin_popcountl(KeepWord(keep, w));
+  for (size_t w = 0; w * kWordBits < keep.size(); ++w) {
+    count += __builtin_popcountl(KeepWord(keep, w));
+  }
   return count;
 #else
   return static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
@@ -231,11 +235,17 @@ absl::Status ValidateOptions(const AnnIndexOptions& o) {
         absl::StrCat("options.ef_construction: ", o.ef_construction, " is below 1"));
   }
   if (o.ef_search < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("options.ef_search: ", o.ef_search, " is below 1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.ef_search: ", o.ef_search, " is below 1"));
   }
   if (o.num_threads < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("options.num_threads: ", o.num_threads, " is negative"));
+  }
+  if (!(o.filter_overfetch >= 1 && std::isfinite(o.filter_overfetch))) {
+    return absl::InvalidArgumentError(absl::StrCat("options.filter_overfetch: ",
+                                                   o.filter_overfetch, " is not a finite "
+                                                   "number >= 1"));
   }
   if (!(o.graph_candidate_cost >= 0 && std::isfinite(o.graph_candidate_cost))) {
     return absl::InvalidArgumentError(absl::StrCat("options.graph_candidate_cost: ",
@@ -419,38 +429,39 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(absl::Span<const float
   }
   Hnsw& index = *graph->index;
 
-  // Each thread takes the next row until none is left; hnswlib's addPoint is
-  // safe to call concurrently for distinct labels. (It draws node levels
-  // from one generator without a lock: concurrent builds are not
-  // reproducible, which only changes which nodes get upper levels.) The
-  // first row goes in alone: it becomes the entry point.
+  // The first row goes in alone: it becomes the entry point. Then each
+  // thread takes the next row until none is left; hnswlib's addPoint is safe
+  // to call concurrently for distinct labels. (It draws node levels from one
+  // generator without a lock: concurrent builds are not reproducible, which
+  // only changes which nodes get upper levels.)
+  auto insert = [&](size_t row) { index.addPoint(vectors.data() + row * dim, row); };
+  try {
+    insert(0);
+  } catch (...) {
+    return FromCurrentException("building the ANN index");
+  }
   std::atomic<size_t> next_row{1};
   std::atomic<bool> failed{false};
   int threads = options.num_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<absl::Status> errors(threads);
-  auto insert = [&](int worker) {
+  if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<absl::Status> errors(threads);  // one per worker: no lock needed
+  auto work = [&](int worker) {
     try {
-      for (size_t row = worker < 0 ? 0 : next_row.fetch_add(1); row < n && !failed.load();
-           row = next_row.fetch_add(1)) {
-        index.addPoint(vectors.data() + row * dim, row);
-        if (worker < 0) return;
-      }
+      for (size_t row = next_row++; row < n && !failed; row = next_row++) insert(row);
     } catch (...) {
-      errors[std::max(worker, 0)] = FromCurrentException("building the ANN index");
+      errors[worker] = FromCurrentException("building the ANN index");
       failed = true;
     }
   };
-  insert(-1);
   std::vector<std::thread> helpers;
-  for (int t = 1; t < threads && !failed; ++t) {
+  for (int t = 1; t < threads; ++t) {
     try {
-      helpers.emplace_back(insert, t);
+      helpers.emplace_back(work, t);
     } catch (const std::system_error&) {
       break;  // fewer threads: slower, not wrong
     }
   }
-  if (!failed) insert(0);
+  work(0);
   for (std::thread& helper : helpers) helper.join();
   for (absl::Status& error : errors) {
     if (!error.ok()) return error;
@@ -578,13 +589,13 @@ absl::StatusOr<std::vector<AnnHit>> AnnIndex::Search(absl::Span<const float> que
   if (k == 0) return std::vector<AnnHit>();
 
   // With a mask, a graph search over all rows finds about fetch * kept / n
-  // kept rows among its best `fetch`: fetch twice what k needs, and four
-  // times more again (twice) when a mask that avoids the query's
-  // neighbourhood leaves too few. Scan instead when that costs less.
+  // kept rows among its best `fetch`: fetch filter_overfetch times what k
+  // needs, and four times more again (twice) when a mask that avoids the
+  // query's neighbourhood leaves too few. Scan instead when that costs less.
   size_t fetch = k;
   if (kept < n) {
-    fetch = static_cast<size_t>(std::ceil(2.0 * static_cast<double>(k) * static_cast<double>(n) /
-                                          static_cast<double>(kept)));
+    fetch = static_cast<size_t>(std::ceil(options_.filter_overfetch * static_cast<double>(k) *
+                                          static_cast<double>(n) / static_cast<double>(kept)));
   }
   const double graph_cost =
       options_.graph_candidate_cost *

@@ -10,15 +10,16 @@
 //
 // Filters: Search() takes a keep mask (std::vector<bool> of n, the engine's
 // filter form). hnswlib 0.6.2 has no filter hook, so the graph search
-// over-fetches (2k * n / kept candidates, twice what the kept fraction
-// suggests) and drops rows the mask does not keep; when that leaves fewer
-// than k hits it retries with 4x, then 16x the fetch, and finally scans. The
-// more selective the mask, the deeper that search; below a threshold the kept
-// rows are scanned exactly instead, which is then cheaper, and exact. The
-// threshold compares the two costs (`graph_candidate_cost`): with the
-// defaults and k = 10, masks keeping fewer than ~20,000 rows of 1,000,000
-// (2%), ~6,300 of 100,000 (6%), or 2,560 of any size are scanned. An index of
-// fewer than 2,560 rows is always scanned.
+// over-fetches (filter_overfetch * k * n / kept candidates, by default twice
+// what the kept fraction suggests) and drops the rows the mask does not keep;
+// when that leaves fewer than k hits it retries with 4x, then 16x the fetch,
+// and finally scans. The more selective the mask, the deeper that search;
+// below a threshold the kept rows are scanned exactly instead, which is then
+// cheaper, and exact. The threshold compares the two costs
+// (`graph_candidate_cost`): with the defaults and k = 10, masks keeping
+// fewer than ~20,000 rows of 1,000,000 (2%), ~6,300 of 100,000 (6%), or
+// 2,560 of any size are scanned. An index of fewer than 2,560 rows is always
+// scanned.
 //
 // Example:
 //   AnnIndexOptions options;  // M 16, ef_construction 200, ef_search 128
@@ -31,7 +32,14 @@
 //   // ... at the next start-up:
 //   index = AnnIndex::Load("var/peermatch/ann.hnsw", 256, options);
 //
-// Cost (bench/ann_bench.cc, RunAnnBench): MEASURED_FIGURES
+// Cost, measured by bench/ann_bench.cc on the 2-core development machine
+// with the default options over 1,000,000 synthetic 256-d vectors shaped like
+// peermatch's LSA vectors (clustered; see the bench): Build 181 s on 2
+// threads; memory 1.25x the raw vectors (1.28 GB: hnswlib keeps a copy of
+// every vector beside its links); a single query p50 0.23 ms, p99 0.46 ms, at
+// recall@10 0.983 (a plain one-thread scan takes 106 ms); with a mask keeping
+// 10% of rows 0.39 ms at recall 0.951, keeping 1% (scanned exactly) 0.90 ms;
+// Save 3.3 s, Load 1.0 s (file in page cache).
 //
 // Thread-safety: immutable after Build() or Load(). Search() and Save() are
 // const and safe to call concurrently from any number of threads (hnswlib's
@@ -58,15 +66,15 @@ namespace peermatch {
 
 struct AnnIndexOptions {
   // Graph links per node above level 0 (2*M at level 0). More links: better
-  // recall at a given ef_search, slower build, M*8 more bytes per row.
-  // Between 2 and 256.
+  // recall at a given ef_search, slower build, 8 bytes per row for each unit
+  // of M. Between 2 and 256.
   int m = 16;
   // Candidate list size while inserting (hnswlib's default). Higher: a better
   // graph, proportionally slower build. At least 1.
   int ef_construction = 200;
   // Candidate list size while searching (at least k is used). Higher: better
   // recall, slower queries. Fixed for the life of the index. At least 1.
-  // Measured on 1,000,000 clustered 256-d vectors (M 16, ef_construction
+  // A sweep on 1,000,000 clustered 256-d vectors (M 16, ef_construction
   // 200), recall@10 / p50: ef 64 0.956 / 0.15 ms, 96 0.973 / 0.20 ms,
   // 128 0.979 / 0.27 ms, 200 0.987 / 0.42 ms.
   int ef_search = 128;
@@ -76,12 +84,19 @@ struct AnnIndexOptions {
   // reproducible; with more, insertion order (and so the graph) varies a
   // little between runs, recall does not.
   uint64_t seed = 100;
+  // A filtered graph search fetches filter_overfetch * k * n / kept
+  // candidates. Higher: better recall, slower. Measured with a mask keeping
+  // 10% of 1,000,000 rows, recall@10 / p50: 2 0.950 / 0.46 ms, 3 0.958 /
+  // 0.60 ms, 4 0.962 / 0.74 ms, 6 0.967 / 0.97 ms (sparser masks fetch more
+  // and reach higher recall: 0.97 at 5%, 0.985 at 2%). At least 1.
+  double filter_overfetch = 2;
   // What fetching one graph candidate costs, in exactly scanned rows. A
   // search scans the kept rows exactly when there are fewer of them than
   // graph_candidate_cost * max(ef_search, fetch), fetch being what the
-  // graph search would request (k unfiltered, 2k * n / kept with a mask).
-  // Measured at 256-d on 2 cores: ~1.4 us a candidate, ~70 ns a scanned row.
-  // 0 never scans (except for masks keeping nothing); at least 0.
+  // graph search would request (k unfiltered, filter_overfetch * k * n /
+  // kept with a mask). Measured at 256-d: ~1.3 us a candidate, ~80 ns a
+  // scanned row. 0 never scans (except for masks keeping nothing); at least
+  // 0.
   double graph_candidate_cost = 20;
 };
 
@@ -112,8 +127,9 @@ class AnnIndex {
                                                           const AnnIndexOptions& options = {});
 
   // Reads an index written by Save(). `dim` is the dimension the caller
-  // expects; options.ef_search and the exact-scan thresholds apply (m,
-  // ef_construction and seed are those of the saved graph).
+  // expects. The search options (ef_search, filter_overfetch,
+  // graph_candidate_cost) are taken from `options`; m and ef_construction
+  // are those of the saved graph, and options() reports them.
   // Errors: NOT_FOUND when `path` cannot be opened; FAILED_PRECONDITION when
   // the file holds vectors of another dimension; DATA_LOSS when it is
   // truncated, corrupt or not an index; INVALID_ARGUMENT for bad options;
@@ -128,6 +144,7 @@ class AnnIndex {
   // Writes the index to `path` (hnswlib's format: every vector and link, about
   // the index's memory size). Written to `path`.tmp, flushed to disk, then
   // renamed over `path`, so a crash leaves the old file or the new one.
+  // Concurrent calls must name different paths.
   // Errors: INTERNAL when the file cannot be written completely (the old
   // file, if any, is left as it was).
   absl::Status Save(const std::string& path) const;

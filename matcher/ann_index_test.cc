@@ -432,12 +432,15 @@ TEST(AnnIndex, BuildRejectsBadInput) {
   s = with([](AnnIndexOptions& o) { o.m = 1; });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("options.m"));
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.m = 1000; }).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](AnnIndexOptions& o) { o.m = 1000; }).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(with([](AnnIndexOptions& o) { o.ef_construction = 0; }).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(with([](AnnIndexOptions& o) { o.ef_search = 0; }).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(with([](AnnIndexOptions& o) { o.num_threads = -1; }).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](AnnIndexOptions& o) { o.filter_overfetch = 0.5; }).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(with([](AnnIndexOptions& o) { o.graph_candidate_cost = -1; }).code(),
             absl::StatusCode::kInvalidArgument);
