@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_server.h"
 
@@ -29,21 +30,8 @@ using testing::TempDir;
 const std::string kBin = PEERMATCH_BIN_DIR;
 const std::string kSrc = PEERMATCH_SOURCE_DIR;
 
-struct Result {
-  int exit_code;
-  std::string output;  // stdout, then stderr
-};
-
-Result RunCommand(const std::string& command) {
-  Result r{-1, ""};
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = testing::CommandResult;
+using testing::RunCommand;
 
 // build/bin/peermatchd on a data directory, on a free loopback port.
 class Peermatchd {
