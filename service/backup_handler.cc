@@ -78,21 +78,12 @@ absl::Status ValidateBackupRequest(const v1::CreateBackupRequest& req) {
 }
 
 // As in peermatch_service.cc: the token in the call's metadata.
-absl::Status Authorize(const Auth& auth, grpc::CallbackServerContext* ctx, Access needed) {
-  const auto& metadata = ctx->client_metadata();
-  auto it = metadata.find("authorization");
-  const absl::string_view value = it == metadata.end()
-                                      ? absl::string_view()
-                                      : absl::string_view(it->second.data(), it->second.size());
-  return auth.Check(value, needed);
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* PeermatchService::CreateBackup(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateBackupRequest* req,
                                                          v1::BackupInfo* resp) {
-  absl::Status refused = Authorize(*auth_, ctx, Access::kWrite);
+  absl::Status refused = Authorize(ctx, Access::kWrite);
   if (refused.ok()) refused = ValidateBackupRequest(*req);
   return new BackupReactor(&engine_->store(), *req, resp, refused);
 }

@@ -40,18 +40,11 @@ absl::Status RequireId(absl::string_view field, absl::string_view id) {
 
 bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
 
-absl::Status Authorize(const Auth& auth, grpc::CallbackServerContext* ctx, Access needed) {
-  const auto& metadata = ctx->client_metadata();
-  auto it = metadata.find("authorization");
-  const absl::string_view value =
-      it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
-  return auth.Check(value, needed);
-}
 
 // In a unary handler: finishes the call with the refusal when access is denied.
 #define PEERMATCH_AUTHORIZE(ctx, needed)                                   \
   do {                                                                     \
-    if (absl::Status s = Authorize(*auth_, ctx, needed); !s.ok()) {        \
+    if (absl::Status s = Authorize(ctx, needed); !s.ok()) {        \
       return Done(ctx, s);                                                 \
     }                                                                      \
   } while (0)
@@ -233,9 +226,18 @@ absl::Status CheckDeadline(grpc::CallbackServerContext* ctx) {
 
 }  // namespace
 
+absl::Status PeermatchService::Authorize(grpc::CallbackServerContext* ctx, Access needed) const {
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("authorization");
+  const absl::string_view value = it == metadata.end() ? absl::string_view()
+                                                       : absl::string_view(it->second.data(),
+                                                                           it->second.size());
+  return auth_->Check(value, needed);
+}
+
 grpc::ServerWriteReactor<v1::PairCitiesResponse>* PeermatchService::PairCities(
     grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) {
-  absl::Status refused = Authorize(*auth_, ctx, Access::kRead);
+  absl::Status refused = Authorize(ctx, Access::kRead);
   if (refused.ok()) refused = CheckDeadline(ctx);
   return new PairReactor(engine_, *req, refused);
 }
@@ -359,7 +361,7 @@ grpc::ServerUnaryReactor* PeermatchService::DeleteCase(grpc::CallbackServerConte
 
 grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
     grpc::CallbackServerContext* ctx, v1::ImportSummary* summary) {
-  return new ImportReactor(engine_, summary, Authorize(*auth_, ctx, Access::kWrite));
+  return new ImportReactor(engine_, summary, Authorize(ctx, Access::kWrite));
 }
 
 grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* ctx,

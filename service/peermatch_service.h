@@ -60,6 +60,9 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
 
  private:
+  // OK when the call's `authorization` metadata grants `needed` (auth.h).
+  absl::Status Authorize(grpc::CallbackServerContext* ctx, Access needed) const;
+
   Engine* engine_;     // borrowed
   const Auth* auth_;   // borrowed
 };

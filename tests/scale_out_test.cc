@@ -40,6 +40,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
+#include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
 #ifndef PEERMATCH_BIN_DIR
@@ -70,22 +71,8 @@ constexpr auto kGiveUp = milliseconds(15000);     // stop polling a replica afte
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-struct Output {
-  int exit_code = -1;
-  std::string text;
-};
-
-Output Run(const std::string& command) {
-  Output out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
-  const int status = pclose(p);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using Output = testing::CommandResult;
+using testing::RunCommand;
 
 // Free loopback ports, chosen by the kernel (all held open until all are
 // chosen, so that they differ).
@@ -133,15 +120,15 @@ class LocalCluster {
   ~LocalCluster() {
     if (!env_.empty()) {
       Output down = Down();
-      if (down.exit_code != 0) ADD_FAILURE() << "down failed:\n" << down.text;
+      if (down.exit_code != 0) ADD_FAILURE() << "down failed:\n" << down.output;
     }
   }
   LocalCluster(const LocalCluster&) = delete;
   LocalCluster& operator=(const LocalCluster&) = delete;
 
   bool ok() const { return !env_.empty(); }
-  Output Up() { return Run(env_ + kSource + "/deploy/local-cluster/up"); }
-  Output Down() { return Run(env_ + kSource + "/deploy/local-cluster/down"); }
+  Output Up() { return RunCommand(env_ + kSource + "/deploy/local-cluster/up"); }
+  Output Down() { return RunCommand(env_ + kSource + "/deploy/local-cluster/down"); }
 
   std::string writer() const { return absl::StrCat("127.0.0.1:", writer_port_); }
   std::string replica(int i) const { return absl::StrCat("127.0.0.1:", replica_ports_[i]); }
@@ -243,8 +230,8 @@ TEST(ScaleOut, NoFailedCallsWhileAReplicaIsKilledAndReplicasCatchUpWithinABound)
   ASSERT_TRUE(cluster.ok());
   {
     Output up = cluster.Up();
-    ASSERT_EQ(up.exit_code, 0) << up.text;
-    std::printf("%s", up.text.c_str());
+    ASSERT_EQ(up.exit_code, 0) << up.output;
+    std::printf("%s", up.output.c_str());
   }
   ASSERT_TRUE(Serving(cluster.balancer()));
   const pid_t killed_pid = cluster.Pid("replica-1");
@@ -309,7 +296,7 @@ TEST(ScaleOut, NoFailedCallsWhileAReplicaIsKilledAndReplicasCatchUpWithinABound)
   for (auto& t : clients) t.join();
   const double traffic_s = Seconds(Clock::now() - start);
 
-  EXPECT_EQ(restart.exit_code, 0) << restart.text;
+  EXPECT_EQ(restart.exit_code, 0) << restart.output;
   const pid_t restarted_pid = cluster.Pid("replica-1");
   EXPECT_NE(restarted_pid, killed_pid);
   EXPECT_TRUE(Serving(cluster.replica(0)));
