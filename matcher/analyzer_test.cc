@@ -1,5 +1,8 @@
 #include "matcher/analyzer.h"
 
+#include <random>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -93,6 +96,72 @@ TEST(Analyzer, EmptyAndPunctuationOnly) {
   EXPECT_TRUE(a.Terms("", "en").empty());
   EXPECT_TRUE(a.Terms(" ... !!! -- ", "en").empty());
   EXPECT_THAT(a.Terms("the of and", "en"), Not(Contains("the")));
+}
+
+// Tokens as "term/surface" strings, to compare two analyses.
+std::vector<std::string> Flat(const std::vector<Token>& tokens) {
+  std::vector<std::string> out;
+  for (const Token& t : tokens) out.push_back(t.term + "/" + t.surface);
+  return out;
+}
+
+// The fast path (ASCII without ICU, other text piece by piece) must give
+// exactly what ICU gives for the whole text.
+TEST(Analyzer, FastPathEqualsIcuOnRandomText) {
+  Analyzer fast;
+  AnalyzerOptions icu_only;
+  icu_only.ascii_fast_path = false;
+  Analyzer icu(icu_only);
+  std::vector<std::string> alphabet;
+  for (int c = 1; c < 128; ++c) alphabet.push_back(std::string(1, static_cast<char>(c)));
+  // Weighted towards the characters the word rules treat specially, and
+  // some non-ASCII: accents (composed and combining), Greek, an en dash,
+  // U+2010 hyphen, NBSP, U+2019, CJK, the "ﬁ" ligature, a fullwidth digit.
+  for (const char* s : {"a", "e", "i", "o", "0", "1", "_", ".", "'", ",", ";", "@", "-", " ",
+                        " ", "A", "Z", "é", "\u0301", "β", "–", "\u2010", "\u00a0", "\u2019",
+                        "学", "习", "ﬁ", "\uff11"}) {
+    alphabet.push_back(s);
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 100000; ++round) {
+    std::string text;
+    const int len = 1 + static_cast<int>(rng() % 24);
+    // Half the texts pure ASCII (the whole-text fast path), half mixed.
+    const size_t range = round % 2 == 0 ? 127 : alphabet.size();
+    for (int i = 0; i < len; ++i) text += alphabet[rng() % range];
+    for (const char* lang : {"en", "fr"}) {
+      ASSERT_EQ(Flat(fast.Analyze(text, lang)), Flat(icu.Analyze(text, lang)))
+          << "text: \"" << text << "\" language " << lang;
+    }
+  }
+}
+
+TEST(Analyzer, FastPathEqualsIcuOnProse) {
+  Analyzer fast;
+  AnalyzerOptions icu_only;
+  icu_only.ascii_fast_path = false;
+  Analyzer icu(icu_only);
+  const char* const texts[] = {
+      "IL-6 and TNF-alpha levels (p < 0.05) rose 3.5-fold in 1,000 patients; e.g. i.e. "
+      "don't can't O'Brien's x@y.org snake_case __init__ 12_000 v2.0.1 covid-19-related",
+      "Lifelong learning for ALL: the city's 2nd plan -- 'learning festivals', e-learning.",
+      "β-amyloid (Aβ) levels fell by 10–20 µg in São Paulo's ﬁrst café-based programme",
+  };
+  for (const char* text : texts) {
+    EXPECT_EQ(Flat(fast.Analyze(text, "en")), Flat(icu.Analyze(text, "en")));
+    EXPECT_EQ(Flat(fast.Analyze(text, "fr")), Flat(icu.Analyze(text, "fr")));
+  }
+}
+
+TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
+  Analyzer a;
+  const std::string text = "Learning cities: covid-19 recovery plans for 1,000 adults";
+  std::vector<std::string> scanned;
+  a.Scan(text, "en", [&](absl::string_view term, absl::string_view surface) {
+    scanned.push_back(std::string(term) + "/" + std::string(surface));
+  });
+  EXPECT_EQ(scanned, Flat(a.Analyze(text, "en")));
+  EXPECT_THAT(scanned, Contains("covid19/covid19"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "matcher/model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -31,6 +32,18 @@ float Sum(const TermWeights& items) {
   float s = 0;
   for (const auto& [term, w] : items) s += w;
   return s;
+}
+
+using Projection = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// out += w * projection row `row`.
+void AddRow(const Projection& projection, int64_t row, float w, Eigen::VectorXf* out) {
+  *out += w * projection.row(row).transpose();
+}
+
+void Normalize(Eigen::VectorXf* v) {
+  const float n = v->norm();
+  if (n > 0) *v /= n;
 }
 
 std::string FloatsToBytes(const float* data, size_t n) {
@@ -95,16 +108,25 @@ float Model::Idf(absl::string_view term) const {
   return std::log(1.0f + (static_cast<float>(num_docs_) - df + 0.5f) / (df + 0.5f));
 }
 
+Model::Model(const ModelOptions& options) : options_(options), analyzer_(options.analyzer) {
+  static std::atomic<uint64_t> next_serial{1};
+  serial_ = next_serial.fetch_add(1);
+}
+
+template <typename Fn>
+void Model::ForEachField(const v1::Case& c, const Fn& fn) const {
+  fn(c.title(), options_.title_weight);
+  fn(c.description(), 1.0f);
+  fn(c.outcome(), 1.0f);
+  for (const auto& tag : c.tags()) fn(tag, 1.0f);
+  for (const auto& group : c.target_groups()) fn(group, 1.0f);
+}
+
 Model::Counts Model::Count(const v1::Case& c) const {
   Counts counts;
-  const std::string& lang = c.language();
-  AddTokens(analyzer_, c.title(), lang, options_.title_weight, &counts.words, &counts.grams);
-  AddTokens(analyzer_, c.description(), lang, 1, &counts.words, &counts.grams);
-  AddTokens(analyzer_, c.outcome(), lang, 1, &counts.words, &counts.grams);
-  for (const auto& tag : c.tags()) AddTokens(analyzer_, tag, lang, 1, &counts.words, &counts.grams);
-  for (const auto& group : c.target_groups()) {
-    AddTokens(analyzer_, group, lang, 1, &counts.words, &counts.grams);
-  }
+  ForEachField(c, [&](absl::string_view text, float weight) {
+    AddTokens(analyzer_, text, c.language(), weight, &counts.words, &counts.grams);
+  });
   counts.words = Merge(std::move(counts.words));
   counts.grams = Merge(std::move(counts.grams));
   counts.word_len = Sum(counts.words);
@@ -134,14 +156,199 @@ Eigen::VectorXf Model::Project(const TermWeights& weights) const {
   Eigen::VectorXf out = Eigen::VectorXf::Zero(projection_.cols());
   for (const auto& [term, w] : weights) {
     auto it = lsa_ids_.find(term);
-    if (it != lsa_ids_.end()) out += w * projection_.row(it->second).transpose();
+    if (it != lsa_ids_.end()) AddRow(projection_, it->second, w, &out);
   }
-  const float n = out.norm();
-  if (n > 0) out /= n;
+  Normalize(&out);
   return out;
 }
 
-Embedding Model::Embed(const v1::Case& c) const { return Weigh(Count(c)); }
+void Model::IndexVocabulary() {
+  term_info_.resize(terms_.size());
+  for (size_t i = 0; i < terms_.size(); ++i) {
+    auto it = lsa_ids_.find(terms_[i]);
+    term_info_[i] = {Idf(terms_[i]), it == lsa_ids_.end() ? -1 : static_cast<int32_t>(it->second)};
+  }
+  const auto first_gram = std::lower_bound(terms_.begin(), terms_.end(), std::string(1, kGramPrefix));
+  auto end_gram = first_gram;
+  while (end_gram != terms_.end() && (*end_gram)[0] == kGramPrefix) ++end_gram;
+  grams_begin_ = static_cast<uint32_t>(first_gram - terms_.begin());
+  grams_end_ = static_cast<uint32_t>(end_gram - terms_.begin());
+}
+
+Embedding Model::EmbedReference(const v1::Case& c) const { return Weigh(Count(c)); }
+
+namespace {
+
+// A word (surface form) as the fast path has resolved it for one model.
+struct CachedWord {
+  std::string term;        // its term when last seen (terms depend on language)
+  int32_t term_id = -1;    // the term's id; -1 when not in the vocabulary
+  uint32_t grams_begin = 0, grams_end = 0;      // its known grams, in gram_ids
+  uint32_t unknown_begin = 0, unknown_end = 0;  // its other grams, in unknown_grams
+};
+
+// Per-thread working space of Model::Embed's fast path, for one model.
+struct EmbedScratch {
+  static constexpr size_t kMaxCachedWords = 1 << 17;
+  uint64_t model_serial = 0;
+  absl::flat_hash_map<std::string, CachedWord> words;  // by surface form
+  std::vector<uint32_t> gram_ids;
+  std::vector<std::string> unknown_grams;
+  // The document being embedded: counts by term id (0 = absent), a bit per
+  // present id, and the range of bitmap words in use.
+  std::vector<float> tf;
+  std::vector<uint64_t> present;
+  size_t lo = SIZE_MAX, hi = 0;
+  TermWeights unknown_word_tf, unknown_gram_tf;
+  std::vector<std::pair<uint32_t, float>> word_tf, gram_tf;
+
+  void ForgetWords() {
+    words.clear();
+    gram_ids.clear();
+    unknown_grams.clear();
+  }
+  void Reset(uint64_t serial, size_t vocabulary) {
+    model_serial = serial;
+    ForgetWords();
+    tf.assign(vocabulary, 0.0f);
+    present.assign((vocabulary + 63) / 64, 0);
+    lo = SIZE_MAX;
+    hi = 0;
+  }
+  void Add(uint32_t id, float weight) {
+    if (tf[id] == 0) {
+      const size_t word = id >> 6;
+      present[word] |= uint64_t{1} << (id & 63);
+      lo = std::min(lo, word);
+      hi = std::max(hi, word);
+    }
+    tf[id] += weight;
+  }
+};
+
+EmbedScratch& ScratchFor(uint64_t serial, size_t vocabulary) {
+  thread_local EmbedScratch scratch;
+  if (scratch.model_serial != serial) scratch.Reset(serial, vocabulary);
+  return scratch;
+}
+
+}  // namespace
+
+Embedding Model::Embed(const v1::Case& c) const {
+  if (terms_.empty()) return EmbedReference(c);
+  EmbedScratch& s = ScratchFor(serial_, terms_.size());
+  auto lookup = [&](absl::string_view term) {
+    auto it = term_ids_.find(term);
+    return it == term_ids_.end() ? -1 : static_cast<int32_t>(it->second);
+  };
+  // Words and grams into counts.
+  ForEachField(c, [&](absl::string_view text, float weight) {
+    analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface) {
+      auto it = s.words.find(surface);
+      if (it == s.words.end()) {
+        if (s.words.size() >= EmbedScratch::kMaxCachedWords) s.ForgetWords();
+        CachedWord w;
+        w.term = std::string(term);
+        w.term_id = lookup(term);
+        w.grams_begin = static_cast<uint32_t>(s.gram_ids.size());
+        w.unknown_begin = static_cast<uint32_t>(s.unknown_grams.size());
+        for (std::string& g : CharGrams(surface)) {
+          const int32_t id = lookup(g);
+          if (id >= 0) {
+            s.gram_ids.push_back(static_cast<uint32_t>(id));
+          } else {
+            s.unknown_grams.push_back(std::move(g));
+          }
+        }
+        w.grams_end = static_cast<uint32_t>(s.gram_ids.size());
+        w.unknown_end = static_cast<uint32_t>(s.unknown_grams.size());
+        it = s.words.emplace(std::string(surface), std::move(w)).first;
+      } else if (it->second.term != term) {
+        it->second.term = std::string(term);
+        it->second.term_id = lookup(term);
+      }
+      const CachedWord& w = it->second;
+      if (w.term_id >= 0) {
+        s.Add(static_cast<uint32_t>(w.term_id), weight);
+      } else {
+        s.unknown_word_tf.emplace_back(std::string(term), weight);
+      }
+      for (uint32_t i = w.grams_begin; i < w.grams_end; ++i) s.Add(s.gram_ids[i], weight);
+      for (uint32_t i = w.unknown_begin; i < w.unknown_end; ++i) {
+        s.unknown_gram_tf.emplace_back(s.unknown_grams[i], weight);
+      }
+    });
+  });
+
+  // Present ids in increasing order, which is the terms' sorted order; the
+  // counts are cleared on the way.
+  s.word_tf.clear();
+  s.gram_tf.clear();
+  float word_len = 0, gram_len = 0;
+  for (size_t word = s.lo; word <= s.hi && word < s.present.size(); ++word) {
+    uint64_t bits = s.present[word];
+    s.present[word] = 0;
+    while (bits != 0) {
+      const uint32_t id = static_cast<uint32_t>(word * 64 + __builtin_ctzll(bits));
+      bits &= bits - 1;
+      const float f = s.tf[id];
+      s.tf[id] = 0;
+      if (id >= grams_begin_ && id < grams_end_) {
+        s.gram_tf.emplace_back(id, f);
+        gram_len += f;
+      } else {
+        s.word_tf.emplace_back(id, f);
+        word_len += f;
+      }
+    }
+  }
+  s.lo = SIZE_MAX;
+  s.hi = 0;
+  TermWeights unknown_words = Merge(std::move(s.unknown_word_tf));
+  TermWeights unknown_grams = Merge(std::move(s.unknown_gram_tf));
+  s.unknown_word_tf.clear();
+  s.unknown_gram_tf.clear();
+  word_len += Sum(unknown_words);
+  gram_len += Sum(unknown_grams);
+
+  // BM25 weights, known and unknown terms merged in sorted order.
+  const float k1 = options_.k1, b = options_.b;
+  const float unknown_idf = Idf(absl::string_view());
+  auto weigh = [&](const std::vector<std::pair<uint32_t, float>>& known,
+                   const TermWeights& unknown, float len, float avg_len, TermWeights* out,
+                   Eigen::VectorXf* dense) {
+    const float norm = k1 * (1 - b + b * len / std::max(avg_len, 1e-6f));
+    out->reserve(known.size() + unknown.size());
+    size_t u = 0;
+    auto add_unknown = [&](const std::pair<std::string, float>& t) {
+      out->emplace_back(t.first, unknown_idf * t.second * (k1 + 1) / (t.second + norm));
+    };
+    // The ids are scattered over the vocabulary: fetch a few ahead so that
+    // the cache misses overlap.
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < known.size(); ++i) {
+      if (i + kAhead < known.size()) {
+        __builtin_prefetch(&terms_[known[i + kAhead].first]);
+        __builtin_prefetch(&term_info_[known[i + kAhead].first]);
+      }
+      const auto [id, f] = known[i];
+      const std::string& term = terms_[id];
+      for (; u < unknown.size() && unknown[u].first < term; ++u) add_unknown(unknown[u]);
+      const TermInfo& info = term_info_[id];
+      const float w = info.idf * f * (k1 + 1) / (f + norm);
+      out->emplace_back(term, w);
+      if (dense != nullptr && info.lsa_row >= 0) AddRow(projection_, info.lsa_row, w, dense);
+    }
+    for (; u < unknown.size(); ++u) add_unknown(unknown[u]);
+  };
+  Embedding e;
+  if (projection_.cols() > 0) e.dense = Eigen::VectorXf::Zero(projection_.cols());
+  weigh(s.word_tf, unknown_words, word_len, avg_word_len_, &e.words,
+        projection_.cols() > 0 ? &e.dense : nullptr);
+  weigh(s.gram_tf, unknown_grams, gram_len, avg_gram_len_, &e.grams, nullptr);
+  if (projection_.cols() > 0) Normalize(&e.dense);
+  return e;
+}
 
 QueryVector Model::EmbedQuery(absl::string_view text, absl::string_view language) const {
   QueryVector q;
@@ -233,6 +440,7 @@ Model::Fitted Model::Fit(const std::vector<const v1::Case*>& cases, uint64_t ver
   ParallelFor(cases.size(), [&](size_t i) {
     fitted.embeddings[i].dense = model->Project(fitted.embeddings[i].words);
   });
+  model->IndexVocabulary();
   fitted.model = std::move(model);
   return fitted;
 }
@@ -288,6 +496,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Parse(absl::string_view blob
   }
   model->projection_.resize(data.lsa_terms_size(), data.dense_dim());
   std::memcpy(model->projection_.data(), data.projection().data(), data.projection().size());
+  model->IndexVocabulary();
   return std::shared_ptr<const Model>(std::move(model));
 }
 

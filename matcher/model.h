@@ -19,6 +19,13 @@
 //    of the matrix of all such rows (randomized truncated SVD), and
 //    L2-normalized. A query projects its idf-weighted counts.
 //
+// Embed() has a fast path for a fitted model: terms and character grams
+// become vocabulary ids through a per-thread cache of the words seen
+// (bounded; reset when the thread embeds with another model), counts
+// accumulate in a per-thread array, and ids give sorted order for free (the
+// vocabulary is sorted). Its result is identical to the plain path
+// (EmbedReference), which tests check.
+//
 // Thread-safety: a Model is immutable; share it as shared_ptr<const Model>.
 #ifndef PEERMATCH_MATCHER_MODEL_H_
 #define PEERMATCH_MATCHER_MODEL_H_
@@ -94,6 +101,9 @@ class Model {
 
   // Text of a case: title (weighted), description, outcome, tags, target groups.
   Embedding Embed(const v1::Case& c) const;
+  // The same vectors by the plain path (strings, sorting, hash lookups per
+  // term): the reference the fast path is tested against.
+  Embedding EmbedReference(const v1::Case& c) const;
   QueryVector EmbedQuery(absl::string_view text, absl::string_view language) const;
 
   uint64_t version() const { return version_; }
@@ -113,8 +123,13 @@ class Model {
     TermWeights words, grams;  // (term, tf)
     float word_len = 0, gram_len = 0;
   };
-  explicit Model(const ModelOptions& options) : options_(options), analyzer_(options.analyzer) {}
+  explicit Model(const ModelOptions& options);
   Counts Count(const v1::Case& c) const;
+  // Fills idf_ and lsa_row_ from the vocabulary (after a fit or parse).
+  void IndexVocabulary();
+  // Calls fn(text, weight) for each text field of a case.
+  template <typename Fn>
+  void ForEachField(const v1::Case& c, const Fn& fn) const;
   TermWeights Bm25(const TermWeights& tf, float len, float avg_len) const;
   Embedding Weigh(const Counts& counts) const;
   Eigen::VectorXf Project(const TermWeights& weights) const;
@@ -133,6 +148,18 @@ class Model {
   absl::flat_hash_map<std::string, uint32_t> lsa_ids_;
   std::vector<std::string> lsa_terms_;
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> projection_;
+  // By term id: idf, and the LSA row (-1 when the term has none); together,
+  // so one cache line serves both.
+  struct TermInfo {
+    float idf;
+    int32_t lsa_row;
+  };
+  std::vector<TermInfo> term_info_;
+  // Gram terms are the ids in [grams_begin_, grams_end_) (the vocabulary is
+  // sorted and grams share their prefix).
+  uint32_t grams_begin_ = 0, grams_end_ = 0;
+  // Unique per Model object: names the per-thread caches built for it.
+  uint64_t serial_;
 };
 
 // The character 4-grams of a word, as terms (with kGramPrefix).

@@ -127,5 +127,49 @@ TEST(Model, LsaPlacesRelatedTextsCloser) {
   EXPECT_GT(tablet, library);
 }
 
+// Exact equality: the fast path must give the reference's floats, not
+// approximately the same ones.
+void ExpectSameEmbedding(const Embedding& fast, const Embedding& reference) {
+  EXPECT_EQ(fast.words, reference.words);
+  EXPECT_EQ(fast.grams, reference.grams);
+  ASSERT_EQ(fast.dense.size(), reference.dense.size());
+  for (Eigen::Index i = 0; i < fast.dense.size(); ++i) EXPECT_EQ(fast.dense[i], reference.dense[i]);
+}
+
+TEST(Model, FastEmbeddingEqualsTheReferencePath) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 3, ModelOptions());
+  const auto other = Model::Fit({pointers[0], pointers[1], pointers[2]}, 4, ModelOptions());
+  std::vector<v1::Case> probes = cases;
+  // Words and grams the model has never seen, repeated words, numbers,
+  // compounds, another language, non-ASCII text, tags and target groups.
+  probes.push_back(MakeCase("Zebrafish zebrafish lessons",
+                            "Pupils pupils pupils learn xylophone and 3.5-fold covid-19 e-learning"));
+  probes.push_back(MakeCase("Éducation des adultes", "Cours du soir pour adultes à Lyon"));
+  probes.back().set_language("fr");
+  probes.push_back(MakeCase("终身学习", "Lifelong learning 学习 for older adults"));
+  v1::Case tagged = MakeCase("Radio", "radio radio");
+  tagged.add_tags("remote learning");
+  tagged.add_target_groups("older adults");
+  tagged.set_outcome("More pupils reached by radio lessons");
+  probes.push_back(tagged);
+  probes.push_back(MakeCase("", "!!! ..."));
+  // Twice over, alternating models, so cached words are reused and the
+  // per-thread state is rebuilt for each model.
+  for (int round = 0; round < 2; ++round) {
+    for (const v1::Case& c : probes) {
+      SCOPED_TRACE(c.title());
+      ExpectSameEmbedding(fitted.model->Embed(c), fitted.model->EmbedReference(c));
+      ExpectSameEmbedding(other.model->Embed(c), other.model->EmbedReference(c));
+    }
+  }
+  // The same word as a term of another language ("adultes" stems
+  // differently in French and English).
+  v1::Case english = MakeCase("adultes", "adultes");
+  ExpectSameEmbedding(fitted.model->Embed(english), fitted.model->EmbedReference(english));
+}
+
 }  // namespace
 }  // namespace peermatch
