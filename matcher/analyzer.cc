@@ -1,7 +1,9 @@
 #include "matcher/analyzer.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "libstemmer.h"
@@ -21,11 +23,18 @@ struct WordFacts {
   std::string stem;  // Snowball's stem (the word itself when none applies)
 };
 
+uint64_t NewWordSpace() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
 // One language's stemmer and word cache. Snowball stemmers are not
-// thread-safe: one per language per thread, created on first use.
+// thread-safe: one per language per thread, created on first use. Cached
+// words are numbered in order (WordRef); the numbering starts again, in a
+// new space, when the bounded cache is cleared.
 class Language {
  public:
-  explicit Language(const std::string& code) : code_(code) {
+  explicit Language(const std::string& code) : code_(code), space_(NewWordSpace()) {
     // libstemmer knows ISO 639-1 codes as aliases ("en", "pt", ...); other
     // languages use English stemming, the documented default.
     stemmer_ = sb_stemmer_new(code.c_str(), "UTF_8");
@@ -37,29 +46,40 @@ class Language {
   Language(const Language&) = delete;
   Language& operator=(const Language&) = delete;
 
-  const WordFacts& Facts(absl::string_view word) {
-    auto it = cache_.find(word);
-    if (it != cache_.end()) return it->second;
-    // Bounded: a thread keeps at most this many words per language.
-    if (cache_.size() >= kMaxCachedWords) cache_.clear();
-    WordFacts facts;
-    facts.stopword = IsStopword(code_, word);
-    facts.stem = std::string(word);
-    if (stemmer_ != nullptr) {
-      const sb_symbol* stem = sb_stemmer_stem(
-          stemmer_, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
-      if (stem != nullptr) {
-        facts.stem.assign(reinterpret_cast<const char*>(stem), sb_stemmer_length(stemmer_));
+  // The facts of `word`, and its reference.
+  const WordFacts& Facts(absl::string_view word, WordRef* ref) {
+    auto it = index_.find(word);
+    if (it == index_.end()) {
+      // Bounded: a thread keeps at most this many words per language.
+      if (facts_.size() >= kMaxCachedWords) {
+        index_.clear();
+        facts_.clear();
+        space_ = NewWordSpace();
       }
+      WordFacts facts;
+      facts.stopword = IsStopword(code_, word);
+      facts.stem = std::string(word);
+      if (stemmer_ != nullptr) {
+        const sb_symbol* stem = sb_stemmer_stem(stemmer_, reinterpret_cast<const sb_symbol*>(word.data()),
+                                                static_cast<int>(word.size()));
+        if (stem != nullptr) {
+          facts.stem.assign(reinterpret_cast<const char*>(stem), sb_stemmer_length(stemmer_));
+        }
+      }
+      it = index_.emplace(std::string(word), static_cast<uint32_t>(facts_.size())).first;
+      facts_.push_back(std::move(facts));
     }
-    return cache_.emplace(std::string(word), std::move(facts)).first->second;
+    *ref = WordRef{space_, it->second};
+    return facts_[it->second];
   }
 
  private:
   static constexpr size_t kMaxCachedWords = 1 << 17;
   std::string code_;
   sb_stemmer* stemmer_ = nullptr;
-  absl::flat_hash_map<std::string, WordFacts> cache_;
+  uint64_t space_;
+  absl::flat_hash_map<std::string, uint32_t> index_;
+  std::vector<WordFacts> facts_;
 };
 
 Language& LanguageFor(absl::string_view code) {
@@ -108,19 +128,22 @@ class TermSink {
     chain_.append(word.data(), word.size());
     ++chain_parts_;
     if (!letters) {
-      emit_(word, word);
+      emit_(word, word, WordRef());
       return;
     }
-    const WordFacts& facts = language_.Facts(word);
+    WordRef ref;
+    const WordFacts& facts = language_.Facts(word, &ref);
     if (options_.remove_stopwords && facts.stopword) return;
-    emit_(options_.stem ? absl::string_view(facts.stem) : word, word);
+    emit_(options_.stem ? absl::string_view(facts.stem) : word, word, ref);
   }
 
   void EndChain() {
     if (chain_parts_ >= 2 && options_.join_compounds) {
-      const WordFacts& facts = language_.Facts(chain_);
+      WordRef ref;
+      const WordFacts& facts = language_.Facts(chain_, &ref);
       if (!(options_.remove_stopwords && facts.stopword)) {
-        emit_(options_.stem ? absl::string_view(facts.stem) : absl::string_view(chain_), chain_);
+        emit_(options_.stem ? absl::string_view(facts.stem) : absl::string_view(chain_), chain_,
+              ref);
       }
     }
     chain_.clear();
@@ -294,7 +317,7 @@ void Analyzer::Scan(absl::string_view text, absl::string_view language, const Em
 
 std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view language) const {
   std::vector<Token> out;
-  Scan(text, language, [&](absl::string_view term, absl::string_view surface) {
+  Scan(text, language, [&](absl::string_view term, absl::string_view surface, WordRef) {
     out.push_back({std::string(term), std::string(surface)});
   });
   return out;
@@ -303,7 +326,7 @@ std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view l
 std::vector<std::string> Analyzer::Terms(absl::string_view text, absl::string_view language) const {
   std::vector<std::string> terms;
   Scan(text, language,
-       [&](absl::string_view term, absl::string_view) { terms.emplace_back(term); });
+       [&](absl::string_view term, absl::string_view, WordRef) { terms.emplace_back(term); });
   return terms;
 }
 

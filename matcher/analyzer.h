@@ -23,6 +23,7 @@
 #ifndef PEERMATCH_MATCHER_ANALYZER_H_
 #define PEERMATCH_MATCHER_ANALYZER_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,16 @@ struct Token {
   std::string surface;  // the case-folded word before stemming
 };
 
+// Names a letter word's surface form within the calling thread, for callers
+// that keep per-word data: within one `space` (one language's word cache of
+// this thread, until the cache is cleared), equal `index` means equal
+// surface form and term. Numbers carry no reference (index kNone).
+struct WordRef {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint64_t space = 0;
+  uint32_t index = kNone;
+};
+
 class Analyzer {
  public:
   explicit Analyzer(const AnalyzerOptions& options = {}) : options_(options) {}
@@ -59,9 +70,10 @@ class Analyzer {
   // Only the terms.
   std::vector<std::string> Terms(absl::string_view text, absl::string_view language) const;
 
-  // Calls emit(term, surface) for each term of `text`, in order, without
-  // copying: the views are valid only during the call. The hot path.
-  using Emit = absl::FunctionRef<void(absl::string_view term, absl::string_view surface)>;
+  // Calls emit(term, surface, word) for each term of `text`, in order,
+  // without copying: the views are valid only during the call. The hot path.
+  using Emit = absl::FunctionRef<void(absl::string_view term, absl::string_view surface,
+                                      WordRef word)>;
   void Scan(absl::string_view text, absl::string_view language, const Emit& emit) const;
 
  private:

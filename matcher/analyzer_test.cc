@@ -157,11 +157,30 @@ TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
   Analyzer a;
   const std::string text = "Learning cities: covid-19 recovery plans for 1,000 adults";
   std::vector<std::string> scanned;
-  a.Scan(text, "en", [&](absl::string_view term, absl::string_view surface) {
+  std::vector<WordRef> refs;
+  a.Scan(text, "en", [&](absl::string_view term, absl::string_view surface, WordRef word) {
     scanned.push_back(std::string(term) + "/" + std::string(surface));
+    refs.push_back(word);
   });
   EXPECT_EQ(scanned, Flat(a.Analyze(text, "en")));
   EXPECT_THAT(scanned, Contains("covid19/covid19"));
+  // Words carry a reference, equal for equal words; numbers none.
+  std::vector<WordRef> again;
+  a.Scan("plans covid 1,000", "en",
+         [&](absl::string_view, absl::string_view, WordRef word) { again.push_back(word); });
+  ASSERT_EQ(again.size(), 3u);
+  // learn citi covid 19 covid19 recoveri plan 1000 adult
+  ASSERT_EQ(refs.size(), 9u);
+  EXPECT_EQ(again[0].space, refs[6].space);  // "plans"
+  EXPECT_EQ(again[0].index, refs[6].index);
+  EXPECT_EQ(again[1].index, refs[2].index);  // "covid"
+  EXPECT_EQ(refs[3].index, WordRef::kNone);  // "19"
+  EXPECT_NE(again[0].index, again[1].index);
+  EXPECT_EQ(again[2].index, WordRef::kNone);
+  // Another language numbers its words in another space.
+  WordRef french;
+  a.Scan("plans", "fr", [&](absl::string_view, absl::string_view, WordRef word) { french = word; });
+  EXPECT_NE(french.space, again[0].space);
 }
 
 }  // namespace

@@ -66,10 +66,10 @@ void ParallelFor(size_t n, const Fn& fn) {
 
 void AddTokens(const Analyzer& analyzer, absl::string_view text, absl::string_view lang,
                float weight, TermWeights* words, TermWeights* grams) {
-  for (Token& t : analyzer.Analyze(text, lang)) {
-    for (std::string& g : CharGrams(t.surface)) grams->emplace_back(std::move(g), weight);
-    words->emplace_back(std::move(t.term), weight);
-  }
+  analyzer.Scan(text, lang, [&](absl::string_view term, absl::string_view surface, WordRef) {
+    for (std::string& g : CharGrams(surface)) grams->emplace_back(std::move(g), weight);
+    words->emplace_back(std::string(term), weight);
+  });
 }
 
 }  // namespace
@@ -181,17 +181,30 @@ namespace {
 
 // A word (surface form) as the fast path has resolved it for one model.
 struct CachedWord {
-  std::string term;        // its term when last seen (terms depend on language)
+  bool resolved = false;
   int32_t term_id = -1;    // the term's id; -1 when not in the vocabulary
   uint32_t grams_begin = 0, grams_end = 0;      // its known grams, in gram_ids
   uint32_t unknown_begin = 0, unknown_end = 0;  // its other grams, in unknown_grams
+  // Its slot in EmbedScratch::doc_words when doc_stamp is the current one.
+  uint64_t doc_stamp = 0;
+  uint32_t doc_slot = 0;
+};
+
+// A distinct word of the document being embedded, with its total weight.
+struct DocWord {
+  CachedWord word;
+  float weight = 0;
+  std::string unknown_term;  // the term, when not in the vocabulary
 };
 
 // Per-thread working space of Model::Embed's fast path, for one model.
 struct EmbedScratch {
-  static constexpr size_t kMaxCachedWords = 1 << 17;
+  static constexpr size_t kMaxPooledGrams = size_t{1} << 23;
   uint64_t model_serial = 0;
-  absl::flat_hash_map<std::string, CachedWord> words;  // by surface form
+  // Words by the analyzer's reference (one vector per word space), and
+  // words without one (numbers) by surface form.
+  absl::flat_hash_map<uint64_t, std::vector<CachedWord>> by_ref;
+  absl::flat_hash_map<std::string, CachedWord> by_surface;
   std::vector<uint32_t> gram_ids;
   std::vector<std::string> unknown_grams;
   // The document being embedded: counts by term id (0 = absent), a bit per
@@ -201,9 +214,16 @@ struct EmbedScratch {
   size_t lo = SIZE_MAX, hi = 0;
   TermWeights unknown_word_tf, unknown_gram_tf;
   std::vector<std::pair<uint32_t, float>> word_tf, gram_tf;
+  // The document's distinct words (grams are added once per word, with the
+  // word's total weight).
+  uint64_t doc_stamp = 0;
+  std::vector<DocWord> doc_words;
 
   void ForgetWords() {
-    words.clear();
+    last_space = 0;
+    last_words = nullptr;
+    by_ref.clear();
+    by_surface.clear();
     gram_ids.clear();
     unknown_grams.clear();
   }
@@ -224,6 +244,23 @@ struct EmbedScratch {
     }
     tf[id] += weight;
   }
+  // The entry for a word: by reference when it has one.
+  CachedWord& Find(absl::string_view surface, WordRef ref) {
+    // Bounded: the pools and maps are dropped when they grow too large
+    // (word spaces of cleared analyzer caches stay behind until then).
+    if (gram_ids.size() + unknown_grams.size() >= kMaxPooledGrams || by_ref.size() > 16) {
+      ForgetWords();
+    }
+    if (ref.index == WordRef::kNone) return by_surface[surface];
+    if (ref.space != last_space) {
+      last_space = ref.space;
+      last_words = &by_ref[ref.space];
+    }
+    if (last_words->size() <= ref.index) last_words->resize(ref.index + 1);
+    return (*last_words)[ref.index];
+  }
+  uint64_t last_space = 0;
+  std::vector<CachedWord>* last_words = nullptr;
 };
 
 EmbedScratch& ScratchFor(uint64_t serial, size_t vocabulary) {
@@ -237,18 +274,18 @@ EmbedScratch& ScratchFor(uint64_t serial, size_t vocabulary) {
 Embedding Model::Embed(const v1::Case& c) const {
   if (terms_.empty()) return EmbedReference(c);
   EmbedScratch& s = ScratchFor(serial_, terms_.size());
+  ++s.doc_stamp;
   auto lookup = [&](absl::string_view term) {
     auto it = term_ids_.find(term);
     return it == term_ids_.end() ? -1 : static_cast<int32_t>(it->second);
   };
   // Words and grams into counts.
   ForEachField(c, [&](absl::string_view text, float weight) {
-    analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface) {
-      auto it = s.words.find(surface);
-      if (it == s.words.end()) {
-        if (s.words.size() >= EmbedScratch::kMaxCachedWords) s.ForgetWords();
-        CachedWord w;
-        w.term = std::string(term);
+    analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface,
+                                           WordRef ref) {
+      CachedWord& w = s.Find(surface, ref);
+      if (!w.resolved) {
+        w.resolved = true;
         w.term_id = lookup(term);
         w.grams_begin = static_cast<uint32_t>(s.gram_ids.size());
         w.unknown_begin = static_cast<uint32_t>(s.unknown_grams.size());
@@ -262,23 +299,30 @@ Embedding Model::Embed(const v1::Case& c) const {
         }
         w.grams_end = static_cast<uint32_t>(s.gram_ids.size());
         w.unknown_end = static_cast<uint32_t>(s.unknown_grams.size());
-        it = s.words.emplace(std::string(surface), std::move(w)).first;
-      } else if (it->second.term != term) {
-        it->second.term = std::string(term);
-        it->second.term_id = lookup(term);
       }
-      const CachedWord& w = it->second;
-      if (w.term_id >= 0) {
-        s.Add(static_cast<uint32_t>(w.term_id), weight);
-      } else {
-        s.unknown_word_tf.emplace_back(std::string(term), weight);
+      if (w.doc_stamp != s.doc_stamp) {
+        w.doc_stamp = s.doc_stamp;
+        w.doc_slot = static_cast<uint32_t>(s.doc_words.size());
+        s.doc_words.emplace_back();
+        s.doc_words.back().word = w;
+        if (w.term_id < 0) s.doc_words.back().unknown_term = std::string(term);
       }
-      for (uint32_t i = w.grams_begin; i < w.grams_end; ++i) s.Add(s.gram_ids[i], weight);
-      for (uint32_t i = w.unknown_begin; i < w.unknown_end; ++i) {
-        s.unknown_gram_tf.emplace_back(s.unknown_grams[i], weight);
-      }
+      s.doc_words[w.doc_slot].weight += weight;
     });
   });
+  for (const DocWord& d : s.doc_words) {
+    const CachedWord& w = d.word;
+    if (w.term_id >= 0) {
+      s.Add(static_cast<uint32_t>(w.term_id), d.weight);
+    } else {
+      s.unknown_word_tf.emplace_back(d.unknown_term, d.weight);
+    }
+    for (uint32_t i = w.grams_begin; i < w.grams_end; ++i) s.Add(s.gram_ids[i], d.weight);
+    for (uint32_t i = w.unknown_begin; i < w.unknown_end; ++i) {
+      s.unknown_gram_tf.emplace_back(s.unknown_grams[i], d.weight);
+    }
+  }
+  s.doc_words.clear();
 
   // Present ids in increasing order, which is the terms' sorted order; the
   // counts are cleared on the way.
@@ -330,6 +374,15 @@ Embedding Model::Embed(const v1::Case& c) const {
       if (i + kAhead < known.size()) {
         __builtin_prefetch(&terms_[known[i + kAhead].first]);
         __builtin_prefetch(&term_info_[known[i + kAhead].first]);
+      }
+      // And the LSA row two terms ahead (a row is 1 KiB at 256 dimensions).
+      if (dense != nullptr && i + 2 < known.size()) {
+        const int32_t row = term_info_[known[i + 2].first].lsa_row;
+        if (row >= 0) {
+          const char* p = reinterpret_cast<const char*>(projection_.row(row).data());
+          const size_t bytes = static_cast<size_t>(projection_.cols()) * sizeof(float);
+          for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+        }
       }
       const auto [id, f] = known[i];
       const std::string& term = terms_[id];
