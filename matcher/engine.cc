@@ -19,7 +19,7 @@ CityInfo MakeCityInfo(const v1::City& city) {
 }  // namespace
 
 Engine::Engine(Store* store, const EngineOptions& options)
-    : store_(store), options_(options), answers_(options.answer_cache_entries) {}
+    : store_(store), options_(options) {}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineOptions& options) {
   auto engine = std::unique_ptr<Engine>(new Engine(store, options));

@@ -38,7 +38,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "matcher/answer_cache.h"
 #include "matcher/index.h"
 #include "matcher/model.h"
 #include "matcher/term_dictionary.h"
@@ -51,9 +50,6 @@ namespace peermatch {
 struct EngineOptions {
   ModelOptions model;
   ScoreWeights weights;
-  // Answers of Match and SimilarCases kept for repeated questions (see
-  // answer_cache.h); 0 turns the cache off.
-  size_t answer_cache_entries = 4096;
   // The drift rule (see the top of this file).
   int refit_min_changes = 20;
   double refit_fraction = 0.2;
@@ -169,7 +165,6 @@ class Engine {
   std::map<std::string, CityInfo> cities_ ABSL_GUARDED_BY(state_mu_);
   mutable std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(state_mu_);
   mutable uint64_t generation_ ABSL_GUARDED_BY(state_mu_) = 0;
-  mutable AnswerCache answers_;
   mutable bool dirty_ ABSL_GUARDED_BY(state_mu_) = true;
   int64_t changes_since_fit_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool refit_wanted_ ABSL_GUARDED_BY(state_mu_) = false;

@@ -209,11 +209,6 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   const int evidence = req.evidence_per_city() == 0 ? 3 : req.evidence_per_city();
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
-  const std::string cache_key = AnswerCache::Key("match", req, offset);
-  if (auto hit = answers_.Get(cache_key, snap->generation); hit.message != nullptr) {
-    *more = hit.more;
-    return static_cast<const v1::MatchResponse&>(*hit.message);
-  }
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
@@ -285,8 +280,6 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
     }
   }
   *more = ranked.size() > static_cast<size_t>(offset + k);
-  answers_.Put(cache_key, snap->generation,
-               {std::make_shared<const v1::MatchResponse>(resp), *more});
   return resp;
 }
 
@@ -302,11 +295,6 @@ absl::StatusOr<v1::SimilarCasesResponse> Engine::SimilarCases(const v1::SimilarC
   const int k = req.k() == 0 ? 10 : req.k();
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
-  const std::string cache_key = AnswerCache::Key("similar", req, offset);
-  if (auto hit = answers_.Get(cache_key, snap->generation); hit.message != nullptr) {
-    *more = hit.more;
-    return static_cast<const v1::SimilarCasesResponse&>(*hit.message);
-  }
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
@@ -328,8 +316,6 @@ absl::StatusOr<v1::SimilarCasesResponse> Engine::SimilarCases(const v1::SimilarC
     AddSharedTerms(index, iq, q, terms_, h, m->mutable_shared_terms());
   }
   *more = hits.size() > static_cast<size_t>(offset + k);
-  answers_.Put(cache_key, snap->generation,
-               {std::make_shared<const v1::SimilarCasesResponse>(resp), *more});
   return resp;
 }
 

@@ -301,37 +301,14 @@ TEST_F(EngineTest, NewCaseIsMatchableAsSoonAsItIsWritten) {
   }
 }
 
-TEST_F(EngineTest, RepeatedQuestionsAreCachedUntilTheNextWrite) {
+TEST_F(EngineTest, RepeatedQuestionsGiveTheSameAnswerUntilTheNextWrite) {
   Load();
   const auto first = Match(Text("urban beekeeping"));
   EXPECT_EQ(Match(Text("urban beekeeping")).SerializeAsString(), first.SerializeAsString());
   Put(Solution("turin-bees", "turin", "Urban beekeeping school", "Citizens learn beekeeping"));
-  const auto after = Match(Text("urban beekeeping"));  // the cached answer is stale now
+  const auto after = Match(Text("urban beekeeping"));
   ASSERT_FALSE(after.peers().empty());
   EXPECT_EQ(after.peers(0).evidence(0).case_id(), "turin-bees");
-}
-
-TEST(AnswerCache, GenerationsAndEviction) {
-  AnswerCache cache(2);
-  auto answer = [](const char* text) {
-    auto m = std::make_shared<v1::MatchRequest>();
-    m->set_text(text);
-    return AnswerCache::Answer{m, false};
-  };
-  cache.Put("a", 1, answer("a"));
-  EXPECT_NE(cache.Get("a", 1).message, nullptr);
-  EXPECT_EQ(cache.Get("a", 2).message, nullptr) << "another generation";
-  EXPECT_EQ(cache.Get("a", 1).message, nullptr) << "dropped once stale";
-  cache.Put("b", 1, answer("b"));
-  cache.Put("c", 1, answer("c"));
-  cache.Get("b", 1);               // b is now the most recent
-  cache.Put("d", 1, answer("d"));  // evicts c
-  EXPECT_NE(cache.Get("b", 1).message, nullptr);
-  EXPECT_EQ(cache.Get("c", 1).message, nullptr);
-  EXPECT_NE(cache.Get("d", 1).message, nullptr);
-  AnswerCache off(0);
-  off.Put("a", 1, answer("a"));
-  EXPECT_EQ(off.Get("a", 1).message, nullptr);
 }
 
 TEST_F(EngineTest, CascadeDeleteRemovesTheCityFromResults) {

@@ -364,38 +364,73 @@ grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
   return new ImportReactor(engine_, summary, Authorize(ctx, Access::kWrite));
 }
 
+template <typename Request, typename Response>
+absl::Status PeermatchService::Cached(
+    absl::string_view method, const grpc::ByteBuffer& request,
+    absl::Status (PeermatchService::*answer)(const Request&, Response*) const,
+    grpc::ByteBuffer* reply) {
+  // The generation before answering: a reply computed on newer data than
+  // its key says is never stale.
+  const uint64_t generation = engine_->snapshot()->generation;
+  const std::string key = ReplyCache::Key(method, request);
+  if (std::optional<grpc::ByteBuffer> hit = replies_.Get(key, generation)) {
+    *reply = *std::move(hit);
+    return absl::OkStatus();
+  }
+  Request req;
+  const absl::string_view bytes = absl::string_view(key).substr(method.size() + 1);
+  if (!req.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request: the bytes do not parse as ", req.GetTypeName(),
+                     " (is a string field not UTF-8?)"));
+  }
+  Response resp;
+  if (absl::Status s = (this->*answer)(req, &resp); !s.ok()) return s;
+  grpc::Slice slice(resp.SerializeAsString());
+  *reply = grpc::ByteBuffer(&slice, 1);
+  replies_.Put(key, generation, *reply);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* ctx,
-                                                  const v1::MatchRequest* req,
-                                                  v1::MatchResponse* resp) {
+                                                  const grpc::ByteBuffer* req,
+                                                  grpc::ByteBuffer* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
-  auto offset = DecodeOffset("match", *req);
-  if (!offset.ok()) return Done(ctx, offset.status());
+  return Done(ctx, Cached("match", *req, &PeermatchService::Match, resp));
+}
+
+absl::Status PeermatchService::Match(const v1::MatchRequest& req, v1::MatchResponse* resp) const {
+  auto offset = DecodeOffset("match", req);
+  if (!offset.ok()) return offset.status();
   bool more = false;
-  auto r = engine_->Match(*req, *offset, &more);
-  if (!r.ok()) return Done(ctx, r.status());
+  auto r = engine_->Match(req, *offset, &more);
+  if (!r.ok()) return r.status();
   *resp = *std::move(r);
-  if (more) {
-    resp->set_next_page_token(EncodeOffset("match", *req, *offset + resp->peers_size()));
-  }
-  return Done(ctx, absl::OkStatus());
+  if (more) resp->set_next_page_token(EncodeOffset("match", req, *offset + resp->peers_size()));
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerContext* ctx,
-                                                         const v1::SimilarCasesRequest* req,
-                                                         v1::SimilarCasesResponse* resp) {
+                                                         const grpc::ByteBuffer* req,
+                                                         grpc::ByteBuffer* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
-  auto offset = DecodeOffset("similar", *req);
-  if (!offset.ok()) return Done(ctx, offset.status());
+  return Done(ctx, Cached("similar", *req, &PeermatchService::SimilarCases, resp));
+}
+
+absl::Status PeermatchService::SimilarCases(const v1::SimilarCasesRequest& req,
+                                            v1::SimilarCasesResponse* resp) const {
+  auto offset = DecodeOffset("similar", req);
+  if (!offset.ok()) return offset.status();
   bool more = false;
-  auto r = engine_->SimilarCases(*req, *offset, &more);
-  if (!r.ok()) return Done(ctx, r.status());
+  auto r = engine_->SimilarCases(req, *offset, &more);
+  if (!r.ok()) return r.status();
   *resp = *std::move(r);
   if (more) {
-    resp->set_next_page_token(EncodeOffset("similar", *req, *offset + resp->cases_size()));
+    resp->set_next_page_token(EncodeOffset("similar", req, *offset + resp->cases_size()));
   }
-  return Done(ctx, absl::OkStatus());
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext* ctx,

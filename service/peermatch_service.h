@@ -2,6 +2,11 @@
 // callback API. Each handler validates the request's shape, calls the
 // engine or the store, and maps the result back; no domain logic lives here.
 //
+// Match and SimilarCases are raw methods (they take and give wire bytes): a
+// repeated question is answered from the ReplyCache without parsing,
+// searching or serializing; any other is parsed here (INVALID_ARGUMENT when
+// its bytes do not parse), answered by the engine and cached.
+//
 // Access: writes (Put*, Delete*, ImportRecords) need a write token; every
 // other call a read or write token (see auth.h).
 //
@@ -14,12 +19,18 @@
 #include "matcher/engine.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "service/auth.h"
+#include "service/reply_cache.h"
 
 namespace peermatch {
 
-class PeermatchService final : public v1::Peermatch::CallbackService {
+using PeermatchServiceBase = v1::Peermatch::WithRawCallbackMethod_Match<
+    v1::Peermatch::WithRawCallbackMethod_SimilarCases<v1::Peermatch::CallbackService>>;
+
+class PeermatchService final : public PeermatchServiceBase {
  public:
-  PeermatchService(Engine* engine, const Auth* auth) : engine_(engine), auth_(auth) {}
+  // `reply_cache_entries`: replies kept for repeated questions (0: none).
+  PeermatchService(Engine* engine, const Auth* auth, size_t reply_cache_entries = 4096)
+      : engine_(engine), auth_(auth), replies_(reply_cache_entries) {}
 
   grpc::ServerUnaryReactor* PutCity(grpc::CallbackServerContext* ctx,
                                     const v1::PutCityRequest* req,
@@ -45,11 +56,11 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
                                        v1::DeleteCaseResponse* resp) override;
   grpc::ServerReadReactor<v1::ImportRecord>* ImportRecords(grpc::CallbackServerContext* ctx,
                                                            v1::ImportSummary* summary) override;
-  grpc::ServerUnaryReactor* Match(grpc::CallbackServerContext* ctx, const v1::MatchRequest* req,
-                                  v1::MatchResponse* resp) override;
+  grpc::ServerUnaryReactor* Match(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                  grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* SimilarCases(grpc::CallbackServerContext* ctx,
-                                         const v1::SimilarCasesRequest* req,
-                                         v1::SimilarCasesResponse* resp) override;
+                                         const grpc::ByteBuffer* req,
+                                         grpc::ByteBuffer* resp) override;
   grpc::ServerWriteReactor<v1::PairCitiesResponse>* PairCities(
       grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) override;
   // In backup_handler.cc.
@@ -63,8 +74,19 @@ class PeermatchService final : public v1::Peermatch::CallbackService {
   // OK when the call's `authorization` metadata grants `needed` (auth.h).
   absl::Status Authorize(grpc::CallbackServerContext* ctx, Access needed) const;
 
+  absl::Status Match(const v1::MatchRequest& req, v1::MatchResponse* resp) const;
+  absl::Status SimilarCases(const v1::SimilarCasesRequest& req,
+                            v1::SimilarCasesResponse* resp) const;
+  // Answers a raw call from the cache, or parses it as a `Request` and
+  // calls `answer`, caching its reply.
+  template <typename Request, typename Response>
+  absl::Status Cached(absl::string_view method, const grpc::ByteBuffer& request,
+                      absl::Status (PeermatchService::*answer)(const Request&, Response*) const,
+                      grpc::ByteBuffer* reply);
+
   Engine* engine_;     // borrowed
   const Auth* auth_;   // borrowed
+  ReplyCache replies_;
 };
 
 }  // namespace peermatch

@@ -210,10 +210,19 @@ TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   v1::DeleteCaseRequest del;
   del.set_id("fermo-api-beekeeping");
   v1::DeleteCaseResponse dout;
+  // The same question again is answered from the reply cache, byte for byte.
+  v1::MatchResponse again;
+  ASSERT_TRUE(stub().Match(Reader().get(), m, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), resp.SerializeAsString());
   ASSERT_TRUE(stub().DeleteCase(Writer().get(), del, &dout).ok());
   EXPECT_EQ(stub().GetCase(Reader().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(stub().DeleteCase(Writer().get(), del, &dout).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // After the write the cached reply is not served: the case is gone.
+  ASSERT_TRUE(stub().Match(Reader().get(), m, &again).ok());
+  for (const auto& peer : again.peers()) {
+    for (const auto& e : peer.evidence()) EXPECT_NE(e.case_id(), "fermo-api-beekeeping");
+  }
 }
 
 TEST_F(ApiTest, CityDeleteNeedsCascadeWhenItHasCases) {
