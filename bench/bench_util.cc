@@ -10,6 +10,109 @@
 namespace peermatch::bench {
 namespace {
 
+// --- SyntheticText's tables ---
+
+const char* const kTopicWords[kSyntheticTopics][10] = {
+    {"radio", "lessons", "pupils", "broadcast", "closures", "remote", "homework", "signal",
+     "airtime", "stations"},
+    {"literacy", "illiterate", "alphabet", "reading", "evening", "primers", "tutors", "adult",
+     "letters", "newcomers"},
+    {"smartphones", "seniors", "pensioners", "isolation", "tablets", "passwords", "scams",
+     "helpdesk", "loneliness", "messaging"},
+    {"migrants", "asylum", "refugees", "integration", "interpreters", "mentors", "arrival",
+     "residence", "translation", "diaspora"},
+    {"apprenticeships", "unemployment", "vocational", "internships", "employability",
+     "placement", "trainees", "factories", "welding", "hiring"},
+    {"storytelling", "toddlers", "bookstart", "lullabies", "picturebooks", "playgroups",
+     "bedtime", "nurseries", "babies", "rhymes"},
+    {"coaching", "classroom", "pedagogy", "curriculum", "lesson", "inspectors", "headteachers",
+     "induction", "observation", "feedback"},
+    {"recycling", "compost", "emissions", "solar", "biodiversity", "trees", "flooding",
+     "drought", "insulation", "renewable"},
+    {"vaccination", "hygiene", "midwives", "diabetes", "malaria", "sanitation", "dentists",
+     "obesity", "diet", "pharmacies"},
+    {"festival", "carnival", "orchestra", "dance", "theatre", "poetry", "murals", "galleries",
+     "choir", "film"},
+    {"dropout", "truancy", "absenteeism", "retention", "remedial", "catchup", "repeaters",
+     "graduation", "exams", "scholarships"},
+    {"coding", "robotics", "hackathon", "programming", "makerspace", "electronics", "printers",
+     "algorithms", "startups", "incubator"},
+    {"prisoners", "inmates", "rehabilitation", "probation", "reoffending", "detention",
+     "offenders", "parole", "wardens", "reintegration"},
+    {"disabilities", "wheelchair", "braille", "deaf", "autism", "accessible", "ramps", "sign",
+     "assistive", "blind"},
+    {"farmers", "irrigation", "harvest", "livestock", "seeds", "agronomy", "crops", "fisheries",
+     "cattle", "orchards"},
+    {"gender", "girls", "violence", "empowerment", "harassment", "mothers", "widows",
+     "leadership", "equality", "shelters"},
+    {"heritage", "monuments", "archives", "oral", "elders", "ancestors", "restoration",
+     "artisans", "pottery", "weaving"},
+    {"traffic", "cycling", "pedestrians", "commuting", "buses", "tram", "parking", "helmets",
+     "crossings", "mobility"},
+    {"entrepreneurship", "microcredit", "cooperatives", "savings", "loans", "vendors",
+     "bookkeeping", "markets", "informal", "traders"},
+    {"citizenship", "elections", "participatory", "budgeting", "councils", "petitions",
+     "consultation", "transparency", "assemblies", "voting"}};
+
+// Common English words, most frequent first (function words lead, as in
+// real text; the analyzer drops most of them as stopwords).
+const char* const kCommonWords[] = {
+    "the", "of", "and", "to", "in", "a", "for", "with", "on", "our", "is", "are", "their",
+    "we", "by", "from", "at", "this", "that", "have", "has", "was", "were", "many", "more",
+    "most", "some", "all", "new", "each", "other", "into", "through", "after", "before",
+    "during", "about", "between", "while", "than", "not", "also", "but", "or", "as", "be",
+    "can", "will", "who", "which", "city", "learning", "community", "people", "school",
+    "children", "families", "education", "local", "young", "programme", "public", "support",
+    "access", "training", "skills", "services", "residents", "centre", "project", "network",
+    "partners", "teachers", "students", "adults", "women", "workers", "employers", "jobs",
+    "work", "income", "poverty", "housing", "health", "wellbeing", "culture", "library",
+    "libraries", "museum", "park", "transport", "water", "food", "waste", "energy",
+    "environment", "climate", "data", "digital", "online", "internet", "phones", "devices",
+    "platform", "volunteers", "staff", "budget", "funding", "grants", "costs", "plan",
+    "strategy", "policy", "survey", "results", "evaluation", "pilot", "year", "years",
+    "months", "weeks", "hours", "weekend", "summer", "rural", "urban", "languages", "writing",
+    "numeracy", "mathematics", "science", "arts", "music", "sport", "games", "mentoring",
+    "courses", "classes", "workshops", "sessions", "meetings", "events", "exhibitions",
+    "television", "newspaper", "media", "campaign", "awareness", "participation",
+    "inclusion", "equity", "elderly", "youth", "attendance", "enrolment", "certificates",
+    "qualifications", "universities", "colleges", "kindergartens", "parents",
+    "grandparents", "carers", "clinics", "nurses", "doctors", "prevention", "nutrition",
+    "gardens", "farms", "shops", "businesses", "unions", "associations", "churches",
+    "mosques", "temples", "police", "safety", "crime", "justice", "rights", "democracy",
+    "history", "tourism", "crafts", "tradition", "innovation", "research", "technology",
+    "laboratory", "space", "buildings", "rooms", "bicycles", "streets", "roads", "bridges",
+    "rivers", "coast", "mountains", "villages", "towns", "region", "province", "country",
+    "government", "ministry", "mayor", "officials", "leaders", "experts", "professionals",
+    "coordinators", "facilitators", "counsellors", "social", "economic", "cultural", "green",
+    "sustainable", "inclusive", "affordable", "free", "open", "shared", "small", "large",
+    "growing", "improve", "increase", "reduce", "build", "create", "provide", "offer",
+    "develop", "connect", "engage", "reach", "involve", "organise", "launch", "expand",
+    "train", "teach", "learn", "share", "measure", "help", "lack", "need", "face",
+    "struggle", "closed", "lost", "limited", "poor", "low", "high", "better", "first",
+    "second", "neighbourhood", "district", "council", "municipal", "citizens", "teenagers", "graduates", "unemployed", "employees", "managers", "owners",
+    "tenants", "visitors", "participants", "learners", "trainers", "schools", "communities"};
+
+const char* const kSyllables[32] = {"ka", "ri", "mo", "len", "ta", "vu", "shi", "bor",
+                                    "ne", "ga", "lo", "pe", "dar", "si", "zu", "mi",
+                                    "tor", "na", "be", "ko", "ru", "san", "fe", "di",
+                                    "lan", "go", "he", "ja", "ve", "qui", "wo", "ya"};
+constexpr int kNames = 32 * 32 * 32;
+
+// Cumulative Zipf weights (exponent 1, rank offset 2.7) over n items.
+std::vector<double> ZipfTable(size_t n) {
+  std::vector<double> cumulative(n);
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) cumulative[i] = sum += 1.0 / (static_cast<double>(i) + 2.7);
+  for (double& c : cumulative) c /= sum;
+  return cumulative;
+}
+
+size_t Draw(const std::vector<double>& cumulative, std::mt19937_64& rng) {
+  const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+  const size_t i = std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin();
+  return std::min(i, cumulative.size() - 1);
+}
+
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -131,6 +234,41 @@ std::vector<float> RandomUnitVectors(size_t n, size_t d, uint64_t seed) {
     for (size_t j = 0; j < d; ++j) row[j] *= inv;
   }
   return x;
+}
+
+std::string SyntheticText(std::mt19937_64& rng, int topic, int words) {
+  static const std::vector<double> common =
+      ZipfTable(sizeof(kCommonWords) / sizeof(kCommonWords[0]));
+  static const std::vector<double> names = ZipfTable(kNames);
+  topic = ((topic % kSyntheticTopics) + kSyntheticTopics) % kSyntheticTopics;
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::string out;
+  int sentence_left = 0;
+  for (int i = 0; i < std::max(words, 1); ++i) {
+    const bool first = sentence_left == 0;
+    if (first) sentence_left = std::uniform_int_distribution<int>(8, 16)(rng);
+    const double p = unit(rng);
+    std::string word;
+    if (p < 0.30) {
+      word = kTopicWords[topic][rng() % 10];
+    } else if (p < 0.40) {
+      word = kTopicWords[rng() % kSyntheticTopics][rng() % 10];
+    } else if (p < 0.96) {
+      word = kCommonWords[Draw(common, rng)];
+    } else {
+      const size_t name = Draw(names, rng);
+      word = std::string(kSyllables[name % 32]) + kSyllables[name / 32 % 32] +
+             kSyllables[name / 1024];
+    }
+    if (first) word[0] = static_cast<char>(word[0] - 'a' + 'A');
+    if (!out.empty()) out += ' ';
+    out += word;
+    if (--sentence_left == 0 || i + 1 == std::max(words, 1)) {
+      out += '.';
+      sentence_left = 0;
+    }
+  }
+  return out;
 }
 
 std::string SizeLabel(size_t n) {

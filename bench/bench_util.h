@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +79,18 @@ std::vector<float> RandomUnitVectors(size_t n, size_t d, uint64_t seed);
 // "100k" for 100000, "20k" for 20000, "1000" below 10,000: the size part of
 // key names, so that a --quick run's keys say which size they measured.
 std::string SizeLabel(size_t n);
+
+// Synthetic English text for case-like records, deterministic for a given
+// rng state. Each word is, independently: with probability 0.30 one of the
+// 10 words of `topic` (in [0, kSyntheticTopics)), 0.10 a word of a random
+// other topic, 0.56 one of ~280 common English words (function words
+// included) drawn by a Zipf law, 0.04 a made-up proper name from a space of
+// 32,768 (three syllables, also Zipf), so that the vocabulary keeps growing
+// with the corpus as real text does. Sentences of 8-16 words, capitalized,
+// each ending with a full stop; `words` words in all (at least 1).
+// Thread-safe (the word tables are immutable); the rng is the caller's.
+inline constexpr int kSyntheticTopics = 20;
+std::string SyntheticText(std::mt19937_64& rng, int topic, int words);
 
 }  // namespace peermatch::bench
 
