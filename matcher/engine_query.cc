@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "matcher/engine.h"
@@ -81,6 +82,7 @@ struct QuerySpec {
   StructuredQuery structured;
   std::string asking_city;  // excluded
   std::string case_id;      // the query case, when given by id
+  std::string case_city;    // and its city
 };
 
 template <typename Request>
@@ -120,6 +122,7 @@ absl::StatusOr<QuerySpec> ResolveQuery(const Request& req, const Store& store) {
     }
     if (!c.ok()) return c.status();
     spec.case_id = c->id();
+    spec.case_city = c->city_id();
     spec.asking_city = c->city_id();
     spec.language = c->language();
     spec.text = internal::CaseQueryText(*c);
@@ -151,33 +154,44 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 }
 
 // Which cases of the index pass the filters (and are not the asking city's).
+// City filters are decided once per city, then each case reads its flat
+// attributes.
 std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
                            const QuerySpec& spec) {
   uint32_t themes = 0, sdgs = 0;
   for (int t : f.themes()) themes |= 1u << t;
   for (int g : f.sdgs()) sdgs |= 1u << g;
-  std::vector<bool> keep(index.size(), false);
-  for (uint32_t d = 0; d < index.size(); ++d) {
-    const DocInfo& doc = index.doc(d);
-    const CityInfo& city = index.city_of(d);
-    if (kind != v1::CASE_KIND_UNSPECIFIED && doc.kind != kind) continue;
-    if (doc.case_id == spec.case_id) continue;
-    if (!spec.asking_city.empty() && doc.city_id == spec.asking_city) continue;
-    if (themes != 0 && (doc.themes & themes) == 0) continue;
-    if (sdgs != 0 && (doc.sdgs & sdgs) == 0) continue;
+  const std::vector<CityInfo>& cities = index.cities();
+  std::vector<bool> city_ok(cities.size(), false);
+  for (size_t c = 0; c < cities.size(); ++c) {
+    const CityInfo& city = cities[c];
+    if (!spec.asking_city.empty() && city.id == spec.asking_city) continue;
     if (f.regions_size() > 0 &&
         std::find(f.regions().begin(), f.regions().end(), city.region) == f.regions().end()) {
       continue;
     }
     if (f.countries_size() > 0 && !Contains(f.countries(), city.country)) continue;
     if (Contains(f.exclude_countries(), city.country)) continue;
-    if (f.languages_size() > 0 && !Contains(f.languages(), doc.language)) continue;
+    if (Contains(f.exclude_city_ids(), city.id)) continue;
+    city_ok[c] = true;
+  }
+  const int query_case_city = spec.case_id.empty() ? -1 : index.CityPosition(spec.case_city);
+  std::vector<bool> keep(index.size(), false);
+  for (uint32_t d = 0; d < index.size(); ++d) {
+    const uint32_t city = index.city_position(d);
+    if (!city_ok[city]) continue;
+    const Index::Attributes& a = index.attributes(d);
+    if (kind != v1::CASE_KIND_UNSPECIFIED && a.kind != kind) continue;
+    if (themes != 0 && (a.themes & themes) == 0) continue;
+    if (sdgs != 0 && (a.sdgs & sdgs) == 0) continue;
     if ((f.year_min() != 0 || f.year_max() != 0) &&
-        (doc.year == 0 || (f.year_min() != 0 && doc.year < f.year_min()) ||
-         (f.year_max() != 0 && doc.year > f.year_max()))) {
+        (a.year == 0 || (f.year_min() != 0 && a.year < f.year_min()) ||
+         (f.year_max() != 0 && a.year > f.year_max()))) {
       continue;
     }
-    if (Contains(f.exclude_city_ids(), doc.city_id)) continue;
+    if (f.languages_size() > 0 && !Contains(f.languages(), index.doc(d).language)) continue;
+    // The query case itself (only its city's cases can be it).
+    if (static_cast<int>(city) == query_case_city && index.doc(d).case_id == spec.case_id) continue;
     keep[d] = true;
   }
   return keep;
@@ -228,29 +242,32 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   for (size_t depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);; depth *= 2) {
     hits = index.Search(iq, spec->structured, keep, options_.weights, depth);
     ranked.clear();
-    std::map<std::string, size_t> position;  // city id -> index in ranked
-    std::map<std::string, int> per_country;
-    std::set<std::string> skipped;  // cities left out for diversity
+    // By city position: its index in ranked, or kUnseen, or kSkipped (left
+    // out for diversity).
+    constexpr int32_t kUnseen = -1, kSkipped = -2;
+    std::vector<int32_t> position(index.cities().size(), kUnseen);
+    absl::flat_hash_map<absl::string_view, int> per_country;
     for (const Hit& h : hits) {
-      const std::string& city = index.doc(h.doc).city_id;
-      auto it = position.find(city);
-      if (it != position.end()) {
+      const uint32_t city = index.city_position(h.doc);
+      if (position[city] >= 0) {
         // Further evidence only when it is a match in its own right.
-        CityHits& group = ranked[it->second];
+        CityHits& group = ranked[position[city]];
         if (group.hits.size() < static_cast<size_t>(evidence) &&
             h.score > 0 && h.score >= group.hits[0]->score - kExtraEvidenceGap) {
           group.hits.push_back(&h);
         }
         continue;
       }
-      if (skipped.count(city) > 0) continue;
-      const std::string& country = index.city_of(h.doc).country;
-      if (req.max_per_country() > 0 && per_country[country] >= req.max_per_country()) {
-        skipped.insert(city);
-        continue;
+      if (position[city] == kSkipped) continue;
+      if (req.max_per_country() > 0) {
+        int& seen = per_country[index.cities()[city].country];
+        if (seen >= req.max_per_country()) {
+          position[city] = kSkipped;
+          continue;
+        }
+        ++seen;
       }
-      ++per_country[country];
-      position[city] = ranked.size();
+      position[city] = static_cast<int32_t>(ranked.size());
       ranked.push_back({h.doc, {&h}});
     }
     if (ranked.size() >= wanted || hits.size() < depth) break;

@@ -22,11 +22,6 @@ float Jaccard(const std::vector<std::string>& a, const std::vector<std::string>&
   return static_cast<float>(inter) / static_cast<float>(a.size() + b.size() - inter);
 }
 
-// Orders hits best first, ties by index position.
-bool Better(const Hit& x, const Hit& y) {
-  return x.score != y.score ? x.score > y.score : x.doc < y.doc;
-}
-
 // Mean and population standard deviation of scores[d] over `docs`.
 std::pair<float, float> Moments(const std::vector<float>& scores,
                                 const std::vector<uint32_t>& docs) {
@@ -38,25 +33,51 @@ std::pair<float, float> Moments(const std::vector<float>& scores,
   return {static_cast<float>(mean), static_cast<float>(std::sqrt(var) + 1e-9)};
 }
 
-// Marks in `in_set` the `depth` best of `kept` by scores (ties by position).
-// `work` is scratch space.
-void TopInto(const std::vector<float>& scores, const std::vector<uint32_t>& kept, size_t depth,
-             std::vector<bool>* in_set, std::vector<uint32_t>* work) {
-  auto better = [&](uint32_t a, uint32_t b) {
-    return scores[a] != scores[b] ? scores[a] > scores[b] : a < b;
-  };
-  work->assign(kept.begin(), kept.end());
-  if (work->size() > depth) {
-    std::nth_element(work->begin(), work->begin() + depth, work->end(), better);
-    work->resize(depth);
-  }
-  for (uint32_t d : *work) (*in_set)[d] = true;
+// A (score, case) pair; `Better` orders them best first, ties by position.
+struct Scored {
+  float score;
+  uint32_t doc;
+};
+bool Better(const Scored& x, const Scored& y) {
+  return x.score != y.score ? x.score > y.score : x.doc < y.doc;
 }
 
+// Keeps the `depth` best pairs offered (a heap with the worst on top): one
+// comparison per pair once full, no allocation after the first query.
+class TopK {
+ public:
+  void Reset(size_t depth) {
+    depth_ = depth;
+    heap_.clear();
+  }
+  void Offer(float score, uint32_t doc) {
+    if (heap_.size() < depth_) {
+      heap_.push_back({score, doc});
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    } else if (depth_ > 0 && Better({score, doc}, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), Better);
+      heap_.back() = {score, doc};
+      std::push_heap(heap_.begin(), heap_.end(), Better);
+    }
+  }
+  // The kept pairs, in no order.
+  const std::vector<Scored>& items() const { return heap_; }
+  // The kept pairs, best first (consumes the heap order).
+  std::vector<Scored>& Sorted() {
+    std::sort_heap(heap_.begin(), heap_.end(), Better);
+    return heap_;
+  }
+
+ private:
+  size_t depth_ = 0;
+  std::vector<Scored> heap_;
+};
+
 struct Scratch {
-  std::vector<uint32_t> kept, candidates, work;
+  std::vector<uint32_t> candidates;
   std::vector<float> word, gram, dense;
   std::vector<bool> in_set;
+  TopK top;
 };
 
 }  // namespace
@@ -114,12 +135,14 @@ std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const Inde
   index->cities_ = std::move(cities);
   const size_t n = index->entries_.size();
 
-  absl::flat_hash_map<std::string, uint32_t> city_pos;
+  absl::flat_hash_map<std::string, uint32_t>& city_pos = index->city_positions_;
   for (size_t i = 0; i < index->cities_.size(); ++i) city_pos[index->cities_[i].id] = i;
   index->docs_.reserve(n);
   index->doc_city_.reserve(n);
+  index->attributes_.reserve(n);
   for (const auto& e : index->entries_) {
     index->docs_.push_back(&e->info);
+    index->attributes_.push_back({e->info.kind, e->info.themes, e->info.sdgs, e->info.year});
     auto it = city_pos.find(e->info.city_id);
     if (it == city_pos.end()) {  // a case whose city is unknown: keep it findable
       it = city_pos.emplace(e->info.city_id, index->cities_.size()).first;
@@ -147,11 +170,9 @@ size_t Index::MemoryBytes() const {
          static_cast<size_t>(dense_.size()) * sizeof(float);
 }
 
-int Index::CityPosition(const std::string& city_id) const {
-  for (size_t i = 0; i < cities_.size(); ++i) {
-    if (cities_[i].id == city_id) return static_cast<int>(i);
-  }
-  return -1;
+int Index::CityPosition(absl::string_view city_id) const {
+  auto it = city_positions_.find(city_id);
+  return it == city_positions_.end() ? -1 : static_cast<int>(it->second);
 }
 
 std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
@@ -160,17 +181,11 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   const size_t n = docs_.size();
   std::vector<Hit> hits;
   if (n == 0 || k == 0) return hits;
+  auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
 
   // Per-thread scratch space, reused across queries: no O(N) allocation per
   // query once a thread has served one.
   thread_local Scratch scratch;
-  std::vector<uint32_t>& kept = scratch.kept;
-  kept.clear();
-  for (uint32_t d = 0; d < n; ++d) {
-    if (keep.empty() || keep[d]) kept.push_back(d);
-  }
-  if (kept.empty()) return hits;
-
   std::vector<float>& word = scratch.word;
   std::vector<float>& gram = scratch.gram;
   std::vector<float>& dense = scratch.dense;
@@ -182,16 +197,27 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   const bool use_dense = query.dense.size() == dense_.cols() && dense_.cols() > 0;
   if (use_dense) Eigen::Map<Eigen::VectorXf>(dense.data(), n).noalias() = dense_ * query.dense;
 
-  // The candidate set: each system's top `depth`.
+  // The candidate set: each system's top `depth` among the kept cases.
   std::vector<bool>& in_set = scratch.in_set;
   in_set.assign(n, false);
   const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
-  TopInto(word, kept, depth, &in_set, &scratch.work);
-  TopInto(gram, kept, depth, &in_set, &scratch.work);
-  if (use_dense) TopInto(dense, kept, depth, &in_set, &scratch.work);
+  TopK& top = scratch.top;
+  size_t num_kept = 0;
+  for (const std::vector<float>* system : {&word, &gram, &dense}) {
+    if (system == &dense && !use_dense) break;
+    top.Reset(depth);
+    num_kept = 0;
+    for (uint32_t d = 0; d < n; ++d) {
+      if (!kept(d)) continue;
+      ++num_kept;
+      top.Offer((*system)[d], d);
+    }
+    for (const Scored& s : top.items()) in_set[s.doc] = true;
+  }
+  if (num_kept == 0) return hits;
   std::vector<uint32_t>& candidates = scratch.candidates;
   candidates.clear();
-  for (uint32_t d : kept) {
+  for (uint32_t d = 0; d < n; ++d) {
     if (in_set[d]) candidates.push_back(d);
   }
   const auto [word_mean, word_sd] = Moments(word, candidates);
@@ -203,28 +229,33 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     best_gram = std::max(best_gram, gram[d]);
   }
 
+  // Every kept case is ranked by the fused score; the best k are kept.
   const bool use_structure = !structured.empty();
-  hits.reserve(kept.size());
-  for (uint32_t d : kept) {
+  auto structure = [&](uint32_t d) {
+    return use_structure ? StructureOverlap(structured, *docs_[d]) : 0.0f;
+  };
+  top.Reset(k);
+  for (uint32_t d = 0; d < n; ++d) {
+    if (!kept(d)) continue;
     // A case that no text system finds anything in is not a match.
     if (word[d] <= 0 && gram[d] <= 0 && dense[d] <= 0) continue;
+    const float score = weights.lexical * (word[d] - word_mean) / word_sd +
+                        weights.subword * (gram[d] - gram_mean) / gram_sd +
+                        (use_dense ? weights.semantic * (dense[d] - dense_mean) / dense_sd : 0.0f) +
+                        weights.structure * structure(d);
+    top.Offer(score, d);
+  }
+  hits.reserve(top.items().size());
+  for (const Scored& s : top.Sorted()) {
     Hit h;
-    h.doc = d;
-    h.lexical = best_word > 0 ? word[d] / best_word : 0.0f;
-    h.subword = best_gram > 0 ? gram[d] / best_gram : 0.0f;
-    h.semantic = dense[d];
-    h.structure = use_structure ? StructureOverlap(structured, *docs_[d]) : 0.0f;
-    h.score = weights.lexical * (word[d] - word_mean) / word_sd +
-              weights.subword * (gram[d] - gram_mean) / gram_sd +
-              (use_dense ? weights.semantic * (dense[d] - dense_mean) / dense_sd : 0.0f) +
-              weights.structure * h.structure;
+    h.doc = s.doc;
+    h.score = s.score;
+    h.lexical = best_word > 0 ? word[s.doc] / best_word : 0.0f;
+    h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
+    h.semantic = dense[s.doc];
+    h.structure = structure(s.doc);
     hits.push_back(h);
   }
-  if (hits.size() > k) {
-    std::nth_element(hits.begin(), hits.begin() + k, hits.end(), Better);
-    hits.resize(k);
-  }
-  std::sort(hits.begin(), hits.end(), Better);
   return hits;
 }
 

@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "Eigen/Core"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "peermatch/v1/model.pb.h"
 
 namespace peermatch {
@@ -108,6 +110,17 @@ class Index {
   size_t size() const { return docs_.size(); }
   const DocInfo& doc(uint32_t i) const { return entries_[i]->info; }
   const CityInfo& city_of(uint32_t i) const { return cities_[doc_city_[i]]; }
+  // Position in cities() of case i's city.
+  uint32_t city_position(uint32_t i) const { return doc_city_[i]; }
+  // Case i's filterable attributes, stored flat (the same as in doc(i)), so
+  // that filtering every case reads one small array.
+  struct Attributes {
+    v1::CaseKind kind;
+    uint32_t themes;
+    uint32_t sdgs;
+    int32_t year;
+  };
+  const Attributes& attributes(uint32_t i) const { return attributes_[i]; }
   // Every city the index knows, with or without cases.
   const std::vector<CityInfo>& cities() const { return cities_; }
   // Bytes of vectors held (postings, forward lists, dense matrix).
@@ -125,8 +138,8 @@ class Index {
   // term's contribution to the word BM25 score, largest first.
   SparseIds Contributions(const SparseIds& query_words, uint32_t doc) const;
 
-  // Index position of a city id, or -1.
-  int CityPosition(const std::string& city_id) const;
+  // Position in cities() of a city id, or -1.
+  int CityPosition(absl::string_view city_id) const;
 
  private:
   Index() = default;
@@ -135,6 +148,8 @@ class Index {
   std::vector<const DocInfo*> docs_;
   std::vector<CityInfo> cities_;
   std::vector<uint32_t> doc_city_;  // index into cities_
+  std::vector<Attributes> attributes_;
+  absl::flat_hash_map<std::string, uint32_t> city_positions_;
   // Postings, CSR by term id.
   struct Postings {
     std::vector<uint32_t> begin;  // num_terms + 1
