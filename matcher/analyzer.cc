@@ -19,6 +19,7 @@ namespace {
 // computed once per thread and word (Snowball and the stopword lists are the
 // slow part of analysis, and words repeat).
 struct WordFacts {
+  uint32_t index = 0;  // in order of first sight (WordRef::index)
   bool stopword = false;
   std::string stem;  // Snowball's stem (the word itself when none applies)
 };
@@ -48,15 +49,15 @@ class Language {
 
   // The facts of `word`, and its reference.
   const WordFacts& Facts(absl::string_view word, WordRef* ref) {
-    auto it = index_.find(word);
-    if (it == index_.end()) {
+    auto it = cache_.find(word);
+    if (it == cache_.end()) {
       // Bounded: a thread keeps at most this many words per language.
-      if (facts_.size() >= kMaxCachedWords) {
-        index_.clear();
-        facts_.clear();
+      if (cache_.size() >= kMaxCachedWords) {
+        cache_.clear();
         space_ = NewWordSpace();
       }
       WordFacts facts;
+      facts.index = static_cast<uint32_t>(cache_.size());
       facts.stopword = IsStopword(code_, word);
       facts.stem = std::string(word);
       if (stemmer_ != nullptr) {
@@ -66,11 +67,10 @@ class Language {
           facts.stem.assign(reinterpret_cast<const char*>(stem), sb_stemmer_length(stemmer_));
         }
       }
-      it = index_.emplace(std::string(word), static_cast<uint32_t>(facts_.size())).first;
-      facts_.push_back(std::move(facts));
+      it = cache_.emplace(std::string(word), std::move(facts)).first;
     }
-    *ref = WordRef{space_, it->second};
-    return facts_[it->second];
+    *ref = WordRef{space_, it->second.index};
+    return it->second;
   }
 
  private:
@@ -78,8 +78,8 @@ class Language {
   std::string code_;
   sb_stemmer* stemmer_ = nullptr;
   uint64_t space_;
-  absl::flat_hash_map<std::string, uint32_t> index_;
-  std::vector<WordFacts> facts_;
+  // The facts stored in the map's slots: one memory access per word.
+  absl::flat_hash_map<std::string, WordFacts> cache_;
 };
 
 Language& LanguageFor(absl::string_view code) {

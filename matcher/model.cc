@@ -36,6 +36,30 @@ float Sum(const TermWeights& items) {
 
 using Projection = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// ASCII words up to this long take the packed-gram path.
+constexpr size_t kMaxWordBytesForGrams = 256;
+
+bool IsAsciiWord(absl::string_view word) {
+  if (word.size() > kMaxWordBytesForGrams) return false;
+  unsigned char any = 0;
+  for (char c : word) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
+// Packs a gram of 1-4 ASCII bytes (not NUL) into an integer, one byte each;
+// false for anything else.
+bool PackAsciiGram(absl::string_view gram, uint32_t* packed) {
+  if (gram.empty() || gram.size() > 4) return false;
+  uint32_t v = 0;
+  for (size_t i = 0; i < gram.size(); ++i) {
+    const auto c = static_cast<unsigned char>(gram[i]);
+    if (c == 0 || c >= 0x80) return false;
+    v |= uint32_t{c} << (8 * i);
+  }
+  *packed = v;
+  return true;
+}
+
 // out += w * projection row `row`.
 void AddRow(const Projection& projection, int64_t row, float w, Eigen::VectorXf* out) {
   *out += w * projection.row(row).transpose();
@@ -173,6 +197,35 @@ void Model::IndexVocabulary() {
   while (end_gram != terms_.end() && (*end_gram)[0] == kGramPrefix) ++end_gram;
   grams_begin_ = static_cast<uint32_t>(first_gram - terms_.begin());
   grams_end_ = static_cast<uint32_t>(end_gram - terms_.begin());
+  // Grams of at most four ASCII bytes, by their bytes packed in an integer.
+  ascii_gram_ids_.clear();
+  for (uint32_t id = grams_begin_; id < grams_end_; ++id) {
+    const absl::string_view gram = absl::string_view(terms_[id]).substr(1);
+    uint32_t packed = 0;
+    if (PackAsciiGram(gram, &packed)) ascii_gram_ids_.emplace(packed, id);
+  }
+}
+
+// Calls fn(gram) for each character 4-gram of an ASCII word (CharGrams'
+// grams, as packed bytes), without building strings.
+template <typename Fn>
+void ForEachAsciiGram(absl::string_view word, const Fn& fn) {
+  char padded[kMaxWordBytesForGrams + 2];
+  padded[0] = '#';
+  std::memcpy(padded + 1, word.data(), word.size());
+  padded[word.size() + 1] = '#';
+  const size_t n = word.size() + 2;
+  if (n <= 4) {
+    uint32_t packed = 0;
+    PackAsciiGram(absl::string_view(padded, n), &packed);
+    fn(packed, absl::string_view(padded, n));
+    return;
+  }
+  for (size_t i = 0; i + 4 <= n; ++i) {
+    uint32_t packed = 0;
+    PackAsciiGram(absl::string_view(padded + i, 4), &packed);
+    fn(packed, absl::string_view(padded + i, 4));
+  }
 }
 
 Embedding Model::EmbedReference(const v1::Case& c) const { return Weigh(Count(c)); }
@@ -181,12 +234,13 @@ namespace {
 
 // A word (surface form) as the fast path has resolved it for one model.
 struct CachedWord {
-  bool resolved = false;
   int32_t term_id = -1;    // the term's id; -1 when not in the vocabulary
-  uint32_t grams_begin = 0, grams_end = 0;      // its known grams, in gram_ids
-  uint32_t unknown_begin = 0, unknown_end = 0;  // its other grams, in unknown_grams
-  // Its slot in EmbedScratch::doc_words when doc_stamp is the current one.
-  uint64_t doc_stamp = 0;
+  uint32_t grams_begin = 0;    // its known grams: gram_ids[grams_begin, +grams)
+  uint32_t unknown_begin = 0;  // its other grams: unknown_grams[unknown_begin, +unknown)
+  uint32_t grams = 0, unknown = 0;
+  // Its slot in EmbedScratch::doc_words when doc_stamp is the current one
+  // (stamp 0: not resolved yet).
+  uint32_t doc_stamp = 0;
   uint32_t doc_slot = 0;
 };
 
@@ -215,8 +269,8 @@ struct EmbedScratch {
   TermWeights unknown_word_tf, unknown_gram_tf;
   std::vector<std::pair<uint32_t, float>> word_tf, gram_tf;
   // The document's distinct words (grams are added once per word, with the
-  // word's total weight).
-  uint64_t doc_stamp = 0;
+  // word's total weight). Stamps start at 2 (0: unresolved, 1: resolved).
+  uint32_t doc_stamp = 1;
   std::vector<DocWord> doc_words;
 
   void ForgetWords() {
@@ -235,13 +289,12 @@ struct EmbedScratch {
     lo = SIZE_MAX;
     hi = 0;
   }
+  // Branch-free: whether an id was present already is unpredictable.
   void Add(uint32_t id, float weight) {
-    if (tf[id] == 0) {
-      const size_t word = id >> 6;
-      present[word] |= uint64_t{1} << (id & 63);
-      lo = std::min(lo, word);
-      hi = std::max(hi, word);
-    }
+    const size_t word = id >> 6;
+    present[word] |= uint64_t{1} << (id & 63);
+    lo = std::min(lo, word);
+    hi = std::max(hi, word);
     tf[id] += weight;
   }
   // The entry for a word: by reference when it has one.
@@ -274,7 +327,10 @@ EmbedScratch& ScratchFor(uint64_t serial, size_t vocabulary) {
 Embedding Model::Embed(const v1::Case& c) const {
   if (terms_.empty()) return EmbedReference(c);
   EmbedScratch& s = ScratchFor(serial_, terms_.size());
-  ++s.doc_stamp;
+  if (++s.doc_stamp == 0) {  // wrapped: forget every word's stamp
+    s.ForgetWords();
+    s.doc_stamp = 2;
+  }
   auto lookup = [&](absl::string_view term) {
     auto it = term_ids_.find(term);
     return it == term_ids_.end() ? -1 : static_cast<int32_t>(it->second);
@@ -284,21 +340,32 @@ Embedding Model::Embed(const v1::Case& c) const {
     analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface,
                                            WordRef ref) {
       CachedWord& w = s.Find(surface, ref);
-      if (!w.resolved) {
-        w.resolved = true;
+      if (w.doc_stamp == 0) {
+        w.doc_stamp = 1;
         w.term_id = lookup(term);
         w.grams_begin = static_cast<uint32_t>(s.gram_ids.size());
         w.unknown_begin = static_cast<uint32_t>(s.unknown_grams.size());
-        for (std::string& g : CharGrams(surface)) {
-          const int32_t id = lookup(g);
-          if (id >= 0) {
-            s.gram_ids.push_back(static_cast<uint32_t>(id));
-          } else {
-            s.unknown_grams.push_back(std::move(g));
+        if (IsAsciiWord(surface)) {
+          ForEachAsciiGram(surface, [&](uint32_t packed, absl::string_view gram) {
+            auto it = ascii_gram_ids_.find(packed);
+            if (it != ascii_gram_ids_.end()) {
+              s.gram_ids.push_back(it->second);
+            } else {
+              s.unknown_grams.push_back(std::string(1, kGramPrefix).append(gram.data(), gram.size()));
+            }
+          });
+        } else {
+          for (std::string& g : CharGrams(surface)) {
+            const int32_t id = lookup(g);
+            if (id >= 0) {
+              s.gram_ids.push_back(static_cast<uint32_t>(id));
+            } else {
+              s.unknown_grams.push_back(std::move(g));
+            }
           }
         }
-        w.grams_end = static_cast<uint32_t>(s.gram_ids.size());
-        w.unknown_end = static_cast<uint32_t>(s.unknown_grams.size());
+        w.grams = static_cast<uint32_t>(s.gram_ids.size() - w.grams_begin);
+        w.unknown = static_cast<uint32_t>(s.unknown_grams.size() - w.unknown_begin);
       }
       if (w.doc_stamp != s.doc_stamp) {
         w.doc_stamp = s.doc_stamp;
@@ -317,8 +384,8 @@ Embedding Model::Embed(const v1::Case& c) const {
     } else {
       s.unknown_word_tf.emplace_back(d.unknown_term, d.weight);
     }
-    for (uint32_t i = w.grams_begin; i < w.grams_end; ++i) s.Add(s.gram_ids[i], d.weight);
-    for (uint32_t i = w.unknown_begin; i < w.unknown_end; ++i) {
+    for (uint32_t i = w.grams_begin; i < w.grams_begin + w.grams; ++i) s.Add(s.gram_ids[i], d.weight);
+    for (uint32_t i = w.unknown_begin; i < w.unknown_begin + w.unknown; ++i) {
       s.unknown_gram_tf.emplace_back(s.unknown_grams[i], d.weight);
     }
   }

@@ -158,6 +158,9 @@ class Model {
   // Gram terms are the ids in [grams_begin_, grams_end_) (the vocabulary is
   // sorted and grams share their prefix).
   uint32_t grams_begin_ = 0, grams_end_ = 0;
+  // Grams of at most 4 ASCII bytes (without the prefix), packed one byte
+  // each, to their ids: the fast path looks them up without strings.
+  absl::flat_hash_map<uint32_t, uint32_t> ascii_gram_ids_;
   // Unique per Model object: names the per-thread caches built for it.
   uint64_t serial_;
 };
