@@ -73,6 +73,8 @@ class Language {
     return it->second;
   }
 
+  void Prefetch(absl::string_view word) const { cache_.prefetch(word); }
+
  private:
   static constexpr size_t kMaxCachedWords = 1 << 17;
   std::string code_;
@@ -136,6 +138,9 @@ class TermSink {
     if (options_.remove_stopwords && facts.stopword) return;
     emit_(options_.stem ? absl::string_view(facts.stem) : word, word, ref);
   }
+
+  // Starts fetching what Word() will need for `word`.
+  void Prefetch(absl::string_view word) const { language_.Prefetch(word); }
 
   void EndChain() {
     if (chain_parts_ >= 2 && options_.join_compounds) {
@@ -230,6 +235,12 @@ struct AsciiTable {
   }
 };
 
+struct AsciiWord {
+  size_t start, end;
+  int32_t rule;
+  bool joined;
+};
+
 void ScanAscii(absl::string_view text, TermSink& terms) {
   static const AsciiTable table;
   thread_local std::string folded;
@@ -237,6 +248,9 @@ void ScanAscii(absl::string_view text, TermSink& terms) {
   for (size_t i = 0; i < text.size(); ++i) folded[i] = table.lower[static_cast<int>(text[i])];
   const size_t n = folded.size();
   auto cls = [&](size_t i) { return table.cls[static_cast<int>(folded[i])]; };
+  // First the words (spans of `folded`), then their terms.
+  thread_local std::vector<AsciiWord> words;
+  words.clear();
   size_t previous_end = SIZE_MAX - 1;
   size_t i = 0;
   while (i < n) {
@@ -273,10 +287,22 @@ void ScanAscii(absl::string_view text, TermSink& terms) {
     }
     if (rule >= UBRK_WORD_NUMBER) {
       const bool joined = i == previous_end + 1 && folded[previous_end] == '-';
-      terms.Word(absl::string_view(folded).substr(i, j - i), rule, joined);
+      words.push_back({i, j, rule, joined});
       previous_end = j;
     }
     i = j;
+  }
+  // The words' cache slots are fetched a few words ahead, so that the
+  // lookups' cache misses overlap.
+  constexpr size_t kAhead = 4;
+  const absl::string_view all(folded);
+  for (size_t w = 0; w < words.size(); ++w) {
+    if (w + kAhead < words.size() && words[w + kAhead].rule >= UBRK_WORD_LETTER) {
+      const AsciiWord& next = words[w + kAhead];
+      terms.Prefetch(all.substr(next.start, next.end - next.start));
+    }
+    const AsciiWord& word = words[w];
+    terms.Word(all.substr(word.start, word.end - word.start), word.rule, word.joined);
   }
 }
 

@@ -261,13 +261,11 @@ struct EmbedScratch {
   absl::flat_hash_map<std::string, CachedWord> by_surface;
   std::vector<uint32_t> gram_ids;
   std::vector<std::string> unknown_grams;
-  // The document being embedded: counts by term id (0 = absent), a bit per
-  // present id, and the range of bitmap words in use.
-  std::vector<float> tf;
-  std::vector<uint64_t> present;
-  size_t lo = SIZE_MAX, hi = 0;
+  // The document being embedded: (term id, weight) pairs, then sorted by
+  // id (a radix sort; the ids are dense) and merged.
+  std::vector<std::pair<uint32_t, float>> items, sorted, word_tf, gram_tf;
+  int radix_bits = 1, radix_passes = 1;
   TermWeights unknown_word_tf, unknown_gram_tf;
-  std::vector<std::pair<uint32_t, float>> word_tf, gram_tf;
   // The document's distinct words (grams are added once per word, with the
   // word's total weight). Stamps start at 2 (0: unresolved, 1: resolved).
   uint32_t doc_stamp = 1;
@@ -284,18 +282,31 @@ struct EmbedScratch {
   void Reset(uint64_t serial, size_t vocabulary) {
     model_serial = serial;
     ForgetWords();
-    tf.assign(vocabulary, 0.0f);
-    present.assign((vocabulary + 63) / 64, 0);
-    lo = SIZE_MAX;
-    hi = 0;
+    // Radix digits of at most 11 bits, as few passes as the ids need.
+    int bits = 1;
+    while (bits < 32 && (size_t{1} << bits) < vocabulary) ++bits;
+    radix_passes = (bits + 10) / 11;
+    radix_bits = (bits + radix_passes - 1) / radix_passes;
   }
-  // Branch-free: whether an id was present already is unpredictable.
-  void Add(uint32_t id, float weight) {
-    const size_t word = id >> 6;
-    present[word] |= uint64_t{1} << (id & 63);
-    lo = std::min(lo, word);
-    hi = std::max(hi, word);
-    tf[id] += weight;
+  // Sorts `items` by id (stable), in `sorted`.
+  void SortItems() {
+    const uint32_t mask = (uint32_t{1} << radix_bits) - 1;
+    uint32_t counts[1 << 11];
+    for (int pass = 0; pass < radix_passes; ++pass) {
+      const int shift = pass * radix_bits;
+      std::fill(counts, counts + mask + 1, 0u);
+      for (const auto& item : items) ++counts[(item.first >> shift) & mask];
+      uint32_t sum = 0;
+      for (uint32_t i = 0; i <= mask; ++i) {
+        const uint32_t c = counts[i];
+        counts[i] = sum;
+        sum += c;
+      }
+      sorted.resize(items.size());
+      for (const auto& item : items) sorted[counts[(item.first >> shift) & mask]++] = item;
+      items.swap(sorted);
+    }
+    items.swap(sorted);
   }
   // The entry for a word: by reference when it has one.
   CachedWord& Find(absl::string_view surface, WordRef ref) {
@@ -377,44 +388,41 @@ Embedding Model::Embed(const v1::Case& c) const {
       s.doc_words[w.doc_slot].weight += weight;
     });
   });
+  s.items.clear();
   for (const DocWord& d : s.doc_words) {
     const CachedWord& w = d.word;
     if (w.term_id >= 0) {
-      s.Add(static_cast<uint32_t>(w.term_id), d.weight);
+      s.items.emplace_back(static_cast<uint32_t>(w.term_id), d.weight);
     } else {
       s.unknown_word_tf.emplace_back(d.unknown_term, d.weight);
     }
-    for (uint32_t i = w.grams_begin; i < w.grams_begin + w.grams; ++i) s.Add(s.gram_ids[i], d.weight);
+    for (uint32_t i = w.grams_begin; i < w.grams_begin + w.grams; ++i) {
+      s.items.emplace_back(s.gram_ids[i], d.weight);
+    }
     for (uint32_t i = w.unknown_begin; i < w.unknown_begin + w.unknown; ++i) {
       s.unknown_gram_tf.emplace_back(s.unknown_grams[i], d.weight);
     }
   }
   s.doc_words.clear();
 
-  // Present ids in increasing order, which is the terms' sorted order; the
-  // counts are cleared on the way.
+  // Ids in increasing order, which is the terms' sorted order; equal ids
+  // merged.
+  s.SortItems();
   s.word_tf.clear();
   s.gram_tf.clear();
   float word_len = 0, gram_len = 0;
-  for (size_t word = s.lo; word <= s.hi && word < s.present.size(); ++word) {
-    uint64_t bits = s.present[word];
-    s.present[word] = 0;
-    while (bits != 0) {
-      const uint32_t id = static_cast<uint32_t>(word * 64 + __builtin_ctzll(bits));
-      bits &= bits - 1;
-      const float f = s.tf[id];
-      s.tf[id] = 0;
-      if (id >= grams_begin_ && id < grams_end_) {
-        s.gram_tf.emplace_back(id, f);
-        gram_len += f;
-      } else {
-        s.word_tf.emplace_back(id, f);
-        word_len += f;
-      }
+  for (size_t i = 0; i < s.sorted.size();) {
+    const uint32_t id = s.sorted[i].first;
+    float f = 0;
+    for (; i < s.sorted.size() && s.sorted[i].first == id; ++i) f += s.sorted[i].second;
+    if (id >= grams_begin_ && id < grams_end_) {
+      s.gram_tf.emplace_back(id, f);
+      gram_len += f;
+    } else {
+      s.word_tf.emplace_back(id, f);
+      word_len += f;
     }
   }
-  s.lo = SIZE_MAX;
-  s.hi = 0;
   TermWeights unknown_words = Merge(std::move(s.unknown_word_tf));
   TermWeights unknown_grams = Merge(std::move(s.unknown_gram_tf));
   s.unknown_word_tf.clear();
