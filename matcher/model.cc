@@ -248,7 +248,7 @@ struct CachedWord {
 struct DocWord {
   CachedWord word;
   float weight = 0;
-  std::string unknown_term;  // the term, when not in the vocabulary
+  uint32_t unknown_term = 0;  // in EmbedScratch::unknown_terms, when not in the vocabulary
 };
 
 // Per-thread working space of Model::Embed's fast path, for one model.
@@ -270,6 +270,7 @@ struct EmbedScratch {
   // word's total weight). Stamps start at 2 (0: unresolved, 1: resolved).
   uint32_t doc_stamp = 1;
   std::vector<DocWord> doc_words;
+  std::vector<std::string> unknown_terms;  // of the document's words
 
   void ForgetWords() {
     last_space = 0;
@@ -381,9 +382,11 @@ Embedding Model::Embed(const v1::Case& c) const {
       if (w.doc_stamp != s.doc_stamp) {
         w.doc_stamp = s.doc_stamp;
         w.doc_slot = static_cast<uint32_t>(s.doc_words.size());
-        s.doc_words.emplace_back();
-        s.doc_words.back().word = w;
-        if (w.term_id < 0) s.doc_words.back().unknown_term = std::string(term);
+        s.doc_words.push_back({w, 0.0f, 0});
+        if (w.term_id < 0) {
+          s.doc_words.back().unknown_term = static_cast<uint32_t>(s.unknown_terms.size());
+          s.unknown_terms.emplace_back(term);
+        }
       }
       s.doc_words[w.doc_slot].weight += weight;
     });
@@ -394,7 +397,7 @@ Embedding Model::Embed(const v1::Case& c) const {
     if (w.term_id >= 0) {
       s.items.emplace_back(static_cast<uint32_t>(w.term_id), d.weight);
     } else {
-      s.unknown_word_tf.emplace_back(d.unknown_term, d.weight);
+      s.unknown_word_tf.emplace_back(std::move(s.unknown_terms[d.unknown_term]), d.weight);
     }
     for (uint32_t i = w.grams_begin; i < w.grams_begin + w.grams; ++i) {
       s.items.emplace_back(s.gram_ids[i], d.weight);
@@ -404,6 +407,7 @@ Embedding Model::Embed(const v1::Case& c) const {
     }
   }
   s.doc_words.clear();
+  s.unknown_terms.clear();
 
   // Ids in increasing order, which is the terms' sorted order; equal ids
   // merged.
