@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "matcher/internal/query_util.h"
 
 namespace peermatch {
 namespace {
@@ -53,101 +54,64 @@ Engine::~Engine() {
   if (refit_thread_.joinable()) refit_thread_.join();
 }
 
-absl::Status Engine::Load() {
-  std::map<std::string, CityInfo> cities;
-  std::string after;
-  for (bool more = true; more;) {
-    auto page = store_->ListCities(after, 1000, nullptr, &more);
-    if (!page.ok()) return page.status();
-    for (const auto& c : *page) cities.emplace(c.id(), MakeCityInfo(c));
-    if (!page->empty()) after = page->back().id();
-  }
-
-  auto version = store_->CurrentModelVersion();
-  if (!version.ok()) return version.status();
-  std::shared_ptr<const Model> model = Model::Empty(options_.model);
-  if (*version > 0) {
-    auto blob = store_->GetModel(*version);
-    if (!blob.ok()) return blob.status();
-    auto parsed = Model::Parse(*blob, options_.model);
-    if (!parsed.ok()) return parsed.status();
-    model = *std::move(parsed);
-  }
-
-  std::map<std::string, std::shared_ptr<const IndexEntry>> entries;
-  std::vector<v1::Case> unembedded;
-  absl::Status s = store_->ForEachCase([&](const v1::Case& c) {
-    auto blob = store_->GetVector(*version, c.id());
-    absl::StatusOr<Embedding> e = blob.ok() ? Model::DecodeVector(*blob, nullptr)
-                                            : absl::StatusOr<Embedding>(blob.status());
-    if (e.ok()) {
-      entries.emplace(c.id(), MakeEntry(c, *e));
-    } else {
-      unembedded.push_back(c);
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  // Cases written without vectors (or under another model): embed them now
-  // (and store the vectors, unless this is a read replica).
-  for (const v1::Case& c : unembedded) {
-    Embedding e = model->Embed(c);
-    if (!store_->read_only()) {
-      CaseVector vec{model->version(), model->EncodeVector(e)};
-      auto r = store_->PutCase(c, &vec);
-      if (!r.ok()) return r.status();
-    }
-    entries.emplace(c.id(), MakeEntry(c, e));
-  }
-  absl::MutexLock lock(&state_mu_);
-  model_ = std::move(model);
-  entries_ = std::move(entries);
-  cities_ = std::move(cities);
-  changes_since_fit_ = static_cast<int64_t>(unembedded.size()) +
-                       std::abs(static_cast<int64_t>(entries_.size()) - model_->num_docs());
-  dirty_ = true;
-  return absl::OkStatus();
-}
-
 std::shared_ptr<const IndexEntry> Engine::MakeEntry(const v1::Case& c, const Embedding& e) {
   auto entry = std::make_shared<IndexEntry>();
-  DocInfo& info = entry->info;
-  info.case_id = c.id();
-  info.city_id = c.city_id();
-  info.title = c.title();
-  info.kind = c.kind();
-  for (int t : c.themes()) info.themes |= 1u << t;
-  for (int g : c.sdgs()) info.sdgs |= 1u << g;
-  for (const auto& g : c.target_groups()) info.target_groups.push_back(absl::AsciiStrToLower(g));
-  info.language = c.language().empty() ? "en" : c.language();
-  info.year = c.year();
-  auto to_ids = [this](const TermWeights& weights) {
-    SparseIds ids;
-    ids.reserve(weights.size());
-    for (const auto& [term, w] : weights) ids.emplace_back(terms_.Intern(term), w);
-    std::sort(ids.begin(), ids.end());
-    return ids;
+  entry->info = internal::MakeDocInfo(c);
+  // Words, then grams, interned in order under one lock.
+  std::vector<absl::string_view> terms;
+  terms.reserve(e.words.size() + e.grams.size());
+  for (const auto& [term, w] : e.words) terms.push_back(term);
+  for (const auto& [term, w] : e.grams) terms.push_back(term);
+  std::vector<uint32_t> ids(terms.size());
+  terms_.InternAll(terms, ids.data());
+  auto to_ids = [&ids](const TermWeights& weights, size_t offset) {
+    SparseIds out;
+    out.reserve(weights.size());
+    for (size_t k = 0; k < weights.size(); ++k) out.emplace_back(ids[offset + k], weights[k].second);
+    std::sort(out.begin(), out.end());
+    return out;
   };
-  entry->words = to_ids(e.words);
-  entry->grams = to_ids(e.grams);
-  entry->dense = e.dense;
+  entry->words = to_ids(e.words, 0);
+  entry->grams = to_ids(e.grams, e.words.size());
   return entry;
 }
 
 std::shared_ptr<const Snapshot> Engine::snapshot() const {
   absl::MutexLock lock(&state_mu_);
   if (dirty_ || snapshot_ == nullptr) {
+    const int dim = model_->dense_dim();
     std::vector<std::shared_ptr<const IndexEntry>> entries;
+    std::vector<const float*> rows;
     entries.reserve(entries_.size());
-    for (const auto& [id, e] : entries_) entries.push_back(e);
+    rows.reserve(entries_.size());
+    // Each entry's dense vector: a fresh one, or its row in dense_base_
+    // (found by walking both in id order; the entry object is the same).
+    const Index* base = dense_base_ != nullptr && dense_base_->dense_dim() == dim
+                            ? dense_base_.get()
+                            : nullptr;
+    uint32_t j = 0;
+    for (const auto& [id, e] : entries_) {
+      const float* row = nullptr;
+      auto fresh = fresh_dense_.find(id);
+      if (fresh != fresh_dense_.end()) {
+        if (fresh->second.size() == dim) row = fresh->second.data();
+      } else if (base != nullptr) {
+        while (j < base->size() && base->doc(j).case_id < id) ++j;
+        if (j < base->size() && &base->entry(j) == e.get()) row = base->dense_row(j);
+      }
+      entries.push_back(e);
+      rows.push_back(row);
+    }
     std::vector<CityInfo> cities;
     cities.reserve(cities_.size());
     for (const auto& [id, c] : cities_) cities.push_back(c);
     auto snap = std::make_shared<Snapshot>();
     snap->model = model_;
-    snap->index = Index::Build(std::move(entries), std::move(cities), terms_.size(),
-                               model_->dense_dim());
+    snap->index = Index::Build(std::move(entries), rows, std::move(cities), terms_.size(), dim);
     snap->generation = ++generation_;
+    // The new index now holds every dense vector.
+    dense_base_ = snap->index;
+    fresh_dense_.clear();
     snapshot_ = std::move(snap);
     dirty_ = false;
   }
@@ -274,10 +238,12 @@ absl::Status Engine::Refit() {
   const Model& model = *fitted.model;
 
   std::map<std::string, std::shared_ptr<const IndexEntry>> entries;
+  std::map<std::string, Eigen::VectorXf> dense;  // every entry's, until indexed
   std::vector<std::pair<std::string, std::string>> staged;
   for (size_t i = 0; i < cases.size(); ++i) {
-    entries.emplace(cases[i].id(), MakeEntry(cases[i], fitted.embeddings[i]));
+    entries.emplace_hint(entries.end(), cases[i].id(), MakeEntry(cases[i], fitted.embeddings[i]));
     staged.emplace_back(cases[i].id(), model.EncodeVector(fitted.embeddings[i]));
+    dense.emplace_hint(dense.end(), cases[i].id(), std::move(fitted.embeddings[i].dense));
     if (staged.size() == kStageBatch || i + 1 == cases.size()) {
       if (s = store_->PutStagedVectors(version, staged); !s.ok()) return finish(s);
       staged.clear();
@@ -294,9 +260,11 @@ absl::Status Engine::Refit() {
       Embedding e = model.Embed(*c);
       staged.emplace_back(id, model.EncodeVector(e));
       entries[id] = MakeEntry(*c, e);
+      dense[id] = std::move(e.dense);
     } else if (absl::IsNotFound(c.status())) {
       dropped.push_back(id);
       entries.erase(id);
+      dense.erase(id);
     } else {
       refitting_ = false;
       return c.status();
@@ -313,6 +281,8 @@ absl::Status Engine::Refit() {
   absl::MutexLock state(&state_mu_);
   model_ = fitted.model;
   entries_ = std::move(entries);
+  fresh_dense_ = std::move(dense);
+  dense_base_ = nullptr;
   changes_since_fit_ = caught_up;
   dirty_ = true;
   return absl::OkStatus();
@@ -342,8 +312,10 @@ absl::StatusOr<PutResult> Engine::PutCase(const v1::Case& c) {
     r = store_->PutCase(c, &vec);
     if (!r.ok() || *r == PutResult::kUnchanged) return r;
     if (refitting_) changed_during_refit_.insert(c.id());
+    std::shared_ptr<const IndexEntry> entry = MakeEntry(c, e);
     absl::MutexLock state(&state_mu_);
-    entries_[c.id()] = MakeEntry(c, e);
+    entries_[c.id()] = std::move(entry);
+    fresh_dense_[c.id()] = std::move(e.dense);
   }
   AfterWrite();
   return r;
@@ -360,6 +332,7 @@ absl::StatusOr<int> Engine::DeleteCity(absl::string_view id, bool cascade) {
     for (auto it = entries_.begin(); it != entries_.end();) {
       if (it->second->info.city_id == id) {
         if (refitting_) changed_during_refit_.insert(it->first);
+        fresh_dense_.erase(it->first);
         it = entries_.erase(it);
       } else {
         ++it;
@@ -378,6 +351,7 @@ absl::Status Engine::DeleteCase(absl::string_view id) {
     if (refitting_) changed_during_refit_.insert(std::string(id));
     absl::MutexLock state(&state_mu_);
     entries_.erase(std::string(id));
+    fresh_dense_.erase(std::string(id));
   }
   AfterWrite();
   return absl::OkStatus();

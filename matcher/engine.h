@@ -162,6 +162,11 @@ class Engine {
   mutable absl::Mutex state_mu_;
   std::shared_ptr<const Model> model_ ABSL_GUARDED_BY(state_mu_);
   std::map<std::string, std::shared_ptr<const IndexEntry>> entries_ ABSL_GUARDED_BY(state_mu_);
+  // Where each entry's dense vector lives (held once): entries written since
+  // the last index build have theirs here, by case id; every other entry's
+  // is its row in dense_base_, the last index built (the same entry object).
+  mutable std::map<std::string, Eigen::VectorXf> fresh_dense_ ABSL_GUARDED_BY(state_mu_);
+  mutable std::shared_ptr<const Index> dense_base_ ABSL_GUARDED_BY(state_mu_);
   std::map<std::string, CityInfo> cities_ ABSL_GUARDED_BY(state_mu_);
   mutable std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(state_mu_);
   mutable uint64_t generation_ ABSL_GUARDED_BY(state_mu_) = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bitset>
 #include <cmath>
+#include <cstring>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 
@@ -95,15 +97,15 @@ void Index::Postings::Build(const std::vector<std::shared_ptr<const IndexEntry>>
                             SparseIds IndexEntry::*field, uint32_t num_terms) {
   // Counting sort on term id keeps case order within a term.
   begin.assign(num_terms + 1, 0);
-  size_t nnz = 0;
+  nnz = 0;
   for (const auto& e : entries) {
     for (const auto& [term, w] : (*e).*field) {
       if (term < num_terms) ++begin[term + 1], ++nnz;
     }
   }
   for (uint32_t t = 0; t < num_terms; ++t) begin[t + 1] += begin[t];
-  doc.resize(nnz);
-  weight.resize(nnz);
+  doc.reset(new uint32_t[nnz]);
+  weight.reset(new float[nnz]);
   std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
   for (uint32_t d = 0; d < entries.size(); ++d) {
     for (const auto& [term, w] : (*entries[d]).*field) {
@@ -123,17 +125,47 @@ void Index::Postings::Accumulate(const SparseIds& query, std::vector<float>* sco
 }
 
 size_t Index::Postings::Bytes() const {
-  return begin.size() * sizeof(uint32_t) + doc.size() * sizeof(uint32_t) +
-         weight.size() * sizeof(float);
+  return begin.size() * sizeof(uint32_t) + nnz * sizeof(uint32_t) + nnz * sizeof(float);
 }
 
 std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                          const std::vector<const float*>& dense_rows,
                                           std::vector<CityInfo> cities, uint32_t num_terms,
                                           int dense_dim) {
+  const size_t n = entries.size();
+  return BuildWith(std::move(entries), std::move(cities), num_terms,
+                   DenseRows(static_cast<size_t>(std::max(0, dense_dim)), n), &dense_rows);
+}
+
+std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                          DenseRows dense, std::vector<CityInfo> cities,
+                                          uint32_t num_terms) {
+  return BuildWith(std::move(entries), std::move(cities), num_terms, std::move(dense), nullptr);
+}
+
+std::shared_ptr<const Index> Index::BuildWith(
+    std::vector<std::shared_ptr<const IndexEntry>> entries, std::vector<CityInfo> cities,
+    uint32_t num_terms, DenseRows dense, const std::vector<const float*>* dense_rows) {
   auto index = std::shared_ptr<Index>(new Index());
   index->entries_ = std::move(entries);
   index->cities_ = std::move(cities);
+  index->dense_ = std::move(dense);
   const size_t n = index->entries_.size();
+  index->dense_.SetRows(n);
+
+  // Gram postings (the largest part) on a second thread; words, attributes
+  // and the dense rows on this one. The parts share nothing.
+  auto build_grams = [&index, num_terms] {
+    index->grams_.Build(index->entries_, &IndexEntry::grams, num_terms);
+  };
+  constexpr size_t kThreadFrom = 4096;  // below that, a thread costs more than it saves
+  std::thread grams;
+  if (n >= kThreadFrom) {
+    grams = std::thread(build_grams);
+  } else {
+    build_grams();
+  }
+  index->words_.Build(index->entries_, &IndexEntry::words, num_terms);
 
   absl::flat_hash_map<std::string, uint32_t>& city_pos = index->city_positions_;
   for (size_t i = 0; i < index->cities_.size(); ++i) city_pos[index->cities_[i].id] = i;
@@ -150,14 +182,17 @@ std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const Inde
     }
     index->doc_city_.push_back(it->second);
   }
-  index->words_.Build(index->entries_, &IndexEntry::words, num_terms);
-  index->grams_.Build(index->entries_, &IndexEntry::grams, num_terms);
 
-  index->dense_.setZero(static_cast<Eigen::Index>(n), dense_dim);
-  for (uint32_t d = 0; d < n; ++d) {
-    const Eigen::VectorXf& v = index->entries_[d]->dense;
-    if (v.size() == dense_dim) index->dense_.row(d) = v.transpose();
+  const size_t dim = index->dense_.cols();
+  if (dense_rows != nullptr && dim > 0) {
+    for (uint32_t d = 0; d < n; ++d) {
+      // Rows left alone read as zero (fresh pages).
+      if ((*dense_rows)[d] != nullptr) {
+        std::memcpy(index->dense_.row(d), (*dense_rows)[d], dim * sizeof(float));
+      }
+    }
   }
+  if (grams.joinable()) grams.join();
   return index;
 }
 
@@ -166,8 +201,7 @@ size_t Index::MemoryBytes() const {
   for (const auto& e : entries_) {
     forward += (e->words.size() + e->grams.size()) * sizeof(SparseIds::value_type);
   }
-  return words_.Bytes() + grams_.Bytes() + forward +
-         static_cast<size_t>(dense_.size()) * sizeof(float);
+  return words_.Bytes() + grams_.Bytes() + forward + dense_.Bytes();
 }
 
 int Index::CityPosition(absl::string_view city_id) const {
@@ -194,8 +228,16 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   dense.assign(n, 0.0f);
   words_.Accumulate(query.words, &word);
   grams_.Accumulate(query.grams, &gram);
-  const bool use_dense = query.dense.size() == dense_.cols() && dense_.cols() > 0;
-  if (use_dense) Eigen::Map<Eigen::VectorXf>(dense.data(), n).noalias() = dense_ * query.dense;
+  const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
+  const bool use_dense = query.dense.size() == dim && dim > 0;
+  if (use_dense) {
+    // The same product as with an Eigen matrix: Eigen's row-major GEMV
+    // kernel over the mapped rows.
+    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+                     Eigen::Aligned16>
+        matrix(dense_.data(), static_cast<Eigen::Index>(n), dim);
+    Eigen::Map<Eigen::VectorXf>(dense.data(), n).noalias() = matrix * query.dense;
+  }
 
   // The candidate set: each system's top `depth` among the kept cases.
   std::vector<bool>& in_set = scratch.in_set;

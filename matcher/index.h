@@ -28,6 +28,7 @@
 #include "Eigen/Core"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "matcher/dense_rows.h"
 #include "peermatch/v1/model.pb.h"
 
 namespace peermatch {
@@ -55,13 +56,13 @@ struct DocInfo {
 
 using SparseIds = std::vector<std::pair<uint32_t, float>>;  // (term id, value), id-sorted
 
-// A case ready for the index: attributes and vectors, with term ids from
-// the engine's dictionary.
+// A case ready for the index: attributes and sparse vectors, with term ids
+// from the engine's dictionary. Its dense vector is given to Build apart
+// (the index holds the only copy, in its matrix).
 struct IndexEntry {
   DocInfo info;
-  SparseIds words;        // BM25 weights of words
-  SparseIds grams;        // BM25 weights of character grams
-  Eigen::VectorXf dense;  // unit length, or empty
+  SparseIds words;  // BM25 weights of words
+  SparseIds grams;  // BM25 weights of character grams
 };
 
 // A query with term ids from the same dictionary.
@@ -102,10 +103,23 @@ class Index {
  public:
   // Builds an index over `entries` (taken in the order given, which should be
   // case-id order for deterministic ties); `num_terms` bounds the term ids.
+  // dense_rows[i] is entries[i]'s dense vector (dense_dim floats, unit
+  // length), copied; null for none (a zero row). Uses two threads.
   static std::shared_ptr<const Index> Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                            const std::vector<const float*>& dense_rows,
                                             std::vector<CityInfo> cities, uint32_t num_terms,
                                             int dense_dim);
+  // The same with the dense matrix ready (row i for entries[i]; its cols()
+  // is the dimension), taken over without a copy; rows() is set to
+  // entries.size().
+  static std::shared_ptr<const Index> Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                            DenseRows dense, std::vector<CityInfo> cities,
+                                            uint32_t num_terms);
   const IndexEntry& entry(uint32_t i) const { return *entries_[i]; }
+  // The dense vector of case i: dense_dim() floats (all zero for a case
+  // without one); null when dense_dim() is 0.
+  const float* dense_row(uint32_t i) const { return dense_.row(i); }
+  int dense_dim() const { return static_cast<int>(dense_.cols()); }
 
   size_t size() const { return docs_.size(); }
   const DocInfo& doc(uint32_t i) const { return entries_[i]->info; }
@@ -143,6 +157,9 @@ class Index {
 
  private:
   Index() = default;
+  static std::shared_ptr<const Index> BuildWith(
+      std::vector<std::shared_ptr<const IndexEntry>> entries, std::vector<CityInfo> cities,
+      uint32_t num_terms, DenseRows dense, const std::vector<const float*>* dense_rows);
 
   std::vector<std::shared_ptr<const IndexEntry>> entries_;
   std::vector<const DocInfo*> docs_;
@@ -153,8 +170,10 @@ class Index {
   // Postings, CSR by term id.
   struct Postings {
     std::vector<uint32_t> begin;  // num_terms + 1
-    std::vector<uint32_t> doc;
-    std::vector<float> weight;
+    // nnz each; not value-initialized (every slot is written once).
+    std::unique_ptr<uint32_t[]> doc;
+    std::unique_ptr<float[]> weight;
+    size_t nnz = 0;
     void Build(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
                SparseIds IndexEntry::*field, uint32_t num_terms);
     // scores[d] += sum over query terms of count * weight(term, d).
@@ -163,7 +182,7 @@ class Index {
   };
   Postings words_;
   Postings grams_;
-  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> dense_;
+  DenseRows dense_;  // size() x dense_dim(), row-major
 };
 
 // Overlap of a case's structure with the query's: Jaccard of themes, SDGs

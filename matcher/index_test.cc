@@ -49,7 +49,7 @@ float Dot(const SparseIds& query, const SparseIds& doc) {
 }
 
 Reference BruteForce(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
-                     const IndexQuery& q, const std::vector<bool>& keep, const ScoreWeights& w) {
+                     const std::vector<Eigen::VectorXf>& dense, const IndexQuery& q, const std::vector<bool>& keep, const ScoreWeights& w) {
   std::vector<uint32_t> kept;
   for (uint32_t d = 0; d < entries.size(); ++d) {
     if (keep.empty() || keep[d]) kept.push_back(d);
@@ -58,7 +58,7 @@ Reference BruteForce(const std::vector<std::shared_ptr<const IndexEntry>>& entri
   for (uint32_t d : kept) {
     s1[d] = Dot(q.words, entries[d]->words);
     s2[d] = Dot(q.grams, entries[d]->grams);
-    s3[d] = q.dense.dot(entries[d]->dense);
+    s3[d] = q.dense.dot(dense[d]);
   }
   std::vector<bool> in(entries.size(), false);
   for (const std::vector<float>* s : {&s1, &s2, &s3}) {
@@ -90,19 +90,38 @@ Reference BruteForce(const std::vector<std::shared_ptr<const IndexEntry>>& entri
   return ref;
 }
 
-TEST(Index, SearchMatchesBruteForceReference) {
+// Both ways of giving Build the dense vectors, on a small index and on one
+// large enough for Build's second thread.
+void CheckSearchAgainstBruteForce(int num_cases, bool ready_matrix) {
   std::mt19937 rng(20261125);
   std::vector<std::shared_ptr<const IndexEntry>> entries;
-  for (int d = 0; d < 400; ++d) {
+  std::vector<Eigen::VectorXf> dense;
+  for (int d = 0; d < num_cases; ++d) {
     auto e = std::make_shared<IndexEntry>();
     e->info.case_id = "case-" + std::to_string(d);
     e->info.city_id = "city-" + std::to_string(d % 37);
     e->words = RandomSparse(rng, 12, 3.0f);
     e->grams = RandomSparse(rng, 30, 2.0f);
-    e->dense = RandomUnit(rng);
+    dense.push_back(RandomUnit(rng));
     entries.push_back(e);
   }
-  auto index = Index::Build(entries, {}, kTerms, kDim);
+  std::shared_ptr<const Index> index;
+  if (ready_matrix) {
+    DenseRows rows(kDim, 16);  // grows
+    rows.Reserve(dense.size());
+    for (size_t d = 0; d < dense.size(); ++d) {
+      std::copy(dense[d].data(), dense[d].data() + kDim, rows.row(d));
+    }
+    index = Index::Build(entries, std::move(rows), {}, kTerms);
+  } else {
+    std::vector<const float*> rows;
+    for (const auto& v : dense) rows.push_back(v.data());
+    index = Index::Build(entries, rows, {}, kTerms, kDim);
+  }
+  ASSERT_EQ(index->dense_dim(), kDim);
+  for (size_t d = 0; d < dense.size(); ++d) {
+    ASSERT_TRUE(std::equal(dense[d].data(), dense[d].data() + kDim, index->dense_row(d)));
+  }
   ScoreWeights weights;
   weights.depth = 50;  // smaller than N, so that the candidate set matters
   for (int trial = 0; trial < 50; ++trial) {
@@ -115,7 +134,7 @@ TEST(Index, SearchMatchesBruteForceReference) {
       keep.resize(entries.size());
       for (size_t d = 0; d < keep.size(); ++d) keep[d] = (d * 7 + trial) % 3 != 0;
     }
-    const Reference ref = BruteForce(entries, q, keep, weights);
+    const Reference ref = BruteForce(entries, dense, q, keep, weights);
     const std::vector<Hit> hits = index->Search(q, StructuredQuery(), keep, weights, 20);
     ASSERT_EQ(hits.size(), 20u);
     for (size_t i = 0; i < hits.size(); ++i) {
@@ -126,11 +145,19 @@ TEST(Index, SearchMatchesBruteForceReference) {
   }
 }
 
+TEST(Index, SearchMatchesBruteForceReference) { CheckSearchAgainstBruteForce(400, false); }
+
+TEST(Index, SearchMatchesBruteForceReferenceWithReadyMatrix) {
+  CheckSearchAgainstBruteForce(400, true);
+}
+
+TEST(Index, LargeIndexMatchesBruteForceReference) { CheckSearchAgainstBruteForce(5000, false); }
+
 TEST(Index, NoEvidenceNoHits) {
   auto e = std::make_shared<IndexEntry>();
   e->words = {{1, 1.0f}};
   e->grams = {{2, 1.0f}};
-  auto index = Index::Build({e}, {}, 10, 0);
+  auto index = Index::Build({e}, {nullptr}, {}, 10, 0);
   IndexQuery q;
   q.words = {{5, 1.0f}};  // a term the case does not have
   EXPECT_TRUE(index->Search(q, StructuredQuery(), {}, ScoreWeights(), 10).empty());
@@ -155,7 +182,7 @@ TEST(Index, StructureOverlapIsMeanJaccard) {
 TEST(Index, ContributionsAreTheSharedTermsLargestFirst) {
   auto e = std::make_shared<IndexEntry>();
   e->words = {{1, 0.5f}, {3, 2.0f}, {9, 1.0f}};
-  auto index = Index::Build({e}, {}, 10, 0);
+  auto index = Index::Build({e}, {nullptr}, {}, 10, 0);
   const SparseIds c = index->Contributions({{1, 2.0f}, {3, 1.0f}, {5, 1.0f}}, 0);
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0], std::make_pair(3u, 2.0f));

@@ -25,6 +25,23 @@ const std::string& TermDictionary::Term(uint32_t id) const {
   return terms_[id];
 }
 
+void TermDictionary::FindAll(absl::Span<const absl::string_view> terms, uint32_t* ids) const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    auto it = ids_.find(terms[i]);
+    ids[i] = it == ids_.end() ? kUnknown : it->second;
+  }
+}
+
+void TermDictionary::InternAll(absl::Span<const absl::string_view> terms, uint32_t* ids) {
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    auto [it, inserted] = ids_.emplace(terms[i], static_cast<uint32_t>(terms_.size()));
+    if (inserted) terms_.emplace_back(terms[i]);
+    ids[i] = it->second;
+  }
+}
+
 uint32_t TermDictionary::size() const {
   absl::ReaderMutexLock lock(&mu_);
   return static_cast<uint32_t>(terms_.size());

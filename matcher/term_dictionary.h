@@ -13,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "absl/synchronization/mutex.h"
 
 namespace peermatch {
@@ -26,6 +27,15 @@ class TermDictionary {
   // The term of an id from Intern(). The reference stays valid.
   const std::string& Term(uint32_t id) const;
   uint32_t size() const;
+
+  // Batch forms, one lock for the whole batch (a lock per term was a
+  // quarter of loading a large store). ids must have terms.size() room.
+  // FindAll: ids[i] = the id of terms[i], or kUnknown when never interned.
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+  void FindAll(absl::Span<const absl::string_view> terms, uint32_t* ids) const;
+  // InternAll: like Intern on each term in order (new terms get ids in the
+  // order given).
+  void InternAll(absl::Span<const absl::string_view> terms, uint32_t* ids);
 
  private:
   mutable absl::Mutex mu_;

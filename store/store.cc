@@ -412,6 +412,12 @@ absl::Status Store::ForEachCase(const std::function<absl::Status(const v1::Case&
   return status;
 }
 
+uint64_t Store::EstimateCaseCount() const {
+  uint64_t n = 0;
+  if (!db_->GetIntProperty(cases_, rocksdb::DB::Properties::kEstimateNumKeys, &n)) return 0;
+  return n;
+}
+
 absl::StatusOr<Store::Counts> Store::Count() const {
   Counts counts;
   rocksdb::ReadOptions ro;
@@ -449,6 +455,44 @@ absl::StatusOr<std::string> Store::GetVector(uint64_t model_version,
   }
   if (!s.ok()) return FromRocks(s, "reading vector");
   return value;
+}
+
+absl::Status Store::ForEachCaseWithVector(
+    uint64_t model_version,
+    const std::function<absl::Status(v1::Case&, const absl::string_view*)>& fn) const {
+  rocksdb::ReadOptions ro;
+  // Replicas have no snapshots; an iterator still sees one consistent version.
+  if (!read_only_) ro.snapshot = db_->GetSnapshot();
+  ro.fill_cache = false;  // one pass over everything: keep the cache for queries
+  const std::string prefix = Be64(model_version);
+  absl::Status status;
+  {
+    // Both column families are in case-id order (vector keys are the
+    // version's 8 bytes, then the case id): a merge join.
+    std::unique_ptr<rocksdb::Iterator> ct(db_->NewIterator(ro, cases_));
+    std::unique_ptr<rocksdb::Iterator> vt(db_->NewIterator(ro, vectors_));
+    vt->Seek(prefix);
+    auto vector_valid = [&] { return vt->Valid() && vt->key().starts_with(prefix); };
+    v1::Case c;
+    for (ct->SeekToFirst(); ct->Valid() && status.ok(); ct->Next()) {
+      const absl::string_view id = ToView(ct->key());
+      const absl::string_view value = ToView(ct->value());
+      if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        status = absl::DataLossError("stored case does not parse");
+        break;
+      }
+      // Vectors of cases that no longer exist (none should) are skipped.
+      while (vector_valid() && ToView(vt->key()).substr(8) < id) vt->Next();
+      absl::string_view blob;
+      const bool has_vector = vector_valid() && ToView(vt->key()).substr(8) == id;
+      if (has_vector) blob = ToView(vt->value());
+      status = fn(c, has_vector ? &blob : nullptr);
+    }
+    if (status.ok() && !ct->status().ok()) status = FromRocks(ct->status(), "scanning cases");
+    if (status.ok() && !vt->status().ok()) status = FromRocks(vt->status(), "scanning vectors");
+  }
+  if (ro.snapshot != nullptr) db_->ReleaseSnapshot(ro.snapshot);
+  return status;
 }
 
 absl::Status Store::ForEachVector(

@@ -129,6 +129,9 @@ class Store {
   // Stops early with fn's error if it returns one.
   absl::Status ForEachCase(const std::function<absl::Status(const v1::Case&)>& fn) const;
 
+  // RocksDB's estimate of the number of cases (cheap; for sizing buffers).
+  uint64_t EstimateCaseCount() const;
+
   // Record counts, from one snapshot.
   struct Counts {
     int64_t cities = 0, cases = 0, challenges = 0, solutions = 0;
@@ -138,6 +141,15 @@ class Store {
   // --- Vectors and models (opaque to the store; see matcher/) ---
   // NOT_FOUND if the case has no vector for that version.
   absl::StatusOr<std::string> GetVector(uint64_t model_version, absl::string_view case_id) const;
+  // Calls fn(c, vector) for every case in id order, from one consistent
+  // snapshot, with `vector` pointing at the case's vector blob of
+  // `model_version`, or null when it has none: one sequential pass over
+  // cases and vectors (no lookup per case). `c` and `*vector` are valid only
+  // during the call; fn may move from or swap `c`. Stops early with fn's
+  // error if it returns one; DATA_LOSS for a stored case that does not parse.
+  absl::Status ForEachCaseWithVector(
+      uint64_t model_version,
+      const std::function<absl::Status(v1::Case& c, const absl::string_view* vector)>& fn) const;
   // Calls fn(case_id, blob) for every vector of `model_version`, in id order.
   absl::Status ForEachVector(
       uint64_t model_version,

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -280,6 +281,33 @@ TEST(Store, ModelCommitReplacesOtherVersions) {
     return absl::OkStatus();
   }).ok());
   EXPECT_THAT(ids, ElementsAre("f-a"));
+}
+
+TEST(Store, ForEachCaseWithVectorPairsEachCaseWithItsVector) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  CaseVector one{1, "one"}, other{2, "other version"};
+  ASSERT_TRUE(store->PutCase(MakeCase("a", "fermo"), &one).ok());
+  ASSERT_TRUE(store->PutCase(MakeCase("ab", "fermo")).ok());  // no vector
+  ASSERT_TRUE(store->PutCase(MakeCase("b", "fermo"), &other).ok());
+  CaseVector empty{1, ""};
+  ASSERT_TRUE(store->PutCase(MakeCase("c", "fermo"), &empty).ok());
+  ASSERT_TRUE(store->PutStagedVectors(1, {{"b", "b-one"}}).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store->ForEachCaseWithVector(1, [&](v1::Case& c, const absl::string_view* v) {
+    seen.push_back(absl::StrCat(c.id(), "=", v == nullptr ? "(none)" : *v));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_THAT(seen, ElementsAre("a=one", "ab=(none)", "b=b-one", "c="));
+  // fn's error stops the scan.
+  int calls = 0;
+  absl::Status s = store->ForEachCaseWithVector(1, [&](v1::Case&, const absl::string_view*) {
+    ++calls;
+    return absl::AbortedError("stop");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(Store, CountsByKind) {

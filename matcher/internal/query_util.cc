@@ -11,6 +11,20 @@ std::string CaseQueryText(const v1::Case& c) {
   return text;
 }
 
+DocInfo MakeDocInfo(const v1::Case& c) {
+  DocInfo info;
+  info.case_id = c.id();
+  info.city_id = c.city_id();
+  info.title = c.title();
+  info.kind = c.kind();
+  for (int t : c.themes()) info.themes |= 1u << t;
+  for (int g : c.sdgs()) info.sdgs |= 1u << g;
+  for (const auto& g : c.target_groups()) info.target_groups.push_back(absl::AsciiStrToLower(g));
+  info.language = c.language().empty() ? "en" : c.language();
+  info.year = c.year();
+  return info;
+}
+
 StructuredQuery CaseStructure(const v1::Case& c) {
   StructuredQuery s;
   for (int t : c.themes()) s.themes |= 1u << t;

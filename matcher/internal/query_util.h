@@ -18,6 +18,8 @@ inline constexpr int kSharedTerms = 5;
 
 // The query text a stored case makes: title, description and tags.
 std::string CaseQueryText(const v1::Case& c);
+// What the index keeps of a case besides its vectors.
+DocInfo MakeDocInfo(const v1::Case& c);
 // The case's themes, SDGs and target groups, as a structured query.
 StructuredQuery CaseStructure(const v1::Case& c);
 // The query's terms as ids of the engine's dictionary (unknown terms, which
