@@ -153,6 +153,33 @@ TEST(Analyzer, FastPathEqualsIcuOnProse) {
   }
 }
 
+// More distinct words than a thread's cache holds (2^17): the cache starts
+// over in a new word space, and frequent words are still right afterwards.
+TEST(Analyzer, BoundedWordCacheStartsOverCorrectly) {
+  Analyzer a;
+  const std::string probe = "libraries cities learning the adults";
+  const auto before = Flat(a.Analyze(probe, "en"));
+  WordRef first;
+  a.Scan("libraries", "en", [&](absl::string_view, absl::string_view, WordRef w) { first = w; });
+  std::string text;
+  for (int i = 0; i < 140000; ++i) {
+    std::string word = "zq";
+    for (int n = i; n > 0; n /= 26) word += static_cast<char>('a' + n % 26);
+    text += word + " ";
+    if (text.size() > 60000) {
+      a.Analyze(text, "en");
+      text.clear();
+      // Frequent words between the new ones, as in real text.
+      ASSERT_EQ(Flat(a.Analyze(probe, "en")), before);
+    }
+  }
+  a.Analyze(text, "en");
+  EXPECT_EQ(Flat(a.Analyze(probe, "en")), before);
+  WordRef after;
+  a.Scan("libraries", "en", [&](absl::string_view, absl::string_view, WordRef w) { after = w; });
+  EXPECT_NE(after.space, first.space) << "the cache was cleared once";
+}
+
 TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
   Analyzer a;
   const std::string text = "Learning cities: covid-19 recovery plans for 1,000 adults";
