@@ -58,6 +58,10 @@ void DenseRows::Reserve(size_t capacity) {
     if (p == MAP_FAILED) throw std::bad_alloc();
     data_ = static_cast<float*>(p);
   }
+  // Huge pages where the kernel allows them: filling the rows then faults
+  // (and zeroes) 2 MB at a time instead of 4 KB, which was a large part of
+  // loading a store.
+  madvise(data_, bytes, MADV_HUGEPAGE);
   mapped_bytes_ = bytes;
   capacity_ = capacity;
 }

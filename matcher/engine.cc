@@ -68,11 +68,11 @@ std::shared_ptr<const IndexEntry> Engine::MakeEntry(const v1::Case& c, const Emb
     SparseIds out;
     out.reserve(weights.size());
     for (size_t k = 0; k < weights.size(); ++k) out.emplace_back(ids[offset + k], weights[k].second);
-    std::sort(out.begin(), out.end());
     return out;
   };
   entry->words = to_ids(e.words, 0);
-  entry->grams = to_ids(e.grams, e.words.size());
+  std::sort(entry->words.begin(), entry->words.end());
+  entry->grams = to_ids(e.grams, e.words.size());  // any order will do
   return entry;
 }
 

@@ -216,7 +216,6 @@ class CaseLoader {
         b.renumber.push_back(static_cast<uint32_t>(i));
       } else {
         std::sort(e.words.begin(), e.words.end());
-        std::sort(e.grams.begin(), e.grams.end());
       }
     }
   }
@@ -231,11 +230,11 @@ class CaseLoader {
         for (auto& [id, w] : ids) {
           if (id & kLocal) id = global[id & ~kLocal];
         }
-        std::sort(ids.begin(), ids.end());
       };
       for (uint32_t i : b.renumber) {
         renumber(b.entries[i]->words);
         renumber(b.entries[i]->grams);
+        std::sort(b.entries[i]->words.begin(), b.entries[i]->words.end());  // grams: any order
       }
     }
     for (size_t i = 0; i < b.size; ++i) {
