@@ -94,27 +94,56 @@ float StructureOverlap(const StructuredQuery& q, const DocInfo& d) {
 }
 
 void Index::Postings::Build(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
-                            SparseIds IndexEntry::*field, uint32_t num_terms) {
-  // Counting sort on term id keeps case order within a term.
+                            SparseIds IndexEntry::*field, uint32_t num_terms, bool two_threads) {
+  // Counting sort on term id keeps case order within a term. With two
+  // threads, each takes half the cases: it counts its own, and the second
+  // half's postings of a term go after the first half's, so the result is
+  // the one-thread result.
+  const size_t n = entries.size();
+  const size_t parts = two_threads ? 2 : 1;
+  const size_t bounds[3] = {0, parts == 2 ? n / 2 : n, n};
+  std::vector<uint32_t> fill[2];
+  auto on_parts = [&](const auto& fn) {
+    std::thread second;
+    if (parts == 2) second = std::thread([&] { fn(1); });
+    fn(0);
+    if (second.joinable()) second.join();
+  };
+  on_parts([&](size_t part) {
+    std::vector<uint32_t>& count = fill[part];
+    count.assign(num_terms, 0);
+    for (size_t d = bounds[part]; d < bounds[part + 1]; ++d) {
+      for (const auto& [term, w] : (*entries[d]).*field) {
+        if (term < num_terms) ++count[term];
+      }
+    }
+  });
   begin.assign(num_terms + 1, 0);
-  nnz = 0;
-  for (const auto& e : entries) {
-    for (const auto& [term, w] : (*e).*field) {
-      if (term < num_terms) ++begin[term + 1], ++nnz;
+  for (uint32_t t = 0; t < num_terms; ++t) {
+    const uint32_t first = fill[0][t];
+    fill[0][t] = begin[t];
+    if (parts == 2) {
+      const uint32_t second = fill[1][t];
+      fill[1][t] = begin[t] + first;
+      begin[t + 1] = begin[t] + first + second;
+    } else {
+      begin[t + 1] = begin[t] + first;
     }
   }
-  for (uint32_t t = 0; t < num_terms; ++t) begin[t + 1] += begin[t];
+  nnz = begin[num_terms];
   doc.reset(new uint32_t[nnz]);
   weight.reset(new float[nnz]);
-  std::vector<uint32_t> fill(begin.begin(), begin.end() - 1);
-  for (uint32_t d = 0; d < entries.size(); ++d) {
-    for (const auto& [term, w] : (*entries[d]).*field) {
-      if (term >= num_terms) continue;
-      const uint32_t at = fill[term]++;
-      doc[at] = d;
-      weight[at] = w;
+  on_parts([&](size_t part) {
+    std::vector<uint32_t>& at = fill[part];
+    for (size_t d = bounds[part]; d < bounds[part + 1]; ++d) {
+      for (const auto& [term, w] : (*entries[d]).*field) {
+        if (term >= num_terms) continue;
+        const uint32_t p = at[term]++;
+        doc[p] = static_cast<uint32_t>(d);
+        weight[p] = w;
+      }
     }
-  }
+  });
 }
 
 void Index::Postings::Accumulate(const SparseIds& query, std::vector<float>* scores) const {
@@ -153,19 +182,11 @@ std::shared_ptr<const Index> Index::BuildWith(
   const size_t n = index->entries_.size();
   index->dense_.SetRows(n);
 
-  // Gram postings (the largest part) on a second thread; words, attributes
-  // and the dense rows on this one. The parts share nothing.
-  auto build_grams = [&index, num_terms] {
-    index->grams_.Build(index->entries_, &IndexEntry::grams, num_terms);
-  };
+  // Each postings build uses two threads on a large index.
   constexpr size_t kThreadFrom = 4096;  // below that, a thread costs more than it saves
-  std::thread grams;
-  if (n >= kThreadFrom) {
-    grams = std::thread(build_grams);
-  } else {
-    build_grams();
-  }
-  index->words_.Build(index->entries_, &IndexEntry::words, num_terms);
+  const bool two_threads = n >= kThreadFrom;
+  index->grams_.Build(index->entries_, &IndexEntry::grams, num_terms, two_threads);
+  index->words_.Build(index->entries_, &IndexEntry::words, num_terms, two_threads);
 
   absl::flat_hash_map<std::string, uint32_t>& city_pos = index->city_positions_;
   for (size_t i = 0; i < index->cities_.size(); ++i) city_pos[index->cities_[i].id] = i;
@@ -192,7 +213,6 @@ std::shared_ptr<const Index> Index::BuildWith(
       }
     }
   }
-  if (grams.joinable()) grams.join();
   return index;
 }
 

@@ -177,7 +177,7 @@ class Index {
     std::unique_ptr<float[]> weight;
     size_t nnz = 0;
     void Build(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
-               SparseIds IndexEntry::*field, uint32_t num_terms);
+               SparseIds IndexEntry::*field, uint32_t num_terms, bool two_threads);
     // scores[d] += sum over query terms of count * weight(term, d).
     void Accumulate(const SparseIds& query, std::vector<float>* scores) const;
     size_t Bytes() const;
