@@ -217,7 +217,7 @@ void RunGrpcBench(bool quick, std::vector<std::pair<std::string, std::string>>* 
   keys->emplace_back("match_qps_fraction_of_empty", F(repeated.qps / empty.qps));
   keys->emplace_back("match_workload",
                      "\"1,000 distinct challenges asked repeatedly (the portal's pattern), "
-                     "answered from the answer cache after the first time\"");
+                     "answered from the reply cache (serialized replies, per index generation) after the first time\"");
   keys->emplace_back("match_uncached_qps", F(uncached.qps, 0));
   keys->emplace_back("match_uncached_p50_ms", F(uncached.p50_ms));
   keys->emplace_back("match_uncached_p99_ms", F(uncached.p99_ms));
