@@ -90,10 +90,11 @@ std::shared_ptr<const Snapshot> Engine::snapshot() const {
                             ? dense_base_.get()
                             : nullptr;
     uint32_t j = 0;
+    auto fresh = fresh_dense_.begin();  // walked in id order too
     for (const auto& [id, e] : entries_) {
       const float* row = nullptr;
-      auto fresh = fresh_dense_.find(id);
-      if (fresh != fresh_dense_.end()) {
+      while (fresh != fresh_dense_.end() && fresh->first < id) ++fresh;
+      if (fresh != fresh_dense_.end() && fresh->first == id) {
         if (fresh->second.size() == dim) row = fresh->second.data();
       } else if (base != nullptr) {
         while (j < base->size() && base->doc(j).case_id < id) ++j;

@@ -501,10 +501,10 @@ TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
   }
 
   auto engine = *Engine::Open(store.get(), eo);
-  const uint64_t version = *store->CurrentModelVersion();
   // same_ids: term ids as sequential interning gives them (a fresh load);
   // after writes the new terms have later ids, so only sizes compare.
   auto check = [&](const Index& index, bool same_ids) {
+    const uint64_t version = *store->CurrentModelVersion();
     TermDictionary reference;
     uint32_t i = 0;
     ASSERT_TRUE(store->ForEachCase([&](const v1::Case& c) {
@@ -544,6 +544,9 @@ TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
   // Writes: the next index takes unchanged cases' rows from this one.
   ASSERT_TRUE(engine->PutCase(Solution("case-00000a", "fermo", "New", "word1 word2 fresh")).ok());
   ASSERT_TRUE(engine->DeleteCase(engine->snapshot()->index->doc(3).case_id).ok());
+  check(*engine->snapshot()->index, false);
+  // A refit: every vector is new.
+  ASSERT_TRUE(engine->Refit().ok());
   check(*engine->snapshot()->index, false);
 }
 

@@ -46,6 +46,21 @@ bool ReadBytes(const char** p, const char* end, absl::string_view* out) {
   return true;
 }
 
+// Terms are nearly all ASCII (always valid UTF-8): checked inline, eight
+// bytes at a time.
+bool IsAscii(absl::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & 0x8080808080808080ull) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<uint8_t>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
 bool AppendFloats(absl::string_view bytes, std::vector<float>* out) {
   if (bytes.size() % sizeof(float) != 0) return false;
   const size_t n = bytes.size() / sizeof(float);
@@ -74,8 +89,8 @@ bool ReadInPlace(absl::string_view blob, VectorView* out) {
       case kGramTerms:
         if (wire != kLengthDelimited || !ReadBytes(&p, end, &bytes)) return false;
         // proto3 strings must be UTF-8: the parser refuses others.
-        if (!google::protobuf::internal::IsStructurallyValidUTF8(bytes.data(),
-                                                                 static_cast<int>(bytes.size()))) {
+        if (!IsAscii(bytes) && !google::protobuf::internal::IsStructurallyValidUTF8(
+                                   bytes.data(), static_cast<int>(bytes.size()))) {
           return false;
         }
         (field == kTerms ? out->words : out->grams).push_back(bytes);
