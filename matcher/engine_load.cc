@@ -289,20 +289,26 @@ absl::Status Engine::Load() {
   const size_t expected =
       std::max<size_t>(store_->EstimateCaseCount(), model->num_docs()) * 5 / 4 + 4 * kBatchCases;
   DenseRows dense(static_cast<size_t>(model->dense_dim()), expected);
-  CaseLoader loader(&terms_, &dense);
-  absl::Status s = store_->ForEachCaseWithVector(
-      *version, [&](v1::Case& c, const absl::string_view* vector) {
-        loader.Add(c, vector);
-        return absl::OkStatus();
-      });
-  loader.Finish();
-  if (!s.ok()) return s;
-  dense.SetRows(loader.num_cases());
+  std::vector<std::shared_ptr<const IndexEntry>> loaded;  // by position
+  std::vector<std::pair<size_t, v1::Case>> unembedded;
+  {
+    // The loader's batches go before anything else is allocated.
+    CaseLoader loader(&terms_, &dense);
+    absl::Status s = store_->ForEachCaseWithVector(
+        *version, [&](v1::Case& c, const absl::string_view* vector) {
+          loader.Add(c, vector);
+          return absl::OkStatus();
+        });
+    loader.Finish();
+    if (!s.ok()) return s;
+    dense.SetRows(loader.num_cases());
+    loaded = std::move(loader.entries);
+    unembedded = std::move(loader.unembedded);
+  }
 
   // Cases written without vectors (or under another model): embed them now
   // (and store the vectors, unless this is a read replica).
-  std::vector<std::shared_ptr<const IndexEntry>>& loaded = loader.entries;
-  for (auto& [position, c] : loader.unembedded) {
+  for (auto& [position, c] : unembedded) {
     Embedding e = model->Embed(c);
     if (!store_->read_only()) {
       CaseVector vec{model->version(), model->EncodeVector(e)};
@@ -316,23 +322,18 @@ absl::Status Engine::Load() {
   }
 
   std::map<std::string, std::shared_ptr<const IndexEntry>> entries;
-  std::vector<std::shared_ptr<const IndexEntry>> in_order;
-  in_order.reserve(loaded.size());
-  for (auto& e : loaded) {
-    entries.emplace_hint(entries.end(), e->info.case_id, e);
-    in_order.push_back(std::move(e));
-  }
+  for (const auto& e : loaded) entries.emplace_hint(entries.end(), e->info.case_id, e);
   std::vector<CityInfo> city_list;
   city_list.reserve(cities.size());
   for (const auto& [id, c] : cities) city_list.push_back(c);
   std::shared_ptr<const Index> index =
-      Index::Build(std::move(in_order), std::move(dense), std::move(city_list), terms_.size());
+      Index::Build(std::move(loaded), std::move(dense), std::move(city_list), terms_.size());
 
   absl::MutexLock lock(&state_mu_);
   model_ = std::move(model);
   entries_ = std::move(entries);
   cities_ = std::move(cities);
-  changes_since_fit_ = static_cast<int64_t>(loader.unembedded.size()) +
+  changes_since_fit_ = static_cast<int64_t>(unembedded.size()) +
                        std::abs(static_cast<int64_t>(entries_.size()) - model_->num_docs());
   fresh_dense_.clear();
   dense_base_ = index;
