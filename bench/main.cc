@@ -47,12 +47,13 @@ constexpr Section kSections[] = {
      "the memory-bandwidth floor; single queries and a batch of 1,000",
      peermatch::bench::RunExactBench},
     {"grpc",
-     "Match over loopback gRPC on 10,000 cases against an empty RPC on the same server; "
-     "memory per case, start-up time",
+     "Match over loopback gRPC on 10,000 cases (repeated questions, and every question new) "
+     "against an empty RPC on the same server; memory per case, start-up time",
      FromKeyValues<peermatch::bench::RunGrpcBench>},
     {"embed",
-     "embedding throughput on SciFact: peermatch's full case embedding on 2 threads against "
-     "scikit-learn's TfidfVectorizer on the same texts",
+     "embedding throughput on SciFact: peermatch's full case embedding on 2 threads (steady "
+     "state, and a first pass with cold caches) against scikit-learn's TfidfVectorizer on the "
+     "same texts",
      FromKeyValues<peermatch::bench::RunEmbedBench>},
     {"ann",
      "AnnIndex (HNSW) over 1,000,000 x 256 vectors against exact search: build time, memory, "
