@@ -4,7 +4,6 @@
 #include <ctime>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "matcher/internal/query_util.h"
 
