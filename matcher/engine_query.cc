@@ -239,7 +239,21 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   std::vector<Hit> hits;
   std::vector<CityHits> ranked;
   const size_t wanted = static_cast<size_t>(offset + k) + 1;  // +1: is there a next page?
-  for (size_t depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);; depth *= 2) {
+  // When fewer cities than that have a kept case, the page can only be
+  // filled by ranking every kept case: do so at once.
+  size_t kept_cases = 0, kept_cities = 0;
+  {
+    std::vector<bool> city_seen(index.cities().size(), false);
+    for (uint32_t d = 0; d < index.size(); ++d) {
+      if (!keep[d]) continue;
+      ++kept_cases;
+      const uint32_t city = index.city_position(d);
+      if (!city_seen[city]) city_seen[city] = true, ++kept_cities;
+    }
+  }
+  size_t first_depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);
+  if (kept_cities < wanted) first_depth = std::max<size_t>(kept_cases, 1);
+  for (size_t depth = first_depth;; depth *= 2) {
     hits = index.Search(iq, spec->structured, keep, options_.weights, depth);
     ranked.clear();
     // By city position: its index in ranked, or kUnseen, or kSkipped (left
@@ -270,7 +284,7 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
       position[city] = static_cast<int32_t>(ranked.size());
       ranked.push_back({h.doc, {&h}});
     }
-    if (ranked.size() >= wanted || hits.size() < depth) break;
+    if (ranked.size() >= wanted || hits.size() < depth || depth >= kept_cases) break;
   }
 
   v1::MatchResponse resp;
