@@ -253,7 +253,11 @@ struct DocWord {
 
 // Per-thread working space of Model::Embed's fast path, for one model.
 struct EmbedScratch {
-  static constexpr size_t kMaxPooledGrams = size_t{1} << 23;
+  // Bounds on what a thread keeps: about 4 MB of gram ids for a typical
+  // corpus (grams of ~130,000 distinct words), at most ~32 MB; at most 4
+  // word spaces (languages, or caches the analyzer started over).
+  static constexpr size_t kMaxPooledGrams = size_t{1} << 20;
+  static constexpr size_t kMaxWordSpaces = 4;
   uint64_t model_serial = 0;
   // Words by the analyzer's reference (one vector per word space), and
   // words without one (numbers) by surface form.
@@ -313,7 +317,8 @@ struct EmbedScratch {
   CachedWord& Find(absl::string_view surface, WordRef ref) {
     // Bounded: the pools and maps are dropped when they grow too large
     // (word spaces of cleared analyzer caches stay behind until then).
-    if (gram_ids.size() + unknown_grams.size() >= kMaxPooledGrams || by_ref.size() > 16) {
+    if (gram_ids.size() + unknown_grams.size() >= kMaxPooledGrams ||
+        by_ref.size() > kMaxWordSpaces) {
       ForgetWords();
     }
     if (ref.index == WordRef::kNone) return by_surface[surface];
