@@ -84,11 +84,19 @@ class Language {
   absl::flat_hash_map<std::string, WordFacts> cache_;
 };
 
+// A thread keeps at most this many languages (each with up to 2^17 cached
+// words): a client cycling through every language code cannot make a
+// thread hold more.
+constexpr size_t kMaxLanguagesPerThread = 4;
+
 Language& LanguageFor(absl::string_view code) {
   thread_local absl::flat_hash_map<std::string, std::unique_ptr<Language>> languages;
   thread_local Language* last = nullptr;
   thread_local std::string last_code;
   if (last != nullptr && last_code == code) return *last;
+  if (languages.size() >= kMaxLanguagesPerThread && !languages.contains(code)) {
+    languages.clear();  // no Language is in use: this runs before a Scan
+  }
   auto& slot = languages[code];
   if (slot == nullptr) slot = std::make_unique<Language>(std::string(code));
   last = slot.get();

@@ -19,7 +19,7 @@
 //
 // Thread-safety: all methods are safe to call concurrently; ICU and Snowball
 // objects, and a bounded cache of each language's stems and stopwords (at
-// most 2^17 words per language), are per thread.
+// most 2^17 words per language, 4 languages per thread), are per thread.
 #ifndef PEERMATCH_MATCHER_ANALYZER_H_
 #define PEERMATCH_MATCHER_ANALYZER_H_
 

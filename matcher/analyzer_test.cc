@@ -180,6 +180,21 @@ TEST(Analyzer, BoundedWordCacheStartsOverCorrectly) {
   EXPECT_NE(after.space, first.space) << "the cache was cleared once";
 }
 
+// A thread keeps a few languages' caches; cycling through more gives the
+// same terms as a first use of each.
+TEST(Analyzer, ManyLanguagesOnOneThread) {
+  Analyzer a;
+  const char* const languages[] = {"en", "fr", "de", "es", "pt", "it", "nl", "sv", "xx"};
+  std::vector<std::vector<std::string>> first;
+  for (const char* lang : languages) first.push_back(Flat(a.Analyze("Libraries and cities", lang)));
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < std::size(languages); ++i) {
+      EXPECT_EQ(Flat(a.Analyze("Libraries and cities", languages[i])), first[i]) << languages[i];
+    }
+  }
+  EXPECT_EQ(first[0], (std::vector<std::string>{"librari/libraries", "citi/cities"}));
+}
+
 TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
   Analyzer a;
   const std::string text = "Learning cities: covid-19 recovery plans for 1,000 adults";

@@ -82,7 +82,6 @@ struct QuerySpec {
   StructuredQuery structured;
   std::string asking_city;  // excluded
   std::string case_id;      // the query case, when given by id
-  std::string case_city;    // and its city
 };
 
 template <typename Request>
@@ -122,7 +121,6 @@ absl::StatusOr<QuerySpec> ResolveQuery(const Request& req, const Store& store) {
     }
     if (!c.ok()) return c.status();
     spec.case_id = c->id();
-    spec.case_city = c->city_id();
     spec.asking_city = c->city_id();
     spec.language = c->language();
     spec.text = internal::CaseQueryText(*c);
@@ -175,7 +173,6 @@ std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKin
     if (Contains(f.exclude_city_ids(), city.id)) continue;
     city_ok[c] = true;
   }
-  const int query_case_city = spec.case_id.empty() ? -1 : index.CityPosition(spec.case_city);
   std::vector<bool> keep(index.size(), false);
   for (uint32_t d = 0; d < index.size(); ++d) {
     const uint32_t city = index.city_position(d);
@@ -190,8 +187,9 @@ std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKin
       continue;
     }
     if (f.languages_size() > 0 && !Contains(f.languages(), index.doc(d).language)) continue;
-    // The query case itself (only its city's cases can be it).
-    if (static_cast<int>(city) == query_case_city && index.doc(d).case_id == spec.case_id) continue;
+    // The query case itself (by id: its city in this snapshot may differ from
+    // the store's if it moved since).
+    if (!spec.case_id.empty() && index.doc(d).case_id == spec.case_id) continue;
     keep[d] = true;
   }
   return keep;

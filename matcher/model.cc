@@ -314,13 +314,17 @@ struct EmbedScratch {
     items.swap(sorted);
   }
   // The entry for a word: by reference when it has one.
-  CachedWord& Find(absl::string_view surface, WordRef ref) {
+  // Called between documents only: a document's words point into the
+  // pools until it is done.
+  void ForgetWordsIfTooMany() {
     // Bounded: the pools and maps are dropped when they grow too large
     // (word spaces of cleared analyzer caches stay behind until then).
     if (gram_ids.size() + unknown_grams.size() >= kMaxPooledGrams ||
         by_ref.size() > kMaxWordSpaces) {
       ForgetWords();
     }
+  }
+  CachedWord& Find(absl::string_view surface, WordRef ref) {
     if (ref.index == WordRef::kNone) return by_surface[surface];
     if (ref.space != last_space) {
       last_space = ref.space;
@@ -344,6 +348,7 @@ EmbedScratch& ScratchFor(uint64_t serial, size_t vocabulary) {
 Embedding Model::Embed(const v1::Case& c) const {
   if (terms_.empty()) return EmbedReference(c);
   EmbedScratch& s = ScratchFor(serial_, terms_.size());
+  s.ForgetWordsIfTooMany();
   if (++s.doc_stamp == 0) {  // wrapped: forget every word's stamp
     s.ForgetWords();
     s.doc_stamp = 2;

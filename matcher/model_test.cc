@@ -171,5 +171,49 @@ TEST(Model, FastEmbeddingEqualsTheReferencePath) {
   ExpectSameEmbedding(fitted.model->Embed(english), fitted.model->EmbedReference(english));
 }
 
+// One model, cases in rotating languages (more than the per-thread scratch
+// keeps word spaces for): every vector equals the reference's, so the
+// scratch is never reset in the middle of a document.
+TEST(Model, FastEmbeddingInManyLanguagesWithOneModel) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 3, ModelOptions());
+  const char* const languages[] = {"en", "fr", "de", "es", "pt", "it", "nl", "sv"};
+  for (int round = 0; round < 3; ++round) {
+    for (const char* lang : languages) {
+      v1::Case c = MakeCase("Radio lessons for pupils",
+                            "Libraries lend tablets to pupils; older adults learn online "
+                            "with teachers and radio lessons in the evening");
+      c.set_language(lang);
+      SCOPED_TRACE(lang);
+      ExpectSameEmbedding(fitted.model->Embed(c), fitted.model->EmbedReference(c));
+    }
+  }
+}
+
+// A document with more grams than the per-thread pool keeps (about a
+// million): words cached before it and repeated after the pool is full must
+// still get their own grams, in that document and the next.
+TEST(Model, FastEmbeddingOfADocumentLargerThanTheWordCache) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 3, ModelOptions());
+  const std::string common = "radio lessons for pupils with tablets and library cards ";
+  const v1::Case before = MakeCase("Radio lessons", common);
+  ExpectSameEmbedding(fitted.model->Embed(before), fitted.model->EmbedReference(before));
+  std::string huge = common;
+  for (int i = 0; i < 300000; ++i) {  // 5-6 grams each: over 1.5 million
+    std::string word = "zq";
+    for (int n = i; n > 0; n /= 26) word += static_cast<char>('a' + n % 26);
+    huge += word + " ";
+  }
+  huge += common;
+  const v1::Case big = MakeCase("Radio lessons", huge);
+  ExpectSameEmbedding(fitted.model->Embed(big), fitted.model->EmbedReference(big));
+  ExpectSameEmbedding(fitted.model->Embed(before), fitted.model->EmbedReference(before));
+}
+
 }  // namespace
 }  // namespace peermatch

@@ -372,7 +372,11 @@ absl::Status PeermatchService::Cached(
   // The generation before answering: a reply computed on newer data than
   // its key says is never stale.
   const uint64_t generation = engine_->snapshot()->generation;
-  const std::string key = ReplyCache::Key(method, request);
+  const std::optional<std::string> maybe_key = ReplyCache::Key(method, request);
+  if (!maybe_key.has_value()) {
+    return absl::InvalidArgumentError("request: its bytes cannot be read");
+  }
+  const std::string& key = *maybe_key;
   if (std::optional<grpc::ByteBuffer> hit = replies_.Get(key, generation)) {
     *reply = *std::move(hit);
     return absl::OkStatus();

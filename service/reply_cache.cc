@@ -11,8 +11,10 @@ std::optional<grpc::ByteBuffer> ReplyCache::Get(absl::string_view key, uint64_t 
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
-  if (it->second.generation != generation) {  // computed on other data
-    EraseLocked(it);
+  if (it->second.generation != generation) {
+    // Computed on older data: never served again. (A newer entry stays, for
+    // the readers of its generation.)
+    if (it->second.generation < generation) EraseLocked(it);
     return std::nullopt;
   }
   lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -24,7 +26,10 @@ void ReplyCache::Put(absl::string_view key, uint64_t generation, const grpc::Byt
   if (capacity_ == 0 || bytes > max_bytes_) return;
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(key);
-  if (it != entries_.end()) EraseLocked(it);
+  if (it != entries_.end()) {
+    if (it->second.generation > generation) return;  // a newer reply is there
+    EraseLocked(it);
+  }
   lru_.emplace_front(key);
   entries_.emplace(lru_.front(), Entry{generation, reply, bytes, lru_.begin()});
   bytes_ += bytes;
@@ -37,13 +42,13 @@ void ReplyCache::EraseLocked(absl::flat_hash_map<std::string, Entry>::iterator i
   entries_.erase(it);
 }
 
-std::string ReplyCache::Key(absl::string_view method, const grpc::ByteBuffer& request) {
+std::optional<std::string> ReplyCache::Key(absl::string_view method,
+                                           const grpc::ByteBuffer& request) {
   std::string key = absl::StrCat(method, ":");
   std::vector<grpc::Slice> slices;
-  if (request.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      key.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
+  if (!request.Dump(&slices).ok()) return std::nullopt;
+  for (const grpc::Slice& s : slices) {
+    key.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return key;
 }

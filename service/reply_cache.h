@@ -1,7 +1,8 @@
 // ReplyCache: recent replies of Match and SimilarCases, as the bytes sent on
 // the wire, keyed by the request's bytes. Each reply is valid only for the
 // index generation that computed it (any write makes a new generation, so a
-// cached reply is never stale). The portal asks the same questions on every
+// cached reply is never stale); a reply of an older generation never
+// replaces one of a newer. The portal asks the same questions on every
 // page view; this makes a repeated question cost a lookup: no parsing, no
 // search, no serialization (the bytes are shared, not copied).
 //
@@ -33,8 +34,10 @@ class ReplyCache {
   std::optional<grpc::ByteBuffer> Get(absl::string_view key, uint64_t generation);
   void Put(absl::string_view key, uint64_t generation, const grpc::ByteBuffer& reply);
 
-  // A key: the method's name and the request's bytes.
-  static std::string Key(absl::string_view method, const grpc::ByteBuffer& request);
+  // A key: the method's name and the request's bytes; nullopt when the
+  // request's bytes cannot be read.
+  static std::optional<std::string> Key(absl::string_view method,
+                                        const grpc::ByteBuffer& request);
 
  private:
   struct Entry {

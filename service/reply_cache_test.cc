@@ -25,6 +25,13 @@ TEST(ReplyCache, GenerationsAndEviction) {
   EXPECT_EQ(Text(*cache.Get("a", 1)), "reply a");
   EXPECT_FALSE(cache.Get("a", 2).has_value()) << "another generation";
   EXPECT_FALSE(cache.Get("a", 1).has_value()) << "dropped once stale";
+  // A reader still on an older generation neither gets nor evicts a newer
+  // reply, and its own reply does not replace it.
+  cache.Put("n", 5, Bytes("new"));
+  EXPECT_FALSE(cache.Get("n", 4).has_value());
+  cache.Put("n", 4, Bytes("old"));
+  ASSERT_TRUE(cache.Get("n", 5).has_value());
+  EXPECT_EQ(Text(*cache.Get("n", 5)), "new");
   cache.Put("b", 1, Bytes("b"));
   cache.Put("c", 1, Bytes("c"));
   cache.Get("b", 1);               // b is now the most recent
@@ -54,8 +61,8 @@ TEST(ReplyCache, ByteBudget) {
 }
 
 TEST(ReplyCache, KeyIsMethodAndRequestBytes) {
-  EXPECT_EQ(ReplyCache::Key("match", Bytes("\x0a\x03" "abc")), std::string("match:\x0a\x03" "abc"));
-  EXPECT_NE(ReplyCache::Key("match", Bytes("x")), ReplyCache::Key("similar", Bytes("x")));
+  EXPECT_EQ(*ReplyCache::Key("match", Bytes("\x0a\x03" "abc")), std::string("match:\x0a\x03" "abc"));
+  EXPECT_NE(*ReplyCache::Key("match", Bytes("x")), *ReplyCache::Key("similar", Bytes("x")));
 }
 
 }  // namespace
