@@ -127,6 +127,14 @@ TEST(Model, LsaPlacesRelatedTextsCloser) {
   EXPECT_GT(tablet, library);
 }
 
+// A model of version `version` fitted on Corpus().
+Model::Fitted FitCorpus(uint64_t version) {
+  const auto cases = Corpus();
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  return Model::Fit(pointers, version, ModelOptions());
+}
+
 // Exact equality: the fast path must give the reference's floats, not
 // approximately the same ones.
 void ExpectSameEmbedding(const Embedding& fast, const Embedding& reference) {
@@ -175,10 +183,7 @@ TEST(Model, FastEmbeddingEqualsTheReferencePath) {
 // keeps word spaces for): every vector equals the reference's, so the
 // scratch is never reset in the middle of a document.
 TEST(Model, FastEmbeddingInManyLanguagesWithOneModel) {
-  const auto cases = Corpus();
-  std::vector<const v1::Case*> pointers;
-  for (const auto& c : cases) pointers.push_back(&c);
-  const auto fitted = Model::Fit(pointers, 3, ModelOptions());
+  const auto fitted = FitCorpus(3);
   const char* const languages[] = {"en", "fr", "de", "es", "pt", "it", "nl", "sv"};
   for (int round = 0; round < 3; ++round) {
     for (const char* lang : languages) {
@@ -196,10 +201,7 @@ TEST(Model, FastEmbeddingInManyLanguagesWithOneModel) {
 // million): words cached before it and repeated after the pool is full must
 // still get their own grams, in that document and the next.
 TEST(Model, FastEmbeddingOfADocumentLargerThanTheWordCache) {
-  const auto cases = Corpus();
-  std::vector<const v1::Case*> pointers;
-  for (const auto& c : cases) pointers.push_back(&c);
-  const auto fitted = Model::Fit(pointers, 3, ModelOptions());
+  const auto fitted = FitCorpus(3);
   const std::string common = "radio lessons for pupils with tablets and library cards ";
   const v1::Case before = MakeCase("Radio lessons", common);
   ExpectSameEmbedding(fitted.model->Embed(before), fitted.model->EmbedReference(before));
