@@ -28,9 +28,13 @@ using PeermatchServiceBase = v1::Peermatch::WithRawCallbackMethod_Match<
 
 class PeermatchService final : public PeermatchServiceBase {
  public:
-  // `reply_cache_entries`: replies kept for repeated questions (0: none).
-  PeermatchService(Engine* engine, const Auth* auth, size_t reply_cache_entries = 4096)
-      : engine_(engine), auth_(auth), replies_(reply_cache_entries) {}
+  // `reply_cache_bytes`: bytes of replies kept for repeated questions, at
+  // most 4,096 replies (0: none).
+  PeermatchService(Engine* engine, const Auth* auth, size_t reply_cache_bytes = size_t{64} << 20)
+      : engine_(engine),
+        auth_(auth),
+        replies_(reply_cache_bytes == 0 ? 0 : kReplyCacheEntries, reply_cache_bytes) {}
+  static constexpr size_t kReplyCacheEntries = 4096;
 
   grpc::ServerUnaryReactor* PutCity(grpc::CallbackServerContext* ctx,
                                     const v1::PutCityRequest* req,

@@ -36,6 +36,10 @@ constexpr char kUsage[] =
     "  --quiet                no per-call log lines on stderr\n"
     "  --min-free-mb N        refuse to start with less free disk space than this\n"
     "                         (PEERMATCH_MIN_FREE_MB; default 64)\n"
+    "  --reply-cache-mb N     memory for replies to repeated Match and SimilarCases\n"
+    "                         questions, answered without searching again until the\n"
+    "                         next write; 0 turns it off (PEERMATCH_REPLY_CACHE_MB;\n"
+    "                         default 64)\n"
     "  --replica-of DIR       serve as a read replica of the writer whose data directory\n"
     "                         is DIR (shared volume); --data-dir then holds only the\n"
     "                         replica's own state (PEERMATCH_REPLICA_OF)\n"
@@ -69,7 +73,7 @@ int main(int argc, char** argv) {
       args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
                                     "tokens-file", "write-token", "read-token", "tls-cert",
                                     "tls-key", "quiet", "replica-of", "replica-refresh-ms",
-                                    "min-free-mb"})
+                                    "min-free-mb", "reply-cache-mb"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -104,6 +108,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peermatchd: --min-free-mb: a number of MiB\n");
     return 2;
   }
+  int64_t reply_cache_mb = 64;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "reply-cache-mb", "PEERMATCH_REPLY_CACHE_MB", "64"),
+                        &reply_cache_mb) ||
+      reply_cache_mb < 0 || reply_cache_mb > (int64_t{1} << 20)) {
+    std::fprintf(stderr, "peermatchd: --reply-cache-mb: a number of MiB (0 turns it off)\n");
+    return 2;
+  }
   if (absl::Status s =
           peermatch::CheckDataDirectory(data_dir, static_cast<uint64_t>(min_free_mb) << 20);
       !s.ok()) {
@@ -126,6 +137,7 @@ int main(int argc, char** argv) {
   }
   peermatch::ServerOptions options;
   options.listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
+  options.reply_cache_bytes = static_cast<size_t>(reply_cache_mb) << 20;
   options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
   if (options.http_listen == "off") options.http_listen.clear();
   options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");

@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
   auto server = std::unique_ptr<Server>(new Server());
   server->options_ = std::move(options);
   const ServerOptions& opts = server->options_;
-  server->service_ = std::make_unique<PeermatchService>(engine, &opts.auth);
+  server->service_ =
+      std::make_unique<PeermatchService>(engine, &opts.auth, opts.reply_cache_bytes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(opts.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(opts.max_receive_bytes);

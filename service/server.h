@@ -39,6 +39,9 @@ struct ServerOptions {
   std::string cors_origin;
   // Where per-call log lines go (null: none).
   FILE* call_log = stderr;
+  // Bytes of Match and SimilarCases replies kept for repeated questions
+  // (service/reply_cache.h; at most 4,096 replies); 0 turns the cache off.
+  size_t reply_cache_bytes = size_t{64} << 20;
 };
 
 // True when `listen` (host:port) names a loopback address.

@@ -188,6 +188,10 @@ TEST(Cli, ServerSaysWhyItCannotUseTheDataDirectory) {
   Result full = RunCommand(serve + "--data-dir " + dir.Sub("other") + " --min-free-mb 999999999");
   EXPECT_EQ(full.exit_code, 1);
   EXPECT_THAT(full.output, HasSubstr("is full"));
+  // A malformed size is refused before anything is opened.
+  Result bad_cache = RunCommand(serve + "--data-dir " + dir.Sub("other") + " --reply-cache-mb lots");
+  EXPECT_EQ(bad_cache.exit_code, 2);
+  EXPECT_THAT(bad_cache.output, HasSubstr("--reply-cache-mb"));
   RunCommand("kill $(pgrep -f 'peermatchd --listen 127.0.0.1:0 --http-listen off --quiet --data-dir " +
              dir.Sub("db") + "')");
   pclose(first);

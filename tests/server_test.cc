@@ -43,6 +43,27 @@ TEST(Server, HealthCheckIsServing) {
   EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// With the reply cache off, repeated questions are answered afresh, the same.
+TEST(Server, MatchWithoutTheReplyCache) {
+  testing::TestServerOptions options;
+  options.demo_data = true;
+  options.reply_cache_bytes = 0;
+  TestServer server(options);
+  v1::MatchRequest req;
+  req.set_text("radio lessons for pupils during school closures");
+  v1::MatchResponse first, second;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(server.stub().Match(&ctx, req, &first).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(server.stub().Match(&ctx, req, &second).ok());
+  }
+  ASSERT_FALSE(first.peers().empty());
+  EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
+}
+
 TEST(Server, PutGetDeleteWithCanonicalCodes) {
   TestServer server;
   auto& stub = server.stub();

@@ -30,6 +30,7 @@ struct TestServerOptions {
   bool http = false;        // start the HTTP gateway
   bool demo_data = false;   // load data/demo before serving
   std::string cors_origin;
+  size_t reply_cache_bytes = size_t{64} << 20;  // ServerOptions' default
 };
 
 class TestServer {
@@ -55,6 +56,7 @@ class TestServer {
     }
     if (options.http) server_options.http_listen = "127.0.0.1:0";
     server_options.cors_origin = options.cors_origin;
+    server_options.reply_cache_bytes = options.reply_cache_bytes;
     auto server = Server::Start(engine_.get(), std::move(server_options));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
