@@ -1,6 +1,11 @@
 #include "matcher/model.h"
 
 #include <cmath>
+#include <fstream>
+#include <string>
+
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -215,6 +220,37 @@ TEST(Model, FastEmbeddingOfADocumentLargerThanTheWordCache) {
   const v1::Case big = MakeCase("Radio lessons", huge);
   ExpectSameEmbedding(fitted.model->Embed(big), fitted.model->EmbedReference(big));
   ExpectSameEmbedding(fitted.model->Embed(before), fitted.model->EmbedReference(before));
+}
+
+// Every document of BEIR SciFact (beside the checkout, in ../shared), with a
+// model fitted on the first 4,000 so that the rest have unknown words: the
+// fast path gives exactly the reference's vectors.
+TEST(Model, FastEmbeddingEqualsTheReferenceOnSciFact) {
+  std::ifstream in(std::string(PEERMATCH_SOURCE_DIR) +
+                   "/../shared/datasets/scifact/corpus.jsonl");
+  if (!in) GTEST_SKIP() << "SciFact is not beside the checkout";
+  std::vector<v1::Case> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    google::protobuf::Struct doc;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &doc).ok());
+    cases.push_back(MakeCase(doc.fields().at("title").string_value(),
+                             doc.fields().at("text").string_value()));
+  }
+  ASSERT_GT(cases.size(), 5000u);
+  std::vector<const v1::Case*> sample;
+  for (size_t i = 0; i < 4000; ++i) sample.push_back(&cases[i]);
+  const auto fitted = Model::Fit(sample, 1, ModelOptions());
+  size_t differ = 0;
+  for (const v1::Case& c : cases) {
+    const Embedding fast = fitted.model->Embed(c);
+    const Embedding reference = fitted.model->EmbedReference(c);
+    if (fast.words != reference.words || fast.grams != reference.grams ||
+        fast.dense != reference.dense) {
+      ++differ;
+    }
+  }
+  EXPECT_EQ(differ, 0u) << "of " << cases.size();
 }
 
 }  // namespace
