@@ -1,14 +1,11 @@
 #include "bench/ann_bench.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,10 +13,7 @@
 #include <utility>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
+#include "bench/bench_util.h"
 #include "matcher/ann_index.h"
 
 namespace peermatch::bench {
@@ -35,24 +29,6 @@ constexpr int kThreads = 2;
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
-// Resident bytes of this process, after handing freed heap back to the
-// system (so that what was freed during a step does not count as its memory).
-double ResidentBytes() {
-#if defined(__GLIBC__)
-  malloc_trim(0);
-#endif
-  std::ifstream statm("/proc/self/statm");
-  double pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 // Runs fn(t) for t in [0, kThreads) on kThreads threads.
@@ -366,7 +342,7 @@ void RunAnnBench(bool quick, std::vector<std::pair<std::string, std::string>>* k
   out.Number("true_top1_cos", top1 / kQueries);
   out.Number("true_top10_cos", top10 / kQueries);
 
-  const double rss_before = ResidentBytes();
+  const double rss_before = static_cast<double>(ResidentBytes(/*trim=*/true));
   t = Now();
   absl::StatusOr<std::unique_ptr<AnnIndex>> built = AnnIndex::Build(data, kDim, options);
   const double build_seconds = Now() - t;
@@ -374,7 +350,7 @@ void RunAnnBench(bool quick, std::vector<std::pair<std::string, std::string>>* k
     out.Text("error", "build: " + built.status().ToString());
     return;
   }
-  const double index_bytes = ResidentBytes() - rss_before;
+  const double index_bytes = static_cast<double>(ResidentBytes(/*trim=*/true)) - rss_before;
   Progress("index built", build_seconds);
   const AnnIndex& index = **built;
   out.Number("build_seconds", build_seconds);

@@ -1,10 +1,16 @@
 #include "bench/bench_util.h"
 
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 
 namespace peermatch::bench {
@@ -217,6 +223,23 @@ double Median(std::vector<double> values) {
   const double upper = values[mid];
   const double lower = *std::max_element(values.begin(), values.begin() + mid);
   return (lower + upper) / 2;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return NAN;
+  std::sort(values.begin(), values.end());
+  const auto rank = static_cast<size_t>(p * static_cast<double>(values.size()));
+  return values[std::min(values.size() - 1, rank)];
+}
+
+uint64_t ResidentBytes(bool trim) {
+#if defined(__GLIBC__)
+  if (trim) malloc_trim(0);
+#endif
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::vector<float> RandomUnitVectors(size_t n, size_t d, uint64_t seed) {

@@ -72,6 +72,16 @@ double NowSeconds();
 // NaN for none. Takes a copy: the caller's order is kept.
 double Median(std::vector<double> values);
 
+// The value at fraction p (0.5: the median's upper neighbour, 0.99: p99) of
+// `values`, by rank: values[min(n - 1, floor(p * n))] once sorted; NaN for
+// none. Takes a copy.
+double Percentile(std::vector<double> values, double p);
+
+// Resident memory of this process, in bytes (/proc/self/statm). With
+// `trim`, freed heap is handed back to the system first, so that what a
+// step freed does not count as its memory.
+uint64_t ResidentBytes(bool trim = false);
+
 // n * d floats: Gaussian vectors scaled to unit length, row-major; the same
 // seed gives the same vectors.
 std::vector<float> RandomUnitVectors(size_t n, size_t d, uint64_t seed);

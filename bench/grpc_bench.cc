@@ -1,19 +1,16 @@
 #include "bench/grpc_bench.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -27,14 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Resident memory of this process, in bytes.
-uint64_t Rss() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
 
 const char* kTopics[][6] = {
     {"radio", "lessons", "pupils", "rural", "closures", "broadcast"},
@@ -111,14 +100,13 @@ Load_ Drive(int threads, double seconds, Call call) {
   const double elapsed = Since(start);
   std::vector<double> all;
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
   Load_ r;
   r.calls = static_cast<int64_t>(all.size());
   r.failures = failures.load();
   r.qps = all.size() / elapsed;
   if (!all.empty()) {
-    r.p50_ms = all[all.size() / 2];
-    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+    r.p50_ms = Percentile(all, 0.5);
+    r.p99_ms = Percentile(all, 0.99);
   }
   return r;
 }
@@ -136,7 +124,7 @@ void RunGrpcBench(bool quick, std::vector<std::pair<std::string, std::string>>* 
       (std::filesystem::temp_directory_path() / "peermatch-grpc-bench").string();
   std::filesystem::remove_all(dir);
 
-  const uint64_t rss_before = Rss();
+  const uint64_t rss_before = ResidentBytes();
   StoreOptions so;
   so.sync = false;
   auto store = *Store::Open(dir, so);
@@ -146,7 +134,7 @@ void RunGrpcBench(bool quick, std::vector<std::pair<std::string, std::string>>* 
   auto engine = *Engine::Open(store.get(), eo);
   Load(*engine, cities, rng);
   engine->snapshot();
-  const uint64_t rss_loaded = Rss();
+  const uint64_t rss_loaded = ResidentBytes();
   const double index_bytes = static_cast<double>(engine->snapshot()->index->MemoryBytes());
 
   // Start-up: reopen the store and the engine from disk (what peermatchd

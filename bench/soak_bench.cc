@@ -4,14 +4,12 @@
 // A program, not a test.
 //
 // Usage: peermatch-soak [--seconds 600] [--qps 200] [--cities 2000]
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -20,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "bench/bench_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "matcher/engine.h"
@@ -31,19 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using peermatch::v1::Case;
-
-uint64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-double P99(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, v.size() * 99 / 100)];
-}
 
 const char* kWords[] = {"radio",     "lessons",   "pupils",    "rural",    "literacy", "adults",
                         "older",     "digital",   "skills",    "migrants", "language", "youth",
@@ -140,18 +126,18 @@ int main(int argc, char** argv) {
     ++calls;
     if (t < window) first_minute.push_back(ms);
     if (t >= seconds - window) last_minute.push_back(ms);
-    if (rss_start == 0 && t >= window) rss_start = RssBytes();
+    if (rss_start == 0 && t >= window) rss_start = peermatch::bench::ResidentBytes();
     if (i % 1000 == 0 && isatty(STDERR_FILENO)) {
       std::fprintf(stderr, "\r%.0f/%d s", t, seconds);
     }
   }
-  rss_end = RssBytes();
+  rss_end = peermatch::bench::ResidentBytes();
   std::printf(
       "{\"seconds\": %d, \"target_qps\": %d, \"calls\": %lld, \"failed_calls\": %lld,\n"
       " \"p99_ms_first_window\": %.3f, \"p99_ms_last_window\": %.3f, \"window_seconds\": %.0f,\n"
       " \"rss_mb_after_first_window\": %.1f, \"rss_mb_at_end\": %.1f}\n",
       seconds, qps, static_cast<long long>(calls), static_cast<long long>(failures),
-      P99(first_minute), P99(last_minute), window, rss_start / 1e6, rss_end / 1e6);
+      peermatch::bench::Percentile(first_minute, 0.99), peermatch::bench::Percentile(last_minute, 0.99), window, rss_start / 1e6, rss_end / 1e6);
   server->Shutdown(std::chrono::milliseconds(100));
   server.reset();
   engine.reset();

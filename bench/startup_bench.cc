@@ -48,13 +48,6 @@ std::string Label(size_t n) {
   return SizeLabel(n);
 }
 
-uint64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 // A "Field:   123 kB" line of /proc/self/status (or /proc/meminfo), in bytes.
 uint64_t KbField(const char* file, absl::string_view field) {
   std::ifstream in(file);
@@ -268,7 +261,7 @@ absl::StatusOr<std::map<std::string, double>> MeasureInChild(const std::string& 
 }  // namespace
 
 int RunStartupChild(const std::string& dir, size_t cases) {
-  const uint64_t rss_before = RssBytes();
+  const uint64_t rss_before = ResidentBytes();
   const double t0 = NowSeconds();
   // As peermatchd: the store with its default options; the engine with its
   // defaults (refit_at_open included) but no background refit thread.
@@ -288,7 +281,7 @@ int RunStartupChild(const std::string& dir, size_t cases) {
   const double t2 = NowSeconds();
   const std::shared_ptr<const Snapshot> snapshot = (*engine)->snapshot();
   const double t3 = NowSeconds();
-  const uint64_t rss_after = RssBytes();
+  const uint64_t rss_after = ResidentBytes();
   std::printf("store_open_seconds %.6f\n", t1 - t0);
   std::printf("engine_open_seconds %.6f\n", t2 - t1);
   std::printf("index_seconds %.6f\n", t3 - t2);
