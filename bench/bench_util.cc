@@ -13,8 +13,24 @@
 #include <fstream>
 #include <random>
 
+#include "absl/strings/str_cat.h"
+
 namespace peermatch::bench {
 namespace {
+
+// The ten topics of Sentence(), six words each.
+const char* kTopics[][6] = {
+    {"radio", "lessons", "pupils", "rural", "closures", "broadcast"},
+    {"literacy", "adults", "reading", "evening", "classes", "women"},
+    {"older", "smartphones", "digital", "skills", "volunteers", "isolation"},
+    {"migrants", "language", "integration", "courses", "refugees", "mentors"},
+    {"youth", "unemployment", "apprenticeships", "employers", "skills", "training"},
+    {"libraries", "families", "children", "storytelling", "parents", "books"},
+    {"teachers", "online", "platform", "training", "coaching", "classroom"},
+    {"climate", "gardens", "sustainability", "schools", "recycling", "energy"},
+    {"health", "literacy", "clinics", "nurses", "prevention", "community"},
+    {"festival", "museums", "culture", "neighbourhood", "learning", "celebration"}};
+
 
 // --- SyntheticText's tables ---
 
@@ -297,6 +313,40 @@ std::string SyntheticText(std::mt19937_64& rng, int topic, int words) {
 std::string SizeLabel(size_t n) {
   if (n >= 10000 && n % 1000 == 0) return std::to_string(n / 1000) + "k";
   return std::to_string(n);
+}
+
+std::string Sentence(std::mt19937& rng, int topic, int words) {
+  std::uniform_int_distribution<int> w(0, 5), other(0, 9), coin(0, 3);
+  std::string out;
+  for (int i = 0; i < words; ++i) {
+    const int t = coin(rng) == 0 ? other(rng) : topic;
+    absl::StrAppend(&out, kTopics[t][w(rng)], i + 1 == words ? "." : " ");
+  }
+  return out;
+}
+
+void LoadTopicCorpus(Engine& engine, int cities, std::mt19937& rng) {
+  const char* countries[] = {"FR", "IT", "CN", "BR", "CO", "KR", "IR", "EG", "NG", "MX"};
+  for (int c = 0; c < cities; ++c) {
+    v1::City city;
+    city.set_id(absl::StrCat("city-", c));
+    city.set_name(absl::StrCat("City ", c));
+    city.set_country(countries[c % 10]);
+    city.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
+    (void)engine.PutCity(city);
+    for (int i = 0; i < 5; ++i) {
+      const int topic = static_cast<int>(rng() % 10);
+      v1::Case k;
+      k.set_id(absl::StrCat(city.id(), "-", i));
+      k.set_city_id(city.id());
+      k.set_kind(i < 2 ? v1::CASE_KIND_CHALLENGE : v1::CASE_KIND_SOLUTION);
+      k.set_title(Sentence(rng, topic, 6));
+      k.set_description(Sentence(rng, topic, 80));
+      k.add_themes(static_cast<v1::Theme>(1 + topic % 6));
+      (void)engine.PutCase(k);
+    }
+  }
+  (void)engine.Refit();
 }
 
 }  // namespace peermatch::bench

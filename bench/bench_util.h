@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "matcher/engine.h"
+
 namespace peermatch::bench {
 
 struct BenchOptions {
@@ -101,6 +103,16 @@ std::string SizeLabel(size_t n);
 // Thread-safe (the word tables are immutable); the rng is the caller's.
 inline constexpr int kSyntheticTopics = 20;
 std::string SyntheticText(std::mt19937_64& rng, int topic, int words);
+
+// A sentence of `words` words for the small gRPC and soak corpora: each word
+// from `topic` (in [0, 10)) three times in four, otherwise from another of
+// ten fixed topics of six words; ends with a full stop.
+std::string Sentence(std::mt19937& rng, int topic, int words);
+
+// The gRPC section's and the soak's corpus, written through `engine` and
+// fitted: `cities` cities (ten countries) with 5 cases each (2 challenges,
+// 3 solutions; a 6-word title and an 80-word description on one topic).
+void LoadTopicCorpus(Engine& engine, int cities, std::mt19937& rng);
 
 }  // namespace peermatch::bench
 

@@ -25,53 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-const char* kTopics[][6] = {
-    {"radio", "lessons", "pupils", "rural", "closures", "broadcast"},
-    {"literacy", "adults", "reading", "evening", "classes", "women"},
-    {"older", "smartphones", "digital", "skills", "volunteers", "isolation"},
-    {"migrants", "language", "integration", "courses", "refugees", "mentors"},
-    {"youth", "unemployment", "apprenticeships", "employers", "skills", "training"},
-    {"libraries", "families", "children", "storytelling", "parents", "books"},
-    {"teachers", "online", "platform", "training", "coaching", "classroom"},
-    {"climate", "gardens", "sustainability", "schools", "recycling", "energy"},
-    {"health", "literacy", "clinics", "nurses", "prevention", "community"},
-    {"festival", "museums", "culture", "neighbourhood", "learning", "celebration"}};
-
-std::string Sentence(std::mt19937& rng, int topic, int words) {
-  std::uniform_int_distribution<int> w(0, 5), other(0, 9), coin(0, 3);
-  std::string out;
-  for (int i = 0; i < words; ++i) {
-    const int t = coin(rng) == 0 ? other(rng) : topic;
-    absl::StrAppend(&out, kTopics[t][w(rng)], i + 1 == words ? "." : " ");
-  }
-  return out;
-}
-
-// A synthetic corpus: `cities` cities with 5 cases each.
-void Load(Engine& engine, int cities, std::mt19937& rng) {
-  const char* countries[] = {"FR", "IT", "CN", "BR", "CO", "KR", "IR", "EG", "NG", "MX"};
-  for (int c = 0; c < cities; ++c) {
-    v1::City city;
-    city.set_id(absl::StrCat("city-", c));
-    city.set_name(absl::StrCat("City ", c));
-    city.set_country(countries[c % 10]);
-    city.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-    (void)engine.PutCity(city);
-    for (int i = 0; i < 5; ++i) {
-      const int topic = static_cast<int>(rng() % 10);
-      v1::Case k;
-      k.set_id(absl::StrCat(city.id(), "-", i));
-      k.set_city_id(city.id());
-      k.set_kind(i < 2 ? v1::CASE_KIND_CHALLENGE : v1::CASE_KIND_SOLUTION);
-      k.set_title(Sentence(rng, topic, 6));
-      k.set_description(Sentence(rng, topic, 80));
-      k.add_themes(static_cast<v1::Theme>(1 + topic % 6));
-      (void)engine.PutCase(k);
-    }
-  }
-  (void)engine.Refit();
-}
-
 struct Load_ {
   double qps = 0, p50_ms = 0, p99_ms = 0;
   int64_t calls = 0, failures = 0;
@@ -132,7 +85,7 @@ void RunGrpcBench(bool quick, std::vector<std::pair<std::string, std::string>>* 
   eo.background_refit = false;
   eo.refit_min_changes = 1 << 30;
   auto engine = *Engine::Open(store.get(), eo);
-  Load(*engine, cities, rng);
+  LoadTopicCorpus(*engine, cities, rng);
   engine->snapshot();
   const uint64_t rss_loaded = ResidentBytes();
   const double index_bytes = static_cast<double>(engine->snapshot()->index->MemoryBytes());

@@ -29,19 +29,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using peermatch::v1::Case;
-
-const char* kWords[] = {"radio",     "lessons",   "pupils",    "rural",    "literacy", "adults",
-                        "older",     "digital",   "skills",    "migrants", "language", "youth",
-                        "employers", "libraries", "families",  "teachers", "online",   "climate",
-                        "gardens",   "health",    "festival",  "museums",  "women",    "parents",
-                        "training",  "volunteers", "community", "schools", "apprentices", "books"};
-
-std::string Text(std::mt19937& rng, int words) {
-  std::string out;
-  for (int i = 0; i < words; ++i) absl::StrAppend(&out, kWords[rng() % 30], " ");
-  return out;
-}
 
 }  // namespace
 
@@ -74,25 +61,7 @@ int main(int argc, char** argv) {
   eo.refit_min_changes = 1 << 30;
   auto engine = *peermatch::Engine::Open(store.get(), eo);
   std::mt19937 rng(7);
-  for (int c = 0; c < cities; ++c) {
-    peermatch::v1::City city;
-    city.set_id(absl::StrCat("city-", c));
-    city.set_name(city.id());
-    city.set_country(c % 2 ? "FR" : "BR");
-    city.set_region(peermatch::v1::REGION_EUROPE_NORTH_AMERICA);
-    (void)engine->PutCity(city);
-    for (int i = 0; i < 5; ++i) {
-      Case k;
-      k.set_id(absl::StrCat(city.id(), "-", i));
-      k.set_city_id(city.id());
-      k.set_kind(i < 2 ? peermatch::v1::CASE_KIND_CHALLENGE : peermatch::v1::CASE_KIND_SOLUTION);
-      k.set_title(Text(rng, 6));
-      k.set_description(Text(rng, 80));
-      k.add_themes(peermatch::v1::THEME_WORKPLACE);
-      (void)engine->PutCase(k);
-    }
-  }
-  (void)engine->Refit();
+  peermatch::bench::LoadTopicCorpus(*engine, cities, rng);
   peermatch::ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.call_log = nullptr;
@@ -116,7 +85,7 @@ int main(int argc, char** argv) {
     if (t >= seconds) break;
     peermatch::v1::MatchRequest req;
     std::mt19937 q(static_cast<uint32_t>(i % 2 == 0 ? i % 500 : i));
-    req.set_text(Text(q, 20));
+    req.set_text(peermatch::bench::Sentence(q, static_cast<int>(q() % 10), 20));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     peermatch::v1::MatchResponse resp;
@@ -137,7 +106,8 @@ int main(int argc, char** argv) {
       " \"p99_ms_first_window\": %.3f, \"p99_ms_last_window\": %.3f, \"window_seconds\": %.0f,\n"
       " \"rss_mb_after_first_window\": %.1f, \"rss_mb_at_end\": %.1f}\n",
       seconds, qps, static_cast<long long>(calls), static_cast<long long>(failures),
-      peermatch::bench::Percentile(first_minute, 0.99), peermatch::bench::Percentile(last_minute, 0.99), window, rss_start / 1e6, rss_end / 1e6);
+      peermatch::bench::Percentile(first_minute, 0.99),
+      peermatch::bench::Percentile(last_minute, 0.99), window, rss_start / 1e6, rss_end / 1e6);
   server->Shutdown(std::chrono::milliseconds(100));
   server.reset();
   engine.reset();
