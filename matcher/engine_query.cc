@@ -151,16 +151,24 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
   return std::find(list.begin(), list.end(), x) != list.end();
 }
 
-// Which cases of the index pass the filters (and are not the asking city's).
+// The cases of the index that pass the filters (and are not the asking
+// city's), and how many cases and distinct cities that is.
+struct Kept {
+  std::vector<bool> mask;
+  size_t cases = 0;
+  size_t cities = 0;
+};
+
 // City filters are decided once per city, then each case reads its flat
 // attributes.
-std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
-                           const QuerySpec& spec) {
+Kept KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
+              const QuerySpec& spec) {
   uint32_t themes = 0, sdgs = 0;
   for (int t : f.themes()) themes |= 1u << t;
   for (int g : f.sdgs()) sdgs |= 1u << g;
   const std::vector<CityInfo>& cities = index.cities();
-  std::vector<bool> city_ok(cities.size(), false);
+  enum CityState : uint8_t { kOut, kIn, kInAndCounted };
+  std::vector<CityState> city_state(cities.size(), kOut);
   for (size_t c = 0; c < cities.size(); ++c) {
     const CityInfo& city = cities[c];
     if (!spec.asking_city.empty() && city.id == spec.asking_city) continue;
@@ -171,12 +179,13 @@ std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKin
     if (f.countries_size() > 0 && !Contains(f.countries(), city.country)) continue;
     if (Contains(f.exclude_countries(), city.country)) continue;
     if (Contains(f.exclude_city_ids(), city.id)) continue;
-    city_ok[c] = true;
+    city_state[c] = kIn;
   }
-  std::vector<bool> keep(index.size(), false);
+  Kept kept;
+  kept.mask.assign(index.size(), false);
   for (uint32_t d = 0; d < index.size(); ++d) {
     const uint32_t city = index.city_position(d);
-    if (!city_ok[city]) continue;
+    if (city_state[city] == kOut) continue;
     const Index::Attributes& a = index.attributes(d);
     if (kind != v1::CASE_KIND_UNSPECIFIED && a.kind != kind) continue;
     if (themes != 0 && (a.themes & themes) == 0) continue;
@@ -190,9 +199,11 @@ std::vector<bool> KeepMask(const Index& index, const v1::Filters& f, v1::CaseKin
     // The query case itself (by id: its city in this snapshot may differ from
     // the store's if it moved since).
     if (!spec.case_id.empty() && index.doc(d).case_id == spec.case_id) continue;
-    keep[d] = true;
+    kept.mask[d] = true;
+    ++kept.cases;
+    if (city_state[city] == kIn) city_state[city] = kInAndCounted, ++kept.cities;
   }
-  return keep;
+  return kept;
 }
 
 }  // namespace
@@ -224,8 +235,7 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const std::vector<bool> keep =
-      KeepMask(index, req.filters(), v1::CASE_KIND_SOLUTION, *spec);
+  const Kept kept = KeepMask(index, req.filters(), v1::CASE_KIND_SOLUTION, *spec);
   // Every kept solution, ranked; then one entry per city in rank order.
   struct CityHits {
     uint32_t city_doc;  // a doc of the city (for its CityInfo)
@@ -239,20 +249,10 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
   const size_t wanted = static_cast<size_t>(offset + k) + 1;  // +1: is there a next page?
   // When fewer cities than that have a kept case, the page can only be
   // filled by ranking every kept case: do so at once.
-  size_t kept_cases = 0, kept_cities = 0;
-  {
-    std::vector<bool> city_seen(index.cities().size(), false);
-    for (uint32_t d = 0; d < index.size(); ++d) {
-      if (!keep[d]) continue;
-      ++kept_cases;
-      const uint32_t city = index.city_position(d);
-      if (!city_seen[city]) city_seen[city] = true, ++kept_cities;
-    }
-  }
   size_t first_depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);
-  if (kept_cities < wanted) first_depth = std::max<size_t>(kept_cases, 1);
+  if (kept.cities < wanted) first_depth = std::max<size_t>(kept.cases, 1);
   for (size_t depth = first_depth;; depth *= 2) {
-    hits = index.Search(iq, spec->structured, keep, options_.weights, depth);
+    hits = index.Search(iq, spec->structured, kept.mask, options_.weights, depth);
     ranked.clear();
     // By city position: its index in ranked, or kUnseen, or kSkipped (left
     // out for diversity).
@@ -282,7 +282,7 @@ absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int
       position[city] = static_cast<int32_t>(ranked.size());
       ranked.push_back({h.doc, {&h}});
     }
-    if (ranked.size() >= wanted || hits.size() < depth || depth >= kept_cases) break;
+    if (ranked.size() >= wanted || hits.size() < depth || depth >= kept.cases) break;
   }
 
   v1::MatchResponse resp;
@@ -327,9 +327,9 @@ absl::StatusOr<v1::SimilarCasesResponse> Engine::SimilarCases(const v1::SimilarC
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const std::vector<bool> keep = KeepMask(index, req.filters(), req.filters().kind(), *spec);
+  const Kept kept = KeepMask(index, req.filters(), req.filters().kind(), *spec);
   const std::vector<Hit> hits =
-      index.Search(iq, spec->structured, keep, options_.weights, offset + k + 1);
+      index.Search(iq, spec->structured, kept.mask, options_.weights, offset + k + 1);
 
   v1::SimilarCasesResponse resp;
   resp.set_model_version(static_cast<int64_t>(snap->model->version()));
