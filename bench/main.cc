@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "bench/ann_bench.h"
 #include "bench/bench_util.h"
 #include "bench/grpc_bench.h"
 #include "bench/embed_bench.h"
 #include "bench/sections.h"
 #include "bench/startup_bench.h"
+#include "service/server.h"
 
 namespace {
 
@@ -115,10 +115,7 @@ bool Selected(std::string_view only, std::string_view name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's Abseil is built with mutex deadlock detection on, which records
-  // every lock in a graph; it is a debugging aid (the tests keep it), not for
-  // serving.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  peermatch::ConfigureProcessForServing();
   // Internal: the timed part of section `startup`, in a fresh process.
   if (argc == 4 && std::string_view(argv[1]) == "--startup-child") {
     return peermatch::bench::RunStartupChild(argv[2], std::strtoull(argv[3], nullptr, 10));

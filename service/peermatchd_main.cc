@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
-#include "absl/synchronization/mutex.h"
 #include "clients/args.h"
 #include "matcher/engine.h"
 #include "service/server.h"
@@ -60,10 +59,7 @@ std::string FlagOrEnv(const peermatch::cli::Args& args, const char* flag, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Debian's Abseil is built with mutex deadlock detection on, which records
-  // every lock in a graph; it is a debugging aid (the tests keep it), not for
-  // serving.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  peermatch::ConfigureProcessForServing();
   auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet"});
   if (args.ok() && args->Has("help")) {
     std::printf("%s", kUsage);

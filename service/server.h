@@ -44,6 +44,12 @@ struct ServerOptions {
   size_t reply_cache_bytes = size_t{64} << 20;
 };
 
+// Process-wide settings of a serving process (peermatchd, and the benchmarks
+// that stand in for it): turns off Abseil's mutex deadlock detection, which
+// Debian's Abseil enables and which records every lock in a graph (a
+// debugging aid: tests keep it). Call first thing in main().
+void ConfigureProcessForServing();
+
 // True when `listen` (host:port) names a loopback address.
 bool IsLoopback(const std::string& listen);
 
