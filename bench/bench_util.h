@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "matcher/engine.h"
+#include "engine/engine.h"
 
 namespace peermatch::bench {
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "matcher/model.h"
+#include "embed/model.h"
 
 namespace peermatch::bench {
 namespace {

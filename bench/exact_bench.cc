@@ -1,4 +1,4 @@
-// Section "exact": DenseScanner (matcher/dense_scan.h) against FAISS
+// Section "exact": DenseScanner (index/dense_scan.h) against FAISS
 // IndexFlatIP on the same data, and against the memory-bandwidth floor, in
 // the same run. Keys: bench/README.md.
 //
@@ -18,7 +18,7 @@
 #include "bench/bench_util.h"
 #include "bench/faiss_anchor.h"
 #include "bench/sections.h"
-#include "matcher/dense_scan.h"
+#include "index/dense_scan.h"
 
 namespace peermatch::bench {
 namespace {

@@ -20,7 +20,7 @@
 #include "bench/bench_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "matcher/engine.h"
+#include "engine/engine.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "service/server.h"
 #include "store/store.h"

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/command.h"
-#include "clients/records.h"
+#include "records/records.h"
 #include "store/backup.h"
 #include "store/store.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "clients/args.h"
+#include "common/args.h"
 #include "grpcpp/channel.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 

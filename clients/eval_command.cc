@@ -13,12 +13,12 @@
 #include "absl/strings/strip.h"
 #include "clients/command.h"
 #include "clients/eval_metrics.h"
-#include "clients/records.h"
+#include "records/records.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "matcher/engine.h"
+#include "engine/engine.h"
 #include "store/store.h"
-#include "store/validate.h"
+#include "records/validate.h"
 
 namespace peermatch::cli {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/command.h"
-#include "clients/records.h"
-#include "matcher/engine.h"
+#include "records/records.h"
+#include "engine/engine.h"
 #include "store/store.h"
 
 namespace peermatch::cli {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/command.h"
-#include "clients/records.h"
+#include "records/records.h"
 
 namespace peermatch::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/command.h"
-#include "clients/records.h"
+#include "records/records.h"
 
 namespace peermatch::cli {
 namespace {

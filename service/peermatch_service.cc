@@ -11,7 +11,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/page_token.h"
-#include "store/validate.h"
+#include "records/validate.h"
 #include "service/status.h"
 
 namespace peermatch {

@@ -16,7 +16,7 @@
 #ifndef PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
 #define PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
 
-#include "matcher/engine.h"
+#include "engine/engine.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "service/auth.h"
 #include "service/reply_cache.h"

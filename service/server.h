@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
-#include "matcher/engine.h"
+#include "engine/engine.h"
 #include "service/auth.h"
 #include "service/http_gateway.h"
 #include "service/metrics.h"

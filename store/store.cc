@@ -12,7 +12,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/write_batch.h"
-#include "store/validate.h"
+#include "records/validate.h"
 
 namespace peermatch {
 namespace {

@@ -7,11 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "clients/records.h"
+#include "records/records.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "matcher/engine.h"
+#include "engine/engine.h"
 #include "service/server.h"
 #include "store/store.h"
 #include "tests/testing/temp_dir.h"

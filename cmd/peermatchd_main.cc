@@ -1,0 +1,200 @@
+// peermatchd: the peermatch server.
+#include <csignal>
+#include <cstdlib>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "common/args.h"
+#include "engine/engine.h"
+#include "service/server.h"
+#include "store/data_dir.h"
+#include "store/store.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "peermatchd: the peermatch server. Recommends GNLC peer cities over gRPC.\n"
+    "\n"
+    "Usage: peermatchd [flags]\n"
+    "\n"
+    "Every flag has an environment variable that is used when the flag is absent.\n"
+    "  --data-dir DIR         RocksDB data directory, created when missing; one process\n"
+    "                         at a time (PEERMATCH_DATA_DIR; default var/peermatch)\n"
+    "  --listen HOST:PORT     gRPC address (PEERMATCH_LISTEN; default 127.0.0.1:50051)\n"
+    "  --http-listen H:P      HTTP/JSON gateway for the portal, or \"off\"\n"
+    "                         (PEERMATCH_HTTP_LISTEN; default 127.0.0.1:8080)\n"
+    "  --cors-origin ORIGIN   allow this browser origin (or *) on the HTTP gateway\n"
+    "                         (PEERMATCH_CORS_ORIGIN)\n"
+    "  --tokens-file F        bearer tokens, lines `read TOKEN` / `write TOKEN`\n"
+    "                         (PEERMATCH_TOKENS_FILE)\n"
+    "  --write-token T        a read-write token (PEERMATCH_WRITE_TOKEN)\n"
+    "  --read-token T         a read-only token (PEERMATCH_READ_TOKEN)\n"
+    "  --tls-cert F --tls-key F   serve gRPC over TLS with this PEM certificate and key\n"
+    "                         (PEERMATCH_TLS_CERT, PEERMATCH_TLS_KEY)\n"
+    "  --quiet                no per-call log lines on stderr\n"
+    "  --min-free-mb N        refuse to start with less free disk space than this\n"
+    "                         (PEERMATCH_MIN_FREE_MB; default 64)\n"
+    "  --reply-cache-mb N     memory for replies to repeated Match and SimilarCases\n"
+    "                         questions, answered without searching again until the\n"
+    "                         next write; 0 turns it off (PEERMATCH_REPLY_CACHE_MB;\n"
+    "                         default 64)\n"
+    "  --replica-of DIR       serve as a read replica of the writer whose data directory\n"
+    "                         is DIR (shared volume); --data-dir then holds only the\n"
+    "                         replica's own state (PEERMATCH_REPLICA_OF)\n"
+    "  --replica-refresh-ms N how often a replica catches up with the writer\n"
+    "                         (PEERMATCH_REPLICA_REFRESH_MS; default 500)\n"
+    "\n"
+    "Without tokens every call is allowed, so the server then listens only on\n"
+    "loopback. Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, the store\n"
+    "is closed.\n";
+
+std::string FlagOrEnv(const peermatch::cli::Args& args, const char* flag, const char* env,
+                      const char* fallback) {
+  if (args.Has(flag)) return args.Get(flag);
+  const char* value = std::getenv(env);
+  return value != nullptr ? value : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  peermatch::ConfigureProcessForServing();
+  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet"});
+  if (args.ok() && args->Has("help")) {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  absl::Status flags_ok =
+      args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
+                                    "tokens-file", "write-token", "read-token", "tls-cert",
+                                    "tls-key", "quiet", "replica-of", "replica-refresh-ms",
+                                    "min-free-mb", "reply-cache-mb"})
+                : args.status();
+  if (flags_ok.ok() && !args->positional().empty()) {
+    flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
+  }
+  if (!flags_ok.ok()) {
+    std::fprintf(stderr, "peermatchd: %s\n\n%s", std::string(flags_ok.message()).c_str(), kUsage);
+    return 2;
+  }
+
+  // Block SIGINT/SIGTERM in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string data_dir =
+      FlagOrEnv(*args, "data-dir", "PEERMATCH_DATA_DIR", "var/peermatch");
+  const std::string replica_of = FlagOrEnv(*args, "replica-of", "PEERMATCH_REPLICA_OF", "");
+  int refresh_ms = 500;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "replica-refresh-ms", "PEERMATCH_REPLICA_REFRESH_MS",
+                                  "500"),
+                        &refresh_ms) ||
+      refresh_ms <= 0) {
+    std::fprintf(stderr, "peermatchd: --replica-refresh-ms: a positive number of milliseconds\n");
+    return 2;
+  }
+  int64_t min_free_mb = 64;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "min-free-mb", "PEERMATCH_MIN_FREE_MB", "64"),
+                        &min_free_mb) ||
+      min_free_mb < 0) {
+    std::fprintf(stderr, "peermatchd: --min-free-mb: a number of MiB\n");
+    return 2;
+  }
+  int64_t reply_cache_mb = 64;
+  if (!absl::SimpleAtoi(FlagOrEnv(*args, "reply-cache-mb", "PEERMATCH_REPLY_CACHE_MB", "64"),
+                        &reply_cache_mb) ||
+      reply_cache_mb < 0 || reply_cache_mb > (int64_t{1} << 20)) {
+    std::fprintf(stderr, "peermatchd: --reply-cache-mb: a number of MiB (0 turns it off)\n");
+    return 2;
+  }
+  if (absl::Status s =
+          peermatch::CheckDataDirectory(data_dir, static_cast<uint64_t>(min_free_mb) << 20);
+      !s.ok()) {
+    std::fprintf(stderr, "peermatchd: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  auto store = replica_of.empty() ? peermatch::Store::Open(data_dir)
+                                  : peermatch::Store::OpenReplica(replica_of, data_dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "peermatchd: cannot open the data directory %s: %s\n", data_dir.c_str(),
+                 std::string(store.status().message()).c_str());
+    return 1;
+  }
+  peermatch::EngineOptions engine_options;
+  if (!replica_of.empty()) engine_options.replica_refresh_ms = refresh_ms;
+  auto engine = peermatch::Engine::Open(store->get(), engine_options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "peermatchd: %s\n", engine.status().ToString().c_str());
+    return 1;
+  }
+  peermatch::ServerOptions options;
+  options.listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
+  options.reply_cache_bytes = static_cast<size_t>(reply_cache_mb) << 20;
+  options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
+  if (options.http_listen == "off") options.http_listen.clear();
+  options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
+  options.tls_cert_file = FlagOrEnv(*args, "tls-cert", "PEERMATCH_TLS_CERT", "");
+  options.tls_key_file = FlagOrEnv(*args, "tls-key", "PEERMATCH_TLS_KEY", "");
+  if (args->Has("quiet")) options.call_log = nullptr;
+  const std::string tokens_file = FlagOrEnv(*args, "tokens-file", "PEERMATCH_TOKENS_FILE", "");
+  if (!tokens_file.empty()) {
+    auto auth = peermatch::Auth::FromFile(tokens_file);
+    if (!auth.ok()) {
+      std::fprintf(stderr, "peermatchd: %s\n", std::string(auth.status().message()).c_str());
+      return 2;
+    }
+    options.auth = *std::move(auth);
+  }
+  const std::string write_token = FlagOrEnv(*args, "write-token", "PEERMATCH_WRITE_TOKEN", "");
+  const std::string read_token = FlagOrEnv(*args, "read-token", "PEERMATCH_READ_TOKEN", "");
+  if (!write_token.empty()) options.auth.AddToken(peermatch::Access::kWrite, write_token);
+  if (!read_token.empty()) options.auth.AddToken(peermatch::Access::kRead, read_token);
+  const bool open = options.auth.open();
+  const std::string http = options.http_listen;
+  auto server = peermatch::Server::Start(engine->get(), std::move(options));
+  if (!server.ok()) {
+    std::fprintf(stderr, "peermatchd: %s\n", std::string(server.status().message()).c_str());
+    return 1;
+  }
+  // The address actually bound (port 0 picks a free one).
+  const std::string listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
+  const std::string bound =
+      listen.substr(0, listen.rfind(':') + 1) + std::to_string((*server)->port());
+  std::printf("peermatchd: serving peermatch.v1.Peermatch on %s (data in %s)\n", bound.c_str(),
+              replica_of.empty() ? data_dir.c_str() : replica_of.c_str());
+  if (!replica_of.empty()) {
+    std::printf("peermatchd: read replica of %s, catching up every %d ms; writes are refused\n",
+                replica_of.c_str(), refresh_ms);
+  }
+  if (!http.empty()) {
+    std::printf("peermatchd: HTTP/JSON on %s%d\n", http.substr(0, http.rfind(':') + 1).c_str(),
+                (*server)->http_port());
+  }
+  if (open) {
+    std::printf("peermatchd: no tokens configured: every call is allowed, on loopback only\n");
+  }
+  std::printf("  try: build/bin/peermatch --server %s match \"pupils without internet during "
+              "school closures\"\n",
+              bound.c_str());
+  std::fflush(stdout);
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::printf("peermatchd: %s received, finishing in-flight calls\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    std::fflush(stdout);
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  waiter.join();
+  server->reset();
+  engine->reset();
+  store->reset();  // closes RocksDB cleanly
+  std::printf("peermatchd: stopped cleanly\n");
+  return 0;
+}

@@ -1,0 +1,554 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "records/validate.h"
+#include "tests/testing/temp_dir.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+v1::City City(const std::string& id, const std::string& country, v1::Region region) {
+  v1::City c;
+  c.set_id(id);
+  c.set_name(id);
+  c.set_country(country);
+  c.set_region(region);
+  return c;
+}
+
+v1::Case Solution(const std::string& id, const std::string& city, const std::string& title,
+                  const std::string& text, v1::Theme theme = v1::THEME_LEARNING_TECHNOLOGIES,
+                  int year = 2020, const std::string& language = "en") {
+  v1::Case c;
+  c.set_id(id);
+  c.set_city_id(city);
+  c.set_kind(v1::CASE_KIND_SOLUTION);
+  c.set_title(title);
+  c.set_description(text);
+  c.add_themes(theme);
+  c.add_sdgs(4);
+  c.set_year(year);
+  c.set_language(language);
+  return c;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    StoreOptions so;
+    so.sync = false;
+    store_ = *Store::Open(dir_.Sub("db"), so);
+    EngineOptions eo;
+    eo.background_refit = false;
+    engine_ = *Engine::Open(store_.get(), eo);
+  }
+  void Close() {
+    engine_.reset();
+    store_.reset();
+  }
+
+  void Load() {
+    ASSERT_TRUE(engine_->PutCity(City("fermo", "IT", v1::REGION_EUROPE_NORTH_AMERICA)).ok());
+    ASSERT_TRUE(engine_->PutCity(City("turin", "IT", v1::REGION_EUROPE_NORTH_AMERICA)).ok());
+    ASSERT_TRUE(engine_->PutCity(City("wuhan", "CN", v1::REGION_ASIA_PACIFIC)).ok());
+    ASSERT_TRUE(engine_->PutCity(City("manizales", "CO", v1::REGION_LATIN_AMERICA_CARIBBEAN)).ok());
+    ASSERT_TRUE(engine_->PutCity(City("osan", "KR", v1::REGION_ASIA_PACIFIC)).ok());
+    // Wuhan has many radio and online lesson solutions: it must appear once.
+    for (int i = 0; i < 5; ++i) {
+      Put(Solution("wuhan-radio-" + std::to_string(i), "wuhan", "Radio lessons during closures",
+                   "Daily radio lessons reached pupils without internet while schools were closed, "
+                   "programme " + std::to_string(i)));
+    }
+    Put(Solution("fermo-tablets", "fermo", "Tablets for pupils without internet",
+                 "The city lent tablets and mobile data to pupils who had no internet at home "
+                 "when schools closed",
+                 v1::THEME_INCLUSIVE_EDUCATION, 2021));
+    Put(Solution("turin-seniors", "turin", "Smartphone classes for older adults",
+                 "Volunteers teach older adults to use smartphones and video calls",
+                 v1::THEME_CULTURE_OF_LEARNING, 2019));
+    Put(Solution("manizales-radio", "manizales", "Radio escolar en las veredas",
+                 "Clases por radio para estudiantes rurales sin internet durante el cierre de "
+                 "escuelas",
+                 v1::THEME_LEARNING_TECHNOLOGIES, 2020, "es"));
+    Put(Solution("osan-library", "osan", "Neighbourhood libraries",
+                 "Small libraries in every neighbourhood with reading clubs for families",
+                 v1::THEME_FAMILIES_COMMUNITIES, 2018));
+    v1::Case challenge;
+    challenge.set_id("osan-closures");
+    challenge.set_city_id("osan");
+    challenge.set_kind(v1::CASE_KIND_CHALLENGE);
+    challenge.set_title("Pupils without internet during school closures");
+    challenge.set_description("Many pupils have no internet at home and miss lessons");
+    challenge.add_themes(v1::THEME_LEARNING_TECHNOLOGIES);
+    Put(challenge);
+    ASSERT_TRUE(engine_->Refit().ok());
+  }
+
+  void Put(const v1::Case& c) {
+    auto r = engine_->PutCase(c);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+
+  v1::MatchResponse Match(v1::MatchRequest req, int offset = 0) {
+    bool more = false;
+    auto r = engine_->Match(req, offset, &more);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : v1::MatchResponse();
+  }
+
+  static v1::MatchRequest Text(const std::string& text) {
+    v1::MatchRequest req;
+    req.set_text(text);
+    return req;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+std::vector<std::string> CityIds(const v1::MatchResponse& r) {
+  std::vector<std::string> ids;
+  for (const auto& p : r.peers()) ids.push_back(p.city().id());
+  return ids;
+}
+
+TEST_F(EngineTest, OneEntryPerCityWithItsBestSolutionsAsEvidence) {
+  Load();
+  const auto r = Match(Text("radio lessons for pupils without internet when schools closed"));
+  const auto ids = CityIds(r);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << "a city twice";
+  ASSERT_FALSE(r.peers().empty());
+  EXPECT_EQ(r.peers(0).city().id(), "wuhan");
+  EXPECT_EQ(r.peers(0).rank(), 1);
+  EXPECT_EQ(r.peers(0).city().country(), "CN");
+  EXPECT_EQ(r.peers(0).evidence_size(), 3);  // the default, though it has five
+  for (int i = 1; i < r.peers(0).evidence_size(); ++i) {
+    EXPECT_LE(r.peers(0).evidence(i).score(), r.peers(0).evidence(i - 1).score());
+  }
+  EXPECT_EQ(r.peers(0).score(), r.peers(0).evidence(0).score());
+  EXPECT_THAT(ids, Contains("fermo"));
+  for (int i = 1; i < r.peers_size(); ++i) EXPECT_LE(r.peers(i).score(), r.peers(i - 1).score());
+}
+
+TEST_F(EngineTest, ExplanationNamesTheSharedWordsAndTheScoreParts) {
+  Load();
+  const auto r = Match(Text("tablets for pupils"));
+  ASSERT_FALSE(r.peers().empty());
+  const v1::PeerMatch& top = r.peers(0);
+  EXPECT_EQ(top.city().id(), "fermo");
+  const v1::Evidence& e = top.evidence(0);
+  EXPECT_EQ(e.case_id(), "fermo-tablets");
+  EXPECT_EQ(e.title(), "Tablets for pupils without internet");
+  std::vector<std::string> terms;
+  double total = 0;
+  for (const auto& t : e.shared_terms()) terms.push_back(t.term()), total += t.weight();
+  // Surface forms as the query wrote them, the rarer word first.
+  EXPECT_THAT(terms, ::testing::ElementsAre("tablets", "pupils"));
+  EXPECT_NEAR(total, 1.0, 1e-5);
+  EXPECT_FLOAT_EQ(top.parts().lexical(), 1.0f);  // the best word match
+  EXPECT_GT(top.parts().subword(), 0.0);
+  EXPECT_EQ(top.parts().structure(), 0.0);  // the query has no themes
+}
+
+TEST_F(EngineTest, MatchByCaseIdExcludesTheAskingCityAndUsesItsThemes) {
+  Load();
+  v1::MatchRequest req;
+  req.set_case_id("osan-closures");
+  const auto r = Match(req);
+  EXPECT_THAT(CityIds(r), ::testing::Not(Contains("osan")));
+  ASSERT_FALSE(r.peers().empty());
+  // Structure counts: the challenge's only theme is learning technologies,
+  // as is Wuhan's (overlap 1), not Fermo's (0).
+  for (const auto& p : r.peers()) {
+    if (p.city().id() == "wuhan") EXPECT_FLOAT_EQ(p.parts().structure(), 1.0f);
+    if (p.city().id() == "fermo") EXPECT_FLOAT_EQ(p.parts().structure(), 0.0f);
+  }
+
+  req.set_case_id("no-such-case");
+  bool more;
+  auto missing = engine_->Match(req, 0, &more);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("case_id"));
+}
+
+TEST_F(EngineTest, FiltersRestrictEveryResult) {
+  Load();
+  const std::string text = "radio lessons tablets internet libraries older adults pupils";
+  auto check = [&](const v1::MatchRequest& req, const std::set<std::string>& allowed) {
+    const auto r = Match(req);
+    EXPECT_FALSE(r.peers().empty());
+    for (const auto& id : CityIds(r)) EXPECT_TRUE(allowed.count(id)) << id;
+  };
+  v1::MatchRequest req = Text(text);
+  req.mutable_filters()->add_regions(v1::REGION_ASIA_PACIFIC);
+  check(req, {"wuhan", "osan"});
+  req = Text(text);
+  req.mutable_filters()->add_countries("IT");
+  check(req, {"fermo", "turin"});
+  req = Text(text);
+  req.mutable_filters()->add_exclude_countries("IT");
+  req.mutable_filters()->add_exclude_countries("CN");
+  check(req, {"manizales", "osan"});
+  req = Text(text);
+  req.mutable_filters()->add_themes(v1::THEME_FAMILIES_COMMUNITIES);
+  check(req, {"osan"});
+  req = Text(text);
+  req.mutable_filters()->add_languages("es");
+  check(req, {"manizales"});
+  req = Text(text);
+  req.mutable_filters()->set_year_min(2019);
+  req.mutable_filters()->set_year_max(2019);
+  check(req, {"turin"});
+  req = Text(text);
+  req.mutable_filters()->add_exclude_city_ids("wuhan");
+  req.set_asking_city_id("fermo");
+  check(req, {"turin", "manizales", "osan"});
+  req = Text(text);
+  req.mutable_filters()->add_sdgs(9);
+  EXPECT_TRUE(Match(req).peers().empty()) << "no case contributes to SDG 9";
+}
+
+TEST_F(EngineTest, DiversityCapsCitiesPerCountry) {
+  Load();
+  v1::MatchRequest req = Text("tablets older adults smartphones pupils internet");
+  const auto all = Match(req);
+  EXPECT_THAT(CityIds(all), Contains("fermo"));
+  EXPECT_THAT(CityIds(all), Contains("turin"));
+  req.set_max_per_country(1);
+  const auto diverse = Match(req);
+  int italian = 0;
+  for (const auto& p : diverse.peers()) italian += p.city().country() == "IT";
+  EXPECT_EQ(italian, 1);
+}
+
+TEST_F(EngineTest, PagesContinueTheRanking) {
+  Load();
+  v1::MatchRequest req = Text("radio tablets libraries smartphones internet pupils");
+  req.set_k(2);
+  bool more = false;
+  auto first = engine_->Match(req, 0, &more);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(more);
+  auto second = engine_->Match(req, 2, &more);
+  req.set_k(4);
+  auto both = engine_->Match(req, 0, &more);
+  ASSERT_EQ(both->peers_size(), 4);
+  EXPECT_EQ(second->peers(0).city().id(), both->peers(2).city().id());
+  EXPECT_EQ(second->peers(0).rank(), 3);
+}
+
+TEST_F(EngineTest, AQueryThatMatchesNothingReturnsNothing) {
+  Load();
+  bool more = true;
+  auto r = engine_->Match(Text("qqqqzzzz"), 0, &more);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->peers().empty());
+  EXPECT_FALSE(more);
+  r = engine_->Match(Text("the of and"), 0, &more);  // stopwords only
+  EXPECT_TRUE(r->peers().empty());
+}
+
+TEST_F(EngineTest, BadRequestsNameTheField) {
+  Load();
+  bool more;
+  v1::MatchRequest req;
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("query"));
+  req = Text("x");
+  req.set_k(101);
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("k:"));
+  req = Text("x");
+  req.mutable_filters()->add_sdgs(18);
+  auto r = engine_->Match(req, 0, &more);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("filters.sdgs[0]"));
+  req = Text("\xff\xfe");
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
+  req = Text(std::string(kMaxDescriptionBytes + 1, 'a'));
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
+  req = Text("x");
+  req.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
+              HasSubstr("filters.kind"));
+  req = Text("x");
+  req.mutable_filters()->add_countries("XYZ");
+  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
+              HasSubstr("filters.countries[0]"));
+}
+
+TEST_F(EngineTest, NewCaseIsMatchableAsSoonAsItIsWritten) {
+  Load();
+  Put(Solution("turin-beekeeping", "turin", "Urban beekeeping school",
+               "Citizens learn beekeeping on rooftops"));
+  const auto r = Match(Text("beekeeping"));
+  ASSERT_FALSE(r.peers().empty());
+  EXPECT_EQ(r.peers(0).evidence(0).case_id(), "turin-beekeeping");
+  ASSERT_TRUE(engine_->DeleteCase("turin-beekeeping").ok());
+  const auto after = Match(Text("beekeeping"));
+  for (const auto& p : after.peers()) {
+    for (const auto& e : p.evidence()) EXPECT_NE(e.case_id(), "turin-beekeeping");
+  }
+}
+
+TEST_F(EngineTest, RepeatedQuestionsGiveTheSameAnswerUntilTheNextWrite) {
+  Load();
+  const auto first = Match(Text("urban beekeeping"));
+  EXPECT_EQ(Match(Text("urban beekeeping")).SerializeAsString(), first.SerializeAsString());
+  Put(Solution("turin-bees", "turin", "Urban beekeeping school", "Citizens learn beekeeping"));
+  const auto after = Match(Text("urban beekeeping"));
+  ASSERT_FALSE(after.peers().empty());
+  EXPECT_EQ(after.peers(0).evidence(0).case_id(), "turin-bees");
+}
+
+TEST_F(EngineTest, CascadeDeleteRemovesTheCityFromResults) {
+  Load();
+  ASSERT_EQ(*engine_->DeleteCity("wuhan", true), 5);
+  EXPECT_THAT(CityIds(Match(Text("radio lessons"))), ::testing::Not(Contains("wuhan")));
+}
+
+TEST_F(EngineTest, ModelAndVectorsSurviveAReopen) {
+  Load();
+  const auto before = Match(Text("radio lessons for pupils")).SerializeAsString();
+  const uint64_t version = engine_->snapshot()->model->version();
+  Close();
+  Open();
+  EXPECT_EQ(engine_->snapshot()->model->version(), version);
+  EXPECT_EQ(Match(Text("radio lessons for pupils")).SerializeAsString(), before);
+}
+
+TEST_F(EngineTest, DriftTriggersARefitWithANewVersion) {
+  Load();
+  const uint64_t v = engine_->snapshot()->model->version();
+  for (int i = 0; i < 25; ++i) {  // more than refit_min_changes (20)
+    Put(Solution("fermo-extra-" + std::to_string(i), "fermo", "Evening classes " + std::to_string(i),
+                 "Evening classes for adults in the old town"));
+  }
+  EXPECT_GT(engine_->snapshot()->model->version(), v);
+  EXPECT_EQ(*store_->CurrentModelVersion(), engine_->snapshot()->model->version());
+}
+
+// Queries run while a refit swaps in a new model: every answer must be
+// wholly the old model's or wholly the new one's.
+TEST_F(EngineTest, RefitUnderConcurrentQueriesHasNoTornReads) {
+  Load();
+  // New cases, embedded with the current model, make the next fit differ.
+  for (int i = 0; i < 10; ++i) {
+    Put(Solution("osan-radio-" + std::to_string(i), "osan", "Radio and internet for pupils",
+                 "Community radio and internet points " + std::to_string(i)));
+  }
+  const v1::MatchRequest req = Text("radio lessons for pupils without internet");
+  const std::string old_answer = Match(req).SerializeAsString();
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0};
+  std::vector<std::string> seen[2];
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      while (!stop.load()) {
+        seen[t].push_back(Match(req).SerializeAsString());
+        ++answered;
+      }
+    });
+  }
+  // Readers are running before, during and after the refit.
+  while (answered.load() < 4) std::this_thread::yield();
+  ASSERT_TRUE(engine_->Refit().ok());
+  const int after_refit = answered.load();
+  while (answered.load() < after_refit + 4) std::this_thread::yield();
+  stop = true;
+  for (auto& r : readers) r.join();
+  const std::string new_answer = Match(req).SerializeAsString();
+  ASSERT_NE(old_answer, new_answer) << "the refit should change the answer";
+  size_t total = 0;
+  for (const auto& answers : seen) {
+    for (const auto& a : answers) {
+      EXPECT_TRUE(a == old_answer || a == new_answer) << "a torn read";
+      ++total;
+    }
+  }
+  EXPECT_GT(total, 0u);
+}
+
+// Writes during a refit are caught up: after it, every case has a vector
+// under the new version and is in the index.
+TEST_F(EngineTest, WritesDuringARefitAreCaughtUp) {
+  Load();
+  std::thread writer([&] {
+    for (int i = 0; i < 40; ++i) {
+      Put(Solution("wuhan-late-" + std::to_string(i), "wuhan", "Late case " + std::to_string(i),
+                   "Written while the model was being refitted"));
+      if (i % 10 == 9) ASSERT_TRUE(engine_->DeleteCase("wuhan-late-" + std::to_string(i - 1)).ok());
+    }
+  });
+  ASSERT_TRUE(engine_->Refit().ok());
+  writer.join();
+  const uint64_t version = *store_->CurrentModelVersion();
+  EXPECT_EQ(engine_->snapshot()->model->version(), version);
+  size_t cases = 0;
+  ASSERT_TRUE(store_->ForEachCase([&](const v1::Case& c) {
+    ++cases;
+    EXPECT_TRUE(store_->GetVector(version, c.id()).ok()) << c.id();
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(engine_->snapshot()->index->size(), cases);
+  size_t vectors = 0;
+  ASSERT_TRUE(store_->ForEachVector(version, [&](absl::string_view, absl::string_view) {
+    ++vectors;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(vectors, cases) << "no orphan vectors of deleted cases";
+}
+
+// The same cases written in another order, with refits at other moments,
+// end in the same model and the same answers once writes pause.
+TEST(EngineQuietRefit, SameDataSameAnswersWhateverTheWriteOrder) {
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 60; ++i) {
+    cases.push_back(Solution("case-" + std::to_string(100 + i), i % 2 ? "fermo" : "osan",
+                             "Programme " + std::to_string(i),
+                             i % 3 ? "Radio lessons for pupils in rural villages"
+                                   : "Reading clubs in libraries for families " + std::to_string(i)));
+  }
+  std::string answers[2];
+  for (int run = 0; run < 2; ++run) {
+    TempDir dir;
+    StoreOptions so;
+    so.sync = false;
+    auto store = *Store::Open(dir.Sub("db"), so);
+    EngineOptions eo;
+    eo.quiet_refit_seconds = 0.2;
+    auto engine = *Engine::Open(store.get(), eo);
+    ASSERT_TRUE(engine->PutCity(City("fermo", "IT", v1::REGION_EUROPE_NORTH_AMERICA)).ok());
+    ASSERT_TRUE(engine->PutCity(City("osan", "KR", v1::REGION_ASIA_PACIFIC)).ok());
+    std::vector<v1::Case> order = cases;
+    if (run == 1) std::reverse(order.begin(), order.end());
+    for (const auto& c : order) ASSERT_TRUE(engine->PutCase(c).ok());
+    // Wait (up to 30 s) for a model fitted on all 60 cases.
+    for (int i = 0; i < 300 && engine->snapshot()->model->num_docs() != 60; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    engine->WaitForRefit();
+    ASSERT_EQ(engine->snapshot()->model->num_docs(), 60u);
+    v1::MatchRequest req;
+    req.set_text("reading clubs for families");
+    bool more;
+    auto r = engine->Match(req, 0, &more);
+    ASSERT_TRUE(r.ok());
+    r->clear_model_version();  // the number of refits may differ
+    answers[run] = r->SerializeAsString();
+  }
+  EXPECT_EQ(answers[0], answers[1]);
+}
+
+TEST_F(EngineTest, SimilarCasesRanksCasesAndHonoursKind) {
+  Load();
+  v1::SimilarCasesRequest req;
+  req.set_case_id("fermo-tablets");
+  req.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
+  bool more;
+  auto r = engine_->SimilarCases(req, 0, &more);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->cases_size(), 1);
+  EXPECT_EQ(r->cases(0).case_().id(), "osan-closures");
+  req.mutable_filters()->set_kind(v1::CASE_KIND_UNSPECIFIED);
+  r = engine_->SimilarCases(req, 0, &more);
+  for (const auto& m : r->cases()) EXPECT_NE(m.case_().id(), "fermo-tablets");
+}
+
+// The index a reopened engine loads (decoded in batches on two threads,
+// term ids from batch-local ones committed in order) is exactly what reading
+// each case's vector and interning its words, then its grams, one case after
+// the other in id order gives; and after writes, the rebuilt index still
+// has every case's dense vector.
+TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
+  TempDir dir;
+  StoreOptions so;
+  so.sync = false;
+  auto store = *Store::Open(dir.Sub("db"), so);
+  EngineOptions eo;
+  eo.background_refit = false;
+  eo.refit_min_changes = 1 << 30;  // one refit, below
+  eo.model.dense_dim = 16;
+  std::mt19937 rng(5);
+  {
+    auto engine = *Engine::Open(store.get(), eo);
+    ASSERT_TRUE(engine->PutCity(City("fermo", "IT", v1::REGION_EUROPE_NORTH_AMERICA)).ok());
+    // Enough cases for many batches; rare words keep the vocabulary growing.
+    for (int i = 0; i < 5000; ++i) {
+      std::string text;
+      for (int w = 0; w < 12; ++w) text += "word" + std::to_string(rng() % 400) + " ";
+      text += "rare" + std::to_string(i) + " unique" + std::to_string(rng() % 100000);
+      char id[32];
+      std::snprintf(id, sizeof(id), "case-%05d", static_cast<int>(rng() % 100000));
+      ASSERT_TRUE(engine->PutCase(Solution(id, "fermo", "Title " + std::to_string(i % 50), text))
+                      .ok());
+    }
+    ASSERT_TRUE(engine->Refit().ok());
+  }
+
+  auto engine = *Engine::Open(store.get(), eo);
+  // same_ids: term ids as sequential interning gives them (a fresh load);
+  // after writes the new terms have later ids, so only sizes compare.
+  auto check = [&](const Index& index, bool same_ids) {
+    const uint64_t version = *store->CurrentModelVersion();
+    TermDictionary reference;
+    uint32_t i = 0;
+    ASSERT_TRUE(store->ForEachCase([&](const v1::Case& c) {
+      auto blob = store->GetVector(version, c.id());
+      if (!blob.ok()) return blob.status();
+      auto e = Model::DecodeVector(*blob, nullptr);
+      if (!e.ok()) return e.status();
+      EXPECT_EQ(index.doc(i).case_id, c.id());
+      auto ids = [&](const TermWeights& weights) {
+        SparseIds out;
+        for (const auto& [term, w] : weights) out.emplace_back(reference.Intern(term), w);
+        std::sort(out.begin(), out.end());
+        return out;
+      };
+      const SparseIds words = ids(e->words);
+      const SparseIds grams = ids(e->grams);
+      if (same_ids) {
+        EXPECT_EQ(index.entry(i).words, words) << c.id();
+        SparseIds loaded_grams = index.entry(i).grams;  // in any order
+        std::sort(loaded_grams.begin(), loaded_grams.end());
+        EXPECT_EQ(loaded_grams, grams) << c.id();
+      } else {
+        EXPECT_EQ(index.entry(i).words.size(), words.size()) << c.id();
+        EXPECT_EQ(index.entry(i).grams.size(), grams.size()) << c.id();
+      }
+      EXPECT_EQ(e->dense.size(), index.dense_dim());
+      EXPECT_TRUE(std::equal(e->dense.data(), e->dense.data() + e->dense.size(),
+                             index.dense_row(i)))
+          << c.id();
+      ++i;
+      return absl::OkStatus();
+    }).ok());
+    EXPECT_EQ(i, index.size());
+  };
+  check(*engine->snapshot()->index, true);
+
+  // Writes: the next index takes unchanged cases' rows from this one.
+  ASSERT_TRUE(engine->PutCase(Solution("case-00000a", "fermo", "New", "word1 word2 fresh")).ok());
+  ASSERT_TRUE(engine->DeleteCase(engine->snapshot()->index->doc(3).case_id).ok());
+  check(*engine->snapshot()->index, false);
+  // A refit: every vector is new.
+  ASSERT_TRUE(engine->Refit().ok());
+  check(*engine->snapshot()->index, false);
+}
+
+}  // namespace
+}  // namespace peermatch

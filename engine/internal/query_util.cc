@@ -1,0 +1,72 @@
+#include "engine/internal/query_util.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace peermatch::internal {
+
+std::string CaseQueryText(const v1::Case& c) {
+  std::string text = absl::StrCat(c.title(), "\n", c.description());
+  for (const auto& tag : c.tags()) absl::StrAppend(&text, "\n", tag);
+  return text;
+}
+
+DocInfo MakeDocInfo(const v1::Case& c) {
+  DocInfo info;
+  info.case_id = c.id();
+  info.city_id = c.city_id();
+  info.title = c.title();
+  info.kind = c.kind();
+  for (int t : c.themes()) info.themes |= 1u << t;
+  for (int g : c.sdgs()) info.sdgs |= 1u << g;
+  for (const auto& g : c.target_groups()) info.target_groups.push_back(absl::AsciiStrToLower(g));
+  info.language = c.language().empty() ? "en" : c.language();
+  info.year = c.year();
+  return info;
+}
+
+StructuredQuery CaseStructure(const v1::Case& c) {
+  StructuredQuery s;
+  for (int t : c.themes()) s.themes |= 1u << t;
+  for (int g : c.sdgs()) s.sdgs |= 1u << g;
+  for (const auto& g : c.target_groups()) s.target_groups.push_back(absl::AsciiStrToLower(g));
+  return s;
+}
+
+IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms) {
+  IndexQuery iq;
+  auto to_ids = [&](const TermWeights& weights, SparseIds* out) {
+    for (const auto& [term, w] : weights) {
+      const int64_t id = terms.Find(term);
+      if (id >= 0) out->emplace_back(static_cast<uint32_t>(id), w);
+    }
+  };
+  to_ids(q.words, &iq.words);
+  to_ids(q.grams, &iq.grams);
+  iq.dense = q.dense;
+  return iq;
+}
+
+void SetParts(const Hit& h, v1::ScoreParts* parts) {
+  parts->set_lexical(h.lexical);
+  parts->set_subword(h.subword);
+  parts->set_semantic(h.semantic);
+  parts->set_structure(h.structure);
+}
+
+void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
+                    const TermDictionary& terms, const Hit& h,
+                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
+  const SparseIds contributions = index.Contributions(iq.words, h.doc);
+  float total = 0;
+  for (const auto& [id, c] : contributions) total += c;
+  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTerms); ++i) {
+    const std::string& term = terms.Term(contributions[i].first);
+    auto it = q.surface.find(term);
+    v1::SharedTerm* t = out->Add();
+    t->set_term(it != q.surface.end() ? it->second : term);
+    t->set_weight(total > 0 ? contributions[i].second / total : 0.0);
+  }
+}
+
+}  // namespace peermatch::internal

@@ -1,0 +1,37 @@
+// Pieces shared by the engine's query paths (Match, SimilarCases, pairing).
+// Internal to matcher/.
+#ifndef PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_
+#define PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_
+
+#include <string>
+
+#include "google/protobuf/repeated_ptr_field.h"
+#include "index/index.h"
+#include "embed/model.h"
+#include "embed/term_dictionary.h"
+#include "peermatch/v1/peermatch.pb.h"
+
+namespace peermatch::internal {
+
+// Shared terms shown per match.
+inline constexpr int kSharedTerms = 5;
+
+// The query text a stored case makes: title, description and tags.
+std::string CaseQueryText(const v1::Case& c);
+// What the index keeps of a case besides its vectors.
+DocInfo MakeDocInfo(const v1::Case& c);
+// The case's themes, SDGs and target groups, as a structured query.
+StructuredQuery CaseStructure(const v1::Case& c);
+// The query's terms as ids of the engine's dictionary (unknown terms, which
+// no case has, are left out).
+IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms);
+void SetParts(const Hit& h, v1::ScoreParts* parts);
+// The words query and case `h.doc` share, largest share of the word score
+// first, as the query wrote them.
+void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
+                    const TermDictionary& terms, const Hit& h,
+                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out);
+
+}  // namespace peermatch::internal
+
+#endif  // PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_

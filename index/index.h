@@ -1,0 +1,196 @@
+// Index: an immutable, searchable snapshot of every case's vectors and
+// filterable attributes. Exact search: every case is scored.
+//
+// Layout (N cases, in the order given; term ids from a TermDictionary):
+// - postings for words and for character grams: for each term id, the
+//   (case, BM25 weight) pairs, case-sorted (compressed sparse rows);
+// - forward lists: each case's (term id, weight) pairs, for explanations;
+// - dense: N x d float matrix, row-major, rows of unit length.
+//
+// Scoring (the fusion measured in README "How matching works"): each of the
+// three systems (word BM25, gram BM25, LSA cosine) scores every candidate
+// case; the candidate set C is the union of each system's top `depth`; each
+// system's scores are standardized with C's mean and standard deviation
+// (z-scores), and
+//   score = lexical * z_words + subword * z_grams + semantic * z_dense
+//           + structure * overlap
+// ranks every candidate case.
+//
+// Thread-safety: immutable after Build(); share as shared_ptr<const Index>.
+#ifndef PEERMATCH_INDEX_INDEX_H_
+#define PEERMATCH_INDEX_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "Eigen/Core"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "index/dense_rows.h"
+#include "peermatch/v1/model.pb.h"
+
+namespace peermatch {
+
+// What the index knows of a city (for filters and results).
+struct CityInfo {
+  std::string id;
+  std::string country;
+  v1::Region region = v1::REGION_UNSPECIFIED;
+  std::shared_ptr<const v1::City> city;  // null for a case whose city is unknown
+};
+
+// What the index knows of a case besides its vectors.
+struct DocInfo {
+  std::string case_id;
+  std::string city_id;
+  std::string title;
+  v1::CaseKind kind = v1::CASE_KIND_UNSPECIFIED;
+  uint32_t themes = 0;  // bit t for Theme t
+  uint32_t sdgs = 0;    // bit n for SDG n
+  std::vector<std::string> target_groups;  // lower-cased
+  std::string language;
+  int32_t year = 0;
+};
+
+using SparseIds = std::vector<std::pair<uint32_t, float>>;  // (term id, value), id-sorted
+
+// A case ready for the index: attributes and sparse vectors, with term ids
+// from the engine's dictionary. Its dense vector is given to Build apart
+// (the index holds the only copy, in its matrix).
+struct IndexEntry {
+  DocInfo info;
+  SparseIds words;  // BM25 weights of words, id-sorted
+  // BM25 weights of character grams, in any order: only the postings read
+  // them, and sorting them was a sixth of loading a store.
+  SparseIds grams;
+};
+
+// A query with term ids from the same dictionary.
+struct IndexQuery {
+  SparseIds words;  // (term id, count); unknown terms left out
+  SparseIds grams;
+  Eigen::VectorXf dense;
+};
+
+// What a query adds besides its vectors.
+struct StructuredQuery {
+  uint32_t themes = 0;
+  uint32_t sdgs = 0;
+  std::vector<std::string> target_groups;  // lower-cased
+  bool empty() const { return themes == 0 && sdgs == 0 && target_groups.empty(); }
+};
+
+// Weights of the fused score (see the top of this file). Tuned on the
+// train split of BEIR SciFact; the results are on a plateau (README).
+struct ScoreWeights {
+  float lexical = 0.6f;    // word BM25
+  float subword = 0.3f;    // character 4-gram BM25
+  float semantic = 0.1f;   // LSA cosine
+  float structure = 0.3f;  // themes / SDGs / target groups overlap, in [0, 1]
+  int depth = 100;         // each system's top-`depth` make the candidate set
+};
+
+struct Hit {
+  uint32_t doc = 0;  // position in the index
+  float score = 0;      // fused
+  float lexical = 0;    // word BM25 / best word BM25 among the candidates
+  float subword = 0;    // gram BM25 / best gram BM25
+  float semantic = 0;   // cosine
+  float structure = 0;  // overlap in [0, 1]
+};
+
+class Index {
+ public:
+  // Builds an index over `entries` (taken in the order given, which should be
+  // case-id order for deterministic ties); `num_terms` bounds the term ids.
+  // dense_rows[i] is entries[i]'s dense vector (dense_dim floats, unit
+  // length), copied; null for none (a zero row). Uses two threads.
+  static std::shared_ptr<const Index> Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                            const std::vector<const float*>& dense_rows,
+                                            std::vector<CityInfo> cities, uint32_t num_terms,
+                                            int dense_dim);
+  // The same with the dense matrix ready (row i for entries[i]; its cols()
+  // is the dimension), taken over without a copy; rows() is set to
+  // entries.size().
+  static std::shared_ptr<const Index> Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
+                                            DenseRows dense, std::vector<CityInfo> cities,
+                                            uint32_t num_terms);
+  const IndexEntry& entry(uint32_t i) const { return *entries_[i]; }
+  // The dense vector of case i: dense_dim() floats (all zero for a case
+  // without one); null when dense_dim() is 0.
+  const float* dense_row(uint32_t i) const { return dense_.row(i); }
+  int dense_dim() const { return static_cast<int>(dense_.cols()); }
+
+  size_t size() const { return docs_.size(); }
+  const DocInfo& doc(uint32_t i) const { return entries_[i]->info; }
+  const CityInfo& city_of(uint32_t i) const { return cities_[doc_city_[i]]; }
+  // Position in cities() of case i's city.
+  uint32_t city_position(uint32_t i) const { return doc_city_[i]; }
+  // Case i's filterable attributes, stored flat (the same as in doc(i)), so
+  // that filtering every case reads one small array.
+  struct Attributes {
+    v1::CaseKind kind;
+    uint32_t themes;
+    uint32_t sdgs;
+    int32_t year;
+  };
+  const Attributes& attributes(uint32_t i) const { return attributes_[i]; }
+  // Every city the index knows, with or without cases.
+  const std::vector<CityInfo>& cities() const { return cities_; }
+  // Bytes of vectors held (postings, forward lists, dense matrix).
+  size_t MemoryBytes() const;
+
+  // The best `k` hits, best first, among cases for which `keep[i]` is true
+  // (all when `keep` is empty) and that at least one text system scores
+  // above zero (no shared word, no shared gram, no positive cosine: no
+  // match). Ties break by index position, so results are deterministic.
+  std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
+                          const std::vector<bool>& keep, const ScoreWeights& weights,
+                          size_t k) const;
+
+  // Per query word present in case `doc`: (term id, count * weight), the
+  // term's contribution to the word BM25 score, largest first.
+  SparseIds Contributions(const SparseIds& query_words, uint32_t doc) const;
+
+  // Position in cities() of a city id, or -1.
+  int CityPosition(absl::string_view city_id) const;
+
+ private:
+  Index() = default;
+  static std::shared_ptr<const Index> BuildWith(
+      std::vector<std::shared_ptr<const IndexEntry>> entries, std::vector<CityInfo> cities,
+      uint32_t num_terms, DenseRows dense, const std::vector<const float*>* dense_rows);
+
+  std::vector<std::shared_ptr<const IndexEntry>> entries_;
+  std::vector<const DocInfo*> docs_;
+  std::vector<CityInfo> cities_;
+  std::vector<uint32_t> doc_city_;  // index into cities_
+  std::vector<Attributes> attributes_;
+  absl::flat_hash_map<std::string, uint32_t> city_positions_;
+  // Postings, CSR by term id.
+  struct Postings {
+    std::vector<uint32_t> begin;  // num_terms + 1
+    // nnz each; not value-initialized (every slot is written once).
+    std::unique_ptr<uint32_t[]> doc;
+    std::unique_ptr<float[]> weight;
+    size_t nnz = 0;
+    void Build(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
+               SparseIds IndexEntry::*field, uint32_t num_terms, bool two_threads);
+    // scores[d] += sum over query terms of count * weight(term, d).
+    void Accumulate(const SparseIds& query, std::vector<float>* scores) const;
+    size_t Bytes() const;
+  };
+  Postings words_;
+  Postings grams_;
+  DenseRows dense_;  // size() x dense_dim(), row-major
+};
+
+// Overlap of a case's structure with the query's: Jaccard of themes, SDGs
+// and target groups, averaged over those the query has. 0 for an empty query.
+float StructureOverlap(const StructuredQuery& q, const DocInfo& d);
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_INDEX_INDEX_H_

@@ -1,0 +1,85 @@
+// Analyzer: text -> index terms. The one text pipeline used for cases,
+// queries and evaluation alike.
+//
+// Steps: Unicode NFKC normalization with case folding (ICU), word
+// segmentation (ICU's word BreakIterator, which also segments Chinese,
+// Japanese and Thai with its dictionaries), then per word:
+// - numbers are kept, with thousands separators removed ("1,000" -> "1000");
+// - letters are dropped when they form a stopword of the language, otherwise
+//   stemmed with the Snowball stemmer of the language (libstemmer), when it
+//   has one (single letters stay: "vitamin d", "hepatitis b");
+// - ideographic and kana words are kept as segmented, unstemmed;
+// - a hyphenated compound ("covid-19", "state-of-the-art") yields its parts
+//   and, when `join_compounds`, after them the joined form ("covid19",
+//   "stateoftheart"), itself stemmed.
+//
+// ASCII text takes a fast path that gives exactly ICU's words without ICU
+// (tested against ICU on random strings); text with other characters goes
+// through ICU piece by piece, each piece between ASCII spaces that has one.
+//
+// Thread-safety: all methods are safe to call concurrently; ICU and Snowball
+// objects, and a bounded cache of each language's stems and stopwords (at
+// most 2^17 words per language, 4 languages per thread), are per thread.
+#ifndef PEERMATCH_TEXT_ANALYZER_H_
+#define PEERMATCH_TEXT_ANALYZER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+
+namespace peermatch {
+
+struct AnalyzerOptions {
+  // Also index "covid19" for "covid-19" (the parts are always indexed).
+  bool join_compounds = true;
+  // Drop the language's stopwords.
+  bool remove_stopwords = true;
+  // Apply the language's Snowball stemmer.
+  bool stem = true;
+  // Segment ASCII without ICU (same words, faster). Off only to compare.
+  bool ascii_fast_path = true;
+};
+
+// One index term and the word it came from (for explanations).
+struct Token {
+  std::string term;     // normalized, stemmed
+  std::string surface;  // the case-folded word before stemming
+};
+
+// Names a letter word's surface form within the calling thread, for callers
+// that keep per-word data: within one `space` (one language's word cache of
+// this thread, until the cache is cleared), equal `index` means equal
+// surface form and term. Numbers carry no reference (index kNone).
+struct WordRef {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint64_t space = 0;
+  uint32_t index = kNone;
+};
+
+class Analyzer {
+ public:
+  explicit Analyzer(const AnalyzerOptions& options = {}) : options_(options) {}
+
+  // Terms of `text` in order of appearance. `language` is an ISO 639-1 code;
+  // empty or unknown means English rules for stopwords and stemming (other
+  // scripts are still segmented correctly).
+  std::vector<Token> Analyze(absl::string_view text, absl::string_view language) const;
+  // Only the terms.
+  std::vector<std::string> Terms(absl::string_view text, absl::string_view language) const;
+
+  // Calls emit(term, surface, word) for each term of `text`, in order,
+  // without copying: the views are valid only during the call. The hot path.
+  using Emit = absl::FunctionRef<void(absl::string_view term, absl::string_view surface,
+                                      WordRef word)>;
+  void Scan(absl::string_view text, absl::string_view language, const Emit& emit) const;
+
+ private:
+  AnalyzerOptions options_;
+};
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_TEXT_ANALYZER_H_

@@ -1,0 +1,229 @@
+#include "text/analyzer.h"
+
+#include <random>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+TEST(Analyzer, EnglishStopwordsCaseFoldingAndStemming) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("The Cities are LEARNING from their libraries.", "en"),
+              ElementsAre("citi", "learn", "librari"));
+}
+
+TEST(Analyzer, AbbreviationsAndPossessives) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("e.g. don't", "en"), ElementsAre("e.g"));
+  EXPECT_THAT(a.Terms("Alzheimer's disease", "en"), ElementsAre("alzheim", "diseas"));
+  EXPECT_THAT(a.Terms("1/2000 in UK have abnormal PrP positivity.", "en"),
+              ElementsAre("1", "2000", "uk", "abnorm", "prp", "posit"));
+}
+
+TEST(Analyzer, ApostrophesAndContractions) {
+  Analyzer a;
+  // "don't" and "don’t" are stopwords either way; "city's" stems to "citi".
+  EXPECT_THAT(a.Terms("We don’t know the city's plan", "en"), ElementsAre("know", "citi", "plan"));
+}
+
+TEST(Analyzer, HyphenatedCompoundsYieldPartsAndJoinedForm) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("covid-19 e-learning", "en"),
+              ElementsAre("covid", "19", "covid19", "e", "learn", "elearn"));
+  EXPECT_THAT(a.Terms("IL-6 levels", "en"), ElementsAre("il", "6", "il6", "level"));
+  EXPECT_THAT(a.Terms("0-dimensional biomaterials", "en"),
+              ElementsAre("0", "dimension", "0dimension", "biomateri"));
+  // A chain joins all its parts, stopwords included in the joined form.
+  EXPECT_THAT(a.Terms("state-of-the-art", "en"), ElementsAre("state", "art", "stateoftheart"));
+  AnalyzerOptions no_join;
+  no_join.join_compounds = false;
+  EXPECT_THAT(Analyzer(no_join).Terms("covid-19", "en"), ElementsAre("covid", "19"));
+  EXPECT_THAT(a.Terms("3.5-fold increase of 1,000 genomes", "en"),
+              ElementsAre("3.5", "fold", "3.5fold", "increas", "1000", "genom"));
+  // A spaced dash is not a compound.
+  EXPECT_THAT(a.Terms("radio - television", "en"), ElementsAre("radio", "televis"));
+}
+
+TEST(Analyzer, NumbersKeepDigitsAndDropThousandsSeparators) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("1,000 pupils and 2.5 percent in 2020", "en"),
+              ElementsAre("1000", "pupil", "2.5", "percent", "2020"));
+}
+
+TEST(Analyzer, AccentedTextNormalizesAndStemsInItsLanguage) {
+  Analyzer a;
+  // NFKC + case folding: the ligature "ﬁ" becomes "fi"; "É" folds to "é".
+  EXPECT_THAT(a.Terms("ÉDUCATION ﬁnancière des adultes", "fr"),
+              ElementsAre("éduc", "financi", "adult"));
+  // Portuguese stopwords ("de", "para", and "são", which is also the verb
+  // "are") are dropped.
+  EXPECT_THAT(a.Terms("Educação de jovens para São Paulo", "pt"),
+              ElementsAre("educ", "jovens", "paul"));
+  EXPECT_THAT(a.Terms("Formação técnica", "pt"), ElementsAre("formaçã", "técnic"));
+}
+
+TEST(Analyzer, ChineseIsSegmentedIntoWords) {
+  Analyzer a;
+  const auto tokens = a.Terms("终身学习城市", "zh");
+  // ICU's dictionary splits the run into words rather than one token or
+  // single characters.
+  EXPECT_THAT(tokens, ElementsAre("终身", "学习", "城市"));
+}
+
+TEST(Analyzer, MixedScriptsAndUnknownLanguage) {
+  Analyzer a;
+  // Unknown language: segmented, English stemming as the documented default.
+  EXPECT_THAT(a.Terms("Learning 学习", "xx"), ElementsAre("learn", "学习"));
+}
+
+TEST(Analyzer, SurfaceFormIsTheWordAsWritten) {
+  Analyzer a;
+  const auto tokens = a.Analyze("Libraries", "en");
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].term, "librari");
+  EXPECT_EQ(tokens[0].surface, "libraries");
+}
+
+TEST(Analyzer, EmptyAndPunctuationOnly) {
+  Analyzer a;
+  EXPECT_TRUE(a.Terms("", "en").empty());
+  EXPECT_TRUE(a.Terms(" ... !!! -- ", "en").empty());
+  EXPECT_THAT(a.Terms("the of and", "en"), Not(Contains("the")));
+}
+
+// Tokens as "term/surface" strings, to compare two analyses.
+std::vector<std::string> Flat(const std::vector<Token>& tokens) {
+  std::vector<std::string> out;
+  for (const Token& t : tokens) out.push_back(t.term + "/" + t.surface);
+  return out;
+}
+
+// The fast path (ASCII without ICU, other text piece by piece) must give
+// exactly what ICU gives for the whole text.
+TEST(Analyzer, FastPathEqualsIcuOnRandomText) {
+  Analyzer fast;
+  AnalyzerOptions icu_only;
+  icu_only.ascii_fast_path = false;
+  Analyzer icu(icu_only);
+  std::vector<std::string> alphabet;
+  for (int c = 1; c < 128; ++c) alphabet.push_back(std::string(1, static_cast<char>(c)));
+  // Weighted towards the characters the word rules treat specially, and
+  // some non-ASCII: accents (composed and combining), Greek, an en dash,
+  // U+2010 hyphen, NBSP, U+2019, CJK, the "ﬁ" ligature, a fullwidth digit.
+  for (const char* s : {"a", "e", "i", "o", "0", "1", "_", ".", "'", ",", ";", "@", "-", " ",
+                        " ", "A", "Z", "é", "\u0301", "β", "–", "\u2010", "\u00a0", "\u2019",
+                        "学", "习", "ﬁ", "\uff11"}) {
+    alphabet.push_back(s);
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 100000; ++round) {
+    std::string text;
+    const int len = 1 + static_cast<int>(rng() % 24);
+    // Half the texts pure ASCII (the whole-text fast path), half mixed.
+    const size_t range = round % 2 == 0 ? 127 : alphabet.size();
+    for (int i = 0; i < len; ++i) text += alphabet[rng() % range];
+    for (const char* lang : {"en", "fr"}) {
+      ASSERT_EQ(Flat(fast.Analyze(text, lang)), Flat(icu.Analyze(text, lang)))
+          << "text: \"" << text << "\" language " << lang;
+    }
+  }
+}
+
+TEST(Analyzer, FastPathEqualsIcuOnProse) {
+  Analyzer fast;
+  AnalyzerOptions icu_only;
+  icu_only.ascii_fast_path = false;
+  Analyzer icu(icu_only);
+  const char* const texts[] = {
+      "IL-6 and TNF-alpha levels (p < 0.05) rose 3.5-fold in 1,000 patients; e.g. i.e. "
+      "don't can't O'Brien's x@y.org snake_case __init__ 12_000 v2.0.1 covid-19-related",
+      "Lifelong learning for ALL: the city's 2nd plan -- 'learning festivals', e-learning.",
+      "β-amyloid (Aβ) levels fell by 10–20 µg in São Paulo's ﬁrst café-based programme",
+  };
+  for (const char* text : texts) {
+    EXPECT_EQ(Flat(fast.Analyze(text, "en")), Flat(icu.Analyze(text, "en")));
+    EXPECT_EQ(Flat(fast.Analyze(text, "fr")), Flat(icu.Analyze(text, "fr")));
+  }
+}
+
+// More distinct words than a thread's cache holds (2^17): the cache starts
+// over in a new word space, and frequent words are still right afterwards.
+TEST(Analyzer, BoundedWordCacheStartsOverCorrectly) {
+  Analyzer a;
+  const std::string probe = "libraries cities learning the adults";
+  const auto before = Flat(a.Analyze(probe, "en"));
+  WordRef first;
+  a.Scan("libraries", "en", [&](absl::string_view, absl::string_view, WordRef w) { first = w; });
+  std::string text;
+  for (int i = 0; i < 140000; ++i) {
+    std::string word = "zq";
+    for (int n = i; n > 0; n /= 26) word += static_cast<char>('a' + n % 26);
+    text += word + " ";
+    if (text.size() > 60000) {
+      a.Analyze(text, "en");
+      text.clear();
+      // Frequent words between the new ones, as in real text.
+      ASSERT_EQ(Flat(a.Analyze(probe, "en")), before);
+    }
+  }
+  a.Analyze(text, "en");
+  EXPECT_EQ(Flat(a.Analyze(probe, "en")), before);
+  WordRef after;
+  a.Scan("libraries", "en", [&](absl::string_view, absl::string_view, WordRef w) { after = w; });
+  EXPECT_NE(after.space, first.space) << "the cache was cleared once";
+}
+
+// A thread keeps a few languages' caches; cycling through more gives the
+// same terms as a first use of each.
+TEST(Analyzer, ManyLanguagesOnOneThread) {
+  Analyzer a;
+  const char* const languages[] = {"en", "fr", "de", "es", "pt", "it", "nl", "sv", "xx"};
+  std::vector<std::vector<std::string>> first;
+  for (const char* lang : languages) first.push_back(Flat(a.Analyze("Libraries and cities", lang)));
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < std::size(languages); ++i) {
+      EXPECT_EQ(Flat(a.Analyze("Libraries and cities", languages[i])), first[i]) << languages[i];
+    }
+  }
+  EXPECT_EQ(first[0], (std::vector<std::string>{"librari/libraries", "citi/cities"}));
+}
+
+TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
+  Analyzer a;
+  const std::string text = "Learning cities: covid-19 recovery plans for 1,000 adults";
+  std::vector<std::string> scanned;
+  std::vector<WordRef> refs;
+  a.Scan(text, "en", [&](absl::string_view term, absl::string_view surface, WordRef word) {
+    scanned.push_back(std::string(term) + "/" + std::string(surface));
+    refs.push_back(word);
+  });
+  EXPECT_EQ(scanned, Flat(a.Analyze(text, "en")));
+  EXPECT_THAT(scanned, Contains("covid19/covid19"));
+  // Words carry a reference, equal for equal words; numbers none.
+  std::vector<WordRef> again;
+  a.Scan("plans covid 1,000", "en",
+         [&](absl::string_view, absl::string_view, WordRef word) { again.push_back(word); });
+  ASSERT_EQ(again.size(), 3u);
+  // learn citi covid 19 covid19 recoveri plan 1000 adult
+  ASSERT_EQ(refs.size(), 9u);
+  EXPECT_EQ(again[0].space, refs[6].space);  // "plans"
+  EXPECT_EQ(again[0].index, refs[6].index);
+  EXPECT_EQ(again[1].index, refs[2].index);  // "covid"
+  EXPECT_EQ(refs[3].index, WordRef::kNone);  // "19"
+  EXPECT_NE(again[0].index, again[1].index);
+  EXPECT_EQ(again[2].index, WordRef::kNone);
+  // Another language numbers its words in another space.
+  WordRef french;
+  a.Scan("plans", "fr", [&](absl::string_view, absl::string_view, WordRef word) { french = word; });
+  EXPECT_NE(french.space, again[0].space);
+}
+
+}  // namespace
+}  // namespace peermatch

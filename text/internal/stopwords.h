@@ -1,0 +1,15 @@
+// Stopwords: function words that carry no topic, per language.
+#ifndef PEERMATCH_TEXT_INTERNAL_STOPWORDS_H_
+#define PEERMATCH_TEXT_INTERNAL_STOPWORDS_H_
+
+#include "absl/strings/string_view.h"
+
+namespace peermatch {
+
+// True when `word` (case-folded) is a stopword of `language` (ISO 639-1:
+// en, es, fr, pt, de, it have lists; other languages have none).
+bool IsStopword(absl::string_view language, absl::string_view word);
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_TEXT_INTERNAL_STOPWORDS_H_
