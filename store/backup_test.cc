@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
@@ -21,7 +22,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
-MATCHER_P(StatusIs, code, "") { return arg.code() == code; }
+using ::peermatch::testing::StatusIs;
 
 std::unique_ptr<Store> OpenOrDie(const std::string& path) {
   auto s = Store::Open(path);
