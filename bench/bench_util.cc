@@ -333,7 +333,7 @@ void LoadTopicCorpus(Engine& engine, int cities, std::mt19937& rng) {
     city.set_name(absl::StrCat("City ", c));
     city.set_country(countries[c % 10]);
     city.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-    (void)engine.PutCity(city);
+    (void)engine.PutCity(city, Visibility::kDeferred);
     for (int i = 0; i < 5; ++i) {
       const int topic = static_cast<int>(rng() % 10);
       v1::Case k;
@@ -343,10 +343,11 @@ void LoadTopicCorpus(Engine& engine, int cities, std::mt19937& rng) {
       k.set_title(Sentence(rng, topic, 6));
       k.set_description(Sentence(rng, topic, 80));
       k.add_themes(static_cast<v1::Theme>(1 + topic % 6));
-      (void)engine.PutCase(k);
+      (void)engine.PutCase(k, Visibility::kDeferred);
     }
   }
   (void)engine.Refit();
+  engine.Publish();
 }
 
 }  // namespace peermatch::bench

@@ -117,12 +117,12 @@ int main(int argc, char** argv) {
   city.set_name("Bench");
   city.set_country("FR");
   city.set_region(peermatch::v1::REGION_EUROPE_NORTH_AMERICA);
-  (void)(*engine)->PutCity(city);
+  (void)(*engine)->PutCity(city, peermatch::Visibility::kDeferred);
   t = Clock::now();
-  for (const auto& c : cases) (void)(*engine)->PutCase(c);
+  for (const auto& c : cases) (void)(*engine)->PutCase(c, peermatch::Visibility::kDeferred);
   const double load_s = Since(t);
   (void)(*engine)->Refit();
-  (void)(*engine)->snapshot();
+  (*engine)->Publish();
   std::vector<double> similar_ms, match_ms;
   for (const auto& q : qs) {
     peermatch::v1::SimilarCasesRequest req;

@@ -65,7 +65,7 @@ Run PairSynthetic(int cities, bool wide) {
     city.set_name("City " + std::to_string(c));
     city.set_country(kCountries[c % 20]);
     city.set_region(peermatch::v1::REGION_EUROPE_NORTH_AMERICA);
-    (void)engine->PutCity(city);
+    (void)engine->PutCity(city, peermatch::Visibility::kDeferred);
     for (int i = 0; i < 5; ++i) {
       const int t0 = topic(rng);
       peermatch::v1::Case k;
@@ -75,12 +75,13 @@ Run PairSynthetic(int cities, bool wide) {
       k.set_title(Text(rng, t0, 6));
       k.set_description(Text(rng, t0, 60));
       k.add_themes(static_cast<peermatch::v1::Theme>(1 + t0 % 6));
-      (void)engine->PutCase(k);
+      (void)engine->PutCase(k, peermatch::Visibility::kDeferred);
     }
   }
   run.load_s = Since(t);
   t = Clock::now();
   (void)engine->Refit();
+  engine->Publish();
   run.fit_s = Since(t);
   peermatch::v1::PairCitiesRequest req;
   req.set_k(3);

@@ -142,7 +142,7 @@ absl::Status RunEval(Context& ctx) {
   city.set_name("Evaluation collection");
   city.set_country("FR");
   city.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-  if (auto r = (*engine)->PutCity(city); !r.ok()) return r.status();
+  if (auto r = (*engine)->PutCity(city, Visibility::kDeferred); !r.ok()) return r.status();
 
   // Documents become solutions of one city; ids are mapped to slugs.
   const auto load_start = Clock::now();
@@ -163,7 +163,7 @@ absl::Status RunEval(Context& ctx) {
     c.set_description(text.empty() ? "-" : Utf8Prefix(text, kMaxDescriptionBytes));
     c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
     c.set_language(language);
-    auto r = (*engine)->PutCase(c);
+    auto r = (*engine)->PutCase(c, Visibility::kDeferred);
     if (!r.ok()) {
       return absl::Status(r.status().code(),
                           absl::StrCat(corpus_path, ":", line, ": ", r.status().message()));

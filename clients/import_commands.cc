@@ -99,7 +99,7 @@ absl::Status ImportOffline(Context& ctx, const std::vector<std::string>& files) 
                                          absl::StrCat(file, ":", line, ": ", rec.status().message())),
                  &summary);
       } else {
-        auto r = (*engine)->Apply(*rec);
+        auto r = (*engine)->Apply(*rec, Visibility::kDeferred);
         if (r.ok()) {
           Count(*rec, *r, &summary);
         } else {
@@ -118,6 +118,7 @@ absl::Status ImportOffline(Context& ctx, const std::vector<std::string>& files) 
   if (summary.cases_written() > 0) {
     if (absl::Status s = (*engine)->Refit(); !s.ok()) return s;
   }
+  (*engine)->Publish();
   PrintSummary(ctx, summary);
   return summary.errors_size() == 0
              ? absl::OkStatus()

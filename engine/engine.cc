@@ -19,7 +19,9 @@ CityInfo MakeCityInfo(const v1::City& city) {
 }  // namespace
 
 Engine::Engine(Store* store, const EngineOptions& options)
-    : store_(store), options_(options) {}
+    : store_(store),
+      options_(options),
+      snapshots_(&terms_, options.before_publish_for_test) {}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineOptions& options) {
   auto engine = std::unique_ptr<Engine>(new Engine(store, options));
@@ -75,64 +77,21 @@ std::shared_ptr<const IndexEntry> Engine::MakeEntry(const v1::Case& c, const Emb
   return entry;
 }
 
-std::shared_ptr<const Snapshot> Engine::snapshot() const {
-  absl::MutexLock lock(&state_mu_);
-  if (dirty_ || snapshot_ == nullptr) {
-    const int dim = model_->dense_dim();
-    std::vector<std::shared_ptr<const IndexEntry>> entries;
-    std::vector<const float*> rows;
-    entries.reserve(entries_.size());
-    rows.reserve(entries_.size());
-    // Each entry's dense vector: a fresh one, or its row in dense_base_
-    // (found by walking both in id order; the entry object is the same).
-    const Index* base = dense_base_ != nullptr && dense_base_->dense_dim() == dim
-                            ? dense_base_.get()
-                            : nullptr;
-    uint32_t j = 0;
-    auto fresh = fresh_dense_.begin();  // walked in id order too
-    for (const auto& [id, e] : entries_) {
-      const float* row = nullptr;
-      while (fresh != fresh_dense_.end() && fresh->first < id) ++fresh;
-      if (fresh != fresh_dense_.end() && fresh->first == id) {
-        if (fresh->second.size() == dim) row = fresh->second.data();
-      } else if (base != nullptr) {
-        while (j < base->size() && base->doc(j).case_id < id) ++j;
-        if (j < base->size() && &base->entry(j) == e.get()) row = base->dense_row(j);
-      }
-      entries.push_back(e);
-      rows.push_back(row);
-    }
-    std::vector<CityInfo> cities;
-    cities.reserve(cities_.size());
-    for (const auto& [id, c] : cities_) cities.push_back(c);
-    auto snap = std::make_shared<Snapshot>();
-    snap->model = model_;
-    snap->index = Index::Build(std::move(entries), rows, std::move(cities), terms_.size(), dim);
-    snap->generation = ++generation_;
-    // The new index now holds every dense vector.
-    dense_base_ = snap->index;
-    fresh_dense_.clear();
-    snapshot_ = std::move(snap);
-    dirty_ = false;
-  }
-  return snapshot_;
-}
-
 bool Engine::NeedsRefitLocked() const {
-  if (entries_.empty()) return false;
-  if (model_->version() == 0) return true;
+  if (snapshots_.num_entries() == 0) return false;
+  const std::shared_ptr<const Model> model = snapshots_.model();
+  if (model->version() == 0) return true;
   const double threshold =
-      std::max<double>(options_.refit_min_changes, options_.refit_fraction * model_->num_docs());
+      std::max<double>(options_.refit_min_changes, options_.refit_fraction * model->num_docs());
   return static_cast<double>(changes_since_fit_) >= threshold;
 }
 
-void Engine::AfterWrite(int64_t changes) {
+void Engine::AfterWrite(int64_t changes, uint64_t seq, Visibility visibility) {
   bool inline_refit = false;
-  {
+  if (changes > 0) {
     absl::MutexLock lock(&state_mu_);
     changes_since_fit_ += changes;
     last_write_ = absl::Now();
-    dirty_ = true;
     if (!refit_wanted_ && !refit_running_ && NeedsRefitLocked()) {
       refit_wanted_ = true;
       inline_refit = !options_.background_refit;
@@ -143,7 +102,10 @@ void Engine::AfterWrite(int64_t changes) {
     absl::MutexLock lock(&state_mu_);
     refit_wanted_ = false;
   }
+  if (visibility == Visibility::kOnReturn) snapshots_.PublishUpTo(seq);
 }
+
+void Engine::Publish() { snapshots_.PublishUpTo(snapshots_.LatestChange()); }
 
 void Engine::RefitLoop() {
   const absl::Duration quiet = absl::Seconds(options_.quiet_refit_seconds);
@@ -161,9 +123,9 @@ void Engine::RefitLoop() {
         state_mu_.Await(wanted);
       }
       if (stopping_) return;
+      const size_t cases = snapshots_.num_entries();
       const bool settled = options_.quiet_refit_seconds > 0 && changes_since_fit_ > 0 &&
-                           !entries_.empty() &&
-                           entries_.size() <= options_.quiet_refit_max_cases &&
+                           cases > 0 && cases <= options_.quiet_refit_max_cases &&
                            absl::Now() - last_write_ >= quiet;
       if (!refit_wanted_ && !settled) continue;
       refit_running_ = true;
@@ -213,8 +175,7 @@ absl::Status Engine::Refit() {
       refitting_ = false;
       return stored.status();
     }
-    absl::MutexLock state(&state_mu_);
-    version = std::max(*stored, model_->version()) + 1;
+    version = std::max(*stored, snapshots_.model()->version()) + 1;
   }
   auto finish = [this](absl::Status s) {
     absl::MutexLock lock(&write_mu_);
@@ -250,9 +211,22 @@ absl::Status Engine::Refit() {
     }
   }
 
+  std::vector<v1::Case>().swap(cases);  // not needed for the commit and the build
+  auto seq = CommitRefit(version, fitted.model, std::move(entries), std::move(dense));
+  if (!seq.ok()) return seq.status();
+  snapshots_.PublishUpTo(*seq);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Engine::CommitRefit(
+    uint64_t version, std::shared_ptr<const Model> fitted,
+    std::map<std::string, std::shared_ptr<const IndexEntry>> entries,
+    std::map<std::string, Eigen::VectorXf> dense) {
+  const Model& model = *fitted;
   // Catch up with the writes made meanwhile, then commit, all under the
   // write lock so that no write slips between the catch-up and the swap.
   absl::MutexLock lock(&write_mu_);
+  std::vector<std::pair<std::string, std::string>> staged;
   std::vector<std::string> dropped;
   for (const std::string& id : changed_during_refit_) {
     auto c = store_->GetCase(id);
@@ -270,6 +244,7 @@ absl::Status Engine::Refit() {
       return c.status();
     }
   }
+  absl::Status s;
   if (!staged.empty()) s = store_->PutStagedVectors(version, staged);
   if (s.ok()) s = store_->CommitModel(version, model.Serialize(), dropped);
   refitting_ = false;
@@ -278,91 +253,75 @@ absl::Status Engine::Refit() {
   const int64_t caught_up = static_cast<int64_t>(changed_during_refit_.size());
   changed_during_refit_.clear();
   if (!s.ok()) return s;
+  const uint64_t seq = snapshots_.Replace(std::move(fitted), std::move(entries), std::move(dense));
   absl::MutexLock state(&state_mu_);
-  model_ = fitted.model;
-  entries_ = std::move(entries);
-  fresh_dense_ = std::move(dense);
-  dense_base_ = nullptr;
   changes_since_fit_ = caught_up;
-  dirty_ = true;
-  return absl::OkStatus();
+  return seq;
 }
 
-absl::StatusOr<PutResult> Engine::PutCity(const v1::City& city) {
-  absl::MutexLock lock(&write_mu_);
-  auto r = store_->PutCity(city);
-  if (!r.ok() || *r == PutResult::kUnchanged) return r;
-  absl::MutexLock state(&state_mu_);
-  cities_[city.id()] = MakeCityInfo(city);
-  dirty_ = true;
-  return r;
-}
-
-absl::StatusOr<PutResult> Engine::PutCase(const v1::Case& c) {
+absl::StatusOr<PutResult> Engine::PutCity(const v1::City& city, Visibility visibility) {
+  uint64_t seq = 0;
   absl::StatusOr<PutResult> r;
   {
     absl::MutexLock lock(&write_mu_);
-    std::shared_ptr<const Model> model;
-    {
-      absl::MutexLock state(&state_mu_);
-      model = model_;
-    }
+    r = store_->PutCity(city);
+    if (!r.ok() || *r == PutResult::kUnchanged) return r;
+    seq = snapshots_.PutCity(MakeCityInfo(city));
+  }
+  if (visibility == Visibility::kOnReturn) snapshots_.PublishUpTo(seq);
+  return r;
+}
+
+absl::StatusOr<PutResult> Engine::PutCase(const v1::Case& c, Visibility visibility) {
+  absl::StatusOr<PutResult> r;
+  uint64_t seq = 0;
+  {
+    absl::MutexLock lock(&write_mu_);
+    std::shared_ptr<const Model> model = snapshots_.model();
     Embedding e = model->Embed(c);
     CaseVector vec{model->version(), model->EncodeVector(e)};
     r = store_->PutCase(c, &vec);
     if (!r.ok() || *r == PutResult::kUnchanged) return r;
     if (refitting_) changed_during_refit_.insert(c.id());
-    std::shared_ptr<const IndexEntry> entry = MakeEntry(c, e);
-    absl::MutexLock state(&state_mu_);
-    entries_[c.id()] = std::move(entry);
-    fresh_dense_[c.id()] = std::move(e.dense);
+    seq = snapshots_.PutEntry(MakeEntry(c, e), std::move(e.dense));
   }
-  AfterWrite();
+  AfterWrite(1, seq, visibility);
   return r;
 }
 
 absl::StatusOr<int> Engine::DeleteCity(absl::string_view id, bool cascade) {
   absl::StatusOr<int> n;
+  uint64_t seq = 0;
   {
     absl::MutexLock lock(&write_mu_);
     n = store_->DeleteCity(id, cascade);
     if (!n.ok()) return n;
-    absl::MutexLock state(&state_mu_);
-    cities_.erase(std::string(id));
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      if (it->second->info.city_id == id) {
-        if (refitting_) changed_during_refit_.insert(it->first);
-        fresh_dense_.erase(it->first);
-        it = entries_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    dirty_ = true;
+    std::vector<std::string> erased;
+    seq = snapshots_.EraseCity(id, &erased);
+    if (refitting_) changed_during_refit_.insert(erased.begin(), erased.end());
   }
-  if (*n > 0) AfterWrite(*n);
+  AfterWrite(*n, seq, Visibility::kOnReturn);
   return n;
 }
 
 absl::Status Engine::DeleteCase(absl::string_view id) {
+  uint64_t seq = 0;
   {
     absl::MutexLock lock(&write_mu_);
     if (absl::Status s = store_->DeleteCase(id); !s.ok()) return s;
     if (refitting_) changed_during_refit_.insert(std::string(id));
-    absl::MutexLock state(&state_mu_);
-    entries_.erase(std::string(id));
-    fresh_dense_.erase(std::string(id));
+    seq = snapshots_.EraseEntry(std::string(id));
   }
-  AfterWrite();
+  AfterWrite(1, seq, Visibility::kOnReturn);
   return absl::OkStatus();
 }
 
-absl::StatusOr<PutResult> Engine::Apply(const v1::ImportRecord& record) {
+absl::StatusOr<PutResult> Engine::Apply(const v1::ImportRecord& record, Visibility visibility) {
   switch (record.record_case()) {
     case v1::ImportRecord::kCity:
-      return PutCity(record.city());
+      return PutCity(record.city(), visibility);
     case v1::ImportRecord::kCase:
-      return PutCase(record.case_());
+      return PutCase(record.case_(), visibility);
     default:
       return absl::InvalidArgumentError("record: holds neither a city nor a case");
   }

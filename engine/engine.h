@@ -19,9 +19,14 @@
 // until the new index is swapped in whole.
 //
 // Ownership: borrows the Store, which must outlive the Engine.
-// Thread-safety: all methods are safe to call concurrently. Queries read an
-// immutable snapshot (shared_ptr<const Snapshot>) and never block on writes
-// or refits, except to rebuild the snapshot after a write.
+// Snapshots: writers publish, readers read. A write (or a refit, or a
+// replica's catch-up) changes the in-memory corpus, builds the next index
+// from it and publishes it atomically as the next Snapshot; a query takes
+// the published snapshot with one atomic load and never builds anything,
+// so it never waits for a write's index work. Concurrent writers share one
+// build (engine/internal/snapshot_manager.h).
+//
+// Thread-safety: all methods are safe to call concurrently.
 #ifndef PEERMATCH_ENGINE_ENGINE_H_
 #define PEERMATCH_ENGINE_ENGINE_H_
 
@@ -41,6 +46,8 @@
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
+#include "engine/internal/snapshot_manager.h"
+#include "engine/snapshot.h"
 #include "peermatch/v1/model.pb.h"
 #include "peermatch/v1/peermatch.pb.h"
 #include "store/store.h"
@@ -70,19 +77,21 @@ struct EngineOptions {
   // and every case's vectors and swap them in. No refits (the writer does
   // them). 0: not a replica.
   int replica_refresh_ms = 0;
+  // Called by a writer after it has built the next snapshot and before it
+  // publishes it (a test hook: it may block, to hold a write mid-publish).
+  std::function<void()> before_publish_for_test;
+};
+
+// When a write becomes visible to queries.
+enum class Visibility {
+  kOnReturn,  // published before the write returns (read-your-writes)
+  kDeferred,  // durable on return; visible at the next Publish() or write
 };
 
 // Limits on queries, checked by Match and SimilarCases.
 inline constexpr int kMaxK = 100;
 inline constexpr int kMaxEvidence = 10;
 inline constexpr int kMaxOffset = 10000;
-
-// A consistent view for queries: the model and the index built with it.
-struct Snapshot {
-  std::shared_ptr<const Model> model;
-  std::shared_ptr<const Index> index;
-  uint64_t generation = 0;  // a new one after every change
-};
 
 class Engine {
  public:
@@ -96,14 +105,22 @@ class Engine {
 
   Store& store() const { return *store_; }
 
-  // Writes. Each returns what Store's method of the same name returns.
-  absl::StatusOr<PutResult> PutCity(const v1::City& city);
-  absl::StatusOr<PutResult> PutCase(const v1::Case& c);
+  // Writes. Each returns what Store's method of the same name returns; the
+  // write is durable when it returns and, with Visibility::kOnReturn,
+  // visible to queries. A failed write changes nothing.
+  absl::StatusOr<PutResult> PutCity(const v1::City& city,
+                                    Visibility visibility = Visibility::kOnReturn);
+  absl::StatusOr<PutResult> PutCase(const v1::Case& c,
+                                    Visibility visibility = Visibility::kOnReturn);
   absl::StatusOr<int> DeleteCity(absl::string_view id, bool cascade);
   absl::Status DeleteCase(absl::string_view id);
   // Applies one import record (a city or a case). INVALID_ARGUMENT
   // ("record: ...") when it holds neither.
-  absl::StatusOr<PutResult> Apply(const v1::ImportRecord& record);
+  absl::StatusOr<PutResult> Apply(const v1::ImportRecord& record,
+                                  Visibility visibility = Visibility::kOnReturn);
+  // Makes every write so far visible to queries (one index build for all the
+  // deferred writes before it); returns when they are.
+  void Publish();
 
   // Peer cities for a challenge, `offset` cities into the ranking.
   // INVALID_ARGUMENT naming the field for a malformed request; NOT_FOUND
@@ -136,15 +153,22 @@ class Engine {
   // Blocks until no refit is running or scheduled (for tests and tools).
   void WaitForRefit();
 
-  // The current snapshot (rebuilt first if a write happened since).
-  std::shared_ptr<const Snapshot> snapshot() const;
+  // The published snapshot: one atomic load; never builds, never waits.
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshots_.Current(); }
 
  private:
   Engine(Store* store, const EngineOptions& options);
   std::shared_ptr<const IndexEntry> MakeEntry(const v1::Case& c, const Embedding& e);
   absl::Status Load();
+  // Catches up with the writes made during a refit, commits the new model
+  // and its vectors, and swaps them into the corpus; returns the change to
+  // publish.
+  absl::StatusOr<uint64_t> CommitRefit(
+      uint64_t version, std::shared_ptr<const Model> fitted,
+      std::map<std::string, std::shared_ptr<const IndexEntry>> entries,
+      std::map<std::string, Eigen::VectorXf> dense);
   bool NeedsRefitLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
-  void AfterWrite(int64_t changes = 1);
+  void AfterWrite(int64_t changes, uint64_t seq, Visibility visibility);
   void RefitLoop();
   void ReplicaLoop();
 
@@ -159,18 +183,11 @@ class Engine {
   // Serializes refits with each other.
   absl::Mutex refit_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
 
+  // The corpus in memory and the published snapshots.
+  internal::SnapshotManager snapshots_;
+
+  // Refit scheduling.
   mutable absl::Mutex state_mu_;
-  std::shared_ptr<const Model> model_ ABSL_GUARDED_BY(state_mu_);
-  std::map<std::string, std::shared_ptr<const IndexEntry>> entries_ ABSL_GUARDED_BY(state_mu_);
-  // Where each entry's dense vector lives (held once): entries written since
-  // the last index build have theirs here, by case id; every other entry's
-  // is its row in dense_base_, the last index built (the same entry object).
-  mutable std::map<std::string, Eigen::VectorXf> fresh_dense_ ABSL_GUARDED_BY(state_mu_);
-  mutable std::shared_ptr<const Index> dense_base_ ABSL_GUARDED_BY(state_mu_);
-  std::map<std::string, CityInfo> cities_ ABSL_GUARDED_BY(state_mu_);
-  mutable std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(state_mu_);
-  mutable uint64_t generation_ ABSL_GUARDED_BY(state_mu_) = 0;
-  mutable bool dirty_ ABSL_GUARDED_BY(state_mu_) = true;
   int64_t changes_since_fit_ ABSL_GUARDED_BY(state_mu_) = 0;
   bool refit_wanted_ ABSL_GUARDED_BY(state_mu_) = false;
   bool refit_running_ ABSL_GUARDED_BY(state_mu_) = false;

@@ -321,28 +321,18 @@ absl::Status Engine::Load() {
     }
   }
 
-  std::map<std::string, std::shared_ptr<const IndexEntry>> entries;
-  for (const auto& e : loaded) entries.emplace_hint(entries.end(), e->info.case_id, e);
+  const int64_t num_cases = static_cast<int64_t>(loaded.size());
   std::vector<CityInfo> city_list;
   city_list.reserve(cities.size());
   for (const auto& [id, c] : cities) city_list.push_back(c);
   std::shared_ptr<const Index> index =
-      Index::Build(std::move(loaded), std::move(dense), std::move(city_list), terms_.size());
+      Index::Build(std::move(loaded), std::move(dense), city_list, terms_.size());
+  const int64_t num_docs = model->num_docs();
+  snapshots_.Install(std::move(model), std::move(city_list), std::move(index));
 
   absl::MutexLock lock(&state_mu_);
-  model_ = std::move(model);
-  entries_ = std::move(entries);
-  cities_ = std::move(cities);
-  changes_since_fit_ = static_cast<int64_t>(unembedded.size()) +
-                       std::abs(static_cast<int64_t>(entries_.size()) - model_->num_docs());
-  fresh_dense_.clear();
-  dense_base_ = index;
-  auto snap = std::make_shared<Snapshot>();
-  snap->model = model_;
-  snap->index = std::move(index);
-  snap->generation = ++generation_;
-  snapshot_ = std::move(snap);
-  dirty_ = false;
+  changes_since_fit_ =
+      static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs);
   return absl::OkStatus();
 }
 

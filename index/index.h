@@ -118,6 +118,8 @@ class Index {
                                             DenseRows dense, std::vector<CityInfo> cities,
                                             uint32_t num_terms);
   const IndexEntry& entry(uint32_t i) const { return *entries_[i]; }
+  // The same, shared (entries are immutable and shared between indexes).
+  const std::shared_ptr<const IndexEntry>& shared_entry(uint32_t i) const { return entries_[i]; }
   // The dense vector of case i: dense_dim() floats (all zero for a case
   // without one); null when dense_dim() is 0.
   const float* dense_row(uint32_t i) const { return dense_.row(i); }

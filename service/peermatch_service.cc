@@ -50,7 +50,10 @@ bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
   } while (0)
 
 // Reads an import stream record by record; each is applied on its own so a
-// bad record is reported and skipped, never aborting the stream.
+// bad record is reported and skipped, never aborting the stream. Each record
+// is durable once applied; the records become visible to queries together,
+// in one snapshot published when the stream ends (one index build, not one
+// per record).
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
  public:
   // Finishes at once with `refused` when it is not OK.
@@ -65,10 +68,11 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or cancelled)
+      engine_->Publish();
       Finish(grpc::Status::OK);
       return;
     }
-    auto result = engine_->Apply(record_);
+    auto result = engine_->Apply(record_, Visibility::kDeferred);
     if (!result.ok()) {
       v1::ImportError* e = summary_->add_errors();
       e->set_index(index_);
@@ -441,13 +445,13 @@ grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext
                                                      const v1::GetStatsRequest* req,
                                                      v1::Stats* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
-  auto counts = engine_->store().Count();
-  if (!counts.ok()) return Done(ctx, counts.status());
-  resp->set_cities(counts->cities);
-  resp->set_cases(counts->cases);
-  resp->set_challenges(counts->challenges);
-  resp->set_solutions(counts->solutions);
+  // From the published snapshot's counters: no scan of the store, and the
+  // same view of the corpus as the queries answered now.
   auto snapshot = engine_->snapshot();
+  resp->set_cities(snapshot->counts.cities);
+  resp->set_cases(snapshot->counts.cases);
+  resp->set_challenges(snapshot->counts.challenges);
+  resp->set_solutions(snapshot->counts.solutions);
   resp->set_model_version(static_cast<int64_t>(snapshot->model->version()));
   resp->set_index_bytes(static_cast<int64_t>(snapshot->index->MemoryBytes()));
   return Done(ctx, absl::OkStatus());

@@ -1,10 +1,13 @@
 // The server over a real loopback gRPC connection: health, reflection,
 // the data calls and the streaming import.
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_server.h"
 
@@ -190,6 +193,94 @@ TEST(Server, ImportStreamReportsBadRecordsAndKeepsGoing) {
   EXPECT_EQ(summary.errors(0).code(), "INVALID_ARGUMENT");
   EXPECT_THAT(summary.errors(0).message(), HasSubstr("case.sdgs[0]"));
   EXPECT_EQ(server.store().GetCase("turin-b").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Writers publish, readers read: while an import's index is being built
+// (held just before it is published), a Match, GetStats and the health
+// check are answered from the previous snapshot; none waits for the build.
+TEST(Server, ReadsDoNotWaitForAWriteBeingIndexed) {
+  std::atomic<bool> hold{false};
+  absl::Notification built, release;
+  testing::TestServerOptions options;
+  options.demo_data = true;
+  options.reply_cache_bytes = 0;  // every Match is computed
+  options.before_publish = [&] {
+    if (!hold.exchange(false)) return;
+    built.Notify();
+    release.WaitForNotification();
+  };
+  TestServer server(options);
+  // A read that waited for the held write would fail here, not hang.
+  auto bounded = [](grpc::ClientContext* ctx) {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  };
+  auto count_cases = [&] {
+    grpc::ClientContext ctx;
+    bounded(&ctx);
+    v1::Stats stats;
+    EXPECT_TRUE(server.stub().GetStats(&ctx, v1::GetStatsRequest(), &stats).ok());
+    return stats.cases();
+  };
+  const int64_t cases_before = count_cases();
+  v1::MatchRequest req;
+  req.set_text("zyxquartz lantern festival volunteers");
+  auto match = [&] {
+    grpc::ClientContext ctx;
+    bounded(&ctx);
+    v1::MatchResponse resp;
+    grpc::Status s = server.stub().Match(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  auto mentions_new_case = [](const v1::MatchResponse& resp) {
+    for (const auto& peer : resp.peers()) {
+      if (peer.city().id() == "new-city") return true;
+    }
+    return false;
+  };
+  ASSERT_FALSE(mentions_new_case(match()));
+
+  hold = true;
+  std::thread writer([&] {
+    grpc::ClientContext ctx;
+    v1::ImportSummary summary;
+    auto stream = server.stub().ImportRecords(&ctx, &summary);
+    ASSERT_TRUE(stream->Write([] {
+      v1::ImportRecord r;
+      *r.mutable_city() = City("new-city");
+      return r;
+    }()));
+    for (int i = 0; i < 300; ++i) {
+      v1::ImportRecord r;
+      *r.mutable_case_() = Case("new-" + std::to_string(i), "new-city");
+      r.mutable_case_()->set_description("zyxquartz lantern festival run by volunteers " +
+                                         std::to_string(i));
+      ASSERT_TRUE(stream->Write(r));
+    }
+    stream->WritesDone();
+    grpc::Status s = stream->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(summary.cases_written(), 300);
+  });
+  built.WaitForNotification();  // the import is written and its index built, not published
+
+  const v1::MatchResponse during = match();
+  EXPECT_FALSE(mentions_new_case(during));
+  EXPECT_EQ(count_cases(), cases_before);
+  {
+    auto health = grpc::health::v1::Health::NewStub(server.channel());
+    grpc::ClientContext ctx;
+    bounded(&ctx);
+    grpc::health::v1::HealthCheckResponse resp;
+    EXPECT_TRUE(health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp).ok());
+  }
+  // Every read above returned while the write was still held.
+  EXPECT_FALSE(release.HasBeenNotified());
+
+  release.Notify();
+  writer.join();
+  EXPECT_EQ(count_cases(), cases_before + 300);
+  EXPECT_TRUE(mentions_new_case(match()));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #ifndef PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 #define PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,8 @@ struct TestServerOptions {
   bool demo_data = false;   // load data/demo before serving
   std::string cors_origin;
   size_t reply_cache_bytes = size_t{64} << 20;  // ServerOptions' default
+  // EngineOptions::before_publish_for_test.
+  std::function<void()> before_publish;
 };
 
 class TestServer {
@@ -43,6 +46,7 @@ class TestServer {
     store_ = *std::move(store);
     EngineOptions eo;
     eo.background_refit = false;
+    eo.before_publish_for_test = options.before_publish;
     auto engine = Engine::Open(store_.get(), eo);
     EXPECT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
@@ -78,7 +82,7 @@ class TestServer {
       const std::string path = std::string(PEERMATCH_SOURCE_DIR) + "/data/demo/" + file;
       absl::Status s = cli::ForEachRecord(path, [&](int line, absl::StatusOr<v1::ImportRecord> r) {
         EXPECT_TRUE(r.ok()) << r.status();
-        auto applied = engine_->Apply(*r);
+        auto applied = engine_->Apply(*r, Visibility::kDeferred);
         EXPECT_TRUE(applied.ok()) << applied.status();
         return absl::OkStatus();
       });

@@ -1,0 +1,33 @@
+// Snapshot: a consistent, immutable view of the corpus for queries — the
+// model and the index built with it — published by the engine's writers.
+//
+// Thread-safety: immutable; share as std::shared_ptr<const Snapshot>.
+#ifndef PEERMATCH_ENGINE_SNAPSHOT_H_
+#define PEERMATCH_ENGINE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "embed/model.h"
+#include "index/index.h"
+
+namespace peermatch {
+
+struct Snapshot {
+  std::shared_ptr<const Model> model;
+  std::shared_ptr<const Index> index;
+  uint64_t generation = 0;  // a new one for every published change
+  // What the index holds, counted when it was built (GetStats reads these
+  // instead of scanning the store).
+  struct Counts {
+    int64_t cities = 0;
+    int64_t cases = 0;
+    int64_t challenges = 0;
+    int64_t solutions = 0;
+  };
+  Counts counts;
+};
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_ENGINE_SNAPSHOT_H_
