@@ -182,6 +182,11 @@ void ScanRowsPortable(const float* x, size_t d, size_t begin, size_t end, const 
   }
 }
 
+void ScoreRowsPortable(const float* x, size_t d, size_t begin, size_t end, const float* q,
+                       float* out) {
+  for (size_t i = begin; i < end; ++i) out[i] = DotPortable(x + i * d, q, d);
+}
+
 void ScanBlockPortable(const float* x, size_t d, size_t begin, size_t end,
                        const float* queries, size_t nq, const uint8_t* keep, TopK* tops) {
   for (size_t qi = 0; qi < nq; ++qi) {
@@ -224,6 +229,29 @@ PEERMATCH_AVX2 inline void Offer(__m128 s, unsigned bits, size_t i, TopK* top) {
   }
 }
 
+// The inner products of four rows with q (d floats; d8 = d rounded down to
+// a multiple of 8, `tail` the mask of the d - d8 last lanes).
+PEERMATCH_AVX2 inline __m128 Dot4(const float* r0, const float* r1, const float* r2,
+                                  const float* r3, const float* q, size_t d, size_t d8,
+                                  __m256i tail) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t j = 0; j < d8; j += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + j);
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + j), qv, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + j), qv, a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + j), qv, a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + j), qv, a3);
+  }
+  if (d8 < d) {
+    const __m256 qv = _mm256_maskload_ps(q + d8, tail);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + d8, tail), qv, a0);
+    a1 = _mm256_fmadd_ps(_mm256_maskload_ps(r1 + d8, tail), qv, a1);
+    a2 = _mm256_fmadd_ps(_mm256_maskload_ps(r2 + d8, tail), qv, a2);
+    a3 = _mm256_fmadd_ps(_mm256_maskload_ps(r3 + d8, tail), qv, a3);
+  }
+  return Reduce4(a0, a1, a2, a3);
+}
+
 PEERMATCH_AVX2 void ScanRowsAvx2(const float* x, size_t d, size_t begin, size_t end,
                                  const float* q, const uint8_t* keep, TopK* top) {
   const size_t d8 = d & ~size_t{7};
@@ -237,22 +265,29 @@ PEERMATCH_AVX2 void ScanRowsAvx2(const float* x, size_t d, size_t begin, size_t 
     const float* r1 = rows > 1 ? r0 + d : r0;
     const float* r2 = rows > 2 ? r0 + 2 * d : r0;
     const float* r3 = rows > 3 ? r0 + 3 * d : r0;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t j = 0; j < d8; j += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + j);
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + j), qv, a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + j), qv, a1);
-      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + j), qv, a2);
-      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + j), qv, a3);
+    Offer(Dot4(r0, r1, r2, r3, q, d, d8, tail), bits, i, top);
+  }
+}
+
+// ScanRowsAvx2's sums, every row's written out.
+PEERMATCH_AVX2 void ScoreRowsAvx2(const float* x, size_t d, size_t begin, size_t end,
+                                  const float* q, float* out) {
+  const size_t d8 = d & ~size_t{7};
+  const __m256i tail = TailMask(d - d8);
+  for (size_t i = begin; i < end; i += 4) {
+    const size_t rows = std::min<size_t>(4, end - i);
+    const float* r0 = x + i * d;
+    const float* r1 = rows > 1 ? r0 + d : r0;
+    const float* r2 = rows > 2 ? r0 + 2 * d : r0;
+    const float* r3 = rows > 3 ? r0 + 3 * d : r0;
+    const __m128 sums = Dot4(r0, r1, r2, r3, q, d, d8, tail);
+    if (rows == 4) {
+      _mm_storeu_ps(out + i, sums);
+    } else {
+      alignas(16) float sc[4];
+      _mm_store_ps(sc, sums);
+      std::copy(sc, sc + rows, out + i);
     }
-    if (d8 < d) {
-      const __m256 qv = _mm256_maskload_ps(q + d8, tail);
-      a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + d8, tail), qv, a0);
-      a1 = _mm256_fmadd_ps(_mm256_maskload_ps(r1 + d8, tail), qv, a1);
-      a2 = _mm256_fmadd_ps(_mm256_maskload_ps(r2 + d8, tail), qv, a2);
-      a3 = _mm256_fmadd_ps(_mm256_maskload_ps(r3 + d8, tail), qv, a3);
-    }
-    Offer(Reduce4(a0, a1, a2, a3), bits, i, top);
   }
 }
 
@@ -452,6 +487,32 @@ absl::StatusOr<size_t> DenseScanner::Search(const DenseMatrixView& x, const floa
     count += top.size;
   }
   return WriteBest(merge, count, k, scores, ids);
+}
+
+absl::Status DenseScanner::ScoreAll(const DenseMatrixView& x, const float* query, float* scores) {
+  if (x.d == 0) return absl::InvalidArgumentError("x.d: must be positive");
+  if (x.n == 0) return absl::OkStatus();
+  if (x.data == nullptr) return absl::InvalidArgumentError("x.data: null with n > 0");
+  if (query == nullptr) return absl::InvalidArgumentError("query: null");
+  if (scores == nullptr) return absl::InvalidArgumentError("scores: null");
+  absl::MutexLock lock(&mutex_);
+  const size_t chunk_rows = ChunkRows(x.d);
+  const size_t num_chunks = (x.n + chunk_rows - 1) / chunk_rows;
+  const int parts = static_cast<int>(std::min<size_t>(ThreadsFor(x.n), num_chunks));
+  ChunkCounter chunks(num_chunks);
+  RunParallel(parts, [&](int) {
+    for (size_t c; chunks.Next(&c);) {
+      const size_t begin = c * chunk_rows, end = std::min(x.n, begin + chunk_rows);
+#ifdef PEERMATCH_DENSE_SCAN_X86
+      if (use_avx2_) {
+        ScoreRowsAvx2(x.data, x.d, begin, end, query, scores);
+        continue;
+      }
+#endif
+      ScoreRowsPortable(x.data, x.d, begin, end, query, scores);
+    }
+  });
+  return absl::OkStatus();
 }
 
 absl::Status DenseScanner::SearchBatch(const DenseMatrixView& x, const float* queries,

@@ -110,6 +110,12 @@ class DenseScanner {
   absl::Status SearchBatch(const DenseMatrixView& x, const float* queries, size_t nq,
                            size_t k, const uint8_t* keep, float* scores, int64_t* ids);
 
+  // Every row's inner product with `query`: scores[i] for row i, n floats
+  // (out). The same scores, bit for bit, as Search computes for the rows it
+  // returns. Errors (nothing written): kInvalidArgument if d == 0 or a
+  // pointer is null while n > 0.
+  absl::Status ScoreAll(const DenseMatrixView& x, const float* query, float* scores);
+
   int num_threads() const { return num_threads_; }
   // True when the AVX2+FMA kernel is in use.
   bool uses_avx2() const { return use_avx2_; }

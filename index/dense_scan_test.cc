@@ -262,6 +262,38 @@ TEST_P(DenseScanTest, BatchGivesSearchResultsExactly) {
   }
 }
 
+// ScoreAll writes every row's inner product: near the double-precision
+// reference, and bit for bit the score Search gives the rows it returns.
+TEST_P(DenseScanTest, ScoreAllGivesEveryRowsSearchScore) {
+  DenseScanner scanner = MakeScanner();
+  for (size_t d : {256, 1, 7, 13}) {
+    for (size_t n : {1, 3, 5, 301, 12007}) {
+      const std::vector<float> x = RandomUnitRows(n, d, 31 + d * 7 + n);
+      const std::vector<float> q = RandomUnitRows(1, d, 32 + d);
+      std::vector<float> scores(n, 7.0f);
+      ASSERT_TRUE(scanner.ScoreAll({x.data(), n, d}, q.data(), scores.data()).ok());
+      const std::string what = "n=" + std::to_string(n) + " d=" + std::to_string(d);
+      for (size_t i = 0; i < n; ++i) {
+        double want = 0;
+        for (size_t j = 0; j < d; ++j) want += double{x[i * d + j]} * q[j];
+        ASSERT_NEAR(scores[i], want, 1e-5) << what << " row " << i;
+      }
+      const size_t k = std::min<size_t>(n, 20);
+      const Result top = RunSearch(scanner, x, d, q.data(), k, nullptr);
+      for (size_t r = 0; r < k; ++r) {
+        EXPECT_EQ(top.scores[r], scores[top.ids[r]]) << what << " rank " << r;
+      }
+    }
+  }
+  std::vector<float> out(1);
+  EXPECT_THAT(scanner.ScoreAll({nullptr, 0, 4}, nullptr, nullptr), ::testing::Property(
+                                                                        &absl::Status::ok, true));
+  EXPECT_EQ(scanner.ScoreAll({nullptr, 3, 4}, out.data(), out.data()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(scanner.ScoreAll({out.data(), 1, 0}, out.data(), out.data()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(DenseScanTest, BatchWithKAboveNAndTinyMatrix) {
   DenseScanner scanner = MakeScanner();
   const size_t n = 2, d = 5, nq = 4, k = 3;

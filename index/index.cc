@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "index/dense_scan.h"
 
 namespace peermatch {
 namespace {
@@ -80,6 +81,15 @@ struct Scratch {
   std::vector<float> word, gram, dense;
   std::vector<bool> in_set;
   TopK top;
+  // The dense product: the exact scanner's kernel on this thread alone
+  // (concurrent queries run on their own threads; a shared pool would
+  // serialize them).
+  DenseScanner scanner{[] {
+    DenseScanOptions options;
+    options.num_threads = 1;
+    options.max_k = 1;
+    return options;
+  }()};
 };
 
 }  // namespace
@@ -251,12 +261,10 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
   const bool use_dense = query.dense.size() == dim && dim > 0;
   if (use_dense) {
-    // The same product as with an Eigen matrix: Eigen's row-major GEMV
-    // kernel over the mapped rows.
-    const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
-                     Eigen::Aligned16>
-        matrix(dense_.data(), static_cast<Eigen::Index>(n), dim);
-    Eigen::Map<Eigen::VectorXf>(dense.data(), n).noalias() = matrix * query.dense;
+    // Cannot fail: d > 0 and every pointer is set.
+    scratch.scanner
+        .ScoreAll({dense_.data(), n, static_cast<size_t>(dim)}, query.dense.data(), dense.data())
+        .IgnoreError();
   }
 
   // The candidate set: each system's top `depth` among the kept cases.

@@ -49,8 +49,8 @@
 //
 // Errors: hnswlib reports failures by throwing; every entry point here catches
 // them and returns absl::Status, so no exception leaves this class.
-#ifndef PEERMATCH_INDEX_ANN_INDEX_H_
-#define PEERMATCH_INDEX_ANN_INDEX_H_
+#ifndef PEERMATCH_BENCH_ANN_INDEX_H_
+#define PEERMATCH_BENCH_ANN_INDEX_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -181,4 +181,4 @@ class AnnIndex {
 
 }  // namespace peermatch
 
-#endif  // PEERMATCH_INDEX_ANN_INDEX_H_
+#endif  // PEERMATCH_BENCH_ANN_INDEX_H_

@@ -1,4 +1,4 @@
-#include "index/ann_index.h"
+#include "bench/ann_index.h"
 
 #include <fcntl.h>
 #include <unistd.h>
