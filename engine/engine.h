@@ -43,6 +43,7 @@
 #include "embed/term_dictionary.h"
 #include "peermatch/v1/model.pb.h"
 #include "peermatch/v1/peermatch.pb.h"
+#include "records/limits.h"
 #include "store/store.h"
 
 namespace peermatch {
@@ -71,11 +72,6 @@ struct EngineOptions {
   // them). 0: not a replica.
   int replica_refresh_ms = 0;
 };
-
-// Limits on queries, checked by Match and SimilarCases.
-inline constexpr int kMaxK = 100;
-inline constexpr int kMaxEvidence = 10;
-inline constexpr int kMaxOffset = 10000;
 
 // A consistent view for queries: the model and the index built with it.
 struct Snapshot {

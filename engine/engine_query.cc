@@ -17,7 +17,6 @@ using internal::AddSharedTerms;
 using internal::SetParts;
 using internal::ToIndexQuery;
 
-constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
 // A city's second and later evidence must score above the candidates' mean
 // (0) and within this much of its best (scores are in standard deviations):
 // weak look-alikes are not evidence.

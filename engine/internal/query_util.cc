@@ -60,7 +60,7 @@ void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector&
   const SparseIds contributions = index.Contributions(iq.words, h.doc);
   float total = 0;
   for (const auto& [id, c] : contributions) total += c;
-  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTerms); ++i) {
+  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTermsPerMatch); ++i) {
     const std::string& term = terms.Term(contributions[i].first);
     auto it = q.surface.find(term);
     v1::SharedTerm* t = out->Add();

@@ -10,11 +10,9 @@
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
 #include "peermatch/v1/peermatch.pb.h"
+#include "records/limits.h"
 
 namespace peermatch::internal {
-
-// Shared terms shown per match.
-inline constexpr int kSharedTerms = 5;
 
 // The query text a stored case makes: title, description and tags.
 std::string CaseQueryText(const v1::Case& c);
