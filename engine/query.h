@@ -11,8 +11,11 @@
 //
 // The values must meet the rules of records/limits.h and records/validate.h
 // (service/request_mapping.h checks a wire request against them and names
-// its fields); the engine answers INVALID_ARGUMENT for a query that breaks
-// them without naming wire fields.
+// its fields). The engine itself checks only what it needs to stay safe:
+// k, offset, evidence_per_city and max_per_country in range, exactly one of
+// text and case_id, known themes and SDGs 1-17; it answers INVALID_ARGUMENT
+// ("query.k: 0 is outside 1-100") otherwise. Other values it does not
+// check (a malformed country code simply matches no city).
 //
 // Thread-safety: plain values.
 #ifndef PEERMATCH_ENGINE_QUERY_H_
