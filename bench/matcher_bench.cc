@@ -125,17 +125,16 @@ int main(int argc, char** argv) {
   (*engine)->Publish();
   std::vector<double> similar_ms, match_ms;
   for (const auto& q : qs) {
-    peermatch::v1::SimilarCasesRequest req;
-    req.set_text(Str(q, "_id").empty() ? "x" : Str(q, "text"));
-    req.set_k(10);
-    bool more;
+    peermatch::SimilarQuery similar;
+    similar.about.text = Str(q, "_id").empty() ? "x" : Str(q, "text");
+    similar.k = 10;
     t = Clock::now();
-    auto r = (*engine)->SimilarCases(req, 0, &more);
+    auto r = (*engine)->SimilarCases(similar);
     similar_ms.push_back(Since(t) * 1e3);
-    peermatch::v1::MatchRequest m;
-    m.set_text(req.text());
+    peermatch::MatchQuery m;
+    m.about.text = similar.about.text;
     t = Clock::now();
-    auto mr = (*engine)->Match(m, 0, &more);
+    auto mr = (*engine)->Match(m);
     match_ms.push_back(Since(t) * 1e3);
   }
   const size_t index_bytes = (*engine)->snapshot()->index->MemoryBytes();

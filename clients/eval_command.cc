@@ -195,18 +195,17 @@ absl::Status RunEval(Context& ctx) {
   double ndcg = 0, recall = 0, mrr = 0;
   const auto query_start = Clock::now();
   for (size_t i = 0; i < queries.size(); ++i) {
-    v1::SimilarCasesRequest req;
-    req.set_text(Utf8Prefix(queries[i].second, kMaxDescriptionBytes));
-    req.set_language(language);
-    req.set_k(100);
-    bool more = false;
-    auto resp = (*engine)->SimilarCases(req, 0, &more);
-    if (!resp.ok()) {
-      return absl::Status(resp.status().code(),
-                          absl::StrCat("query ", queries[i].first, ": ", resp.status().message()));
+    SimilarQuery query;
+    query.about.text = Utf8Prefix(queries[i].second, kMaxQueryBytes);
+    query.about.language = language;
+    query.k = 100;
+    auto result = (*engine)->SimilarCases(query);
+    if (!result.ok()) {
+      return absl::Status(result.status().code(), absl::StrCat("query ", queries[i].first, ": ",
+                                                               result.status().message()));
     }
     std::vector<std::string> ranking;
-    for (const auto& m : resp->cases()) ranking.push_back(doc_of_case[m.case_().id()]);
+    for (const auto& m : result->cases.items) ranking.push_back(doc_of_case[m.record.id()]);
     const Judgments& judged = (*qrels)[queries[i].first];
     ndcg += NdcgAt(ranking, judged, 10);
     recall += RecallAt(ranking, judged, 100);

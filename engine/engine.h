@@ -48,8 +48,10 @@
 #include "embed/term_dictionary.h"
 #include "engine/internal/snapshot_manager.h"
 #include "engine/snapshot.h"
+#include "engine/query.h"
 #include "peermatch/v1/model.pb.h"
 #include "peermatch/v1/peermatch.pb.h"
+#include "records/limits.h"
 #include "store/store.h"
 
 namespace peermatch {
@@ -88,10 +90,6 @@ enum class Visibility {
   kDeferred,  // durable on return; visible at the next Publish() or write
 };
 
-// Limits on queries, checked by Match and SimilarCases.
-inline constexpr int kMaxK = 100;
-inline constexpr int kMaxEvidence = 10;
-inline constexpr int kMaxOffset = 10000;
 
 class Engine {
  public:
@@ -122,15 +120,15 @@ class Engine {
   // deferred writes before it); returns when they are.
   void Publish();
 
-  // Peer cities for a challenge, `offset` cities into the ranking.
-  // INVALID_ARGUMENT naming the field for a malformed request; NOT_FOUND
-  // ("case_id: ...") for an unknown case. `*more` tells whether cities
-  // follow this page.
-  absl::StatusOr<v1::MatchResponse> Match(const v1::MatchRequest& request, int offset,
-                                          bool* more) const;
-  // Cases similar to a text or a case, `offset` cases into the ranking.
-  absl::StatusOr<v1::SimilarCasesResponse> SimilarCases(const v1::SimilarCasesRequest& request,
-                                                        int offset, bool* more) const;
+  // Peer cities for a challenge (engine/query.h): one page of cities ranked
+  // by their best solution that passes the filters, `query.offset` cities
+  // into the ranking. NOT_FOUND ("case_id: no case with id ...") for an
+  // unknown case; INVALID_ARGUMENT for a query outside the limits of
+  // records/limits.h (service/request_mapping.h checks requests first).
+  absl::StatusOr<MatchResult> Match(const MatchQuery& query) const;
+  // Cases similar to a text or a case, `query.offset` cases into the
+  // ranking; errors as Match's.
+  absl::StatusOr<SimilarResult> SimilarCases(const SimilarQuery& query) const;
 
   // Batch pairing of a cohort's cities (see PairCitiesRequest in
   // proto/peermatch/v1/peermatch.proto): scores every asking city's

@@ -1,4 +1,7 @@
-// Engine's read side: Match and SimilarCases.
+// Engine's read side: Match and SimilarCases, on the domain types of
+// engine/query.h. Requests are checked and mapped before they get here
+// (service/request_mapping.h); the checks below only keep the engine safe
+// from a query that breaks the contract.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -13,11 +16,10 @@
 namespace peermatch {
 namespace {
 
-using internal::AddSharedTerms;
-using internal::SetParts;
+using internal::PartsOf;
+using internal::SharedTerms;
 using internal::ToIndexQuery;
 
-constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
 // A city's second and later evidence must score above the candidates' mean
 // (0) and within this much of its best (scores are in standard deviations):
 // weak look-alikes are not evidence.
@@ -27,52 +29,28 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-absl::Status ValidateFilters(const v1::Filters& f) {
-  for (int i = 0; i < f.themes_size(); ++i) {
-    if (f.themes(i) == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(f.themes(i))) {
-      return Invalid(absl::StrCat("filters.themes[", i, "]"), "unknown theme");
-    }
+absl::Status CheckRange(absl::string_view field, int value, int min, int max) {
+  if (value >= min && value <= max) return absl::OkStatus();
+  return Invalid(field, absl::StrCat(value, " is outside ", min, "-", max));
+}
+
+// The values the engine turns into bit masks, and the subject, must meet the
+// contract of engine/query.h.
+absl::Status CheckSubjectAndFilters(const QuerySubject& about, const QueryFilters& f) {
+  if (about.text.empty() == about.case_id.empty()) {
+    return Invalid("query", "set exactly one of text and case_id");
   }
-  for (int i = 0; i < f.sdgs_size(); ++i) {
-    if (f.sdgs(i) < 1 || f.sdgs(i) > 17) {
-      return Invalid(absl::StrCat("filters.sdgs[", i, "]"),
-                     absl::StrCat(f.sdgs(i), " is outside 1-17"));
-    }
-  }
-  for (int i = 0; i < f.regions_size(); ++i) {
-    if (f.regions(i) == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(f.regions(i))) {
-      return Invalid(absl::StrCat("filters.regions[", i, "]"), "unknown region");
-    }
-  }
-  for (int i = 0; i < f.countries_size(); ++i) {
-    if (!IsIsoCountry(f.countries(i))) {
-      return Invalid(absl::StrCat("filters.countries[", i, "]"), "not an ISO 3166-1 alpha-2 code");
-    }
-  }
-  for (int i = 0; i < f.exclude_countries_size(); ++i) {
-    if (!IsIsoCountry(f.exclude_countries(i))) {
-      return Invalid(absl::StrCat("filters.exclude_countries[", i, "]"),
-                     "not an ISO 3166-1 alpha-2 code");
-    }
-  }
-  for (int i = 0; i < f.languages_size(); ++i) {
-    if (!IsIsoLanguage(f.languages(i))) {
-      return Invalid(absl::StrCat("filters.languages[", i, "]"), "not an ISO 639-1 code");
-    }
-  }
-  if (f.year_min() < 0 || f.year_max() < 0 ||
-      (f.year_min() != 0 && f.year_max() != 0 && f.year_min() > f.year_max())) {
-    return Invalid("filters.year_min", "must be 0 or at most filters.year_max");
-  }
-  for (int i = 0; i < f.exclude_city_ids_size(); ++i) {
-    if (absl::Status s = ValidateId(absl::StrCat("filters.exclude_city_ids[", i, "]"),
-                                    f.exclude_city_ids(i));
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (!v1::CaseKind_IsValid(f.kind())) return Invalid("filters.kind", "unknown kind");
-  return absl::OkStatus();
+  absl::Status s = ValidateEach("query.themes", about.themes, ValidateTheme);
+  if (s.ok()) s = ValidateEach("query.sdgs", about.sdgs, ValidateSdg);
+  if (s.ok()) s = ValidateEach("query.filters.themes", f.themes, ValidateTheme);
+  if (s.ok()) s = ValidateEach("query.filters.sdgs", f.sdgs, ValidateSdg);
+  return s;
+}
+
+absl::Status CheckPage(int k, int offset) {
+  absl::Status s = CheckRange("query.k", k, 1, kMaxK);
+  if (s.ok()) s = CheckRange("query.offset", offset, 0, kMaxOffset);
+  return s;
 }
 
 // The query part shared by Match and SimilarCases.
@@ -84,70 +62,49 @@ struct QuerySpec {
   std::string case_id;      // the query case, when given by id
 };
 
-template <typename Request>
-absl::StatusOr<QuerySpec> ResolveQuery(const Request& req, const Store& store) {
-  QuerySpec spec;
-  for (int i = 0; i < req.themes_size(); ++i) {
-    if (req.themes(i) == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(req.themes(i))) {
-      return Invalid(absl::StrCat("themes[", i, "]"), "unknown theme");
-    }
-    spec.structured.themes |= 1u << req.themes(i);
-  }
-  for (int i = 0; i < req.sdgs_size(); ++i) {
-    if (req.sdgs(i) < 1 || req.sdgs(i) > 17) {
-      return Invalid(absl::StrCat("sdgs[", i, "]"), absl::StrCat(req.sdgs(i), " is outside 1-17"));
-    }
-    spec.structured.sdgs |= 1u << req.sdgs(i);
-  }
-  if (req.target_groups_size() > static_cast<int>(kMaxTargetGroups)) {
-    return Invalid("target_groups", absl::StrCat("at most ", kMaxTargetGroups));
-  }
-  for (int i = 0; i < req.target_groups_size(); ++i) {
-    if (req.target_groups(i).size() > kMaxTargetGroupBytes || !IsValidUtf8(req.target_groups(i))) {
-      return Invalid(absl::StrCat("target_groups[", i, "]"), "too long or not UTF-8");
-    }
-    spec.structured.target_groups.push_back(absl::AsciiStrToLower(req.target_groups(i)));
-  }
-  if (!req.language().empty() && !IsIsoLanguage(req.language())) {
-    return Invalid("language", "not an ISO 639-1 code such as \"en\"");
-  }
-  if (absl::Status s = ValidateFilters(req.filters()); !s.ok()) return s;
+// Themes or SDGs as a bit mask (bit n for value n).
+template <typename List>
+uint32_t Mask(const List& values) {
+  uint32_t mask = 0;
+  for (int v : values) mask |= 1u << v;
+  return mask;
+}
 
-  if (req.has_case_id()) {
-    if (absl::Status s = ValidateId("case_id", req.case_id()); !s.ok()) return s;
-    auto c = store.GetCase(req.case_id());
-    if (absl::IsNotFound(c.status())) {
-      return absl::NotFoundError(absl::StrCat("case_id: no case with id \"", req.case_id(), "\""));
-    }
-    if (!c.ok()) return c.status();
-    spec.case_id = c->id();
-    spec.asking_city = c->city_id();
-    spec.language = c->language();
-    spec.text = internal::CaseQueryText(*c);
-    if (spec.structured.empty()) spec.structured = internal::CaseStructure(*c);
+StructuredQuery Structure(const QuerySubject& about) {
+  StructuredQuery structured;
+  structured.themes = Mask(about.themes);
+  structured.sdgs = Mask(about.sdgs);
+  for (const std::string& g : about.target_groups) {
+    structured.target_groups.push_back(absl::AsciiStrToLower(g));
+  }
+  return structured;
+}
+
+// The text, language and structure a subject stands for. NOT_FOUND for an
+// unknown case.
+absl::StatusOr<QuerySpec> ResolveSubject(const QuerySubject& about, const Store& store) {
+  QuerySpec spec;
+  spec.structured = Structure(about);
+  if (about.case_id.empty()) {
+    spec.text = about.text;
+    spec.language = about.language;
     return spec;
   }
-  if (!req.has_text()) return Invalid("query", "set text or case_id");
-  if (req.text().empty()) return Invalid("text", "is empty");
-  if (req.text().size() > kMaxQueryBytes) {
-    return Invalid("text", absl::StrCat("is ", req.text().size(), " bytes; the limit is ",
-                                        kMaxQueryBytes));
+  auto c = store.GetCase(about.case_id);
+  if (absl::IsNotFound(c.status())) {
+    return absl::NotFoundError(absl::StrCat("case_id: no case with id \"", about.case_id, "\""));
   }
-  if (!IsValidUtf8(req.text())) return Invalid("text", "is not valid UTF-8");
-  spec.text = req.text();
-  spec.language = req.language();
+  if (!c.ok()) return c.status();
+  spec.case_id = c->id();
+  spec.asking_city = c->city_id();
+  spec.language = c->language();
+  spec.text = internal::CaseQueryText(*c);
+  if (spec.structured.empty()) spec.structured = internal::CaseStructure(*c);
   return spec;
 }
 
-absl::Status CheckPaging(int k, int offset) {
-  if (k < 0 || k > kMaxK) return Invalid("k", absl::StrCat(k, " is outside 0-", kMaxK));
-  if (offset < 0 || offset > kMaxOffset) {
-    return Invalid("page_token", absl::StrCat("pages end after ", kMaxOffset, " results"));
-  }
-  return absl::OkStatus();
-}
-
-bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& x) {
+template <typename T>
+bool Contains(const std::vector<T>& list, const T& x) {
   return std::find(list.begin(), list.end(), x) != list.end();
 }
 
@@ -159,28 +116,31 @@ struct Kept {
   size_t cities = 0;
 };
 
-// City filters are decided once per city, then each case reads its flat
-// attributes.
-Kept KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
-              const QuerySpec& spec) {
-  uint32_t themes = 0, sdgs = 0;
-  for (int t : f.themes()) themes |= 1u << t;
-  for (int g : f.sdgs()) sdgs |= 1u << g;
+enum CityState : uint8_t { kOut, kIn, kInAndCounted };
+
+// City filters are decided once per city.
+std::vector<CityState> KeepCities(const Index& index, const QueryFilters& f,
+                                  const QuerySpec& spec) {
   const std::vector<CityInfo>& cities = index.cities();
-  enum CityState : uint8_t { kOut, kIn, kInAndCounted };
   std::vector<CityState> city_state(cities.size(), kOut);
   for (size_t c = 0; c < cities.size(); ++c) {
     const CityInfo& city = cities[c];
     if (!spec.asking_city.empty() && city.id == spec.asking_city) continue;
-    if (f.regions_size() > 0 &&
-        std::find(f.regions().begin(), f.regions().end(), city.region) == f.regions().end()) {
-      continue;
-    }
-    if (f.countries_size() > 0 && !Contains(f.countries(), city.country)) continue;
-    if (Contains(f.exclude_countries(), city.country)) continue;
-    if (Contains(f.exclude_city_ids(), city.id)) continue;
+    if (!f.regions.empty() && !Contains(f.regions, city.region)) continue;
+    if (!f.countries.empty() && !Contains(f.countries, city.country)) continue;
+    if (Contains(f.exclude_countries, city.country)) continue;
+    if (Contains(f.exclude_city_ids, city.id)) continue;
     city_state[c] = kIn;
   }
+  return city_state;
+}
+
+// Then each case of a kept city reads its flat attributes.
+Kept KeepMask(const Index& index, const QueryFilters& f, v1::CaseKind kind,
+              const QuerySpec& spec) {
+  const uint32_t themes = Mask(f.themes);
+  const uint32_t sdgs = Mask(f.sdgs);
+  std::vector<CityState> city_state = KeepCities(index, f, spec);
   Kept kept;
   kept.mask.assign(index.size(), false);
   for (uint32_t d = 0; d < index.size(); ++d) {
@@ -190,12 +150,12 @@ Kept KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
     if (kind != v1::CASE_KIND_UNSPECIFIED && a.kind != kind) continue;
     if (themes != 0 && (a.themes & themes) == 0) continue;
     if (sdgs != 0 && (a.sdgs & sdgs) == 0) continue;
-    if ((f.year_min() != 0 || f.year_max() != 0) &&
-        (a.year == 0 || (f.year_min() != 0 && a.year < f.year_min()) ||
-         (f.year_max() != 0 && a.year > f.year_max()))) {
+    if ((f.year_min != 0 || f.year_max != 0) &&
+        (a.year == 0 || (f.year_min != 0 && a.year < f.year_min) ||
+         (f.year_max != 0 && a.year > f.year_max))) {
       continue;
     }
-    if (f.languages_size() > 0 && !Contains(f.languages(), index.doc(d).language)) continue;
+    if (!f.languages.empty() && !Contains(f.languages, index.doc(d).language)) continue;
     // The query case itself (by id: its city in this snapshot may differ from
     // the store's if it moved since).
     if (!spec.case_id.empty() && index.doc(d).case_id == spec.case_id) continue;
@@ -206,146 +166,182 @@ Kept KeepMask(const Index& index, const v1::Filters& f, v1::CaseKind kind,
   return kept;
 }
 
+// What a query's search needs, from one snapshot.
+struct SearchContext {
+  const Index& index;
+  const QueryVector& q;
+  const IndexQuery& iq;
+  const StructuredQuery& structured;
+  const std::vector<bool>& mask;
+  const ScoreWeights& weights;
+};
+
+// The kept solutions ranked, grouped by city in the order of each city's
+// best hit.
+struct RankedCities {
+  struct City {
+    uint32_t city_doc;          // a doc of the city (for its CityInfo)
+    std::vector<size_t> hits;   // into `hits`, best first
+  };
+  std::vector<Hit> hits;
+  std::vector<City> cities;
+};
+
+// One entry per city of `hits`, in rank order, with up to `evidence` hits
+// each; at most `max_per_country` cities per country (0: any).
+void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCities* ranked) {
+  ranked->cities.clear();
+  // By city position: its index in ranked, or kUnseen, or kSkipped (left
+  // out for diversity).
+  constexpr int32_t kUnseen = -1, kSkipped = -2;
+  std::vector<int32_t> position(index.cities().size(), kUnseen);
+  absl::flat_hash_map<absl::string_view, int> per_country;
+  for (size_t i = 0; i < ranked->hits.size(); ++i) {
+    const Hit& h = ranked->hits[i];
+    const uint32_t city = index.city_position(h.doc);
+    if (position[city] >= 0) {
+      // Further evidence only when it is a match in its own right.
+      RankedCities::City& group = ranked->cities[position[city]];
+      if (group.hits.size() < static_cast<size_t>(evidence) && h.score > 0 &&
+          h.score >= ranked->hits[group.hits[0]].score - kExtraEvidenceGap) {
+        group.hits.push_back(i);
+      }
+      continue;
+    }
+    if (position[city] == kSkipped) continue;
+    if (max_per_country > 0) {
+      int& seen = per_country[index.cities()[city].country];
+      if (seen >= max_per_country) {
+        position[city] = kSkipped;
+        continue;
+      }
+      ++seen;
+    }
+    position[city] = static_cast<int32_t>(ranked->cities.size());
+    ranked->cities.push_back({h.doc, {i}});
+  }
+}
+
+// The best hits, deep enough to hold the cities of the query's page (and
+// one more, to tell whether a next page exists): a city's place is that of
+// its best hit, so the first cities seen in the top hits are exactly the
+// best cities. Deeper only when the page is not full yet.
+RankedCities RankCities(const SearchContext& search, const Kept& kept, const MatchQuery& query) {
+  const size_t wanted = static_cast<size_t>(query.offset + query.k) + 1;
+  // When fewer cities than that have a kept case, the page can only be
+  // filled by ranking every kept case: do so at once.
+  size_t first_depth = std::max<size_t>(256, wanted * (query.evidence_per_city + 1) * 4);
+  if (kept.cities < wanted) first_depth = std::max<size_t>(kept.cases, 1);
+  RankedCities ranked;
+  for (size_t depth = first_depth;; depth *= 2) {
+    ranked.hits = search.index.Search(search.iq, search.structured, search.mask, search.weights,
+                                      depth);
+    GroupByCity(search.index, query.evidence_per_city, query.max_per_country, &ranked);
+    if (ranked.cities.size() >= wanted || ranked.hits.size() < depth || depth >= kept.cases) {
+      break;
+    }
+  }
+  return ranked;
+}
+
+Evidence MakeEvidence(const SearchContext& search, const TermDictionary& terms, const Hit& h) {
+  Evidence e;
+  e.case_id = search.index.doc(h.doc).case_id;
+  e.title = search.index.doc(h.doc).title;
+  e.score = h.score;
+  e.parts = PartsOf(h);
+  e.shared_terms = SharedTerms(search.index, search.iq, search.q, terms, h);
+  return e;
+}
+
+PeerCity MakePeer(const SearchContext& search, const TermDictionary& terms, const RankedCities& ranked,
+                  size_t i) {
+  const RankedCities::City& ch = ranked.cities[i];
+  const Hit& best = ranked.hits[ch.hits[0]];
+  PeerCity peer;
+  const CityInfo& info = search.index.city_of(ch.city_doc);
+  if (info.city != nullptr) {
+    peer.city = *info.city;
+  } else {
+    peer.city.set_id(info.id);
+  }
+  peer.rank = static_cast<int>(i) + 1;
+  peer.score = best.score;
+  peer.parts = PartsOf(best);
+  for (size_t h : ch.hits) peer.evidence.push_back(MakeEvidence(search, terms, ranked.hits[h]));
+  return peer;
+}
+
+absl::Status CheckMatchQuery(const MatchQuery& query) {
+  absl::Status s = CheckPage(query.k, query.offset);
+  if (s.ok()) s = CheckRange("query.evidence_per_city", query.evidence_per_city, 1, kMaxEvidence);
+  if (s.ok() && query.max_per_country < 0) {
+    s = Invalid("query.max_per_country", "must not be negative");
+  }
+  if (s.ok()) s = CheckSubjectAndFilters(query.about, query.filters);
+  return s;
+}
+
 }  // namespace
 
-absl::StatusOr<v1::MatchResponse> Engine::Match(const v1::MatchRequest& req, int offset,
-                                                bool* more) const {
-  *more = false;
-  if (absl::Status s = CheckPaging(req.k(), offset); !s.ok()) return s;
-  if (req.evidence_per_city() < 0 || req.evidence_per_city() > kMaxEvidence) {
-    return Invalid("evidence_per_city", absl::StrCat(req.evidence_per_city(), " is outside 0-",
-                                                     kMaxEvidence));
-  }
-  if (req.max_per_country() < 0) return Invalid("max_per_country", "must not be negative");
-  if (req.filters().kind() != v1::CASE_KIND_UNSPECIFIED &&
-      req.filters().kind() != v1::CASE_KIND_SOLUTION) {
-    return Invalid("filters.kind",
-                   "Match returns solutions; use SimilarCases to find challenges");
-  }
-  if (!req.asking_city_id().empty()) {
-    if (absl::Status s = ValidateId("asking_city_id", req.asking_city_id()); !s.ok()) return s;
-  }
-  auto spec = ResolveQuery(req, *store_);
+absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query) const {
+  if (absl::Status s = CheckMatchQuery(query); !s.ok()) return s;
+  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
   if (!spec.ok()) return spec.status();
-  if (!req.asking_city_id().empty()) spec->asking_city = req.asking_city_id();
-  const int k = req.k() == 0 ? 10 : req.k();
-  const int evidence = req.evidence_per_city() == 0 ? 3 : req.evidence_per_city();
+  if (!query.asking_city_id.empty()) spec->asking_city = query.asking_city_id;
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const Kept kept = KeepMask(index, req.filters(), v1::CASE_KIND_SOLUTION, *spec);
-  // Every kept solution, ranked; then one entry per city in rank order.
-  struct CityHits {
-    uint32_t city_doc;  // a doc of the city (for its CityInfo)
-    std::vector<const Hit*> hits;
-  };
-  // The best hits, deep enough to hold the cities of this page: a city's
-  // place is that of its best hit, so the first cities seen in the top hits
-  // are exactly the best cities. Deeper only when the page is not full yet.
-  std::vector<Hit> hits;
-  std::vector<CityHits> ranked;
-  const size_t wanted = static_cast<size_t>(offset + k) + 1;  // +1: is there a next page?
-  // When fewer cities than that have a kept case, the page can only be
-  // filled by ranking every kept case: do so at once.
-  size_t first_depth = std::max<size_t>(256, wanted * (evidence + 1) * 4);
-  if (kept.cities < wanted) first_depth = std::max<size_t>(kept.cases, 1);
-  for (size_t depth = first_depth;; depth *= 2) {
-    hits = index.Search(iq, spec->structured, kept.mask, options_.weights, depth);
-    ranked.clear();
-    // By city position: its index in ranked, or kUnseen, or kSkipped (left
-    // out for diversity).
-    constexpr int32_t kUnseen = -1, kSkipped = -2;
-    std::vector<int32_t> position(index.cities().size(), kUnseen);
-    absl::flat_hash_map<absl::string_view, int> per_country;
-    for (const Hit& h : hits) {
-      const uint32_t city = index.city_position(h.doc);
-      if (position[city] >= 0) {
-        // Further evidence only when it is a match in its own right.
-        CityHits& group = ranked[position[city]];
-        if (group.hits.size() < static_cast<size_t>(evidence) &&
-            h.score > 0 && h.score >= group.hits[0]->score - kExtraEvidenceGap) {
-          group.hits.push_back(&h);
-        }
-        continue;
-      }
-      if (position[city] == kSkipped) continue;
-      if (req.max_per_country() > 0) {
-        int& seen = per_country[index.cities()[city].country];
-        if (seen >= req.max_per_country()) {
-          position[city] = kSkipped;
-          continue;
-        }
-        ++seen;
-      }
-      position[city] = static_cast<int32_t>(ranked.size());
-      ranked.push_back({h.doc, {&h}});
-    }
-    if (ranked.size() >= wanted || hits.size() < depth || depth >= kept.cases) break;
-  }
+  const Kept kept = KeepMask(index, query.filters, v1::CASE_KIND_SOLUTION, *spec);
+  const SearchContext search{index, q, iq, spec->structured, kept.mask, options_.weights};
+  const RankedCities ranked = RankCities(search, kept, query);
 
-  v1::MatchResponse resp;
-  resp.set_model_version(static_cast<int64_t>(snap->model->version()));
-  for (size_t i = offset; i < ranked.size() && i < static_cast<size_t>(offset + k); ++i) {
-    const CityHits& ch = ranked[i];
-    v1::PeerMatch* peer = resp.add_peers();
-    const CityInfo& info = index.city_of(ch.city_doc);
-    if (info.city != nullptr) {
-      *peer->mutable_city() = *info.city;
-    } else {
-      peer->mutable_city()->set_id(info.id);
-    }
-    peer->set_rank(static_cast<int>(i) + 1);
-    peer->set_score(ch.hits[0]->score);
-    SetParts(*ch.hits[0], peer->mutable_parts());
-    for (const Hit* h : ch.hits) {
-      v1::Evidence* e = peer->add_evidence();
-      e->set_case_id(index.doc(h->doc).case_id);
-      e->set_title(index.doc(h->doc).title);
-      e->set_score(h->score);
-      SetParts(*h, e->mutable_parts());
-      AddSharedTerms(index, iq, q, terms_, *h, e->mutable_shared_terms());
-    }
+  MatchResult result;
+  result.model_version = snap->model->version();
+  const size_t end = static_cast<size_t>(query.offset + query.k);
+  for (size_t i = query.offset; i < ranked.cities.size() && i < end; ++i) {
+    result.peers.items.push_back(MakePeer(search, terms_, ranked, i));
   }
-  *more = ranked.size() > static_cast<size_t>(offset + k);
-  return resp;
+  result.peers.more = ranked.cities.size() > end;
+  return result;
 }
 
-absl::StatusOr<v1::SimilarCasesResponse> Engine::SimilarCases(const v1::SimilarCasesRequest& req,
-                                                              int offset, bool* more) const {
-  *more = false;
-  if (absl::Status s = CheckPaging(req.k(), offset); !s.ok()) return s;
-  auto spec = ResolveQuery(req, *store_);
+absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query) const {
+  absl::Status s = CheckPage(query.k, query.offset);
+  if (s.ok()) s = CheckSubjectAndFilters(query.about, query.filters);
+  if (!s.ok()) return s;
+  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
   if (!spec.ok()) return spec.status();
   // "More like this" for a case: other cities' cases and the city's own
   // alike; only the case itself is left out.
   spec->asking_city.clear();
-  const int k = req.k() == 0 ? 10 : req.k();
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const Kept kept = KeepMask(index, req.filters(), req.filters().kind(), *spec);
+  const Kept kept = KeepMask(index, query.filters, query.kind, *spec);
+  const size_t end = static_cast<size_t>(query.offset + query.k);
   const std::vector<Hit> hits =
-      index.Search(iq, spec->structured, kept.mask, options_.weights, offset + k + 1);
+      index.Search(iq, spec->structured, kept.mask, options_.weights, end + 1);
 
-  v1::SimilarCasesResponse resp;
-  resp.set_model_version(static_cast<int64_t>(snap->model->version()));
-  for (size_t i = offset; i < hits.size() && i < static_cast<size_t>(offset + k); ++i) {
+  SimilarResult result;
+  result.model_version = snap->model->version();
+  for (size_t i = query.offset; i < hits.size() && i < end; ++i) {
     const Hit& h = hits[i];
     auto c = store_->GetCase(index.doc(h.doc).case_id);
     if (!c.ok()) continue;  // deleted since the snapshot
-    v1::CaseMatch* m = resp.add_cases();
-    *m->mutable_case_() = *std::move(c);
-    m->set_score(h.score);
-    m->set_rank(static_cast<int>(i) + 1);
-    SetParts(h, m->mutable_parts());
-    AddSharedTerms(index, iq, q, terms_, h, m->mutable_shared_terms());
+    SimilarCase& m = result.cases.items.emplace_back();
+    m.record = *std::move(c);
+    m.score = h.score;
+    m.rank = static_cast<int>(i) + 1;
+    m.parts = PartsOf(h);
+    m.shared_terms = SharedTerms(index, iq, q, terms_, h);
   }
-  *more = hits.size() > static_cast<size_t>(offset + k);
-  return resp;
+  result.cases.more = hits.size() > end;
+  return result;
 }
 
 }  // namespace peermatch

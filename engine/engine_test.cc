@@ -9,14 +9,17 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "records/validate.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
 namespace {
 
 using ::testing::Contains;
-using ::testing::HasSubstr;
+using testing::StatusIs;
 using testing::TempDir;
 
 v1::City City(const std::string& id, const std::string& country, v1::Region region) {
@@ -103,17 +106,16 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status();
   }
 
-  v1::MatchResponse Match(v1::MatchRequest req, int offset = 0) {
-    bool more = false;
-    auto r = engine_->Match(req, offset, &more);
+  MatchResult Match(const MatchQuery& query) {
+    auto r = engine_->Match(query);
     EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : v1::MatchResponse();
+    return r.ok() ? *r : MatchResult();
   }
 
-  static v1::MatchRequest Text(const std::string& text) {
-    v1::MatchRequest req;
-    req.set_text(text);
-    return req;
+  static MatchQuery Text(const std::string& text) {
+    MatchQuery query;
+    query.about.text = text;
+    return query;
   }
 
   TempDir dir_;
@@ -121,10 +123,33 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-std::vector<std::string> CityIds(const v1::MatchResponse& r) {
+std::vector<std::string> CityIds(const MatchResult& r) {
   std::vector<std::string> ids;
-  for (const auto& p : r.peers()) ids.push_back(p.city().id());
+  for (const auto& p : r.peers.items) ids.push_back(p.city.id());
   return ids;
+}
+
+std::string Render(const ScoreParts& p) {
+  return absl::StrFormat("(%.17g %.17g %.17g %.17g)", p.lexical, p.subword, p.semantic,
+                         p.structure);
+}
+
+// The whole answer as text, every score in full precision.
+std::string Render(const MatchResult& r) {
+  std::string out = absl::StrCat("model ", r.model_version, " more ", r.peers.more, "\n");
+  for (const PeerCity& p : r.peers.items) {
+    absl::StrAppend(&out, p.rank, " ", p.city.ShortDebugString(),
+                    absl::StrFormat(" %.17g ", p.score), Render(p.parts), "\n");
+    for (const Evidence& e : p.evidence) {
+      absl::StrAppend(&out, "  ", e.case_id, " ", e.title, absl::StrFormat(" %.17g ", e.score),
+                      Render(e.parts));
+      for (const SharedTerm& t : e.shared_terms) {
+        absl::StrAppend(&out, absl::StrFormat(" %s:%.17g", t.term, t.weight));
+      }
+      absl::StrAppend(&out, "\n");
+    }
+  }
+  return out;
 }
 
 TEST_F(EngineTest, OneEntryPerCityWithItsBestSolutionsAsEvidence) {
@@ -132,162 +157,177 @@ TEST_F(EngineTest, OneEntryPerCityWithItsBestSolutionsAsEvidence) {
   const auto r = Match(Text("radio lessons for pupils without internet when schools closed"));
   const auto ids = CityIds(r);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << "a city twice";
-  ASSERT_FALSE(r.peers().empty());
-  EXPECT_EQ(r.peers(0).city().id(), "wuhan");
-  EXPECT_EQ(r.peers(0).rank(), 1);
-  EXPECT_EQ(r.peers(0).city().country(), "CN");
-  EXPECT_EQ(r.peers(0).evidence_size(), 3);  // the default, though it has five
-  for (int i = 1; i < r.peers(0).evidence_size(); ++i) {
-    EXPECT_LE(r.peers(0).evidence(i).score(), r.peers(0).evidence(i - 1).score());
+  const std::vector<PeerCity>& peers = r.peers.items;
+  ASSERT_FALSE(peers.empty());
+  EXPECT_EQ(peers[0].city.id(), "wuhan");
+  EXPECT_EQ(peers[0].rank, 1);
+  EXPECT_EQ(peers[0].city.country(), "CN");
+  EXPECT_EQ(peers[0].evidence.size(), 3u);  // the default, though it has five
+  for (size_t i = 1; i < peers[0].evidence.size(); ++i) {
+    EXPECT_LE(peers[0].evidence[i].score, peers[0].evidence[i - 1].score);
   }
-  EXPECT_EQ(r.peers(0).score(), r.peers(0).evidence(0).score());
+  EXPECT_EQ(peers[0].score, peers[0].evidence[0].score);
   EXPECT_THAT(ids, Contains("fermo"));
-  for (int i = 1; i < r.peers_size(); ++i) EXPECT_LE(r.peers(i).score(), r.peers(i - 1).score());
+  for (size_t i = 1; i < peers.size(); ++i) EXPECT_LE(peers[i].score, peers[i - 1].score);
 }
 
 TEST_F(EngineTest, ExplanationNamesTheSharedWordsAndTheScoreParts) {
   Load();
   const auto r = Match(Text("tablets for pupils"));
-  ASSERT_FALSE(r.peers().empty());
-  const v1::PeerMatch& top = r.peers(0);
-  EXPECT_EQ(top.city().id(), "fermo");
-  const v1::Evidence& e = top.evidence(0);
-  EXPECT_EQ(e.case_id(), "fermo-tablets");
-  EXPECT_EQ(e.title(), "Tablets for pupils without internet");
+  ASSERT_FALSE(r.peers.items.empty());
+  const PeerCity& top = r.peers.items[0];
+  EXPECT_EQ(top.city.id(), "fermo");
+  const Evidence& e = top.evidence[0];
+  EXPECT_EQ(e.case_id, "fermo-tablets");
+  EXPECT_EQ(e.title, "Tablets for pupils without internet");
   std::vector<std::string> terms;
   double total = 0;
-  for (const auto& t : e.shared_terms()) terms.push_back(t.term()), total += t.weight();
+  for (const auto& t : e.shared_terms) terms.push_back(t.term), total += t.weight;
   // Surface forms as the query wrote them, the rarer word first.
   EXPECT_THAT(terms, ::testing::ElementsAre("tablets", "pupils"));
   EXPECT_NEAR(total, 1.0, 1e-5);
-  EXPECT_FLOAT_EQ(top.parts().lexical(), 1.0f);  // the best word match
-  EXPECT_GT(top.parts().subword(), 0.0);
-  EXPECT_EQ(top.parts().structure(), 0.0);  // the query has no themes
+  EXPECT_FLOAT_EQ(top.parts.lexical, 1.0f);  // the best word match
+  EXPECT_GT(top.parts.subword, 0.0);
+  EXPECT_EQ(top.parts.structure, 0.0);  // the query has no themes
 }
 
 TEST_F(EngineTest, MatchByCaseIdExcludesTheAskingCityAndUsesItsThemes) {
   Load();
-  v1::MatchRequest req;
-  req.set_case_id("osan-closures");
+  MatchQuery req;
+  req.about.case_id = "osan-closures";
   const auto r = Match(req);
   EXPECT_THAT(CityIds(r), ::testing::Not(Contains("osan")));
-  ASSERT_FALSE(r.peers().empty());
+  ASSERT_FALSE(r.peers.items.empty());
   // Structure counts: the challenge's only theme is learning technologies,
   // as is Wuhan's (overlap 1), not Fermo's (0).
-  for (const auto& p : r.peers()) {
-    if (p.city().id() == "wuhan") EXPECT_FLOAT_EQ(p.parts().structure(), 1.0f);
-    if (p.city().id() == "fermo") EXPECT_FLOAT_EQ(p.parts().structure(), 0.0f);
+  for (const auto& p : r.peers.items) {
+    if (p.city.id() == "wuhan") EXPECT_FLOAT_EQ(p.parts.structure, 1.0f);
+    if (p.city.id() == "fermo") EXPECT_FLOAT_EQ(p.parts.structure, 0.0f);
   }
 
-  req.set_case_id("no-such-case");
-  bool more;
-  auto missing = engine_->Match(req, 0, &more);
-  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("case_id"));
+  req.about.case_id = "no-such-case";
+  EXPECT_THAT(engine_->Match(req), StatusIs(absl::StatusCode::kNotFound,
+                                            "case_id: no case with id \"no-such-case\""));
 }
 
 TEST_F(EngineTest, FiltersRestrictEveryResult) {
   Load();
   const std::string text = "radio lessons tablets internet libraries older adults pupils";
-  auto check = [&](const v1::MatchRequest& req, const std::set<std::string>& allowed) {
+  auto check = [&](const MatchQuery& req, const std::set<std::string>& allowed) {
     const auto r = Match(req);
-    EXPECT_FALSE(r.peers().empty());
+    EXPECT_FALSE(r.peers.items.empty());
     for (const auto& id : CityIds(r)) EXPECT_TRUE(allowed.count(id)) << id;
   };
-  v1::MatchRequest req = Text(text);
-  req.mutable_filters()->add_regions(v1::REGION_ASIA_PACIFIC);
+  MatchQuery req = Text(text);
+  req.filters.regions = {v1::REGION_ASIA_PACIFIC};
   check(req, {"wuhan", "osan"});
   req = Text(text);
-  req.mutable_filters()->add_countries("IT");
+  req.filters.countries = {"IT"};
   check(req, {"fermo", "turin"});
   req = Text(text);
-  req.mutable_filters()->add_exclude_countries("IT");
-  req.mutable_filters()->add_exclude_countries("CN");
+  req.filters.exclude_countries = {"IT", "CN"};
   check(req, {"manizales", "osan"});
   req = Text(text);
-  req.mutable_filters()->add_themes(v1::THEME_FAMILIES_COMMUNITIES);
+  req.filters.themes = {v1::THEME_FAMILIES_COMMUNITIES};
   check(req, {"osan"});
   req = Text(text);
-  req.mutable_filters()->add_languages("es");
+  req.filters.languages = {"es"};
   check(req, {"manizales"});
   req = Text(text);
-  req.mutable_filters()->set_year_min(2019);
-  req.mutable_filters()->set_year_max(2019);
+  req.filters.year_min = 2019;
+  req.filters.year_max = 2019;
   check(req, {"turin"});
   req = Text(text);
-  req.mutable_filters()->add_exclude_city_ids("wuhan");
-  req.set_asking_city_id("fermo");
+  req.filters.exclude_city_ids = {"wuhan"};
+  req.asking_city_id = "fermo";
   check(req, {"turin", "manizales", "osan"});
   req = Text(text);
-  req.mutable_filters()->add_sdgs(9);
-  EXPECT_TRUE(Match(req).peers().empty()) << "no case contributes to SDG 9";
+  req.filters.sdgs = {9};
+  EXPECT_TRUE(Match(req).peers.items.empty()) << "no case contributes to SDG 9";
 }
 
 TEST_F(EngineTest, DiversityCapsCitiesPerCountry) {
   Load();
-  v1::MatchRequest req = Text("tablets older adults smartphones pupils internet");
+  MatchQuery req = Text("tablets older adults smartphones pupils internet");
   const auto all = Match(req);
   EXPECT_THAT(CityIds(all), Contains("fermo"));
   EXPECT_THAT(CityIds(all), Contains("turin"));
-  req.set_max_per_country(1);
+  req.max_per_country = 1;
   const auto diverse = Match(req);
   int italian = 0;
-  for (const auto& p : diverse.peers()) italian += p.city().country() == "IT";
+  for (const auto& p : diverse.peers.items) italian += p.city.country() == "IT";
   EXPECT_EQ(italian, 1);
 }
 
 TEST_F(EngineTest, PagesContinueTheRanking) {
   Load();
-  v1::MatchRequest req = Text("radio tablets libraries smartphones internet pupils");
-  req.set_k(2);
-  bool more = false;
-  auto first = engine_->Match(req, 0, &more);
-  ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(more);
-  auto second = engine_->Match(req, 2, &more);
-  req.set_k(4);
-  auto both = engine_->Match(req, 0, &more);
-  ASSERT_EQ(both->peers_size(), 4);
-  EXPECT_EQ(second->peers(0).city().id(), both->peers(2).city().id());
-  EXPECT_EQ(second->peers(0).rank(), 3);
+  MatchQuery req = Text("radio tablets libraries smartphones internet pupils");
+  req.k = 2;
+  const MatchResult first = Match(req);
+  EXPECT_TRUE(first.peers.more);
+  req.offset = 2;
+  const MatchResult second = Match(req);
+  req.k = 4;
+  req.offset = 0;
+  const MatchResult both = Match(req);
+  ASSERT_EQ(both.peers.items.size(), 4u);
+  ASSERT_FALSE(second.peers.items.empty());
+  EXPECT_EQ(second.peers.items[0].city.id(), both.peers.items[2].city.id());
+  EXPECT_EQ(second.peers.items[0].rank, 3);
 }
 
 TEST_F(EngineTest, AQueryThatMatchesNothingReturnsNothing) {
   Load();
-  bool more = true;
-  auto r = engine_->Match(Text("qqqqzzzz"), 0, &more);
+  auto r = engine_->Match(Text("qqqqzzzz"));
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r->peers().empty());
-  EXPECT_FALSE(more);
-  r = engine_->Match(Text("the of and"), 0, &more);  // stopwords only
-  EXPECT_TRUE(r->peers().empty());
+  EXPECT_TRUE(r->peers.items.empty());
+  EXPECT_FALSE(r->peers.more);
+  r = engine_->Match(Text("the of and"));  // stopwords only
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->peers.items.empty());
 }
 
-TEST_F(EngineTest, BadRequestsNameTheField) {
+// Requests are checked (naming their wire fields) by service/request_mapping;
+// the engine still refuses a query that breaks its contract.
+TEST_F(EngineTest, QueriesOutsideTheContractAreRefused) {
   Load();
-  bool more;
-  v1::MatchRequest req;
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("query"));
-  req = Text("x");
-  req.set_k(101);
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("k:"));
-  req = Text("x");
-  req.mutable_filters()->add_sdgs(18);
-  auto r = engine_->Match(req, 0, &more);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("filters.sdgs[0]"));
-  req = Text("\xff\xfe");
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
-  req = Text(std::string(kMaxDescriptionBytes + 1, 'a'));
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()), HasSubstr("text"));
-  req = Text("x");
-  req.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
-              HasSubstr("filters.kind"));
-  req = Text("x");
-  req.mutable_filters()->add_countries("XYZ");
-  EXPECT_THAT(std::string(engine_->Match(req, 0, &more).status().message()),
-              HasSubstr("filters.countries[0]"));
+  const auto invalid = [](const std::string& message) {
+    return StatusIs(absl::StatusCode::kInvalidArgument, message);
+  };
+  EXPECT_THAT(engine_->Match(MatchQuery()), invalid("query: set exactly one of text and case_id"));
+  MatchQuery both = Text("x");
+  both.about.case_id = "osan-closures";
+  EXPECT_THAT(engine_->Match(both), invalid("query: set exactly one of text and case_id"));
+  MatchQuery q = Text("x");
+  q.k = 0;
+  EXPECT_THAT(engine_->Match(q), invalid("query.k: 0 is outside 1-100"));
+  q = Text("x");
+  q.k = kMaxK + 1;
+  EXPECT_THAT(engine_->Match(q), invalid("query.k: 101 is outside 1-100"));
+  q = Text("x");
+  q.offset = kMaxOffset + 1;
+  EXPECT_THAT(engine_->Match(q), invalid("query.offset: 10001 is outside 0-10000"));
+  q = Text("x");
+  q.evidence_per_city = 0;
+  EXPECT_THAT(engine_->Match(q), invalid("query.evidence_per_city: 0 is outside 1-10"));
+  q = Text("x");
+  q.max_per_country = -1;
+  EXPECT_THAT(engine_->Match(q), invalid("query.max_per_country: must not be negative"));
+  q = Text("x");
+  q.filters.sdgs = {4, 18};
+  EXPECT_THAT(engine_->Match(q), invalid("query.filters.sdgs[1]: 18 is outside 1-17"));
+  q = Text("x");
+  q.about.themes = {static_cast<v1::Theme>(40)};
+  EXPECT_THAT(engine_->Match(q), invalid("query.themes[0]: unknown theme"));
+  SimilarQuery similar;
+  similar.about.text = "x";
+  similar.k = 0;
+  EXPECT_THAT(engine_->SimilarCases(similar), invalid("query.k: 0 is outside 1-100"));
+  similar.k = 10;
+  similar.about.case_id = "no-such-case";
+  similar.about.text.clear();
+  EXPECT_THAT(engine_->SimilarCases(similar),
+              StatusIs(absl::StatusCode::kNotFound, "case_id: no case with id \"no-such-case\""));
 }
 
 TEST_F(EngineTest, NewCaseIsMatchableAsSoonAsItIsWritten) {
@@ -295,23 +335,23 @@ TEST_F(EngineTest, NewCaseIsMatchableAsSoonAsItIsWritten) {
   Put(Solution("turin-beekeeping", "turin", "Urban beekeeping school",
                "Citizens learn beekeeping on rooftops"));
   const auto r = Match(Text("beekeeping"));
-  ASSERT_FALSE(r.peers().empty());
-  EXPECT_EQ(r.peers(0).evidence(0).case_id(), "turin-beekeeping");
+  ASSERT_FALSE(r.peers.items.empty());
+  EXPECT_EQ(r.peers.items[0].evidence[0].case_id, "turin-beekeeping");
   ASSERT_TRUE(engine_->DeleteCase("turin-beekeeping").ok());
   const auto after = Match(Text("beekeeping"));
-  for (const auto& p : after.peers()) {
-    for (const auto& e : p.evidence()) EXPECT_NE(e.case_id(), "turin-beekeeping");
+  for (const auto& p : after.peers.items) {
+    for (const auto& e : p.evidence) EXPECT_NE(e.case_id, "turin-beekeeping");
   }
 }
 
 TEST_F(EngineTest, RepeatedQuestionsGiveTheSameAnswerUntilTheNextWrite) {
   Load();
   const auto first = Match(Text("urban beekeeping"));
-  EXPECT_EQ(Match(Text("urban beekeeping")).SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(Render(Match(Text("urban beekeeping"))), Render(first));
   Put(Solution("turin-bees", "turin", "Urban beekeeping school", "Citizens learn beekeeping"));
   const auto after = Match(Text("urban beekeeping"));
-  ASSERT_FALSE(after.peers().empty());
-  EXPECT_EQ(after.peers(0).evidence(0).case_id(), "turin-bees");
+  ASSERT_FALSE(after.peers.items.empty());
+  EXPECT_EQ(after.peers.items[0].evidence[0].case_id, "turin-bees");
 }
 
 TEST_F(EngineTest, CascadeDeleteRemovesTheCityFromResults) {
@@ -322,12 +362,12 @@ TEST_F(EngineTest, CascadeDeleteRemovesTheCityFromResults) {
 
 TEST_F(EngineTest, ModelAndVectorsSurviveAReopen) {
   Load();
-  const auto before = Match(Text("radio lessons for pupils")).SerializeAsString();
+  const std::string before = Render(Match(Text("radio lessons for pupils")));
   const uint64_t version = engine_->snapshot()->model->version();
   Close();
   Open();
   EXPECT_EQ(engine_->snapshot()->model->version(), version);
-  EXPECT_EQ(Match(Text("radio lessons for pupils")).SerializeAsString(), before);
+  EXPECT_EQ(Render(Match(Text("radio lessons for pupils"))), before);
 }
 
 TEST_F(EngineTest, DriftTriggersARefitWithANewVersion) {
@@ -350,8 +390,8 @@ TEST_F(EngineTest, RefitUnderConcurrentQueriesHasNoTornReads) {
     Put(Solution("osan-radio-" + std::to_string(i), "osan", "Radio and internet for pupils",
                  "Community radio and internet points " + std::to_string(i)));
   }
-  const v1::MatchRequest req = Text("radio lessons for pupils without internet");
-  const std::string old_answer = Match(req).SerializeAsString();
+  const MatchQuery req = Text("radio lessons for pupils without internet");
+  const std::string old_answer = Render(Match(req));
   std::atomic<bool> stop{false};
   std::atomic<int> answered{0};
   std::vector<std::string> seen[2];
@@ -359,7 +399,7 @@ TEST_F(EngineTest, RefitUnderConcurrentQueriesHasNoTornReads) {
   for (int t = 0; t < 2; ++t) {
     readers.emplace_back([&, t] {
       while (!stop.load()) {
-        seen[t].push_back(Match(req).SerializeAsString());
+        seen[t].push_back(Render(Match(req)));
         ++answered;
       }
     });
@@ -371,7 +411,7 @@ TEST_F(EngineTest, RefitUnderConcurrentQueriesHasNoTornReads) {
   while (answered.load() < after_refit + 4) std::this_thread::yield();
   stop = true;
   for (auto& r : readers) r.join();
-  const std::string new_answer = Match(req).SerializeAsString();
+  const std::string new_answer = Render(Match(req));
   ASSERT_NE(old_answer, new_answer) << "the refit should change the answer";
   size_t total = 0;
   for (const auto& answers : seen) {
@@ -443,30 +483,32 @@ TEST(EngineQuietRefit, SameDataSameAnswersWhateverTheWriteOrder) {
     }
     engine->WaitForRefit();
     ASSERT_EQ(engine->snapshot()->model->num_docs(), 60u);
-    v1::MatchRequest req;
-    req.set_text("reading clubs for families");
-    bool more;
-    auto r = engine->Match(req, 0, &more);
+    MatchQuery query;
+    query.about.text = "reading clubs for families";
+    auto r = engine->Match(query);
     ASSERT_TRUE(r.ok());
-    r->clear_model_version();  // the number of refits may differ
-    answers[run] = r->SerializeAsString();
+    r->model_version = 0;  // the number of refits may differ
+    answers[run] = Render(*r);
   }
   EXPECT_EQ(answers[0], answers[1]);
 }
 
 TEST_F(EngineTest, SimilarCasesRanksCasesAndHonoursKind) {
   Load();
-  v1::SimilarCasesRequest req;
-  req.set_case_id("fermo-tablets");
-  req.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
-  bool more;
-  auto r = engine_->SimilarCases(req, 0, &more);
+  SimilarQuery req;
+  req.about.case_id = "fermo-tablets";
+  req.kind = v1::CASE_KIND_CHALLENGE;
+  auto r = engine_->SimilarCases(req);
   ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_EQ(r->cases_size(), 1);
-  EXPECT_EQ(r->cases(0).case_().id(), "osan-closures");
-  req.mutable_filters()->set_kind(v1::CASE_KIND_UNSPECIFIED);
-  r = engine_->SimilarCases(req, 0, &more);
-  for (const auto& m : r->cases()) EXPECT_NE(m.case_().id(), "fermo-tablets");
+  ASSERT_EQ(r->cases.items.size(), 1u);
+  EXPECT_EQ(r->cases.items[0].record.id(), "osan-closures");
+  EXPECT_EQ(r->cases.items[0].rank, 1);
+  EXPECT_FALSE(r->cases.more);
+  req.kind = v1::CASE_KIND_UNSPECIFIED;
+  r = engine_->SimilarCases(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->cases.items.empty());
+  for (const auto& m : r->cases.items) EXPECT_NE(m.record.id(), "fermo-tablets");
 }
 
 // The index a reopened engine loads (decoded in batches on two threads,

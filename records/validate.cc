@@ -102,6 +102,33 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
+bool IsKnownTheme(int value) {
+  return value != v1::THEME_UNSPECIFIED && v1::Theme_IsValid(value);
+}
+
+bool IsKnownRegion(int value) {
+  return value != v1::REGION_UNSPECIFIED && v1::Region_IsValid(value);
+}
+
+bool IsKnownCaseKind(int value) {
+  return value != v1::CASE_KIND_UNSPECIFIED && v1::CaseKind_IsValid(value);
+}
+
+bool IsSdg(int value) { return value >= kMinSdg && value <= kMaxSdg; }
+
+absl::Status ValidateTheme(absl::string_view field, int value) {
+  return IsKnownTheme(value) ? absl::OkStatus() : Invalid(field, "unknown theme");
+}
+
+absl::Status ValidateRegion(absl::string_view field, int value) {
+  return IsKnownRegion(value) ? absl::OkStatus() : Invalid(field, "unknown region");
+}
+
+absl::Status ValidateSdg(absl::string_view field, int value) {
+  if (IsSdg(value)) return absl::OkStatus();
+  return Invalid(field, absl::StrCat(value, " is outside ", kMinSdg, "-", kMaxSdg));
+}
+
 absl::Status ValidateCity(const v1::City& city) {
   absl::Status s = ValidateId("city.id", city.id());
   if (s.ok()) s = CheckText("city.name", city.name(), kMaxNameBytes, true);
@@ -110,7 +137,7 @@ absl::Status ValidateCity(const v1::City& city) {
     return Invalid("city.country", absl::StrCat("\"", city.country(),
                                                 "\" is not an ISO 3166-1 alpha-2 code such as \"BR\""));
   }
-  if (city.region() == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(city.region())) {
+  if (!IsKnownRegion(city.region())) {
     return Invalid("city.region", "must be one of the five UNESCO regions");
   }
   if (city.population() < 0) return Invalid("city.population", "must not be negative");
@@ -135,7 +162,7 @@ absl::Status ValidateCase(const v1::Case& c) {
   absl::Status s = ValidateId("case.id", c.id());
   if (s.ok()) s = ValidateId("case.city_id", c.city_id());
   if (!s.ok()) return s;
-  if (c.kind() == v1::CASE_KIND_UNSPECIFIED || !v1::CaseKind_IsValid(c.kind())) {
+  if (!IsKnownCaseKind(c.kind())) {
     return Invalid("case.kind", "must be CASE_KIND_CHALLENGE or CASE_KIND_SOLUTION");
   }
   s = CheckText("case.title", c.title(), kMaxTitleBytes, true);
@@ -149,7 +176,7 @@ absl::Status ValidateCase(const v1::Case& c) {
   for (int i = 0; i < c.themes_size(); ++i) {
     const int t = c.themes(i);
     const std::string field = absl::StrCat("case.themes[", i, "]");
-    if (t == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(t)) {
+    if (!IsKnownTheme(t)) {
       return Invalid(field, absl::StrCat(t, " is not one of the six learning-city themes"));
     }
     for (int j = 0; j < i; ++j) {
@@ -160,12 +187,7 @@ absl::Status ValidateCase(const v1::Case& c) {
   if (s.ok()) s = CheckTextList("case.target_groups", c.target_groups(), kMaxTargetGroups,
                                 kMaxTargetGroupBytes);
   if (!s.ok()) return s;
-  for (int i = 0; i < c.sdgs_size(); ++i) {
-    if (c.sdgs(i) < 1 || c.sdgs(i) > 17) {
-      return Invalid(absl::StrCat("case.sdgs[", i, "]"),
-                     absl::StrCat(c.sdgs(i), " is outside 1-17"));
-    }
-  }
+  if (s = ValidateEach("case.sdgs", c.sdgs(), ValidateSdg); !s.ok()) return s;
   if (c.year() != 0 && (c.year() < 1900 || c.year() > 2100)) {
     return Invalid("case.year", "must be 0 (unknown) or 1900-2100");
   }

@@ -195,5 +195,25 @@ TEST(Validate, TagsGroupsYearLanguage) {
   ExpectInvalid(ValidateCase(c), "case.language");
 }
 
+TEST(Validate, SharedEnumAndRangeRulesNameTheField) {
+  EXPECT_TRUE(ValidateTheme("themes[0]", v1::THEME_INCLUSIVE_EDUCATION).ok());
+  EXPECT_EQ(ValidateTheme("themes[0]", v1::THEME_UNSPECIFIED),
+            absl::InvalidArgumentError("themes[0]: unknown theme"));
+  EXPECT_EQ(ValidateTheme("filters.themes[2]", 42),
+            absl::InvalidArgumentError("filters.themes[2]: unknown theme"));
+  EXPECT_TRUE(ValidateRegion("regions[0]", v1::REGION_AFRICA).ok());
+  EXPECT_EQ(ValidateRegion("regions[1]", v1::REGION_UNSPECIFIED),
+            absl::InvalidArgumentError("regions[1]: unknown region"));
+  EXPECT_EQ(ValidateRegion("regions[1]", 99),
+            absl::InvalidArgumentError("regions[1]: unknown region"));
+  EXPECT_TRUE(ValidateSdg("sdgs[0]", kMinSdg).ok());
+  EXPECT_TRUE(ValidateSdg("sdgs[0]", kMaxSdg).ok());
+  EXPECT_EQ(ValidateSdg("sdgs[2]", 18), absl::InvalidArgumentError("sdgs[2]: 18 is outside 1-17"));
+  EXPECT_EQ(ValidateSdg("sdgs[0]", 0), absl::InvalidArgumentError("sdgs[0]: 0 is outside 1-17"));
+  EXPECT_TRUE(IsKnownCaseKind(v1::CASE_KIND_CHALLENGE));
+  EXPECT_FALSE(IsKnownCaseKind(v1::CASE_KIND_UNSPECIFIED));
+  EXPECT_FALSE(IsKnownCaseKind(9));
+}
+
 }  // namespace
 }  // namespace peermatch

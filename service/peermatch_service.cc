@@ -10,15 +10,14 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "service/page_token.h"
+#include "records/limits.h"
 #include "records/validate.h"
+#include "service/page_token.h"
+#include "service/request_mapping.h"
 #include "service/status.h"
 
 namespace peermatch {
 namespace {
-
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
 
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* ctx, const absl::Status& s) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -411,10 +410,12 @@ grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* c
 absl::Status PeermatchService::Match(const v1::MatchRequest& req, v1::MatchResponse* resp) const {
   auto offset = DecodeOffset("match", req);
   if (!offset.ok()) return offset.status();
-  bool more = false;
-  auto r = engine_->Match(req, *offset, &more);
-  if (!r.ok()) return r.status();
-  *resp = *std::move(r);
+  auto query = ToMatchQuery(req, *offset);
+  if (!query.ok()) return query.status();
+  auto result = engine_->Match(*query);
+  if (!result.ok()) return result.status();
+  const bool more = result->peers.more;
+  *resp = ToMatchResponse(*std::move(result));
   if (more) resp->set_next_page_token(EncodeOffset("match", req, *offset + resp->peers_size()));
   return absl::OkStatus();
 }
@@ -431,10 +432,12 @@ absl::Status PeermatchService::SimilarCases(const v1::SimilarCasesRequest& req,
                                             v1::SimilarCasesResponse* resp) const {
   auto offset = DecodeOffset("similar", req);
   if (!offset.ok()) return offset.status();
-  bool more = false;
-  auto r = engine_->SimilarCases(req, *offset, &more);
-  if (!r.ok()) return r.status();
-  *resp = *std::move(r);
+  auto query = ToSimilarQuery(req, *offset);
+  if (!query.ok()) return query.status();
+  auto result = engine_->SimilarCases(*query);
+  if (!result.ok()) return result.status();
+  const bool more = result->cases.more;
+  *resp = ToSimilarCasesResponse(*std::move(result));
   if (more) {
     resp->set_next_page_token(EncodeOffset("similar", req, *offset + resp->cases_size()));
   }

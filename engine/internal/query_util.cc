@@ -54,18 +54,39 @@ void SetParts(const Hit& h, v1::ScoreParts* parts) {
   parts->set_structure(h.structure);
 }
 
-void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
-                    const TermDictionary& terms, const Hit& h,
-                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
+ScoreParts PartsOf(const Hit& h) {
+  ScoreParts parts;
+  parts.lexical = h.lexical;
+  parts.subword = h.subword;
+  parts.semantic = h.semantic;
+  parts.structure = h.structure;
+  return parts;
+}
+
+std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
+                                    const QueryVector& q, const TermDictionary& terms,
+                                    const Hit& h) {
   const SparseIds contributions = index.Contributions(iq.words, h.doc);
   float total = 0;
   for (const auto& [id, c] : contributions) total += c;
-  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTerms); ++i) {
+  std::vector<SharedTerm> out;
+  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTermsPerMatch); ++i) {
     const std::string& term = terms.Term(contributions[i].first);
     auto it = q.surface.find(term);
-    v1::SharedTerm* t = out->Add();
-    t->set_term(it != q.surface.end() ? it->second : term);
-    t->set_weight(total > 0 ? contributions[i].second / total : 0.0);
+    SharedTerm& t = out.emplace_back();
+    t.term = it != q.surface.end() ? it->second : term;
+    t.weight = total > 0 ? contributions[i].second / total : 0.0;
+  }
+  return out;
+}
+
+void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
+                    const TermDictionary& terms, const Hit& h,
+                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
+  for (SharedTerm& t : SharedTerms(index, iq, q, terms, h)) {
+    v1::SharedTerm* wire = out->Add();
+    wire->set_term(std::move(t.term));
+    wire->set_weight(t.weight);
   }
 }
 

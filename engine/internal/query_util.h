@@ -4,17 +4,16 @@
 #define PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_
 
 #include <string>
+#include <vector>
 
 #include "google/protobuf/repeated_ptr_field.h"
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
+#include "engine/query.h"
 #include "peermatch/v1/peermatch.pb.h"
 
 namespace peermatch::internal {
-
-// Shared terms shown per match.
-inline constexpr int kSharedTerms = 5;
 
 // The query text a stored case makes: title, description and tags.
 std::string CaseQueryText(const v1::Case& c);
@@ -25,9 +24,14 @@ StructuredQuery CaseStructure(const v1::Case& c);
 // The query's terms as ids of the engine's dictionary (unknown terms, which
 // no case has, are left out).
 IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms);
-void SetParts(const Hit& h, v1::ScoreParts* parts);
+ScoreParts PartsOf(const Hit& h);
 // The words query and case `h.doc` share, largest share of the word score
-// first, as the query wrote them.
+// first, as the query wrote them (at most kSharedTermsPerMatch).
+std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
+                                    const QueryVector& q, const TermDictionary& terms,
+                                    const Hit& h);
+// The same two on the wire's messages (for pairing).
+void SetParts(const Hit& h, v1::ScoreParts* parts);
 void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
                     const TermDictionary& terms, const Hit& h,
                     google::protobuf::RepeatedPtrField<v1::SharedTerm>* out);

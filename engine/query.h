@@ -1,0 +1,142 @@
+// The engine's query API in domain terms: what Match and SimilarCases are
+// asked (MatchQuery, SimilarQuery) and what they answer (MatchResult,
+// SimilarResult), free of the wire's request and response messages.
+//
+//   MatchQuery q;
+//   q.about.text = "radio lessons for pupils without internet";
+//   q.filters.regions = {v1::REGION_AFRICA};
+//   q.k = 5;
+//   absl::StatusOr<MatchResult> r = engine->Match(q);
+//   for (const PeerCity& p : r->peers.items) ...;  // r->peers.more: a next page
+//
+// The values must meet the rules of records/limits.h and records/validate.h
+// (service/request_mapping.h checks a wire request against them and names
+// its fields). The engine itself checks only what it needs to stay safe:
+// k, offset, evidence_per_city and max_per_country in range, exactly one of
+// text and case_id, known themes and SDGs 1-17; it answers INVALID_ARGUMENT
+// ("query.k: 0 is outside 1-100") otherwise. Other values it does not
+// check (a malformed country code simply matches no city).
+//
+// Thread-safety: plain values.
+#ifndef PEERMATCH_ENGINE_QUERY_H_
+#define PEERMATCH_ENGINE_QUERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "peermatch/v1/model.pb.h"
+#include "records/limits.h"
+
+namespace peermatch {
+
+// What a query is about: a text, or a stored case, and the structure
+// (themes, SDGs, target groups) its structure score compares.
+struct QuerySubject {
+  // Exactly one of text and case_id is set. A case stands for its title,
+  // description and tags, in its language; its city is left out of Match's
+  // answers and the case itself out of both.
+  std::string text;
+  std::string case_id;
+  std::string language;  // ISO 639-1 of `text`; "" when unknown
+  // For a case: when all three are empty, the case's own.
+  std::vector<v1::Theme> themes;
+  std::vector<int> sdgs;                   // 1-17
+  std::vector<std::string> target_groups;  // compared lower case
+};
+
+// Which cases may be answered. An empty list does not restrict.
+struct QueryFilters {
+  std::vector<v1::Theme> themes;  // a case with any of them
+  std::vector<int> sdgs;          // a case contributing to any of them
+  std::vector<v1::Region> regions;
+  std::vector<std::string> countries;          // ISO 3166-1 alpha-2
+  std::vector<std::string> exclude_countries;  // ISO 3166-1 alpha-2
+  std::vector<std::string> languages;          // ISO 639-1 of the case
+  // Years of the case, inclusive; 0: open. With either set, cases of
+  // unknown year are left out.
+  int year_min = 0;
+  int year_max = 0;
+  std::vector<std::string> exclude_city_ids;
+};
+
+// Peer cities for a challenge: cities ranked by their best solution.
+struct MatchQuery {
+  QuerySubject about;
+  QueryFilters filters;
+  int k = kDefaultK;                          // cities per page, 1-kMaxK
+  int evidence_per_city = kDefaultEvidence;   // 1-kMaxEvidence
+  int max_per_country = 0;                    // cities per country; 0: any
+  std::string asking_city_id;  // left out; when set, instead of the case's city
+  int offset = 0;              // cities into the ranking, 0-kMaxOffset
+};
+
+// Cases similar to a text or a case ("more like this").
+struct SimilarQuery {
+  QuerySubject about;
+  QueryFilters filters;
+  v1::CaseKind kind = v1::CASE_KIND_UNSPECIFIED;  // UNSPECIFIED: either kind
+  int k = kDefaultK;  // cases per page, 1-kMaxK
+  int offset = 0;     // cases into the ranking, 0-kMaxOffset
+};
+
+// One page of a ranking.
+template <typename T>
+struct Page {
+  std::vector<T> items;  // best first
+  bool more = false;     // whether results follow this page
+};
+
+// How a score was made (see ScoreWeights in index/index.h).
+struct ScoreParts {
+  double lexical = 0;
+  double subword = 0;
+  double semantic = 0;
+  double structure = 0;
+};
+
+// A word the query and a case share, as the query wrote it, and its share
+// of the word score (the shares of a match's terms add up to at most 1).
+struct SharedTerm {
+  std::string term;
+  double weight = 0;
+};
+
+// A solution that makes a city a peer.
+struct Evidence {
+  std::string case_id;
+  std::string title;
+  double score = 0;
+  ScoreParts parts;
+  std::vector<SharedTerm> shared_terms;  // largest share first
+};
+
+struct PeerCity {
+  v1::City city;  // the stored city (only its id if it has none)
+  int rank = 0;   // 1-based, across pages
+  double score = 0;  // its best evidence's
+  ScoreParts parts;  // its best evidence's
+  std::vector<Evidence> evidence;  // best first, at most evidence_per_city
+};
+
+struct MatchResult {
+  Page<PeerCity> peers;
+  uint64_t model_version = 0;  // of the model that answered
+};
+
+struct SimilarCase {
+  v1::Case record;  // as stored
+  int rank = 0;     // 1-based, across pages
+  double score = 0;
+  ScoreParts parts;
+  std::vector<SharedTerm> shared_terms;  // largest share first
+};
+
+struct SimilarResult {
+  Page<SimilarCase> cases;
+  uint64_t model_version = 0;
+};
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_ENGINE_QUERY_H_

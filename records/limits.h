@@ -1,0 +1,55 @@
+// Every limit peermatch puts on what it is given or asked for, in one place.
+//
+// Text limits are in bytes of UTF-8; longer text is rejected, never
+// truncated. Counts and ranges are checked where a request or a record
+// enters (records/validate.h for records, service/request_mapping.h for
+// queries); the engine relies on them.
+//
+// Thread-safety: constants only.
+#ifndef PEERMATCH_RECORDS_LIMITS_H_
+#define PEERMATCH_RECORDS_LIMITS_H_
+
+#include <cstddef>
+
+namespace peermatch {
+
+// --- Records (cities and cases). ---
+inline constexpr size_t kMaxIdBytes = 64;               // city and case ids (slugs)
+inline constexpr size_t kMaxNameBytes = 200;            // city.name
+inline constexpr size_t kMaxTitleBytes = 300;           // case.title
+inline constexpr size_t kMaxDescriptionBytes = 16 << 10;  // case.description
+inline constexpr size_t kMaxOutcomeBytes = 8 << 10;     // case.outcome
+inline constexpr size_t kMaxTagBytes = 64;              // each of case.tags
+inline constexpr size_t kMaxTags = 32;                  // entries of case.tags
+inline constexpr size_t kMaxTargetGroupBytes = 100;     // each target group (cases and queries)
+inline constexpr size_t kMaxTargetGroups = 16;          // target groups (cases and queries)
+inline constexpr size_t kMaxLanguages = 16;             // entries of city.languages
+// UN Sustainable Development Goals are numbered kMinSdg-kMaxSdg.
+inline constexpr int kMinSdg = 1;
+inline constexpr int kMaxSdg = 17;
+
+// --- Queries (Match and SimilarCases). ---
+// A query text may be as long as a case description.
+inline constexpr size_t kMaxQueryBytes = kMaxDescriptionBytes;
+// Results per page: k is 0 (kDefaultK) or 1-kMaxK.
+inline constexpr int kDefaultK = 10;
+inline constexpr int kMaxK = 100;
+// Evidence cases per peer city in Match: 0 (kDefaultEvidence) or 1-kMaxEvidence.
+inline constexpr int kDefaultEvidence = 3;
+inline constexpr int kMaxEvidence = 10;
+// Shared terms shown per match (and per pair).
+inline constexpr int kSharedTermsPerMatch = 5;
+// Ranked answers end after this many results: no page starts beyond it.
+inline constexpr int kMaxOffset = 10000;
+
+// --- Listings (ListCities, ListCases). ---
+// page_size is 0 (kDefaultPageSize) or 1-kMaxPageSize.
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+
+// Pairing's limits (k, capacity, candidates_per_city) are still private to
+// engine/engine_pairing.cc while pairing is being reworked; they belong here.
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_RECORDS_LIMITS_H_

@@ -1,0 +1,42 @@
+// Request mapping: the wire's Match and SimilarCases messages
+// (peermatch/v1/peermatch.pb.h) to and from the engine's domain types
+// (engine/query.h).
+//
+// To*Query checks a request against the rules documented in
+// proto/peermatch/v1/peermatch.proto and the limits of records/limits.h,
+// and returns INVALID_ARGUMENT naming the wire field for the first broken
+// rule ("k: 101 is outside 0-100", "filters.sdgs[0]: 18 is outside 1-17",
+// "page_token: pages end after 10000 results"); otherwise the query, with
+// the wire's defaults applied (k 0 means kDefaultK, evidence_per_city 0
+// means kDefaultEvidence). Whether a case_id names a stored case is the
+// engine's to say (NOT_FOUND).
+//
+//   absl::StatusOr<MatchQuery> query = ToMatchQuery(request, offset);
+//   if (!query.ok()) return query.status();
+//   absl::StatusOr<MatchResult> result = engine.Match(*query);
+//   if (!result.ok()) return result.status();
+//   v1::MatchResponse response = ToMatchResponse(*std::move(result));
+//
+// Page tokens stay with the caller: `offset` is the position the request's
+// page_token decoded to (0 without one), and the responses have no
+// next_page_token (the caller adds it when the result says `more`).
+//
+// Thread-safety: pure functions.
+#ifndef PEERMATCH_SERVICE_REQUEST_MAPPING_H_
+#define PEERMATCH_SERVICE_REQUEST_MAPPING_H_
+
+#include "absl/status/statusor.h"
+#include "engine/query.h"
+#include "peermatch/v1/peermatch.pb.h"
+
+namespace peermatch {
+
+absl::StatusOr<MatchQuery> ToMatchQuery(const v1::MatchRequest& request, int offset);
+absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& request, int offset);
+
+v1::MatchResponse ToMatchResponse(MatchResult result);
+v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result);
+
+}  // namespace peermatch
+
+#endif  // PEERMATCH_SERVICE_REQUEST_MAPPING_H_
