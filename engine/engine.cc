@@ -16,43 +16,54 @@ CityInfo MakeCityInfo(const v1::City& city) {
   return CityInfo{city.id(), city.country(), city.region(), std::make_shared<v1::City>(city)};
 }
 
+internal::RefitRule MakeRefitRule(const EngineOptions& o) {
+  internal::RefitRule rule;
+  rule.min_changes = o.refit_min_changes;
+  rule.fraction = o.refit_fraction;
+  rule.background = o.background_refit;
+  rule.quiet_seconds = o.quiet_refit_seconds;
+  rule.quiet_max_cases = o.quiet_refit_max_cases;
+  return rule;
+}
+
 }  // namespace
 
 Engine::Engine(Store* store, const EngineOptions& options)
     : store_(store),
       options_(options),
-      snapshots_(&terms_, options.before_publish_for_test) {}
+      snapshots_(&terms_, options.before_publish_for_test),
+      refits_(
+          MakeRefitRule(options),
+          [this] {
+            const std::shared_ptr<const Model> model = snapshots_.model();
+            return internal::RefitScheduler::Corpus{snapshots_.num_entries(), model->version(),
+                                                    model->num_docs()};
+          },
+          [this] { return Refit(); }) {}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineOptions& options) {
   auto engine = std::unique_ptr<Engine>(new Engine(store, options));
   if (absl::Status s = engine->Load(); !s.ok()) return s;
+  Engine* e = engine.get();
   if (options.replica_refresh_ms > 0) {
     if (!store->read_only()) {
       return absl::InvalidArgumentError("replica_refresh_ms: the store is not a replica");
     }
-    engine->refit_thread_ = std::thread([e = engine.get()] { e->ReplicaLoop(); });
+    e->replica_ = std::make_unique<internal::ReplicaFollower>(
+        store, absl::Milliseconds(options.replica_refresh_ms), [e] { return e->Load(); });
+    e->replica_->Start();
     return engine;
   }
-  bool refit = false;
-  {
-    absl::MutexLock lock(&engine->state_mu_);
-    refit = options.refit_at_open && engine->NeedsRefitLocked();
+  if (options.refit_at_open && e->refits_.Needed()) {
+    if (absl::Status s = e->Refit(); !s.ok()) return s;
   }
-  if (refit) {
-    if (absl::Status s = engine->Refit(); !s.ok()) return s;
-  }
-  if (options.background_refit) {
-    engine->refit_thread_ = std::thread([e = engine.get()] { e->RefitLoop(); });
-  }
+  e->refits_.Start();
   return engine;
 }
 
 Engine::~Engine() {
-  {
-    absl::MutexLock lock(&state_mu_);
-    stopping_ = true;
-  }
-  if (refit_thread_.joinable()) refit_thread_.join();
+  // Their threads call into the engine: stop them first.
+  replica_.reset();
 }
 
 std::shared_ptr<const IndexEntry> Engine::MakeEntry(const v1::Case& c, const Embedding& e) {
@@ -77,91 +88,14 @@ std::shared_ptr<const IndexEntry> Engine::MakeEntry(const v1::Case& c, const Emb
   return entry;
 }
 
-bool Engine::NeedsRefitLocked() const {
-  if (snapshots_.num_entries() == 0) return false;
-  const std::shared_ptr<const Model> model = snapshots_.model();
-  if (model->version() == 0) return true;
-  const double threshold =
-      std::max<double>(options_.refit_min_changes, options_.refit_fraction * model->num_docs());
-  return static_cast<double>(changes_since_fit_) >= threshold;
-}
-
 void Engine::AfterWrite(int64_t changes, uint64_t seq, Visibility visibility) {
-  bool inline_refit = false;
-  if (changes > 0) {
-    absl::MutexLock lock(&state_mu_);
-    changes_since_fit_ += changes;
-    last_write_ = absl::Now();
-    if (!refit_wanted_ && !refit_running_ && NeedsRefitLocked()) {
-      refit_wanted_ = true;
-      inline_refit = !options_.background_refit;
-    }
-  }
-  if (inline_refit) {
-    Refit().IgnoreError();  // a failed refit leaves the old model serving
-    absl::MutexLock lock(&state_mu_);
-    refit_wanted_ = false;
-  }
+  refits_.Changed(changes);  // may refit inline (without a background thread)
   if (visibility == Visibility::kOnReturn) snapshots_.PublishUpTo(seq);
 }
 
 void Engine::Publish() { snapshots_.PublishUpTo(snapshots_.LatestChange()); }
 
-void Engine::RefitLoop() {
-  const absl::Duration quiet = absl::Seconds(options_.quiet_refit_seconds);
-  for (;;) {
-    {
-      absl::MutexLock lock(&state_mu_);
-      const absl::Condition wanted(
-          +[](Engine* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->state_mu_) {
-            return e->refit_wanted_ || e->stopping_;
-          },
-          this);
-      if (options_.quiet_refit_seconds > 0) {
-        state_mu_.AwaitWithTimeout(wanted, quiet / 2);
-      } else {
-        state_mu_.Await(wanted);
-      }
-      if (stopping_) return;
-      const size_t cases = snapshots_.num_entries();
-      const bool settled = options_.quiet_refit_seconds > 0 && changes_since_fit_ > 0 &&
-                           cases > 0 && cases <= options_.quiet_refit_max_cases &&
-                           absl::Now() - last_write_ >= quiet;
-      if (!refit_wanted_ && !settled) continue;
-      refit_running_ = true;
-      refit_wanted_ = false;
-    }
-    Refit().IgnoreError();  // a failed refit leaves the old model serving
-    absl::MutexLock lock(&state_mu_);
-    refit_running_ = false;
-  }
-}
-
-void Engine::ReplicaLoop() {
-  uint64_t seen = store_->LatestSequence();
-  for (;;) {
-    {
-      absl::MutexLock lock(&state_mu_);
-      state_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                                 absl::Milliseconds(options_.replica_refresh_ms));
-      if (stopping_) return;
-    }
-    if (!store_->CatchUp().ok()) continue;  // tried again next time
-    const uint64_t now = store_->LatestSequence();
-    if (now == seen) continue;
-    // A failed reload keeps the previous state serving; the next round retries.
-    if (Load().ok()) seen = now;
-  }
-}
-
-void Engine::WaitForRefit() {
-  absl::MutexLock lock(&state_mu_);
-  state_mu_.Await(absl::Condition(
-      +[](Engine* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(e->state_mu_) {
-        return (!e->refit_wanted_ || e->stopping_) && !e->refit_running_;
-      },
-      this));
-}
+void Engine::WaitForRefit() { refits_.WaitIdle(); }
 
 absl::Status Engine::Refit() {
   absl::MutexLock refit_lock(&refit_mu_);
@@ -254,8 +188,7 @@ absl::StatusOr<uint64_t> Engine::CommitRefit(
   changed_during_refit_.clear();
   if (!s.ok()) return s;
   const uint64_t seq = snapshots_.Replace(std::move(fitted), std::move(entries), std::move(dense));
-  absl::MutexLock state(&state_mu_);
-  changes_since_fit_ = caught_up;
+  refits_.Refitted(caught_up);
   return seq;
 }
 

@@ -46,6 +46,8 @@
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
+#include "engine/internal/refit_scheduler.h"
+#include "engine/internal/replica_follower.h"
 #include "engine/internal/snapshot_manager.h"
 #include "engine/snapshot.h"
 #include "engine/query.h"
@@ -165,17 +167,14 @@ class Engine {
       uint64_t version, std::shared_ptr<const Model> fitted,
       std::map<std::string, std::shared_ptr<const IndexEntry>> entries,
       std::map<std::string, Eigen::VectorXf> dense);
-  bool NeedsRefitLocked() const ABSL_SHARED_LOCKS_REQUIRED(state_mu_);
   void AfterWrite(int64_t changes, uint64_t seq, Visibility visibility);
-  void RefitLoop();
-  void ReplicaLoop();
 
   Store* const store_;  // borrowed
   const EngineOptions options_;
   TermDictionary terms_;
 
   // Serializes writes and the commit of a refit.
-  absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(state_mu_);
+  absl::Mutex write_mu_;
   bool refitting_ ABSL_GUARDED_BY(write_mu_) = false;
   std::set<std::string> changed_during_refit_ ABSL_GUARDED_BY(write_mu_);
   // Serializes refits with each other.
@@ -184,14 +183,10 @@ class Engine {
   // The corpus in memory and the published snapshots.
   internal::SnapshotManager snapshots_;
 
-  // Refit scheduling.
-  mutable absl::Mutex state_mu_;
-  int64_t changes_since_fit_ ABSL_GUARDED_BY(state_mu_) = 0;
-  bool refit_wanted_ ABSL_GUARDED_BY(state_mu_) = false;
-  bool refit_running_ ABSL_GUARDED_BY(state_mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(state_mu_) = false;
-  absl::Time last_write_ ABSL_GUARDED_BY(state_mu_) = absl::InfinitePast();
-  std::thread refit_thread_;
+  // When to refit, and the thread that does.
+  internal::RefitScheduler refits_;
+  // On a read replica: the thread that follows the writer.
+  std::unique_ptr<internal::ReplicaFollower> replica_;
 };
 
 }  // namespace peermatch

@@ -330,9 +330,7 @@ absl::Status Engine::Load() {
   const int64_t num_docs = model->num_docs();
   snapshots_.Install(std::move(model), std::move(city_list), std::move(index));
 
-  absl::MutexLock lock(&state_mu_);
-  changes_since_fit_ =
-      static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs);
+  refits_.Refitted(static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs));
   return absl::OkStatus();
 }
 
