@@ -14,6 +14,13 @@ struct Fake {
   std::atomic<int64_t> docs{100};
   std::atomic<int> refits{0};
   RefitScheduler::Corpus Corpus() const { return {cases.load(), version.load(), docs.load()}; }
+  // What a refit does here: counts, resets the scheduler's count of changes.
+  absl::Status Refit(RefitScheduler* scheduler, absl::Notification* done = nullptr) {
+    ++refits;
+    scheduler->Refitted(0);
+    if (done != nullptr && !done->HasBeenNotified()) done->Notify();
+    return absl::OkStatus();
+  }
 };
 
 TEST(RefitScheduler, InlineRefitsWhenTheDriftRuleIsMet) {
@@ -22,13 +29,8 @@ TEST(RefitScheduler, InlineRefitsWhenTheDriftRuleIsMet) {
   rule.background = false;
   rule.min_changes = 5;
   rule.fraction = 0.2;  // 20 of 100 cases
-  RefitScheduler* self = nullptr;
-  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
-    ++fake.refits;
-    self->Refitted(0);
-    return absl::OkStatus();
-  });
-  self = &scheduler;
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); },
+                           [&] { return fake.Refit(&scheduler); });
   scheduler.Start();
   scheduler.Changed(19);
   EXPECT_EQ(fake.refits, 0);
@@ -54,14 +56,8 @@ TEST(RefitScheduler, BackgroundRefitOnceWritesPause) {
   rule.min_changes = 1000;  // the drift rule never fires here
   rule.quiet_seconds = 0.01;
   absl::Notification refitted;
-  RefitScheduler* self = nullptr;
-  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
-    ++fake.refits;
-    self->Refitted(0);
-    refitted.Notify();
-    return absl::OkStatus();
-  });
-  self = &scheduler;
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); },
+                           [&] { return fake.Refit(&scheduler, &refitted); });
   scheduler.Start();
   scheduler.Changed(1);
   refitted.WaitForNotification();  // the quiet refit came without a drift
@@ -76,14 +72,8 @@ TEST(RefitScheduler, BackgroundRefitWhenTheDriftRuleIsMet) {
   rule.min_changes = 3;
   rule.fraction = 0;
   absl::Notification refitted;
-  RefitScheduler* self = nullptr;
-  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
-    ++fake.refits;
-    self->Refitted(0);
-    refitted.Notify();
-    return absl::OkStatus();
-  });
-  self = &scheduler;
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); },
+                           [&] { return fake.Refit(&scheduler, &refitted); });
   scheduler.Start();
   scheduler.Changed(2);
   scheduler.WaitIdle();
