@@ -129,20 +129,49 @@ bool ParseQuery(const httplib::Request& req, httplib::Response& res,
   return true;
 }
 
-}  // namespace
+using Stub = v1::Peermatch::Stub;
+template <typename Request, typename Reply>
+using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Reply*);
 
-absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
-    std::shared_ptr<grpc::Channel> channel, Metrics* metrics,
-    std::function<std::map<std::string, double>()> gauges, const HttpOptions& options) {
-  auto gateway = std::unique_ptr<HttpGateway>(new HttpGateway());
-  auto server = std::make_unique<httplib::Server>();
-  auto stub = std::shared_ptr<v1::Peermatch::Stub>(v1::Peermatch::NewStub(channel));
-  auto health = std::shared_ptr<grpc::health::v1::Health::Stub>(
-      grpc::health::v1::Health::NewStub(channel));
-  server->set_payload_max_length(options.max_body_bytes);
+// Calls `rpc` with `request` and answers with its reply as JSON, or its error.
+template <typename Request, typename Reply>
+void Call(Stub& stub, Rpc<Request, Reply> rpc, const Request& request,
+          const httplib::Request& req, httplib::Response& res) {
+  Reply reply;
+  grpc::ClientContext ctx;
+  PrepareCall(req, &ctx);
+  grpc::Status s = (stub.*rpc)(&ctx, request, &reply);
+  s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
+}
 
-  const std::string cors = options.cors_origin;
-  server->set_post_routing_handler([cors](const httplib::Request& req, httplib::Response& res) {
+// A route whose request is built from the HTTP request by `make` (which
+// answers 400 itself and returns false when it cannot).
+template <typename Request, typename Reply, typename Make>
+httplib::Server::Handler Route(std::shared_ptr<Stub> stub, Rpc<Request, Reply> rpc, Make make) {
+  return [stub, rpc, make](const httplib::Request& req, httplib::Response& res) {
+    Request request;
+    if (!make(req, res, &request)) return;
+    Call(*stub, rpc, request, req, res);
+  };
+}
+
+// The request is the JSON body / the query parameters / the id in the path.
+template <typename Request>
+bool FromBody(const httplib::Request& req, httplib::Response& res, Request* request) {
+  return ParseBody(req, res, request);
+}
+template <typename Request>
+bool FromQuery(const httplib::Request& req, httplib::Response& res, Request* request) {
+  return ParseQuery(req, res, request);
+}
+template <typename Request>
+bool FromPathId(const httplib::Request& req, httplib::Response&, Request* request) {
+  request->set_id(req.matches[1]);
+  return true;
+}
+
+void AddCors(httplib::Server& server, const std::string& cors) {
+  server.set_post_routing_handler([cors](const httplib::Request& req, httplib::Response& res) {
     if (cors.empty()) return;
     const std::string origin = req.get_header_value("Origin");
     if (cors == "*" || origin == cors) {
@@ -150,7 +179,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
       res.set_header("Vary", "Origin");
     }
   });
-  server->Options(R"(/v1/.*)", [cors](const httplib::Request& req, httplib::Response& res) {
+  server.Options(R"(/v1/.*)", [cors](const httplib::Request& req, httplib::Response& res) {
     if (cors.empty()) {
       res.status = 404;
       return;
@@ -160,176 +189,124 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     res.set_header("Access-Control-Max-Age", "600");
     res.status = 204;
   });
+}
 
-  server->Post("/v1/match", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::MatchRequest request;
-    if (!ParseBody(req, res, &request)) return;
-    v1::MatchResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->Match(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Post("/v1/similar", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::SimilarCasesRequest request;
-    if (!ParseBody(req, res, &request)) return;
-    v1::SimilarCasesResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->SimilarCases(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Get("/v1/cities", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::ListCitiesRequest request;
-    if (!ParseQuery(req, res, &request)) return;
-    v1::ListCitiesResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->ListCities(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Get(R"(/v1/cities/([^/]+))", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::GetCityRequest request;
-    request.set_id(req.matches[1]);
-    v1::City reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->GetCity(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Get("/v1/cases", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::ListCasesRequest request;
-    if (!ParseQuery(req, res, &request)) return;
-    v1::ListCasesResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->ListCases(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Get(R"(/v1/cases/([^/]+))", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::GetCaseRequest request;
-    request.set_id(req.matches[1]);
-    v1::Case reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->GetCase(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Get("/v1/stats", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::Stats reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->GetStats(&ctx, v1::GetStatsRequest(), &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  // Writes: the same calls, the same write tokens.
-  server->Post("/v1/cities", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::City city;
-    if (!ParseBody(req, res, &city)) return;
-    v1::PutCityRequest request;
-    *request.mutable_city() = city;
-    v1::PutCityResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->PutCity(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Delete(R"(/v1/cities/([^/]+))", [stub](const httplib::Request& req,
-                                                 httplib::Response& res) {
-    v1::DeleteCityRequest request;
-    request.set_id(req.matches[1]);
-    request.set_cascade(req.get_param_value("cascade") == "true");
-    v1::DeleteCityResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->DeleteCity(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Post("/v1/cases", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::Case c;
-    if (!ParseBody(req, res, &c)) return;
-    v1::PutCaseRequest request;
-    *request.mutable_case_() = c;
-    v1::PutCaseResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->PutCase(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  server->Delete(R"(/v1/cases/([^/]+))", [stub](const httplib::Request& req,
-                                                httplib::Response& res) {
-    v1::DeleteCaseRequest request;
-    request.set_id(req.matches[1]);
-    v1::DeleteCaseResponse reply;
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    grpc::Status s = stub->DeleteCase(&ctx, request, &reply);
-    s.ok() ? SendMessage(res, reply) : SendError(res, s.error_code(), s.error_message());
-  });
-  // JSON Lines in, one ImportRecord a line; an unparsable line is sent as an
-  // empty record, so the summary reports it at its index.
-  server->Post("/v1/import", [stub](const httplib::Request& req, httplib::Response& res) {
-    grpc::ClientContext ctx;
-    PrepareCall(req, &ctx);
-    v1::ImportSummary summary;
-    auto writer = stub->ImportRecords(&ctx, &summary);
-    std::map<int, std::string> unparsable;
-    int index = 0;
-    for (absl::string_view line : absl::StrSplit(req.body, '\n', absl::SkipWhitespace())) {
-      v1::ImportRecord record;
-      auto parsed = google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(line.data(), line.size()), &record);
-      if (!parsed.ok()) {
-        unparsable[index] = absl::StrCat("line ", index + 1, ": not a valid record: ",
-                                         parsed.message().as_string());
-        record.Clear();
-      }
-      if (!writer->Write(record)) break;
-      ++index;
-    }
-    writer->WritesDone();
-    grpc::Status s = writer->Finish();
-    if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
-    for (auto& e : *summary.mutable_errors()) {
-      auto it = unparsable.find(e.index());
-      if (it != unparsable.end()) e.set_message(it->second);
-    }
-    SendMessage(res, summary);
-  });
-  // The pairing stream, gathered: {"pairs": [...], "summary": {...}}.
-  server->Post("/v1/pairs", [stub](const httplib::Request& req, httplib::Response& res) {
-    v1::PairCitiesRequest request;
-    if (!ParseBody(req, res, &request)) return;
-    grpc::ClientContext ctx;
-    if (req.has_header("Authorization")) {
-      ctx.AddMetadata("authorization", req.get_header_value("Authorization"));
-    }
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-    auto reader = stub->PairCities(&ctx, request);
-    std::string json = "{\"pairs\": [";
-    std::string summary = "{}";
-    v1::PairCitiesResponse item;
-    bool first = true;
-    google::protobuf::util::JsonPrintOptions options;
-    options.always_print_primitive_fields = true;
-    while (reader->Read(&item)) {
-      std::string one;
-      if (item.has_pair()) {
-        (void)google::protobuf::util::MessageToJsonString(item.pair(), &one, options);
-        absl::StrAppend(&json, first ? "" : ",", one);
-        first = false;
-      } else if (item.has_summary()) {
-        (void)google::protobuf::util::MessageToJsonString(item.summary(), &summary, options);
-      }
-    }
-    grpc::Status s = reader->Finish();
-    if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
-    absl::StrAppend(&json, "], \"summary\": ", summary, "}\n");
-    res.status = 200;
-    res.set_content(json, "application/json");
-  });
+void AddReadRoutes(httplib::Server& server, const std::shared_ptr<Stub>& stub) {
+  server.Post("/v1/match", Route(stub, &Stub::Match, FromBody<v1::MatchRequest>));
+  server.Post("/v1/similar", Route(stub, &Stub::SimilarCases, FromBody<v1::SimilarCasesRequest>));
+  server.Get("/v1/cities", Route(stub, &Stub::ListCities, FromQuery<v1::ListCitiesRequest>));
+  server.Get(R"(/v1/cities/([^/]+))", Route(stub, &Stub::GetCity, FromPathId<v1::GetCityRequest>));
+  server.Get("/v1/cases", Route(stub, &Stub::ListCases, FromQuery<v1::ListCasesRequest>));
+  server.Get(R"(/v1/cases/([^/]+))", Route(stub, &Stub::GetCase, FromPathId<v1::GetCaseRequest>));
+  server.Get("/v1/stats", Route(stub, &Stub::GetStats,
+                                [](const httplib::Request&, httplib::Response&,
+                                   v1::GetStatsRequest*) { return true; }));
+}
 
-  server->Get("/healthz", [health](const httplib::Request&, httplib::Response& res) {
+// Writes: the same calls, the same write tokens.
+void AddWriteRoutes(httplib::Server& server, const std::shared_ptr<Stub>& stub) {
+  server.Post("/v1/cities",
+              Route(stub, &Stub::PutCity,
+                    [](const httplib::Request& req, httplib::Response& res,
+                       v1::PutCityRequest* request) {
+                      return ParseBody(req, res, request->mutable_city());
+                    }));
+  server.Delete(R"(/v1/cities/([^/]+))",
+                Route(stub, &Stub::DeleteCity,
+                      [](const httplib::Request& req, httplib::Response& res,
+                         v1::DeleteCityRequest* request) {
+                        request->set_cascade(req.get_param_value("cascade") == "true");
+                        return FromPathId(req, res, request);
+                      }));
+  server.Post("/v1/cases",
+              Route(stub, &Stub::PutCase,
+                    [](const httplib::Request& req, httplib::Response& res,
+                       v1::PutCaseRequest* request) {
+                      return ParseBody(req, res, request->mutable_case_());
+                    }));
+  server.Delete(R"(/v1/cases/([^/]+))",
+                Route(stub, &Stub::DeleteCase, FromPathId<v1::DeleteCaseRequest>));
+}
+
+// JSON Lines in, one ImportRecord a line; an unparsable line is sent as an
+// empty record, so the summary reports it at its index.
+void Import(Stub& stub, const httplib::Request& req, httplib::Response& res) {
+  grpc::ClientContext ctx;
+  PrepareCall(req, &ctx);
+  v1::ImportSummary summary;
+  auto writer = stub.ImportRecords(&ctx, &summary);
+  std::map<int, std::string> unparsable;
+  int index = 0;
+  for (absl::string_view line : absl::StrSplit(req.body, '\n', absl::SkipWhitespace())) {
+    v1::ImportRecord record;
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(line.data(), line.size()), &record);
+    if (!parsed.ok()) {
+      unparsable[index] = absl::StrCat("line ", index + 1, ": not a valid record: ",
+                                       parsed.message().as_string());
+      record.Clear();
+    }
+    if (!writer->Write(record)) break;
+    ++index;
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
+  for (auto& e : *summary.mutable_errors()) {
+    auto it = unparsable.find(e.index());
+    if (it != unparsable.end()) e.set_message(it->second);
+  }
+  SendMessage(res, summary);
+}
+
+// The pairing stream, gathered: {"pairs": [...], "summary": {...}}.
+void Pairs(Stub& stub, const httplib::Request& req, httplib::Response& res) {
+  v1::PairCitiesRequest request;
+  if (!ParseBody(req, res, &request)) return;
+  grpc::ClientContext ctx;
+  if (req.has_header("Authorization")) {
+    ctx.AddMetadata("authorization", req.get_header_value("Authorization"));
+  }
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  auto reader = stub.PairCities(&ctx, request);
+  std::string json = "{\"pairs\": [";
+  std::string summary = "{}";
+  v1::PairCitiesResponse item;
+  bool first = true;
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  while (reader->Read(&item)) {
+    std::string one;
+    if (item.has_pair()) {
+      (void)google::protobuf::util::MessageToJsonString(item.pair(), &one, options);
+      absl::StrAppend(&json, first ? "" : ",", one);
+      first = false;
+    } else if (item.has_summary()) {
+      (void)google::protobuf::util::MessageToJsonString(item.summary(), &summary, options);
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return SendError(res, s.error_code(), s.error_message());
+  absl::StrAppend(&json, "], \"summary\": ", summary, "}\n");
+  res.status = 200;
+  res.set_content(json, "application/json");
+}
+
+void AddStreamRoutes(httplib::Server& server, const std::shared_ptr<Stub>& stub) {
+  server.Post("/v1/import", [stub](const httplib::Request& req, httplib::Response& res) {
+    Import(*stub, req, res);
+  });
+  server.Post("/v1/pairs", [stub](const httplib::Request& req, httplib::Response& res) {
+    Pairs(*stub, req, res);
+  });
+}
+
+void AddOperationsRoutes(httplib::Server& server, std::shared_ptr<grpc::Channel> channel,
+                         Metrics* metrics,
+                         std::function<std::map<std::string, double>()> gauges) {
+  auto health = std::shared_ptr<grpc::health::v1::Health::Stub>(
+      grpc::health::v1::Health::NewStub(channel));
+  server.Get("/healthz", [health](const httplib::Request&, httplib::Response& res) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc::health::v1::HealthCheckResponse reply;
@@ -339,23 +316,46 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     res.status = serving ? 200 : 503;
     res.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain");
   });
-  server->Get("/metrics", [metrics, gauges](const httplib::Request&, httplib::Response& res) {
+  server.Get("/metrics", [metrics, gauges](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics->Render(gauges ? gauges() : std::map<std::string, double>()),
                     "text/plain; version=0.0.4");
   });
+}
 
-  const size_t colon = options.listen.rfind(':');
+// Binds options.listen; returns the port.
+absl::StatusOr<int> Bind(httplib::Server& server, const std::string& listen) {
+  const size_t colon = listen.rfind(':');
   int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port)) {
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen: \"", options.listen, "\" is not HOST:PORT"));
+        absl::StrCat("--http-listen: \"", listen, "\" is not HOST:PORT"));
   }
-  const std::string host = options.listen.substr(0, colon);
-  gateway->port_ = port == 0 ? server->bind_to_any_port(host) : (server->bind_to_port(host, port) ? port : -1);
-  if (gateway->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen,
-                                               " (is the port in use? choose another with --http-listen)"));
+  const std::string host = listen.substr(0, colon);
+  port = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (port <= 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for HTTP on ", listen, " (is the port in use? choose another with --http-listen)"));
   }
+  return port;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
+    std::shared_ptr<grpc::Channel> channel, Metrics* metrics,
+    std::function<std::map<std::string, double>()> gauges, const HttpOptions& options) {
+  auto gateway = std::unique_ptr<HttpGateway>(new HttpGateway());
+  auto server = std::make_unique<httplib::Server>();
+  auto stub = std::shared_ptr<Stub>(v1::Peermatch::NewStub(channel));
+  server->set_payload_max_length(options.max_body_bytes);
+  AddCors(*server, options.cors_origin);
+  AddReadRoutes(*server, stub);
+  AddWriteRoutes(*server, stub);
+  AddStreamRoutes(*server, stub);
+  AddOperationsRoutes(*server, channel, metrics, std::move(gauges));
+  auto port = Bind(*server, options.listen);
+  if (!port.ok()) return port.status();
+  gateway->port_ = *port;
   httplib::Server* raw = server.get();
   gateway->server_ = std::move(server);
   gateway->thread_ = std::thread([raw] { raw->listen_after_bind(); });
