@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/args.h"
@@ -61,13 +62,13 @@ absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefi
 // Turns a failed gRPC call into a Status with a hint for the common cases.
 absl::Status FromGrpc(const grpc::Status& s, const std::string& server);
 
-// Commands, grouped by file.
+// The commands that only talk to a server, grouped by file. Those that can
+// open a data directory in this process (import, backup, restore, backups,
+// eval) are in clients/offline/offline_commands.h.
 void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
-void AddImportCommands(std::vector<Command>* out);  // import_commands.cc
-void AddEvalCommands(std::vector<Command>* out);    // eval_command.cc
+void AddExportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
 void AddPairCommands(std::vector<Command>* out);    // pair_command.cc
-void AddBackupCommands(std::vector<Command>* out);  // backup_commands.cc
 
 }  // namespace peermatch::cli
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/command.h"
+#include "clients/offline/offline_commands.h"
 
 namespace {
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   peermatch::cli::AddMatchCommands(&commands);
   peermatch::cli::AddPairCommands(&commands);
+  peermatch::cli::AddExportCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
   peermatch::cli::AddBackupCommands(&commands);

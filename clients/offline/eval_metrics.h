@@ -1,8 +1,8 @@
 // Ranking-quality metrics, as BEIR and trec_eval define them.
 //
 // Thread-safety: pure functions.
-#ifndef PEERMATCH_CLIENTS_EVAL_METRICS_H_
-#define PEERMATCH_CLIENTS_EVAL_METRICS_H_
+#ifndef PEERMATCH_CLIENTS_OFFLINE_EVAL_METRICS_H_
+#define PEERMATCH_CLIENTS_OFFLINE_EVAL_METRICS_H_
 
 #include <map>
 #include <string>
@@ -24,4 +24,4 @@ double MrrAt(const std::vector<std::string>& ranking, const Judgments& judged, s
 
 }  // namespace peermatch::cli
 
-#endif  // PEERMATCH_CLIENTS_EVAL_METRICS_H_
+#endif  // PEERMATCH_CLIENTS_OFFLINE_EVAL_METRICS_H_

@@ -1,4 +1,4 @@
-#include "clients/eval_metrics.h"
+#include "clients/offline/eval_metrics.h"
 
 #include <algorithm>
 #include <cmath>

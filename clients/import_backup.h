@@ -1,0 +1,67 @@
+// The online halves of `peermatch import` and `peermatch backup`, and the
+// output they share with their offline halves (--data-dir). The two commands
+// are registered by clients/offline/offline_commands.h, which chooses the
+// mode, so that this library never opens a data directory itself.
+//
+// Thread-safety: for the tool's one thread; the functions print to stdout and
+// stderr.
+#ifndef PEERMATCH_CLIENTS_IMPORT_BACKUP_H_
+#define PEERMATCH_CLIENTS_IMPORT_BACKUP_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "clients/command.h"
+#include "peermatch/v1/peermatch.pb.h"
+
+namespace peermatch::cli {
+
+// Import progress on stderr when it is a terminal ("importing: 50/120
+// records", rewritten in place every 50 records); silent otherwise.
+class ImportProgress {
+ public:
+  explicit ImportProgress(int total);
+  // `done` records handled so far; `force` prints between steps of 50 too.
+  void Update(int done, bool force = false);
+
+ private:
+  int total_;
+  bool tty_;
+};
+
+// Prints `summary` (a table, or JSON with --json) and returns what the
+// command exits with: OK when no record was rejected, else INVALID_ARGUMENT
+// "N records rejected; the rest is written".
+absl::Status ReportImport(const Context& ctx, const v1::ImportSummary& summary);
+
+// Sends the records of `files` (readable JSON Lines files) to ctx.server in
+// one ImportRecords stream, then reports as ReportImport. A failed call is
+// returned as FromGrpc made it, with nothing printed.
+absl::Status ImportOnline(Context& ctx, const std::vector<std::string>& files);
+
+// --keep-last: 0 (the default, keep every backup) to 1000000; INVALID_ARGUMENT
+// naming the flag otherwise.
+absl::StatusOr<int> KeepLast(const Context& ctx);
+
+// "2026-01-31 12:00:00 UTC".
+std::string Utc(int64_t unix_seconds);
+
+// "512 B", "1.5 KiB", "3.2 MiB", "1.25 GiB".
+std::string HumanBytes(uint64_t bytes);
+
+// One line about backup `info` in the backup directory `dir`, or its JSON
+// with --json.
+void PrintBackup(const Context& ctx, const std::string& dir, const v1::BackupInfo& info);
+
+// Has ctx.server back up its data into `to`, then delete all but the newest
+// `keep_last` backups there (0: none), and prints the backup. `to` names a
+// directory on the server's machine: INVALID_ARGUMENT, before any call, when
+// it is not an absolute path. A failed call is returned as FromGrpc made it.
+absl::Status BackupOnline(Context& ctx, const std::string& to, int keep_last);
+
+}  // namespace peermatch::cli
+
+#endif  // PEERMATCH_CLIENTS_IMPORT_BACKUP_H_
