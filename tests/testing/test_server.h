@@ -4,6 +4,7 @@
 #ifndef PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 #define PEERMATCH_TESTS_TESTING_TEST_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,8 @@ struct TestServerOptions {
   bool demo_data = false;   // load data/demo before serving
   std::string cors_origin;
   size_t reply_cache_bytes = size_t{64} << 20;  // ServerOptions' default
+  ExecutorOptions heavy;                         // ServerOptions' default
+  std::function<void(const Cancellation&)> pairing_after_progress;  // see ServerOptions
 };
 
 class TestServer {
@@ -57,6 +60,8 @@ class TestServer {
     if (options.http) server_options.http_listen = "127.0.0.1:0";
     server_options.cors_origin = options.cors_origin;
     server_options.reply_cache_bytes = options.reply_cache_bytes;
+    server_options.heavy = options.heavy;
+    server_options.pairing_after_progress = options.pairing_after_progress;
     auto server = Server::Start(engine_.get(), std::move(server_options));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
