@@ -66,15 +66,20 @@ v1::PairCitiesRequest DemoRequest() {
   return req;
 }
 
+// A server whose first pairing is held at its first progress message
+// until its job is cancelled (by its client, its deadline or shutdown).
+TestServerOptions HeldUntilCancelled(JobOutcomes* jobs, Hold* hold, bool demo_data) {
+  TestServerOptions options;
+  options.demo_data = demo_data;
+  options.heavy.on_job_done = jobs->Recorder();
+  options.pairing_after_progress = hold->Hook([](const Cancellation& c) { c.Wait(); });
+  return options;
+}
+
 TEST(HeavyWork, PairCitiesStopsComputingAfterItsClientCancels) {
   JobOutcomes jobs;
   Hold hold;
-  TestServerOptions options;
-  options.demo_data = true;
-  options.heavy.on_job_done = jobs.Recorder();
-  // Held until the server has seen the client's cancellation.
-  options.pairing_after_progress = hold.Hook([](const Cancellation& c) { c.Wait(); });
-  TestServer server(options);
+  TestServer server(HeldUntilCancelled(&jobs, &hold, /*demo_data=*/true));
 
   grpc::ClientContext ctx;
   auto reader = server.stub().PairCities(&ctx, DemoRequest());
@@ -102,11 +107,7 @@ TEST(HeavyWork, PairCitiesStopsComputingAfterItsClientCancels) {
 TEST(HeavyWork, PairCitiesStopsWhenItsDeadlinePasses) {
   JobOutcomes jobs;
   Hold hold;
-  TestServerOptions options;
-  options.demo_data = true;
-  options.heavy.on_job_done = jobs.Recorder();
-  options.pairing_after_progress = hold.Hook([](const Cancellation& c) { c.Wait(); });
-  TestServer server(options);
+  TestServer server(HeldUntilCancelled(&jobs, &hold, /*demo_data=*/true));
 
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -159,10 +160,7 @@ TEST(HeavyWork, AFullQueueAnswersResourceExhausted) {
 TEST(HeavyWork, ShutdownCancelsARunningPairing) {
   JobOutcomes jobs;
   Hold hold;
-  TestServerOptions options;
-  options.heavy.on_job_done = jobs.Recorder();
-  options.pairing_after_progress = hold.Hook([](const Cancellation& c) { c.Wait(); });
-  TestServer server(options);
+  TestServer server(HeldUntilCancelled(&jobs, &hold, /*demo_data=*/false));
 
   grpc::ClientContext ctx;
   auto reader = server.stub().PairCities(&ctx, v1::PairCitiesRequest());
