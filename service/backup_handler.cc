@@ -43,7 +43,8 @@ class BackupReactor final : public grpc::ServerUnaryReactor {
   // The job. Finish is its last use of the reactor.
   absl::Status Run(const Cancellation& cancel) {
     if (cancel.cancelled()) {
-      const absl::Status cancelled = absl::CancelledError("the backup was cancelled before it started");
+      const absl::Status cancelled =
+          absl::CancelledError("the backup was cancelled before it started");
       Finish(ToGrpc(cancelled));
       return cancelled;
     }

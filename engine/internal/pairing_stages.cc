@@ -69,7 +69,8 @@ absl::StatusOr<std::set<std::string>> CohortCities(
   if (req.regions_size() > 0) {
     for (auto it = cohort.begin(); it != cohort.end();) {
       const v1::Region r = info.at(*it)->region;
-      const bool in = std::find(req.regions().begin(), req.regions().end(), r) != req.regions().end();
+      const bool in =
+          std::find(req.regions().begin(), req.regions().end(), r) != req.regions().end();
       it = in ? std::next(it) : cohort.erase(it);
     }
   }
@@ -251,8 +252,8 @@ absl::StatusOr<PairingParams> ValidatePairingRequest(const v1::PairCitiesRequest
     return Invalid("capacity", absl::StrCat(req.capacity(), " is outside 0-", kMaxCapacity));
   }
   if (req.candidates_per_city() < 0 || req.candidates_per_city() > kMaxCandidatesPerCity) {
-    return Invalid("candidates_per_city",
-                   absl::StrCat(req.candidates_per_city(), " is outside 0-", kMaxCandidatesPerCity));
+    return Invalid("candidates_per_city", absl::StrCat(req.candidates_per_city(), " is outside 0-",
+                                                       kMaxCandidatesPerCity));
   }
   if (!std::isfinite(req.min_score())) return Invalid("min_score", "must be a finite number");
   for (int i = 0; i < req.regions_size(); ++i) {
