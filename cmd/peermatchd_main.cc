@@ -1,10 +1,15 @@
 // peermatchd: the peermatch server.
+#include <chrono>
+#include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/args.h"
 #include "engine/engine.h"
 #include "service/server.h"
@@ -44,16 +49,48 @@ constexpr char kUsage[] =
     "                         replica's own state (PEERMATCH_REPLICA_OF)\n"
     "  --replica-refresh-ms N how often a replica catches up with the writer\n"
     "                         (PEERMATCH_REPLICA_REFRESH_MS; default 500)\n"
+    "  --heavy-threads N      heavy calls (PairCities, CreateBackup) that run at once;\n"
+    "                         a pairing scores on two threads (PEERMATCH_HEAVY_THREADS;\n"
+    "                         default 2)\n"
+    "  --heavy-queue N        heavy calls that may wait for one of those threads; more\n"
+    "                         are refused at once with RESOURCE_EXHAUSTED, \"busy, retry\n"
+    "                         later\" (PEERMATCH_HEAVY_QUEUE; default 8)\n"
+    "  --shutdown-grace-seconds N   on SIGTERM/SIGINT, how long in-flight calls may take\n"
+    "                         to finish (PEERMATCH_SHUTDOWN_GRACE_SECONDS; default 5)\n"
     "\n"
     "Without tokens every call is allowed, so the server then listens only on\n"
-    "loopback. Stops cleanly on SIGTERM or SIGINT: in-flight calls finish, the store\n"
-    "is closed.\n";
+    "loopback. Stops cleanly on SIGTERM or SIGINT: heavy calls are cancelled at once\n"
+    "(their clients get CANCELLED), other in-flight calls get the grace period to\n"
+    "finish, the store is closed. Should that take more than the grace period plus\n"
+    "5 seconds (a backup's copy cannot be cut short), it exits at once, status 1;\n"
+    "RocksDB recovers on the next start.\n";
 
 std::string FlagOrEnv(const peermatch::cli::Args& args, const char* flag, const char* env,
                       const char* fallback) {
   if (args.Has(flag)) return args.Get(flag);
   const char* value = std::getenv(env);
   return value != nullptr ? value : fallback;
+}
+
+// Reads an integer flag (or its environment variable) in [min, max]; on a
+// bad value prints `flag: what` and returns false.
+bool IntFlag(const peermatch::cli::Args& args, const char* flag, const char* env,
+             const char* fallback, int64_t min, int64_t max, const char* what, int64_t* out) {
+  if (absl::SimpleAtoi(FlagOrEnv(args, flag, env, fallback), out) && *out >= min && *out <= max) {
+    return true;
+  }
+  std::fprintf(stderr, "peermatchd: --%s: %s\n", flag, what);
+  return false;
+}
+
+// Ends the process if it has not stopped `limit` after a stop signal:
+// whatever still runs then (a backup's copy, a refit) is cut short.
+void ExitIfStillRunning(const absl::Notification& stopped, absl::Duration limit) {
+  if (stopped.WaitForNotificationWithTimeout(limit)) return;
+  std::fprintf(stderr, "peermatchd: not stopped %s after the signal; exiting now\n",
+               absl::FormatDuration(limit).c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
 }
 
 }  // namespace
@@ -69,7 +106,8 @@ int main(int argc, char** argv) {
       args.ok() ? args->CheckKnown({"data-dir", "listen", "help", "http-listen", "cors-origin",
                                     "tokens-file", "write-token", "read-token", "tls-cert",
                                     "tls-key", "quiet", "replica-of", "replica-refresh-ms",
-                                    "min-free-mb", "reply-cache-mb"})
+                                    "min-free-mb", "reply-cache-mb", "heavy-threads",
+                                    "heavy-queue", "shutdown-grace-seconds"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -89,26 +127,21 @@ int main(int argc, char** argv) {
   const std::string data_dir =
       FlagOrEnv(*args, "data-dir", "PEERMATCH_DATA_DIR", "var/peermatch");
   const std::string replica_of = FlagOrEnv(*args, "replica-of", "PEERMATCH_REPLICA_OF", "");
-  int refresh_ms = 500;
-  if (!absl::SimpleAtoi(FlagOrEnv(*args, "replica-refresh-ms", "PEERMATCH_REPLICA_REFRESH_MS",
-                                  "500"),
-                        &refresh_ms) ||
-      refresh_ms <= 0) {
-    std::fprintf(stderr, "peermatchd: --replica-refresh-ms: a positive number of milliseconds\n");
-    return 2;
-  }
-  int64_t min_free_mb = 64;
-  if (!absl::SimpleAtoi(FlagOrEnv(*args, "min-free-mb", "PEERMATCH_MIN_FREE_MB", "64"),
-                        &min_free_mb) ||
-      min_free_mb < 0) {
-    std::fprintf(stderr, "peermatchd: --min-free-mb: a number of MiB\n");
-    return 2;
-  }
-  int64_t reply_cache_mb = 64;
-  if (!absl::SimpleAtoi(FlagOrEnv(*args, "reply-cache-mb", "PEERMATCH_REPLY_CACHE_MB", "64"),
-                        &reply_cache_mb) ||
-      reply_cache_mb < 0 || reply_cache_mb > (int64_t{1} << 20)) {
-    std::fprintf(stderr, "peermatchd: --reply-cache-mb: a number of MiB (0 turns it off)\n");
+  constexpr int64_t kMax = int64_t{1} << 20;
+  int64_t refresh_ms = 500, min_free_mb = 64, reply_cache_mb = 64;
+  int64_t heavy_threads = 2, heavy_queue = 8, grace_seconds = 5;
+  if (!IntFlag(*args, "replica-refresh-ms", "PEERMATCH_REPLICA_REFRESH_MS", "500", 1, INT32_MAX,
+               "a positive number of milliseconds", &refresh_ms) ||
+      !IntFlag(*args, "min-free-mb", "PEERMATCH_MIN_FREE_MB", "64", 0, INT64_MAX / (1 << 20),
+               "a number of MiB", &min_free_mb) ||
+      !IntFlag(*args, "reply-cache-mb", "PEERMATCH_REPLY_CACHE_MB", "64", 0, kMax,
+               "a number of MiB (0 turns it off)", &reply_cache_mb) ||
+      !IntFlag(*args, "heavy-threads", "PEERMATCH_HEAVY_THREADS", "2", 1, 256,
+               "a number of threads, 1-256", &heavy_threads) ||
+      !IntFlag(*args, "heavy-queue", "PEERMATCH_HEAVY_QUEUE", "8", 0, 100000,
+               "a number of waiting calls, 0-100000", &heavy_queue) ||
+      !IntFlag(*args, "shutdown-grace-seconds", "PEERMATCH_SHUTDOWN_GRACE_SECONDS", "5", 0, 3600,
+               "a number of seconds, 0-3600", &grace_seconds)) {
     return 2;
   }
   if (absl::Status s =
@@ -125,7 +158,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   peermatch::EngineOptions engine_options;
-  if (!replica_of.empty()) engine_options.replica_refresh_ms = refresh_ms;
+  if (!replica_of.empty()) engine_options.replica_refresh_ms = static_cast<int>(refresh_ms);
   auto engine = peermatch::Engine::Open(store->get(), engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "peermatchd: %s\n", engine.status().ToString().c_str());
@@ -134,6 +167,8 @@ int main(int argc, char** argv) {
   peermatch::ServerOptions options;
   options.listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
   options.reply_cache_bytes = static_cast<size_t>(reply_cache_mb) << 20;
+  options.heavy.threads = static_cast<int>(heavy_threads);
+  options.heavy.queue_capacity = static_cast<int>(heavy_queue);
   options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
   if (options.http_listen == "off") options.http_listen.clear();
   options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
@@ -167,8 +202,8 @@ int main(int argc, char** argv) {
   std::printf("peermatchd: serving peermatch.v1.Peermatch on %s (data in %s)\n", bound.c_str(),
               replica_of.empty() ? data_dir.c_str() : replica_of.c_str());
   if (!replica_of.empty()) {
-    std::printf("peermatchd: read replica of %s, catching up every %d ms; writes are refused\n",
-                replica_of.c_str(), refresh_ms);
+    std::printf("peermatchd: read replica of %s, catching up every %lld ms; writes are refused\n",
+                replica_of.c_str(), static_cast<long long>(refresh_ms));
   }
   if (!http.empty()) {
     std::printf("peermatchd: HTTP/JSON on %s%d\n", http.substr(0, http.rfind(':') + 1).c_str(),
@@ -182,19 +217,32 @@ int main(int argc, char** argv) {
               bound.c_str());
   std::fflush(stdout);
 
+  const auto grace = std::chrono::seconds(grace_seconds);
+  absl::Notification signalled, stopped;
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    std::printf("peermatchd: %s received, finishing in-flight calls\n",
+    std::printf("peermatchd: %s received, cancelling heavy calls, finishing in-flight calls\n",
                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
     std::fflush(stdout);
-    (*server)->Shutdown();
+    signalled.Notify();
+    if (!(*server)->Shutdown(grace)) {
+      std::printf("peermatchd: heavy work still running %llds after it was cancelled\n",
+                  static_cast<long long>(grace_seconds));
+      std::fflush(stdout);
+    }
+  });
+  std::thread watchdog([&] {
+    signalled.WaitForNotification();
+    ExitIfStillRunning(stopped, absl::FromChrono(grace) + absl::Seconds(5));
   });
   (*server)->Wait();
   waiter.join();
   server->reset();
   engine->reset();
   store->reset();  // closes RocksDB cleanly
+  stopped.Notify();
+  watchdog.join();
   std::printf("peermatchd: stopped cleanly\n");
   return 0;
 }

@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/cancellation.h"
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
@@ -136,16 +137,22 @@ class Engine {
   // proto/peermatch/v1/peermatch.proto): scores every asking city's
   // challenges against the other cities' solutions, keeps each asker's best
   // `candidates_per_city` peers, and solves the assignment exactly.
-  // `progress`, when set, is called on this thread as work advances.
+  // `progress`, when set, is called on this thread as scoring advances: at
+  // its start, at each further percent of the asking cities, and at its end.
+  // Scoring uses this thread and one helper thread, joined before return.
+  // `cancel`, when set, is polled before every challenge is scored and
+  // between stages.
   // INVALID_ARGUMENT naming the field; NOT_FOUND for unknown city ids;
-  // FAILED_PRECONDITION when the `keep` pairs alone break k or capacity.
+  // FAILED_PRECONDITION when the `keep` pairs alone break k or capacity;
+  // CANCELLED soon after `cancel` is set.
   struct Pairing {
     std::vector<v1::Pair> pairs;  // by asking city, best first
     v1::PairingSummary summary;
   };
   absl::StatusOr<Pairing> PairCities(
       const v1::PairCitiesRequest& request,
-      const std::function<void(const v1::PairingProgress&)>& progress = nullptr) const;
+      const std::function<void(const v1::PairingProgress&)>& progress = nullptr,
+      const Cancellation* cancel = nullptr) const;
 
   // Fits a new model on all cases now and swaps it in; returns when done.
   // FAILED_PRECONDITION when there are no cases.

@@ -1,8 +1,8 @@
 #include "service/peermatch_service.h"
 
 #include <deque>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -11,6 +11,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "records/limits.h"
+#include "service/heavy_call.h"
 #include "records/validate.h"
 #include "service/page_token.h"
 #include "service/request_mapping.h"
@@ -98,39 +99,62 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
   int index_ = 0;
 };
 
-// Streams a pairing: progress while it runs (on its own thread, so that no
-// gRPC thread waits for it), then the pairs, then the summary.
+// Streams a pairing, run as a job on the heavy-work executor so that no
+// gRPC thread waits for it: progress while it runs, then the pairs, then
+// the summary. The client cancelling (or the deadline passing) cancels the
+// job. Whoever finishes the call (the job, or the OnWriteDone that drains
+// the last message) does it as its last act, outside mu_: OnDone, which
+// deletes the reactor, may follow at once on another thread.
 class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse> {
  public:
-  PairReactor(const Engine* engine, const v1::PairCitiesRequest& request,
-              const absl::Status& refused) {
-    if (!refused.ok()) {
-      Finish(ToGrpc(refused));
-      return;
-    }
-    worker_ = std::thread([this, engine, request] { Run(*engine, request); });
+  PairReactor(const Engine* engine, const v1::PairCitiesRequest& request, const HeavyWork* heavy)
+      : engine_(engine), request_(request), heavy_(heavy) {}
+
+  // Submits the pairing, or finishes the call with `refused` or with
+  // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
+  // construction, before the reactor is returned to gRPC.
+  void Start(const absl::Status& refused) {
+    std::shared_ptr<Cancellation> cancel = internal::SubmitOrFinish(
+        this, refused, heavy_->executor, [this](const Cancellation& c) { return Run(c); });
+    absl::MutexLock lock(&mu_);
+    cancel_ = std::move(cancel);
   }
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    queue_.pop_front();
-    if (!ok) {  // the client went away: drop the rest
-      queue_.clear();
-      broken_ = true;
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (!ok) {  // the client went away: drop the rest, stop the work
+        queue_.clear();
+        broken_ = true;
+        if (cancel_ != nullptr) cancel_->Cancel();
+      }
+      if (!queue_.empty()) {
+        StartWrite(&queue_.front());
+        return;
+      }
+      if (!TakeFinishLocked(&status)) return;
     }
-    WriteNextLocked();
+    Finish(status);
   }
-  void OnDone() override {
-    if (worker_.joinable()) worker_.join();
-    delete this;
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (cancel_ != nullptr) cancel_->Cancel();
   }
+  void OnDone() override { delete this; }
 
  private:
-  void Run(const Engine& engine, const v1::PairCitiesRequest& request) {
-    auto result = engine.PairCities(request, [this](const v1::PairingProgress& p) {
-      v1::PairCitiesResponse r;
-      *r.mutable_progress() = p;
-      Enqueue(std::move(r));
-    });
+  // The job.
+  absl::Status Run(const Cancellation& cancel) {
+    auto result = engine_->PairCities(
+        request_,
+        [this, &cancel](const v1::PairingProgress& p) {
+          v1::PairCitiesResponse r;
+          *r.mutable_progress() = p;
+          Enqueue(std::move(r));
+          if (heavy_->after_progress) heavy_->after_progress(cancel);
+        },
+        &cancel);
     if (result.ok()) {
       for (auto& pair : result->pairs) {
         v1::PairCitiesResponse r;
@@ -141,10 +165,17 @@ class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse
       *r.mutable_summary() = std::move(result->summary);
       Enqueue(std::move(r));
     }
-    absl::MutexLock lock(&mu_);
-    final_ = ToGrpc(result.status());
-    done_ = true;
-    if (queue_.empty()) FinishLocked();  // else the last OnWriteDone finishes
+    const absl::Status outcome = result.status();
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      final_ = ToGrpc(outcome);
+      done_ = true;
+      // Else the last OnWriteDone finishes.
+      if (!queue_.empty() || !TakeFinishLocked(&status)) return outcome;
+    }
+    Finish(status);
+    return outcome;
   }
   void Enqueue(v1::PairCitiesResponse response) {
     absl::MutexLock lock(&mu_);
@@ -152,22 +183,20 @@ class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse
     queue_.push_back(std::move(response));
     if (queue_.size() == 1) StartWrite(&queue_.front());
   }
-  // After a write completes: the next one, or the end.
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!queue_.empty()) {
-      StartWrite(&queue_.front());
-    } else if (done_) {
-      FinishLocked();
-    }
-  }
-  void FinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
+  // True, once, when the work is done and every message written: the call
+  // is to be finished with *status.
+  bool TakeFinishLocked(grpc::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!done_ || finished_) return false;
     finished_ = true;
-    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "client went away") : final_);
+    *status = broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "client went away") : final_;
+    return true;
   }
 
-  std::thread worker_;
+  const Engine* const engine_;
+  const v1::PairCitiesRequest request_;
+  const HeavyWork* const heavy_;
   absl::Mutex mu_;
+  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
   std::deque<v1::PairCitiesResponse> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
@@ -242,7 +271,9 @@ grpc::ServerWriteReactor<v1::PairCitiesResponse>* PeermatchService::PairCities(
     grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) {
   absl::Status refused = Authorize(ctx, Access::kRead);
   if (refused.ok()) refused = CheckDeadline(ctx);
-  return new PairReactor(engine_, *req, refused);
+  auto* reactor = new PairReactor(engine_, *req, &heavy_);
+  reactor->Start(refused);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* PeermatchService::PutCity(grpc::CallbackServerContext* ctx,

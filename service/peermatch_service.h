@@ -7,15 +7,24 @@
 // searching or serializing; any other is parsed here (INVALID_ARGUMENT when
 // its bytes do not parse), answered by the engine and cached.
 //
+// Heavy calls (PairCities, CreateBackup) run on the HeavyWork executor,
+// never on a gRPC thread: RESOURCE_EXHAUSTED when it is full; a call whose
+// client cancels, or whose deadline passes, cancels its job.
+//
 // Access: writes (Put*, Delete*, ImportRecords) need a write token; every
 // other call a read or write token (see auth.h).
 //
-// Ownership: borrows the Engine and the Auth, which must outlive the server.
+// Ownership: borrows the Engine, the Auth and the executor, which must
+// outlive the service.
 // Thread-safety: handlers run concurrently on gRPC's threads; the Engine and
 // Store are thread-safe.
 #ifndef PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
 #define PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
 
+#include <functional>
+
+#include "common/cancellation.h"
+#include "common/executor.h"
 #include "engine/engine.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "service/auth.h"
@@ -26,13 +35,24 @@ namespace peermatch {
 using PeermatchServiceBase = v1::Peermatch::WithRawCallbackMethod_Match<
     v1::Peermatch::WithRawCallbackMethod_SimilarCases<v1::Peermatch::CallbackService>>;
 
+// Where the service runs its heavy calls.
+struct HeavyWork {
+  Executor* executor = nullptr;  // borrowed; required
+  // Testing seam: when set, called on a pairing's thread after each of its
+  // progress messages is queued, with the job's Cancellation (a test holds
+  // a pairing there, at a known point, until its client has cancelled).
+  std::function<void(const Cancellation&)> after_progress;
+};
+
 class PeermatchService final : public PeermatchServiceBase {
  public:
   // `reply_cache_bytes`: bytes of replies kept for repeated questions, at
   // most 4,096 replies (0: none).
-  PeermatchService(Engine* engine, const Auth* auth, size_t reply_cache_bytes = size_t{64} << 20)
+  PeermatchService(Engine* engine, const Auth* auth, HeavyWork heavy,
+                   size_t reply_cache_bytes = size_t{64} << 20)
       : engine_(engine),
         auth_(auth),
+        heavy_(std::move(heavy)),
         replies_(reply_cache_bytes == 0 ? 0 : kReplyCacheEntries, reply_cache_bytes) {}
   static constexpr size_t kReplyCacheEntries = 4096;
 
@@ -90,6 +110,7 @@ class PeermatchService final : public PeermatchServiceBase {
 
   Engine* engine_;     // borrowed
   const Auth* auth_;   // borrowed
+  const HeavyWork heavy_;
   ReplyCache replies_;
 };
 

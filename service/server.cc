@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -58,8 +59,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
   auto server = std::unique_ptr<Server>(new Server());
   server->options_ = std::move(options);
   const ServerOptions& opts = server->options_;
-  server->service_ =
-      std::make_unique<PeermatchService>(engine, &opts.auth, opts.reply_cache_bytes);
+  server->heavy_ = std::make_unique<Executor>(opts.heavy);
+  HeavyWork heavy;
+  heavy.executor = server->heavy_.get();
+  heavy.after_progress = opts.pairing_after_progress;
+  server->service_ = std::make_unique<PeermatchService>(engine, &opts.auth, std::move(heavy),
+                                                        opts.reply_cache_bytes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(opts.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(opts.max_receive_bytes);
@@ -106,15 +111,20 @@ std::shared_ptr<grpc::Channel> Server::InProcessChannel() {
 
 Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
 
-void Server::Shutdown(std::chrono::milliseconds grace) {
+bool Server::Shutdown(std::chrono::milliseconds grace) {
   {
     absl::MutexLock lock(&shutdown_mu_);
-    if (shut_down_ || server_ == nullptr) return;
+    if (shut_down_ || server_ == nullptr) return true;
     shut_down_ = true;
   }
+  const auto deadline = std::chrono::system_clock::now() + grace;
   if (http_ != nullptr) http_->Stop();
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  // Heavy jobs first: each finishes its call as it returns, so that the
+  // server's wait below is for light calls only.
+  const bool heavy_stopped = heavy_->Shutdown(absl::FromChrono(grace));
+  server_->Shutdown(deadline);
+  return heavy_stopped;
 }
 
 void Server::Wait() { server_->Wait(); }

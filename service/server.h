@@ -2,19 +2,22 @@
 // standard grpc.health.v1 health service, server reflection, per-call logs
 // and metrics, and (optionally) the HTTP/JSON gateway for the portal.
 //
-// Ownership: borrows the Engine, which must outlive the Server.
+// Ownership: borrows the Engine, which must outlive the Server; owns the
+// executor that runs heavy calls.
 // Thread-safety: Shutdown() may be called from any thread.
 #ifndef PEERMATCH_SERVICE_SERVER_H_
 #define PEERMATCH_SERVICE_SERVER_H_
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server.h"
+#include "common/executor.h"
 #include "engine/engine.h"
 #include "service/auth.h"
 #include "service/http_gateway.h"
@@ -42,6 +45,12 @@ struct ServerOptions {
   // Bytes of Match and SimilarCases replies kept for repeated questions
   // (service/reply_cache.h; at most 4,096 replies); 0 turns the cache off.
   size_t reply_cache_bytes = size_t{64} << 20;
+  // The pool that runs heavy calls (PairCities, CreateBackup): `threads`
+  // run at once (a pairing scores on two threads), `queue_capacity` more
+  // wait; beyond that a heavy call gets RESOURCE_EXHAUSTED at once.
+  ExecutorOptions heavy;
+  // Testing seam: see HeavyWork::after_progress (service/peermatch_service.h).
+  std::function<void(const Cancellation&)> pairing_after_progress;
 };
 
 // Process-wide settings of a serving process (peermatchd, and the benchmarks
@@ -69,10 +78,14 @@ class Server {
   Metrics& metrics() { return metrics_; }
   // A channel to this server that bypasses the network.
   std::shared_ptr<grpc::Channel> InProcessChannel();
-  // Stops the HTTP gateway, turns health NOT_SERVING, stops accepting calls,
-  // lets in-flight calls finish (cancelling them after `grace`), and returns
-  // when all are done. Later calls do nothing.
-  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // Stops the HTTP gateway, turns health NOT_SERVING, cancels heavy calls at
+  // once (a pairing or backup may run for minutes, longer than any grace:
+  // they end CANCELLED), stops accepting calls, lets other in-flight calls
+  // finish (cancelling them after `grace`), and returns when all are done.
+  // False when a heavy job had still not returned `grace` after it was
+  // cancelled (a backup's copy runs to its end; the return waits for it).
+  // Later calls do nothing and return true.
+  bool Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Blocks until Shutdown() completes.
   void Wait();
 
@@ -80,6 +93,9 @@ class Server {
   Server() = default;
   ServerOptions options_;
   Metrics metrics_;
+  // Before service_ and server_: destroyed after them, when no call is left
+  // to submit to it.
+  std::unique_ptr<Executor> heavy_;
   std::unique_ptr<PeermatchService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpGateway> http_;

@@ -16,6 +16,7 @@
 #include "service/server.h"
 #include "store/store.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_engine.h"
 
 #ifndef PEERMATCH_SOURCE_DIR
 #error "PEERMATCH_SOURCE_DIR must name the source tree"
@@ -34,22 +35,14 @@ struct TestServerOptions {
   size_t reply_cache_bytes = size_t{64} << 20;  // ServerOptions' default
   // EngineOptions::before_publish_for_test.
   std::function<void()> before_publish;
+  ExecutorOptions heavy;                         // ServerOptions' default
+  std::function<void(const Cancellation&)> pairing_after_progress;  // see ServerOptions
 };
 
 class TestServer {
  public:
-  explicit TestServer(const TestServerOptions& options = {}) {
-    StoreOptions so;
-    so.sync = false;  // a test's crash safety is tested elsewhere
-    auto store = Store::Open(dir_.Sub("db"), so);
-    EXPECT_TRUE(store.ok()) << store.status();
-    store_ = *std::move(store);
-    EngineOptions eo;
-    eo.background_refit = false;
-    eo.before_publish_for_test = options.before_publish;
-    auto engine = Engine::Open(store_.get(), eo);
-    EXPECT_TRUE(engine.ok()) << engine.status();
-    engine_ = *std::move(engine);
+  explicit TestServer(const TestServerOptions& options = {})
+      : opened_(dir_.Sub("db"), options.before_publish) {
     if (options.demo_data) LoadDemo();
     ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
@@ -61,7 +54,9 @@ class TestServer {
     if (options.http) server_options.http_listen = "127.0.0.1:0";
     server_options.cors_origin = options.cors_origin;
     server_options.reply_cache_bytes = options.reply_cache_bytes;
-    auto server = Server::Start(engine_.get(), std::move(server_options));
+    server_options.heavy = options.heavy;
+    server_options.pairing_after_progress = options.pairing_after_progress;
+    auto server = Server::Start(opened_.engine.get(), std::move(server_options));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     address_ = "127.0.0.1:" + std::to_string(server_->port());
@@ -73,8 +68,6 @@ class TestServer {
   ~TestServer() {
     server_->Shutdown(std::chrono::milliseconds(100));
     server_.reset();
-    engine_.reset();
-    store_.reset();
   }
 
   void LoadDemo() {
@@ -82,26 +75,25 @@ class TestServer {
       const std::string path = std::string(PEERMATCH_SOURCE_DIR) + "/data/demo/" + file;
       absl::Status s = cli::ForEachRecord(path, [&](int line, absl::StatusOr<v1::ImportRecord> r) {
         EXPECT_TRUE(r.ok()) << r.status();
-        auto applied = engine_->Apply(*r, Visibility::kDeferred);
+        auto applied = opened_.engine->Apply(*r, Visibility::kDeferred);
         EXPECT_TRUE(applied.ok()) << applied.status();
         return absl::OkStatus();
       });
       EXPECT_TRUE(s.ok()) << s;
     }
-    EXPECT_TRUE(engine_->Refit().ok());
+    EXPECT_TRUE(opened_.engine->Refit().ok());
   }
 
   v1::Peermatch::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   const std::string& address() const { return address_; }
-  Store& store() { return *store_; }
-  Engine& engine() { return *engine_; }
+  Store& store() { return *opened_.store; }
+  Engine& engine() { return *opened_.engine; }
   Server& server() { return *server_; }
 
  private:
   TempDir dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Engine> engine_;
+  TestEngine opened_;
   std::unique_ptr<Server> server_;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
