@@ -166,14 +166,19 @@ QueryVector Model::EmbedQuery(absl::string_view text, absl::string_view language
 }
 
 Model::Fitted Model::Fit(const std::vector<const v1::Case*>& cases, uint64_t version,
-                         const ModelOptions& options, int64_t fitted_at) {
+                         const ModelOptions& options, int64_t fitted_at,
+                         const Cancellation* cancel) {
+  auto stopped = [cancel] { return cancel != nullptr && cancel->cancelled(); };
   auto model = std::shared_ptr<Model>(new Model(options));
   model->version_ = version;
   model->fitted_at_ = fitted_at;
   model->num_docs_ = static_cast<uint32_t>(cases.size());
 
   std::vector<Counts> counts(cases.size());
-  ParallelFor(cases.size(), [&](size_t i) { counts[i] = model->Count(*cases[i]); });
+  ParallelFor(cases.size(), [&](size_t i) {
+    if (!stopped()) counts[i] = model->Count(*cases[i]);
+  });
+  if (stopped()) return Fitted();
 
   // Vocabulary in sorted order, so that ids never depend on input order.
   absl::flat_hash_map<std::string, uint32_t> df;
@@ -205,6 +210,7 @@ Model::Fitted Model::Fit(const std::vector<const v1::Case*>& cases, uint64_t ver
   Fitted fitted;
   fitted.embeddings.resize(cases.size());
   ParallelFor(cases.size(), [&](size_t i) {
+    if (stopped()) return;
     fitted.embeddings[i].words = model->Bm25(counts[i].words, counts[i].word_len,
                                              model->avg_word_len_);
     fitted.embeddings[i].grams = model->Bm25(counts[i].grams, counts[i].gram_len,
@@ -214,6 +220,7 @@ Model::Fitted Model::Fit(const std::vector<const v1::Case*>& cases, uint64_t ver
   const int lsa_vocab = static_cast<int>(model->lsa_terms_.size());
   const int dim = std::min<int>(options.dense_dim,
                                 std::min<int>(static_cast<int>(cases.size()), lsa_vocab) - 1);
+  if (stopped()) return Fitted();
   if (dim >= 2) {
     // Rows: the cases' word vectors on the LSA vocabulary, unit length.
     std::vector<Eigen::Triplet<float>> triplets;
@@ -237,9 +244,11 @@ Model::Fitted Model::Fit(const std::vector<const v1::Case*>& cases, uint64_t ver
     model->projection_ = TopRightSingularVectors(a, dim, options.svd_oversample,
                                                  options.svd_power_iters, options.seed);
   }
+  if (stopped()) return Fitted();
   ParallelFor(cases.size(), [&](size_t i) {
-    fitted.embeddings[i].dense = model->Project(fitted.embeddings[i].words);
+    if (!stopped()) fitted.embeddings[i].dense = model->Project(fitted.embeddings[i].words);
   });
+  if (stopped()) return Fitted();
   model->IndexVocabulary();
   fitted.model = std::move(model);
   return fitted;

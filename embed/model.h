@@ -39,6 +39,7 @@
 #include "Eigen/Core"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/cancellation.h"
 #include "absl/strings/string_view.h"
 #include "text/analyzer.h"
 #include "peermatch/v1/model.pb.h"
@@ -85,13 +86,16 @@ class Model {
   static std::shared_ptr<const Model> Empty(const ModelOptions& options = {});
 
   // Fits a model of version `version` to `cases` and embeds each of them
-  // with it (embeddings[i] belongs to cases[i]). Uses both cores.
+  // with it (embeddings[i] belongs to cases[i]). Uses both cores. When
+  // `cancel` (may be null) is cancelled, stops between stages and between
+  // documents and returns no model (null) and no embeddings.
   struct Fitted {
     std::shared_ptr<const Model> model;
     std::vector<Embedding> embeddings;
   };
   static Fitted Fit(const std::vector<const v1::Case*>& cases, uint64_t version,
-                    const ModelOptions& options, int64_t fitted_at = 0);
+                    const ModelOptions& options, int64_t fitted_at = 0,
+                    const Cancellation* cancel = nullptr);
 
   // Restores a model from Serialize()'s bytes. DATA_LOSS when they do not
   // parse. The fitted BM25 parameters override those in `options`.

@@ -50,6 +50,17 @@ TEST(Model, Bm25WeightsMatchHandComputedValues) {
   EXPECT_NEAR(fitted.model->Idf("never-seen"), idf(0), 1e-6);
 }
 
+TEST(Model, FitReturnsNoModelOnceCancelled) {
+  const v1::Case a = MakeCase("radio lessons", "radio for pupils");
+  const v1::Case b = MakeCase("tablets", "tablets for pupils");
+  Cancellation cancel;
+  EXPECT_NE(Model::Fit({&a, &b}, 1, ModelOptions(), 0, &cancel).model, nullptr);
+  cancel.Cancel();
+  const auto fitted = Model::Fit({&a, &b}, 1, ModelOptions(), 0, &cancel);
+  EXPECT_EQ(fitted.model, nullptr);
+  EXPECT_TRUE(fitted.embeddings.empty());
+}
+
 TEST(Model, CharGramsCutPaddedWordsByCodePoint) {
   EXPECT_THAT(CharGrams("il6"), ElementsAre("\x1f#il6", "\x1fil6#"));
   EXPECT_THAT(CharGrams("ab"), ElementsAre("\x1f#ab#"));

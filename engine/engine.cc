@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineO
 }
 
 Engine::~Engine() {
+  closing_.Cancel();
   // Their threads call into the engine: stop them first.
   replica_.reset();
 }
@@ -129,7 +130,9 @@ absl::Status Engine::Refit() {
   std::vector<const v1::Case*> pointers;
   for (const auto& c : cases) pointers.push_back(&c);
   Model::Fitted fitted =
-      Model::Fit(pointers, version, options_.model, static_cast<int64_t>(std::time(nullptr)));
+      Model::Fit(pointers, version, options_.model, static_cast<int64_t>(std::time(nullptr)),
+                 &closing_);
+  if (fitted.model == nullptr) return finish(absl::CancelledError("the engine is closing"));
   const Model& model = *fitted.model;
 
   std::map<std::string, std::shared_ptr<const IndexEntry>> entries;
@@ -140,6 +143,7 @@ absl::Status Engine::Refit() {
     staged.emplace_back(cases[i].id(), model.EncodeVector(fitted.embeddings[i]));
     dense.emplace_hint(dense.end(), cases[i].id(), std::move(fitted.embeddings[i].dense));
     if (staged.size() == kStageBatch || i + 1 == cases.size()) {
+      if (closing_.cancelled()) return finish(absl::CancelledError("the engine is closing"));
       if (s = store_->PutStagedVectors(version, staged); !s.ok()) return finish(s);
       staged.clear();
     }

@@ -100,7 +100,7 @@ class Engine {
   // vectors (embedding cases that have none), then applies the drift rule.
   static absl::StatusOr<std::unique_ptr<Engine>> Open(Store* store,
                                                       const EngineOptions& options = {});
-  ~Engine();  // waits for a running refit
+  ~Engine();  // stops a running refit at its next check, and waits for it
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
@@ -179,6 +179,9 @@ class Engine {
   Store* const store_;  // borrowed
   const EngineOptions options_;
   TermDictionary terms_;
+  // Cancelled when the engine closes: a refit in flight stops at its next
+  // check instead of holding the close up.
+  Cancellation closing_;
 
   // Serializes writes and the commit of a refit.
   absl::Mutex write_mu_;
