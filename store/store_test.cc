@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 #ifndef PEERMATCH_CRASH_WRITER
@@ -27,6 +28,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::TempDir;
+using testing::StatusIs;
 
 v1::City MakeCity(const std::string& id, const std::string& country = "IT") {
   v1::City c;
@@ -101,18 +103,17 @@ TEST(Store, IdenticalPutChangesNothing) {
 TEST(Store, UnknownIdsAreNotFound) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  EXPECT_EQ(store->GetCity("nowhere").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetCase("nothing").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->DeleteCase("nothing").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->DeleteCity("nowhere", true).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetCity("nowhere"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetCase("nothing"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->DeleteCase("nothing"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->DeleteCity("nowhere", true), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, CaseForUnknownCityIsRefusedAndWritesNothing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   const auto r = store->PutCase(MakeCase("ghost-a", "ghost"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("case.city_id"));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound, HasSubstr("case.city_id")));
   EXPECT_EQ(Dump(*store), "");
 }
 
@@ -125,9 +126,9 @@ TEST(Store, InvalidRecordWritesNothing) {
   v1::Case bad = MakeCase("osan-a", "osan");
   bad.add_sdgs(18);
   CaseVector vec{1, "new"};
-  EXPECT_EQ(store->PutCase(bad, &vec).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store->PutCase(bad, &vec), StatusIs(absl::StatusCode::kInvalidArgument));
   v1::City bad_city = MakeCity("osan", "KOR");
-  EXPECT_EQ(store->PutCity(bad_city).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store->PutCity(bad_city), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Dump(*store), before);
 }
 
@@ -140,8 +141,8 @@ TEST(Store, DeleteCaseRemovesVectorsAndIndexEntry) {
   ASSERT_TRUE(store->PutCase(MakeCase("kashan-b", "kashan")).ok());
   EXPECT_EQ(*store->GetVector(0, "kashan-a"), "vector-bytes");
   ASSERT_TRUE(store->DeleteCase("kashan-a").ok());
-  EXPECT_EQ(store->GetCase("kashan-a").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(0, "kashan-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetCase("kashan-a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(0, "kashan-a"), StatusIs(absl::StatusCode::kNotFound));
   bool more = true;
   auto listed = store->ListCases("kashan", "", 10, nullptr, &more);
   ASSERT_TRUE(listed.ok());
@@ -159,7 +160,7 @@ TEST(Store, ChangingCaseTextDropsStaleVectors) {
   v1::Case changed = MakeCase("wuhan-a", "wuhan");
   changed.set_title("A new title");
   ASSERT_EQ(*store->PutCase(changed), PutResult::kUpdated);
-  EXPECT_EQ(store->GetVector(0, "wuhan-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetVector(0, "wuhan-a"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, MovingCaseToAnotherCityMovesIndexEntry) {
@@ -186,8 +187,7 @@ TEST(Store, DeleteCityWithCasesNeedsCascade) {
   ASSERT_TRUE(store->PutCase(MakeCase("t-a", "turin")).ok());
   const std::string before = Dump(*store);
   const auto refused = store->DeleteCity("manizales", false);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("2 cases"));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("2 cases")));
   EXPECT_EQ(Dump(*store), before);
   EXPECT_EQ(*store->DeleteCity("manizales", true), 2);
   EXPECT_EQ(Dump(*store), "city:turin;case:t-a@turin;");
@@ -225,15 +225,15 @@ TEST(Store, UnknownSchemaVersionIsRefusedAtOpen) {
   // Store-compatible write: simplest is a raw RocksDB open in the test.
   SetSchemaVersionForTest(dir.path(), "99");
   auto reopened = Store::Open(dir.path());
-  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(reopened.status().message()), HasSubstr("schema version \"99\""));
+  EXPECT_THAT(reopened,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("schema version \"99\"")));
 }
 
 TEST(Store, SecondOpenOfSameDirectoryIsUnavailable) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   auto second = Store::Open(dir.path());
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST(Store, ReplicaFollowsTheWriterAndRefusesWrites) {
@@ -254,9 +254,8 @@ TEST(Store, ReplicaFollowsTheWriterAndRefusesWrites) {
   bool more;
   EXPECT_EQ((*replica)->ListCases("turin", "", 10, nullptr, &more)->size(), 1u);
   const auto refused = (*replica)->PutCity(MakeCity("osan", "KR"));
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("read replica"));
-  EXPECT_FALSE(writer->GetCity("osan").ok());
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("read replica")));
+  EXPECT_THAT(writer->GetCity("osan"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, ModelCommitReplacesOtherVersions) {
@@ -272,9 +271,9 @@ TEST(Store, ModelCommitReplacesOtherVersions) {
   ASSERT_TRUE(store->CommitModel(2, "model-2").ok());
   EXPECT_EQ(*store->CurrentModelVersion(), 2u);
   EXPECT_EQ(*store->GetModel(2), "model-2");
-  EXPECT_EQ(store->GetModel(1).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(1, "f-a").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(2, "gone").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetModel(1), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(1, "f-a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(2, "gone"), StatusIs(absl::StatusCode::kNotFound));
   std::vector<std::string> ids;
   ASSERT_TRUE(store->ForEachVector(2, [&](absl::string_view id, absl::string_view) {
     ids.emplace_back(id);
@@ -306,7 +305,7 @@ TEST(Store, ForEachCaseWithVectorPairsEachCaseWithItsVector) {
     ++calls;
     return absl::AbortedError("stop");
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(calls, 1);
 }
 
