@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -51,23 +52,14 @@ std::string Blob(std::mt19937* rng, size_t bytes) {
 }
 
 v1::City MakeCity(const std::string& id) {
-  v1::City c;
-  c.set_id(id);
+  v1::City c = testing::City(id);
   c.set_name("City " + id);
-  c.set_country("IT");
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
   return c;
 }
 
+// A solution of 80 random words.
 v1::Case MakeCase(const std::string& id, const std::string& city, std::mt19937* rng) {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Title of " + id);
-  c.set_description(Words(rng, 80));
-  c.add_themes(v1::THEME_LEARNING_TECHNOLOGIES);
-  return c;
+  return testing::Solution(id, city, "Title of " + id, Words(rng, 80));
 }
 
 // Everything the store holds, leveldb-style as one string: every city, every

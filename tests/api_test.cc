@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -157,10 +158,8 @@ TEST_F(ApiTest, ListGetAndStats) {
 
 TEST_F(ApiTest, TokensControlAccess) {
   v1::PutCityRequest put;
-  put.mutable_city()->set_id("token-test-city");
+  *put.mutable_city() = testing::City("token-test-city", "FR");
   put.mutable_city()->set_name("Token Test");
-  put.mutable_city()->set_country("FR");
-  put.mutable_city()->set_region(v1::REGION_EUROPE_NORTH_AMERICA);
   v1::PutCityResponse out;
   grpc::ClientContext none;
   EXPECT_THAT(stub().PutCity(&none, put, &out), StatusIs(grpc::StatusCode::UNAUTHENTICATED));
@@ -184,13 +183,10 @@ TEST_F(ApiTest, TokensControlAccess) {
 
 TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   v1::PutCaseRequest put;
-  v1::Case* c = put.mutable_case_();
-  c->set_id("fermo-api-beekeeping");
-  c->set_city_id("fermo");
-  c->set_kind(v1::CASE_KIND_SOLUTION);
-  c->set_title("Beekeeping school for retirees");
-  c->set_description("Retired people learn urban beekeeping with the agricultural institute");
-  c->add_themes(v1::THEME_CULTURE_OF_LEARNING);
+  *put.mutable_case_() =
+      testing::Solution("fermo-api-beekeeping", "fermo", "Beekeeping school for retirees",
+                        "Retired people learn urban beekeeping with the agricultural institute",
+                        v1::THEME_CULTURE_OF_LEARNING);
   v1::PutCaseResponse out;
   ASSERT_TRUE(stub().PutCase(Writer().get(), put, &out).ok());
   EXPECT_TRUE(out.changed());
@@ -207,7 +203,7 @@ TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   get.set_id("fermo-api-beekeeping");
   v1::Case got;
   ASSERT_TRUE(stub().GetCase(Reader().get(), get, &got).ok());
-  EXPECT_EQ(got.title(), c->title());
+  EXPECT_EQ(got.title(), put.case_().title());
   v1::DeleteCaseRequest del;
   del.set_id("fermo-api-beekeeping");
   v1::DeleteCaseResponse dout;
@@ -232,13 +228,8 @@ TEST_F(ApiTest, CityDeleteNeedsCascadeWhenItHasCases) {
   v1::PutCityResponse pout;
   ASSERT_TRUE(stub().PutCity(Writer().get(), put, &pout).ok());
   v1::PutCaseRequest pc;
-  v1::Case* c = pc.mutable_case_();
-  c->set_id("fermo-copy-case");
-  c->set_city_id("fermo-copy");
-  c->set_kind(v1::CASE_KIND_CHALLENGE);
-  c->set_title("A challenge");
-  c->set_description("Something to solve");
-  c->add_themes(v1::THEME_WORKPLACE);
+  *pc.mutable_case_() = testing::Challenge("fermo-copy-case", "fermo-copy", "A challenge",
+                                           "Something to solve", v1::THEME_WORKPLACE);
   v1::PutCaseResponse cout;
   ASSERT_TRUE(stub().PutCase(Writer().get(), pc, &cout).ok());
   v1::DeleteCityRequest del;
@@ -283,13 +274,10 @@ TEST_F(ApiTest, ConcurrentWritesAndMatches) {
   std::thread writer([&] {
     for (int i = 0; i < 30; ++i) {
       v1::PutCaseRequest put;
-      v1::Case* c = put.mutable_case_();
-      c->set_id("turin-concurrent-" + std::to_string(i));
-      c->set_city_id("turin");
-      c->set_kind(v1::CASE_KIND_SOLUTION);
-      c->set_title("Night school number " + std::to_string(i));
-      c->set_description("Evening lessons in carpentry and welding for unemployed adults");
-      c->add_themes(v1::THEME_WORKPLACE);
+      *put.mutable_case_() = testing::Solution(
+          "turin-concurrent-" + std::to_string(i), "turin",
+          "Night school number " + std::to_string(i),
+          "Evening lessons in carpentry and welding for unemployed adults", v1::THEME_WORKPLACE);
       v1::PutCaseResponse out;
       if (!stub().PutCase(Writer().get(), put, &out).ok()) ++failures;
     }

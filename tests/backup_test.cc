@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -246,14 +247,9 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("keep_last: ")));
   EXPECT_FALSE(fs::exists(to));
 
-  ASSERT_TRUE(server.store().PutCity([] {
-    v1::City c;
-    c.set_id("fermo");
-    c.set_name("Fermo");
-    c.set_country("IT");
-    c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-    return c;
-  }()).ok());
+  v1::City fermo = testing::City("fermo");
+  fermo.set_name("Fermo");
+  ASSERT_TRUE(server.store().PutCity(fermo).ok());
   s = call(testing::kWriteToken, to, 0, &info);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(info.backup_id(), 1u);

@@ -9,6 +9,7 @@
 #include "grpcpp/client_context.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -16,27 +17,14 @@ namespace peermatch {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::City;
 using testing::TestServer;
 using testing::StatusIs;
 
-v1::City City(const std::string& id, const std::string& country = "IT") {
-  v1::City c;
-  c.set_id(id);
-  c.set_name(id);
-  c.set_country(country);
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-  return c;
-}
-
+// A solution whose title and text name it.
 v1::Case Case(const std::string& id, const std::string& city) {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Title " + id);
-  c.set_description("Description " + id);
-  c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
-  return c;
+  return testing::Solution(id, city, "Title " + id, "Description " + id,
+                           v1::THEME_QUALITY_EXCELLENCE);
 }
 
 TEST(Server, HealthCheckIsServing) {
