@@ -16,12 +16,14 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::StatusIs;
 
 constexpr size_t kDim = 64;
 constexpr size_t kRows = 20000;
@@ -266,16 +268,14 @@ TEST_F(AnnIndexTest, ConcurrentSearchesMatchSequentialOnes) {
 
 TEST_F(AnnIndexTest, RejectsBadQueries) {
   std::vector<float> short_query(kDim - 1, 0.1f);
-  EXPECT_EQ(index_->Search(short_query, kK).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(index_->Search(short_query, kK), StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<float> nan_query(Query(0).begin(), Query(0).end());
   nan_query[3] = std::numeric_limits<float>::quiet_NaN();
   absl::Status s = index_->Search(nan_query, kK).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("not finite"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not finite")));
   std::vector<bool> wrong_size(kRows - 1, true);
   s = index_->Search(Query(0), kK, wrong_size).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("keep"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("keep")));
 }
 
 TEST_F(AnnIndexTest, SaveAndLoadGiveIdenticalResults) {
@@ -309,13 +309,12 @@ TEST_F(AnnIndexTest, SaveAndLoadGiveIdenticalResults) {
 
 TEST_F(AnnIndexTest, LoadRejectsMissingWrongAndDamagedFiles) {
   testing::TempDir dir;
-  EXPECT_EQ(AnnIndex::Load(dir.Sub("missing"), kDim).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(AnnIndex::Load(dir.Sub("missing"), kDim), StatusIs(absl::StatusCode::kNotFound));
 
   const std::string path = dir.Sub("ann.hnsw");
   ASSERT_TRUE(index_->Save(path).ok());
   absl::Status s = AnnIndex::Load(path, 256).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(s.message(), HasSubstr("64-d"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("64-d")));
 
   std::string bytes;
   {
@@ -327,12 +326,12 @@ TEST_F(AnnIndexTest, LoadRejectsMissingWrongAndDamagedFiles) {
     std::ofstream(damaged, std::ios::binary | std::ios::trunc) << content;
     return AnnIndex::Load(damaged, kDim).status();
   };
-  EXPECT_EQ(load_bytes("").code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(load_bytes("not an index at all").code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(load_bytes(bytes.substr(0, bytes.size() / 2)).code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(load_bytes(bytes.substr(0, bytes.size() - 1)).code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(load_bytes(bytes + "x").code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(load_bytes(std::string(bytes.size(), '\xff')).code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(load_bytes(""), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(load_bytes("not an index at all"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(load_bytes(bytes.substr(0, bytes.size() / 2)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(load_bytes(bytes.substr(0, bytes.size() - 1)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(load_bytes(bytes + "x"), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(load_bytes(std::string(bytes.size(), '\xff')), StatusIs(absl::StatusCode::kDataLoss));
 
   // Row 0's first level-0 link (after the 96-byte header and the list's
   // 4-byte count) pointing past the last row.
@@ -340,15 +339,14 @@ TEST_F(AnnIndexTest, LoadRejectsMissingWrongAndDamagedFiles) {
   const uint32_t beyond = kRows + 5;
   bad_link.replace(96 + 4, sizeof(beyond), reinterpret_cast<const char*>(&beyond), sizeof(beyond));
   s = load_bytes(bad_link);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(s.message(), HasSubstr("links"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("links")));
 }
 
 TEST_F(AnnIndexTest, SaveIntoAMissingDirectoryFailsAndKeepsNothing) {
   testing::TempDir dir;
   const std::string path = dir.Sub("no/such/dir/ann.hnsw");
   absl::Status s = index_->Save(path);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal));
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
@@ -414,15 +412,13 @@ TEST(AnnIndex, SingleThreadedBuildIsReproducible) {
 
 TEST(AnnIndex, BuildRejectsBadInput) {
   const std::vector<float> data(10 * 4, 0.5f);
-  auto code = [](absl::StatusOr<std::unique_ptr<AnnIndex>> r) { return r.status().code(); };
-  EXPECT_EQ(code(AnnIndex::Build(data, 0)), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(AnnIndex::Build({}, 4)), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(AnnIndex::Build(data, 3)), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(AnnIndex::Build(data, 0), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(AnnIndex::Build({}, 4), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(AnnIndex::Build(data, 3), StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<float> with_inf = data;
   with_inf[17] = std::numeric_limits<float>::infinity();
   absl::Status s = AnnIndex::Build(with_inf, 4).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("value 1 of row 4"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("value 1 of row 4")));
 
   auto with = [&](auto edit) {
     AnnIndexOptions o;
@@ -430,22 +426,21 @@ TEST(AnnIndex, BuildRejectsBadInput) {
     return AnnIndex::Build(data, 4, o).status();
   };
   s = with([](AnnIndexOptions& o) { o.m = 1; });
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("options.m"));
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.m = 1000; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.ef_construction = 0; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.ef_search = 0; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.num_threads = -1; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.filter_overfetch = 0.5; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.graph_candidate_cost = -1; }).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(with([](AnnIndexOptions& o) { o.graph_candidate_cost = std::nan(""); }).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("options.m")));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.m = 1000; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.ef_construction = 0; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.ef_search = 0; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.num_threads = -1; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.filter_overfetch = 0.5; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.graph_candidate_cost = -1; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(with([](AnnIndexOptions& o) { o.graph_candidate_cost = std::nan(""); }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(with([](AnnIndexOptions& o) {}).ok());
 }
 

@@ -5,9 +5,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace peermatch::cli {
 namespace {
+
+using testing::StatusIs;
 
 Context WithArgs(std::vector<std::string> words) {
   std::vector<char*> argv;
@@ -35,9 +38,8 @@ TEST(ImportBackup, KeepLastDefaultsToZeroAndRejectsOutOfRange) {
   EXPECT_EQ(*KeepLast(WithArgs({})), 0);
   EXPECT_EQ(*KeepLast(WithArgs({"--keep-last", "1000000"})), 1000000);
   auto negative = KeepLast(WithArgs({"--keep-last", "-1"}));
-  EXPECT_EQ(negative.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(negative.status().message(),
-            "--keep-last: -1 is outside 0-1000000 (0 keeps every backup)");
+  EXPECT_THAT(negative, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 "--keep-last: -1 is outside 0-1000000 (0 keeps every backup)"));
 }
 
 TEST(ImportBackup, ReportImportFailsNamingHowManyRecordsWereRejected) {
@@ -45,16 +47,16 @@ TEST(ImportBackup, ReportImportFailsNamingHowManyRecordsWereRejected) {
   v1::ImportSummary summary;
   summary.set_cities_written(2);
   summary.add_errors()->set_index(3);
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   absl::Status s = ReportImport(ctx, summary);
-  const std::string out = testing::internal::GetCapturedStdout();
+  const std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(s, absl::InvalidArgumentError("1 records rejected; the rest is written"));
-  EXPECT_THAT(out, testing::StartsWith(
+  EXPECT_THAT(out, ::testing::StartsWith(
                        "imported: 2 cities and 0 cases written, 0 unchanged, 1 rejected\n"));
   summary.clear_errors();
-  testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStdout();
   EXPECT_TRUE(ReportImport(ctx, summary).ok());
-  testing::internal::GetCapturedStdout();
+  ::testing::internal::GetCapturedStdout();
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace peermatch::cli {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::StatusIs;
 
 absl::StatusOr<Args> ParseWords(std::vector<std::string> words) {
   std::vector<char*> argv;
@@ -24,11 +26,13 @@ TEST(Args, FlagsValuesAndPositionals) {
 }
 
 TEST(Args, MissingValueAndBadNumbersAreNamed) {
-  EXPECT_EQ(ParseWords({"--file"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseWords({"--file"}), StatusIs(absl::StatusCode::kInvalidArgument));
   auto args = ParseWords({"--k", "five"});
-  EXPECT_EQ(args->GetInt("k", 1).status().message(), "--k: \"five\" is not a whole number");
-  EXPECT_EQ(args->CheckKnown({"file"}).message(),
-            "unknown flag --k (see --help for this command)");
+  EXPECT_THAT(args->GetInt("k", 1),
+              StatusIs(absl::StatusCode::kInvalidArgument, "--k: \"five\" is not a whole number"));
+  EXPECT_THAT(args->CheckKnown({"file"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "unknown flag --k (see --help for this command)"));
 }
 
 TEST(Args, DoubleDashEndsFlags) {

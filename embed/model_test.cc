@@ -9,11 +9,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace peermatch {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::StatusIs;
 
 v1::Case MakeCase(const std::string& title, const std::string& description) {
   v1::Case c;
@@ -120,7 +122,7 @@ TEST(Model, SerializedModelEmbedsExactlyLikeTheOriginal) {
   EXPECT_EQ(version, 7u);
   EXPECT_EQ(decoded->words, a.words);
   EXPECT_TRUE(decoded->dense.isApprox(a.dense));
-  EXPECT_EQ(Model::Parse("garbage").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Model::Parse("garbage"), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(Model, FitIsDeterministic) {

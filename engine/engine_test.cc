@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "records/validate.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -19,28 +20,15 @@ namespace peermatch {
 namespace {
 
 using ::testing::Contains;
+using testing::City;
 using testing::StatusIs;
 using testing::TempDir;
 
-v1::City City(const std::string& id, const std::string& country, v1::Region region) {
-  v1::City c;
-  c.set_id(id);
-  c.set_name(id);
-  c.set_country(country);
-  c.set_region(region);
-  return c;
-}
-
+// testing::Solution with the SDG, year and language the engine's answers show.
 v1::Case Solution(const std::string& id, const std::string& city, const std::string& title,
                   const std::string& text, v1::Theme theme = v1::THEME_LEARNING_TECHNOLOGIES,
                   int year = 2020, const std::string& language = "en") {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title(title);
-  c.set_description(text);
-  c.add_themes(theme);
+  v1::Case c = testing::Solution(id, city, title, text, theme);
   c.add_sdgs(4);
   c.set_year(year);
   c.set_language(language);
@@ -90,14 +78,9 @@ class EngineTest : public ::testing::Test {
     Put(Solution("osan-library", "osan", "Neighbourhood libraries",
                  "Small libraries in every neighbourhood with reading clubs for families",
                  v1::THEME_FAMILIES_COMMUNITIES, 2018));
-    v1::Case challenge;
-    challenge.set_id("osan-closures");
-    challenge.set_city_id("osan");
-    challenge.set_kind(v1::CASE_KIND_CHALLENGE);
-    challenge.set_title("Pupils without internet during school closures");
-    challenge.set_description("Many pupils have no internet at home and miss lessons");
-    challenge.add_themes(v1::THEME_LEARNING_TECHNOLOGIES);
-    Put(challenge);
+    Put(testing::Challenge("osan-closures", "osan",
+                           "Pupils without internet during school closures",
+                           "Many pupils have no internet at home and miss lessons"));
     ASSERT_TRUE(engine_->Refit().ok());
   }
 

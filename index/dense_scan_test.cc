@@ -14,6 +14,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 // Counts every allocation of the process, to check that a scanner in
 // steady state allocates nothing per call. (GCC's -Wmismatched-new-delete
@@ -45,6 +46,8 @@ namespace peermatch {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::IsOk;
+using testing::StatusIs;
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
@@ -286,12 +289,11 @@ TEST_P(DenseScanTest, ScoreAllGivesEveryRowsSearchScore) {
     }
   }
   std::vector<float> out(1);
-  EXPECT_THAT(scanner.ScoreAll({nullptr, 0, 4}, nullptr, nullptr), ::testing::Property(
-                                                                        &absl::Status::ok, true));
-  EXPECT_EQ(scanner.ScoreAll({nullptr, 3, 4}, out.data(), out.data()).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(scanner.ScoreAll({out.data(), 1, 0}, out.data(), out.data()).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(scanner.ScoreAll({nullptr, 0, 4}, nullptr, nullptr), IsOk());
+  EXPECT_THAT(scanner.ScoreAll({nullptr, 3, 4}, out.data(), out.data()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(scanner.ScoreAll({out.data(), 1, 0}, out.data(), out.data()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(DenseScanTest, BatchWithKAboveNAndTinyMatrix) {
@@ -372,22 +374,21 @@ TEST(DenseScanner, RejectsBadArguments) {
   const DenseMatrixView view{x.data(), 10, 4};
 
   absl::StatusOr<size_t> r = scanner.Search(view, x.data(), 101, nullptr, scores, ids);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(r.status().message(), HasSubstr("max_k 100"));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_k 100")));
   r = scanner.Search({x.data(), 10, 0}, x.data(), 5, nullptr, scores, ids);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   r = scanner.Search({nullptr, 10, 4}, x.data(), 5, nullptr, scores, ids);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   r = scanner.Search(view, nullptr, 5, nullptr, scores, ids);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   r = scanner.Search(view, x.data(), 5, nullptr, nullptr, ids);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   r = scanner.Search(view, x.data(), 5, nullptr, scores, nullptr);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(scanner.SearchBatch(view, x.data(), 2, 101, nullptr, scores, ids).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(scanner.SearchBatch(view, nullptr, 2, 5, nullptr, scores, ids).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(scanner.SearchBatch(view, x.data(), 2, 101, nullptr, scores, ids),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(scanner.SearchBatch(view, nullptr, 2, 5, nullptr, scores, ids),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(DenseScanner, EmptyInputsAreNotErrors) {

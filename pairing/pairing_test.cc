@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace peermatch {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::StatusIs;
 
 // --- Constraint checks: "" when `a` is a valid solution, else the first
 // --- violation found.
@@ -183,7 +185,7 @@ TEST(SolveAssignment, MatchesExhaustiveSearchOnSmallRandomProblems) {
     const absl::StatusOr<Assignment> got = SolveAssignment(p);
     if (!best) {
       ++infeasible;
-      EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition) << got.status();
+      EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition));
       continue;
     }
     ++feasible;
@@ -240,7 +242,7 @@ TEST(SolveAssignment, CoverFirstMatchesExhaustiveSearch) {
     const auto best = BruteForceCoverFirst(p);
     const absl::StatusOr<Assignment> got = SolveAssignment(p);
     if (!best) {
-      EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition);
+      EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition));
       continue;
     }
     ASSERT_TRUE(got.ok()) << got.status();
@@ -289,7 +291,7 @@ TEST(SolveMutual, MatchesExhaustiveSearchOnSmallRandomProblems) {
     const absl::StatusOr<Assignment> got = SolveMutual(p);
     if (!best) {
       ++infeasible;
-      EXPECT_EQ(got.status().code(), absl::StatusCode::kFailedPrecondition) << got.status();
+      EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition));
       continue;
     }
     ++feasible;
@@ -367,19 +369,16 @@ TEST(SolveAssignment, InfeasibleMustKeepIsFailedPrecondition) {
   p.capacity = 2;
   p.must_keep = {0, 1};  // asker 0 twice with k = 1
   absl::Status s = SolveAssignment(p).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_THAT(s.message(), HasSubstr("asker city 0"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("asker city 0")));
 
   p.must_keep = {1, 2, 3};  // peer 2 three times with capacity 2
   s = SolveAssignment(p).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_THAT(s.message(), HasSubstr("peer city 2"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("peer city 2")));
 }
 
 // The error code is INVALID_ARGUMENT and the message starts with `field`.
 void ExpectInvalid(const absl::Status& s, const std::string& field) {
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(std::string(s.message()), ::testing::StartsWith(field + ":")) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith(field + ":")));
 }
 
 TEST(SolveAssignment, BadInputIsInvalidArgumentNamingTheField) {
@@ -472,8 +471,7 @@ TEST(SolveMutual, KeptPairsSharingACityAreFailedPrecondition) {
   MutualProblem p = MutualGreedyTrap();
   p.must_keep = {0, 1};  // both hold city 1
   absl::Status s = SolveMutual(p).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_THAT(s.message(), HasSubstr("city 1"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("city 1")));
 }
 
 TEST(SolveMutual, BadInputIsInvalidArgumentNamingTheField) {

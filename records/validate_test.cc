@@ -4,12 +4,15 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 
 namespace peermatch {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using ::testing::AllOf;
+using testing::StatusIs;
 
 v1::City GoodCity() {
   v1::City c;
@@ -42,8 +45,7 @@ v1::Case GoodCase() {
 
 // Asserts INVALID_ARGUMENT whose message begins with the field path.
 void ExpectInvalid(const absl::Status& s, const std::string& field) {
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(std::string(s.message()), StartsWith(field + ": ")) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, StartsWith(field + ": ")));
 }
 
 TEST(Validate, GoodRecordsPass) {
@@ -170,9 +172,8 @@ TEST(Validate, SdgsMustBeOneToSeventeen) {
   c.add_sdgs(17);
   EXPECT_TRUE(ValidateCase(c).ok());
   c.add_sdgs(18);
-  const absl::Status s = ValidateCase(c);
-  ExpectInvalid(s, "case.sdgs[2]");
-  EXPECT_THAT(std::string(s.message()), HasSubstr("18"));
+  EXPECT_THAT(ValidateCase(c), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        AllOf(StartsWith("case.sdgs[2]: "), HasSubstr("18"))));
   c.set_sdgs(2, 0);
   ExpectInvalid(ValidateCase(c), "case.sdgs[2]");
 }

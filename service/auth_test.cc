@@ -4,10 +4,14 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
 namespace {
+
+using ::testing::HasSubstr;
+using testing::StatusIs;
 
 TEST(Auth, OpenWithoutTokens) {
   Auth auth;
@@ -19,13 +23,14 @@ TEST(Auth, ReadAndWriteTokens) {
   Auth auth;
   auth.AddToken(Access::kRead, "reader-token-0123456789");
   auth.AddToken(Access::kWrite, "writer-token-0123456789");
-  EXPECT_EQ(auth.Check("", Access::kRead).code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(auth.Check("Bearer wrong", Access::kRead).code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(auth.Check("Basic reader-token-0123456789", Access::kRead).code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(auth.Check("", Access::kRead), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(auth.Check("Bearer wrong", Access::kRead),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(auth.Check("Basic reader-token-0123456789", Access::kRead),
+              StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_TRUE(auth.Check("Bearer reader-token-0123456789", Access::kRead).ok());
-  EXPECT_EQ(auth.Check("Bearer reader-token-0123456789", Access::kWrite).code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(auth.Check("Bearer reader-token-0123456789", Access::kWrite),
+              StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_TRUE(auth.Check("bearer writer-token-0123456789", Access::kWrite).ok());
   EXPECT_TRUE(auth.Check("Bearer writer-token-0123456789", Access::kRead).ok());
 }
@@ -41,11 +46,10 @@ TEST(Auth, TokensFile) {
 
   std::ofstream(path) << "admin x\n";
   auto bad = Auth::FromFile(path);
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(bad.status().message()).find(":1:"), std::string::npos);
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(":1:")));
   std::ofstream(path) << "read short\n";
-  EXPECT_EQ(Auth::FromFile(path).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Auth::FromFile(dir.Sub("missing")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Auth::FromFile(path), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Auth::FromFile(dir.Sub("missing")), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

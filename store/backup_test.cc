@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -51,23 +52,14 @@ std::string Blob(std::mt19937* rng, size_t bytes) {
 }
 
 v1::City MakeCity(const std::string& id) {
-  v1::City c;
-  c.set_id(id);
+  v1::City c = testing::City(id);
   c.set_name("City " + id);
-  c.set_country("IT");
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
   return c;
 }
 
+// A solution of 80 random words.
 v1::Case MakeCase(const std::string& id, const std::string& city, std::mt19937* rng) {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Title of " + id);
-  c.set_description(Words(rng, 80));
-  c.add_themes(v1::THEME_LEARNING_TECHNOLOGIES);
-  return c;
+  return testing::Solution(id, city, "Title of " + id, Words(rng, 80));
 }
 
 // Everything the store holds, leveldb-style as one string: every city, every
@@ -233,8 +225,7 @@ TEST(Backup, RestoreRefusesAnOpenOrNonEmptyTarget) {
   // The live database: refused, with or without overwrite.
   for (bool overwrite : {false, true}) {
     absl::Status s = RestoreBackup(backups, dir.Sub("db"), 0, overwrite);
-    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition)) << s;
-    EXPECT_THAT(s.message(), HasSubstr("in use"));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("in use")));
   }
   EXPECT_EQ(Dump(*store), dump);
 
@@ -242,11 +233,9 @@ TEST(Backup, RestoreRefusesAnOpenOrNonEmptyTarget) {
   fs::create_directories(dir.Sub("other"));
   std::ofstream(dir.Sub("other/notes.txt")) << "keep me";
   absl::Status s = RestoreBackup(backups, dir.Sub("other"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("not empty"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not empty")));
   s = RestoreBackup(backups, dir.Sub("other"), 0, /*overwrite=*/true);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("notes.txt"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("notes.txt")));
   EXPECT_TRUE(fs::exists(dir.Sub("other/notes.txt")));
 
   // A closed database that has moved on: replaced only with overwrite.
@@ -256,8 +245,7 @@ TEST(Backup, RestoreRefusesAnOpenOrNonEmptyTarget) {
     ASSERT_TRUE(copy->DeleteCity("city-0", /*cascade=*/true).ok());
   }
   s = RestoreBackup(backups, dir.Sub("copy"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("overwrite"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("overwrite")));
   ASSERT_TRUE(RestoreBackup(backups, dir.Sub("copy"), 0, /*overwrite=*/true).ok());
   EXPECT_EQ(Dump(*OpenOrDie(dir.Sub("copy"))), dump);
 }
@@ -283,8 +271,7 @@ TEST(Backup, DamagedBackupIsDataLossAndRestoresNothing) {
     f.put(static_cast<char>(c ^ 0x55));
   }
   absl::Status s = RestoreBackup(flipped, dir.Sub("target"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("hecksum"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("hecksum")));
   EXPECT_FALSE(fs::exists(dir.Sub("target")));
 
   // A truncated file.
@@ -292,7 +279,7 @@ TEST(Backup, DamagedBackupIsDataLossAndRestoresNothing) {
   ASSERT_TRUE(store->Backup(truncated, 0).ok());
   fs::resize_file(LargestSharedFile(truncated), 100);
   s = RestoreBackup(truncated, dir.Sub("target"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_FALSE(fs::exists(dir.Sub("target")));
 
   // A missing file.
@@ -300,7 +287,7 @@ TEST(Backup, DamagedBackupIsDataLossAndRestoresNothing) {
   ASSERT_TRUE(store->Backup(missing, 0).ok());
   fs::remove(LargestSharedFile(missing));
   s = RestoreBackup(missing, dir.Sub("target"), 1);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss)) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_FALSE(fs::exists(dir.Sub("target")));
 }
 
@@ -322,25 +309,22 @@ TEST(Backup, KeepLastDeletesTheOldest) {
   for (const auto& b : *listed) ids.push_back(b.id);
   EXPECT_THAT(ids, ElementsAre(2u, 3u));
   absl::Status s = RestoreBackup(backups, dir.Sub("target"), 1);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("holds 2, 3"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound, HasSubstr("holds 2, 3")));
 }
 
 TEST(Backup, ErrorsNameTheProblem) {
   TempDir dir;
   auto store = OpenOrDie(dir.Sub("db"));
   auto b = store->Backup("", 0);
-  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(b.status().message(), HasSubstr("to_dir"));
+  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to_dir")));
   b = store->Backup(dir.Sub("backups"), -1);
-  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(b.status().message(), HasSubstr("keep_last"));
+  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("keep_last")));
   b = store->Backup(dir.Sub("db/backups"), 0);
-  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(b.status().message(), HasSubstr("inside the data directory"));
+  EXPECT_THAT(b.status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("inside the data directory")));
   std::ofstream(dir.Sub("file")) << "x";
   b = store->Backup(dir.Sub("file"), 0);
-  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kFailedPrecondition)) << b.status();
+  EXPECT_THAT(b.status(), StatusIs(absl::StatusCode::kFailedPrecondition));
 
   auto listed = ListBackups(dir.Sub("nowhere"));
   EXPECT_THAT(listed.status(), StatusIs(absl::StatusCode::kNotFound));
@@ -350,14 +334,12 @@ TEST(Backup, ErrorsNameTheProblem) {
   EXPECT_TRUE(listed->empty());
 
   absl::Status s = RestoreBackup(dir.Sub("empty"), dir.Sub("target"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("no backup in"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound, HasSubstr("no backup in")));
   s = RestoreBackup(dir.Sub("nowhere"), dir.Sub("target"), 0);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound)) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound));
   ASSERT_TRUE(store->Backup(dir.Sub("backups"), 0).ok());
   s = RestoreBackup(dir.Sub("backups"), dir.Sub("target"), 7);
-  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("no backup 7"));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound, HasSubstr("no backup 7")));
   EXPECT_FALSE(fs::exists(dir.Sub("target")));
 }
 

@@ -12,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 #ifndef PEERMATCH_CRASH_WRITER
@@ -26,27 +28,15 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::City;
 using testing::TempDir;
+using testing::StatusIs;
 
-v1::City MakeCity(const std::string& id, const std::string& country = "IT") {
-  v1::City c;
-  c.set_id(id);
-  c.set_name(id);
-  c.set_country(country);
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-  return c;
-}
-
+// A case whose title and text name it.
 v1::Case MakeCase(const std::string& id, const std::string& city,
                   v1::CaseKind kind = v1::CASE_KIND_CHALLENGE) {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(kind);
-  c.set_title("Title of " + id);
-  c.set_description("Description of " + id);
-  c.add_themes(v1::THEME_WORKPLACE);
-  return c;
+  return testing::Case(id, city, kind, "Title of " + id, "Description of " + id,
+                       v1::THEME_WORKPLACE);
 }
 
 std::unique_ptr<Store> OpenOrDie(const std::string& path) {
@@ -75,11 +65,11 @@ std::string Dump(const Store& store) {
 TEST(Store, ReadYourWrites) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_EQ(*store->PutCity(MakeCity("fermo")), PutResult::kCreated);
+  ASSERT_EQ(*store->PutCity(City("fermo")), PutResult::kCreated);
   EXPECT_EQ(store->GetCity("fermo")->name(), "fermo");
   ASSERT_EQ(*store->PutCase(MakeCase("fermo-a", "fermo")), PutResult::kCreated);
   EXPECT_EQ(store->GetCase("fermo-a")->title(), "Title of fermo-a");
-  v1::City renamed = MakeCity("fermo");
+  v1::City renamed = City("fermo");
   renamed.set_name("Fermo");
   EXPECT_EQ(*store->PutCity(renamed), PutResult::kUpdated);
   EXPECT_EQ(store->GetCity("fermo")->name(), "Fermo");
@@ -88,8 +78,8 @@ TEST(Store, ReadYourWrites) {
 TEST(Store, IdenticalPutChangesNothing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("turin")).ok());
-  EXPECT_EQ(*store->PutCity(MakeCity("turin")), PutResult::kUnchanged);
+  ASSERT_TRUE(store->PutCity(City("turin")).ok());
+  EXPECT_EQ(*store->PutCity(City("turin")), PutResult::kUnchanged);
   ASSERT_EQ(*store->PutCase(MakeCase("turin-a", "turin")), PutResult::kCreated);
   EXPECT_EQ(*store->PutCase(MakeCase("turin-a", "turin")), PutResult::kUnchanged);
   CaseVector vec{0, "v0"};
@@ -101,47 +91,46 @@ TEST(Store, IdenticalPutChangesNothing) {
 TEST(Store, UnknownIdsAreNotFound) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  EXPECT_EQ(store->GetCity("nowhere").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetCase("nothing").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->DeleteCase("nothing").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->DeleteCity("nowhere", true).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetCity("nowhere"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetCase("nothing"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->DeleteCase("nothing"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->DeleteCity("nowhere", true), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, CaseForUnknownCityIsRefusedAndWritesNothing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   const auto r = store->PutCase(MakeCase("ghost-a", "ghost"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("case.city_id"));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kNotFound, HasSubstr("case.city_id")));
   EXPECT_EQ(Dump(*store), "");
 }
 
 TEST(Store, InvalidRecordWritesNothing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("osan", "KR")).ok());
+  ASSERT_TRUE(store->PutCity(City("osan", "KR")).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("osan-a", "osan")).ok());
   const std::string before = Dump(*store);
   v1::Case bad = MakeCase("osan-a", "osan");
   bad.add_sdgs(18);
   CaseVector vec{1, "new"};
-  EXPECT_EQ(store->PutCase(bad, &vec).status().code(), absl::StatusCode::kInvalidArgument);
-  v1::City bad_city = MakeCity("osan", "KOR");
-  EXPECT_EQ(store->PutCity(bad_city).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store->PutCase(bad, &vec), StatusIs(absl::StatusCode::kInvalidArgument));
+  v1::City bad_city = City("osan", "KOR");
+  EXPECT_THAT(store->PutCity(bad_city), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(Dump(*store), before);
 }
 
 TEST(Store, DeleteCaseRemovesVectorsAndIndexEntry) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("kashan", "IR")).ok());
+  ASSERT_TRUE(store->PutCity(City("kashan", "IR")).ok());
   CaseVector vec{0, "vector-bytes"};
   ASSERT_TRUE(store->PutCase(MakeCase("kashan-a", "kashan"), &vec).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("kashan-b", "kashan")).ok());
   EXPECT_EQ(*store->GetVector(0, "kashan-a"), "vector-bytes");
   ASSERT_TRUE(store->DeleteCase("kashan-a").ok());
-  EXPECT_EQ(store->GetCase("kashan-a").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(0, "kashan-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetCase("kashan-a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(0, "kashan-a"), StatusIs(absl::StatusCode::kNotFound));
   bool more = true;
   auto listed = store->ListCases("kashan", "", 10, nullptr, &more);
   ASSERT_TRUE(listed.ok());
@@ -153,20 +142,20 @@ TEST(Store, DeleteCaseRemovesVectorsAndIndexEntry) {
 TEST(Store, ChangingCaseTextDropsStaleVectors) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("wuhan", "CN")).ok());
+  ASSERT_TRUE(store->PutCity(City("wuhan", "CN")).ok());
   CaseVector vec{0, "old"};
   ASSERT_TRUE(store->PutCase(MakeCase("wuhan-a", "wuhan"), &vec).ok());
   v1::Case changed = MakeCase("wuhan-a", "wuhan");
   changed.set_title("A new title");
   ASSERT_EQ(*store->PutCase(changed), PutResult::kUpdated);
-  EXPECT_EQ(store->GetVector(0, "wuhan-a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetVector(0, "wuhan-a"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, MovingCaseToAnotherCityMovesIndexEntry) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("beijing", "CN")).ok());
-  ASSERT_TRUE(store->PutCity(MakeCity("shanghai", "CN")).ok());
+  ASSERT_TRUE(store->PutCity(City("beijing", "CN")).ok());
+  ASSERT_TRUE(store->PutCity(City("shanghai", "CN")).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("c1", "beijing")).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("c1", "shanghai")).ok());
   bool more;
@@ -178,16 +167,15 @@ TEST(Store, MovingCaseToAnotherCityMovesIndexEntry) {
 TEST(Store, DeleteCityWithCasesNeedsCascade) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("manizales", "CO")).ok());
-  ASSERT_TRUE(store->PutCity(MakeCity("turin")).ok());
+  ASSERT_TRUE(store->PutCity(City("manizales", "CO")).ok());
+  ASSERT_TRUE(store->PutCity(City("turin")).ok());
   CaseVector vec{0, "v"};
   ASSERT_TRUE(store->PutCase(MakeCase("m-a", "manizales"), &vec).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("m-b", "manizales")).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("t-a", "turin")).ok());
   const std::string before = Dump(*store);
   const auto refused = store->DeleteCity("manizales", false);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("2 cases"));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("2 cases")));
   EXPECT_EQ(Dump(*store), before);
   EXPECT_EQ(*store->DeleteCity("manizales", true), 2);
   EXPECT_EQ(Dump(*store), "city:turin;case:t-a@turin;");
@@ -196,7 +184,7 @@ TEST(Store, DeleteCityWithCasesNeedsCascade) {
 TEST(Store, ListingPagesInIdOrderWithFilter) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  for (const char* id : {"e", "a", "d", "c", "b"}) ASSERT_TRUE(store->PutCity(MakeCity(id)).ok());
+  for (const char* id : {"e", "a", "d", "c", "b"}) ASSERT_TRUE(store->PutCity(City(id)).ok());
   bool more = false;
   auto page = store->ListCities("", 2, nullptr, &more);
   ASSERT_EQ(page->size(), 2u);
@@ -219,32 +207,32 @@ TEST(Store, UnknownSchemaVersionIsRefusedAtOpen) {
   {
     // Rewrite the schema key as a future release would.
     auto store = OpenOrDie(dir.path());
-    ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+    ASSERT_TRUE(store->PutCity(City("fermo")).ok());
   }
   // Tamper with the meta column family through RocksDB's own API via a second
   // Store-compatible write: simplest is a raw RocksDB open in the test.
   SetSchemaVersionForTest(dir.path(), "99");
   auto reopened = Store::Open(dir.path());
-  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(reopened.status().message()), HasSubstr("schema version \"99\""));
+  EXPECT_THAT(reopened,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("schema version \"99\"")));
 }
 
 TEST(Store, SecondOpenOfSameDirectoryIsUnavailable) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   auto second = Store::Open(dir.path());
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kUnavailable));
 }
 
 TEST(Store, ReplicaFollowsTheWriterAndRefusesWrites) {
   TempDir dir;
   auto writer = OpenOrDie(dir.Sub("primary"));
-  ASSERT_TRUE(writer->PutCity(MakeCity("fermo")).ok());
+  ASSERT_TRUE(writer->PutCity(City("fermo")).ok());
   auto replica = Store::OpenReplica(dir.Sub("primary"), dir.Sub("replica"));
   ASSERT_TRUE(replica.ok()) << replica.status();
   EXPECT_TRUE((*replica)->read_only());
   EXPECT_TRUE((*replica)->GetCity("fermo").ok());
-  ASSERT_TRUE(writer->PutCity(MakeCity("turin")).ok());
+  ASSERT_TRUE(writer->PutCity(City("turin")).ok());
   ASSERT_TRUE(writer->PutCase(MakeCase("turin-a", "turin")).ok());
   const uint64_t before = (*replica)->LatestSequence();
   ASSERT_TRUE((*replica)->CatchUp().ok());
@@ -253,16 +241,15 @@ TEST(Store, ReplicaFollowsTheWriterAndRefusesWrites) {
   EXPECT_EQ((*replica)->Count()->cases, 1);
   bool more;
   EXPECT_EQ((*replica)->ListCases("turin", "", 10, nullptr, &more)->size(), 1u);
-  const auto refused = (*replica)->PutCity(MakeCity("osan", "KR"));
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("read replica"));
-  EXPECT_FALSE(writer->GetCity("osan").ok());
+  const auto refused = (*replica)->PutCity(City("osan", "KR"));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("read replica")));
+  EXPECT_THAT(writer->GetCity("osan"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Store, ModelCommitReplacesOtherVersions) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  ASSERT_TRUE(store->PutCity(City("fermo")).ok());
   CaseVector v1{1, "one"};
   ASSERT_TRUE(store->PutCase(MakeCase("f-a", "fermo"), &v1).ok());
   ASSERT_TRUE(store->CommitModel(1, "model-1").ok());
@@ -272,9 +259,9 @@ TEST(Store, ModelCommitReplacesOtherVersions) {
   ASSERT_TRUE(store->CommitModel(2, "model-2").ok());
   EXPECT_EQ(*store->CurrentModelVersion(), 2u);
   EXPECT_EQ(*store->GetModel(2), "model-2");
-  EXPECT_EQ(store->GetModel(1).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(1, "f-a").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store->GetVector(2, "gone").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store->GetModel(1), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(1, "f-a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store->GetVector(2, "gone"), StatusIs(absl::StatusCode::kNotFound));
   std::vector<std::string> ids;
   ASSERT_TRUE(store->ForEachVector(2, [&](absl::string_view id, absl::string_view) {
     ids.emplace_back(id);
@@ -286,7 +273,7 @@ TEST(Store, ModelCommitReplacesOtherVersions) {
 TEST(Store, ForEachCaseWithVectorPairsEachCaseWithItsVector) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  ASSERT_TRUE(store->PutCity(City("fermo")).ok());
   CaseVector one{1, "one"}, other{2, "other version"};
   ASSERT_TRUE(store->PutCase(MakeCase("a", "fermo"), &one).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("ab", "fermo")).ok());  // no vector
@@ -306,14 +293,14 @@ TEST(Store, ForEachCaseWithVectorPairsEachCaseWithItsVector) {
     ++calls;
     return absl::AbortedError("stop");
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(calls, 1);
 }
 
 TEST(Store, CountsByKind) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ASSERT_TRUE(store->PutCity(MakeCity("fermo")).ok());
+  ASSERT_TRUE(store->PutCity(City("fermo")).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("a", "fermo", v1::CASE_KIND_CHALLENGE)).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("b", "fermo", v1::CASE_KIND_SOLUTION)).ok());
   ASSERT_TRUE(store->PutCase(MakeCase("c", "fermo", v1::CASE_KIND_SOLUTION)).ok());

@@ -11,6 +11,8 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
@@ -19,6 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::TestServer;
 using testing::TestServerOptions;
+using testing::StatusIs;
 
 class ApiTest : public ::testing::Test {
  protected:
@@ -105,8 +108,7 @@ TEST_F(ApiTest, APageTokenOnlyContinuesItsOwnQuery) {
   req.set_page_token(first.next_page_token());
   v1::MatchResponse other;
   grpc::Status s = stub().Match(Reader().get(), req, &other);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("another query"));
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("another query")));
 }
 
 TEST_F(ApiTest, MatchByCaseAndSimilarCases) {
@@ -156,25 +158,23 @@ TEST_F(ApiTest, ListGetAndStats) {
 
 TEST_F(ApiTest, TokensControlAccess) {
   v1::PutCityRequest put;
-  put.mutable_city()->set_id("token-test-city");
+  *put.mutable_city() = testing::City("token-test-city", "FR");
   put.mutable_city()->set_name("Token Test");
-  put.mutable_city()->set_country("FR");
-  put.mutable_city()->set_region(v1::REGION_EUROPE_NORTH_AMERICA);
   v1::PutCityResponse out;
   grpc::ClientContext none;
-  EXPECT_EQ(stub().PutCity(&none, put, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(stub().PutCity(&none, put, &out), StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   grpc::ClientContext wrong;
   wrong.AddMetadata("authorization", "Bearer not-a-real-token-at-all");
-  EXPECT_EQ(stub().PutCity(&wrong, put, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(stub().PutCity(Reader().get(), put, &out).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_FALSE(server_->store().GetCity("token-test-city").ok());
+  EXPECT_THAT(stub().PutCity(&wrong, put, &out), StatusIs(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_THAT(stub().PutCity(Reader().get(), put, &out),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_THAT(server_->store().GetCity("token-test-city"), StatusIs(absl::StatusCode::kNotFound));
   ASSERT_TRUE(stub().PutCity(Writer().get(), put, &out).ok());
   EXPECT_TRUE(out.changed());
   grpc::ClientContext anonymous_read;
   v1::Stats stats;
-  EXPECT_EQ(stub().GetStats(&anonymous_read, v1::GetStatsRequest(), &stats).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(stub().GetStats(&anonymous_read, v1::GetStatsRequest(), &stats),
+              StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   v1::DeleteCityRequest del;
   del.set_id("token-test-city");
   v1::DeleteCityResponse dout;
@@ -183,13 +183,10 @@ TEST_F(ApiTest, TokensControlAccess) {
 
 TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   v1::PutCaseRequest put;
-  v1::Case* c = put.mutable_case_();
-  c->set_id("fermo-api-beekeeping");
-  c->set_city_id("fermo");
-  c->set_kind(v1::CASE_KIND_SOLUTION);
-  c->set_title("Beekeeping school for retirees");
-  c->set_description("Retired people learn urban beekeeping with the agricultural institute");
-  c->add_themes(v1::THEME_CULTURE_OF_LEARNING);
+  *put.mutable_case_() =
+      testing::Solution("fermo-api-beekeeping", "fermo", "Beekeeping school for retirees",
+                        "Retired people learn urban beekeeping with the agricultural institute",
+                        v1::THEME_CULTURE_OF_LEARNING);
   v1::PutCaseResponse out;
   ASSERT_TRUE(stub().PutCase(Writer().get(), put, &out).ok());
   EXPECT_TRUE(out.changed());
@@ -206,7 +203,7 @@ TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   get.set_id("fermo-api-beekeeping");
   v1::Case got;
   ASSERT_TRUE(stub().GetCase(Reader().get(), get, &got).ok());
-  EXPECT_EQ(got.title(), c->title());
+  EXPECT_EQ(got.title(), put.case_().title());
   v1::DeleteCaseRequest del;
   del.set_id("fermo-api-beekeeping");
   v1::DeleteCaseResponse dout;
@@ -215,9 +212,8 @@ TEST_F(ApiTest, CaseLifecycleThroughTheApi) {
   ASSERT_TRUE(stub().Match(Reader().get(), m, &again).ok());
   EXPECT_EQ(again.SerializeAsString(), resp.SerializeAsString());
   ASSERT_TRUE(stub().DeleteCase(Writer().get(), del, &dout).ok());
-  EXPECT_EQ(stub().GetCase(Reader().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(stub().DeleteCase(Writer().get(), del, &dout).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(stub().GetCase(Reader().get(), get, &got), StatusIs(grpc::StatusCode::NOT_FOUND));
+  EXPECT_THAT(stub().DeleteCase(Writer().get(), del, &dout), StatusIs(grpc::StatusCode::NOT_FOUND));
   // After the write the cached reply is not served: the case is gone.
   ASSERT_TRUE(stub().Match(Reader().get(), m, &again).ok());
   for (const auto& peer : again.peers()) {
@@ -232,21 +228,15 @@ TEST_F(ApiTest, CityDeleteNeedsCascadeWhenItHasCases) {
   v1::PutCityResponse pout;
   ASSERT_TRUE(stub().PutCity(Writer().get(), put, &pout).ok());
   v1::PutCaseRequest pc;
-  v1::Case* c = pc.mutable_case_();
-  c->set_id("fermo-copy-case");
-  c->set_city_id("fermo-copy");
-  c->set_kind(v1::CASE_KIND_CHALLENGE);
-  c->set_title("A challenge");
-  c->set_description("Something to solve");
-  c->add_themes(v1::THEME_WORKPLACE);
+  *pc.mutable_case_() = testing::Challenge("fermo-copy-case", "fermo-copy", "A challenge",
+                                           "Something to solve", v1::THEME_WORKPLACE);
   v1::PutCaseResponse cout;
   ASSERT_TRUE(stub().PutCase(Writer().get(), pc, &cout).ok());
   v1::DeleteCityRequest del;
   del.set_id("fermo-copy");
   v1::DeleteCityResponse dout;
   grpc::Status refused = stub().DeleteCity(Writer().get(), del, &dout);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(refused.error_message(), HasSubstr("cascade"));
+  EXPECT_THAT(refused, StatusIs(grpc::StatusCode::FAILED_PRECONDITION, HasSubstr("cascade")));
   del.set_cascade(true);
   ASSERT_TRUE(stub().DeleteCity(Writer().get(), del, &dout).ok());
   EXPECT_EQ(dout.deleted_cases(), 1);
@@ -259,7 +249,7 @@ TEST_F(ApiTest, ExpiredDeadlineIsDeadlineExceeded) {
   v1::MatchRequest req;
   req.set_text("radio lessons");
   v1::MatchResponse resp;
-  EXPECT_EQ(stub().Match(&ctx, req, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(stub().Match(&ctx, req, &resp), StatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
 }
 
 TEST_F(ApiTest, CancelledImportWritesOnlyWhatWasAcknowledgedAndServerGoesOn) {
@@ -271,7 +261,7 @@ TEST_F(ApiTest, CancelledImportWritesOnlyWhatWasAcknowledgedAndServerGoesOn) {
     v1::ImportRecord bad;  // holds nothing: rejected, never written
     ASSERT_TRUE(writer->Write(bad));
     ctx->TryCancel();
-    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+    EXPECT_THAT(writer->Finish(), StatusIs(grpc::StatusCode::CANCELLED));
   }
   EXPECT_EQ(testing::DumpStore(server_->store()), before);
   v1::Stats stats;
@@ -284,13 +274,10 @@ TEST_F(ApiTest, ConcurrentWritesAndMatches) {
   std::thread writer([&] {
     for (int i = 0; i < 30; ++i) {
       v1::PutCaseRequest put;
-      v1::Case* c = put.mutable_case_();
-      c->set_id("turin-concurrent-" + std::to_string(i));
-      c->set_city_id("turin");
-      c->set_kind(v1::CASE_KIND_SOLUTION);
-      c->set_title("Night school number " + std::to_string(i));
-      c->set_description("Evening lessons in carpentry and welding for unemployed adults");
-      c->add_themes(v1::THEME_WORKPLACE);
+      *put.mutable_case_() = testing::Solution(
+          "turin-concurrent-" + std::to_string(i), "turin",
+          "Night school number " + std::to_string(i),
+          "Evening lessons in carpentry and welding for unemployed adults", v1::THEME_WORKPLACE);
       v1::PutCaseResponse out;
       if (!stub().PutCase(Writer().get(), put, &out).ok()) ++failures;
     }

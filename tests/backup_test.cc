@@ -15,12 +15,17 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/store.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/run_command.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
 namespace {
+
+using ::testing::AllOf;
+using testing::StatusIs;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -230,29 +235,21 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
   };
   v1::BackupInfo info;
   const std::string to = dir.Sub("backups");
-  EXPECT_EQ(call("", to, 0, &info).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(call(testing::kReadToken, to, 0, &info).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(call("", to, 0, &info), StatusIs(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_THAT(call(testing::kReadToken, to, 0, &info),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   grpc::Status s = call(testing::kWriteToken, "", 0, &info);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), StartsWith("to_dir: "));
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("to_dir: ")));
   s = call(testing::kWriteToken, "relative/backups", 0, &info);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), StartsWith("to_dir: "));
-  EXPECT_THAT(s.error_message(), HasSubstr("absolute"));
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                          AllOf(StartsWith("to_dir: "), HasSubstr("absolute"))));
   s = call(testing::kWriteToken, to, -1, &info);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), StartsWith("keep_last: "));
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("keep_last: ")));
   EXPECT_FALSE(fs::exists(to));
 
-  ASSERT_TRUE(server.store().PutCity([] {
-    v1::City c;
-    c.set_id("fermo");
-    c.set_name("Fermo");
-    c.set_country("IT");
-    c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-    return c;
-  }()).ok());
+  v1::City fermo = testing::City("fermo");
+  fermo.set_name("Fermo");
+  ASSERT_TRUE(server.store().PutCity(fermo).ok());
   s = call(testing::kWriteToken, to, 0, &info);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(info.backup_id(), 1u);

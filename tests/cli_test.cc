@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "store/store.h"
 #include "tests/testing/run_command.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
@@ -20,6 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using testing::TempDir;
+using testing::StatusIs;
 
 const std::string kBin = PEERMATCH_BIN_DIR;
 const std::string kSrc = PEERMATCH_SOURCE_DIR;
@@ -95,7 +97,7 @@ TEST(Cli, ImportReportsTheBadLineAndWritesTheRest) {
   auto store = Store::Open(dir.Sub("db"));
   ASSERT_TRUE(store.ok());
   EXPECT_TRUE((*store)->GetCity("fermo").ok());
-  EXPECT_FALSE((*store)->GetCity("bad").ok());
+  EXPECT_THAT((*store)->GetCity("bad"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {

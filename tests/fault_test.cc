@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "store/store.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/temp_dir.h"
 
 namespace peermatch {
@@ -63,15 +64,12 @@ ServerProcess StartServer(const std::string& data_dir) {
 }
 
 v1::Case MakeCase(int round, int i) {
-  v1::Case c;
-  c.set_id("round-" + std::to_string(round) + "-case-" + std::to_string(i));
-  c.set_city_id("fault-city");
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Evening classes number " + std::to_string(i));
-  c.set_description("Adults learn carpentry, welding and bookkeeping at the community college, "
-                    "group " + std::to_string(i));
-  c.add_themes(v1::THEME_WORKPLACE);
-  return c;
+  return testing::Solution(
+      "round-" + std::to_string(round) + "-case-" + std::to_string(i), "fault-city",
+      "Evening classes number " + std::to_string(i),
+      "Adults learn carpentry, welding and bookkeeping at the community college, group " +
+          std::to_string(i),
+      v1::THEME_WORKPLACE);
 }
 
 TEST(Fault, KillingTheServerDuringAnImportLosesNoAcknowledgedCase) {
@@ -97,10 +95,8 @@ TEST(Fault, KillingTheServerDuringAnImportLosesNoAcknowledgedCase) {
     if (round == 0) {
       grpc::ClientContext ctx;
       v1::PutCityRequest req;
-      req.mutable_city()->set_id("fault-city");
+      *req.mutable_city() = testing::City("fault-city", "FR");
       req.mutable_city()->set_name("Fault City");
-      req.mutable_city()->set_country("FR");
-      req.mutable_city()->set_region(v1::REGION_EUROPE_NORTH_AMERICA);
       v1::PutCityResponse resp;
       ASSERT_TRUE(stub->PutCity(&ctx, req, &resp).ok());
     }

@@ -10,6 +10,8 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
@@ -17,6 +19,7 @@ namespace {
 
 using testing::TestServer;
 using testing::TestServerOptions;
+using testing::StatusIs;
 
 struct Probe {
   std::string name;
@@ -62,11 +65,8 @@ Probe SimilarProbe(const std::string& name, grpc::StatusCode code,
 }
 
 v1::City GoodCity() {
-  v1::City c;
-  c.set_id("hostile-city");
+  v1::City c = testing::City("hostile-city", "FR");
   c.set_name("Hostile");
-  c.set_country("FR");
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
   return c;
 }
 
@@ -82,14 +82,8 @@ Probe CityProbe(const std::string& name, grpc::StatusCode code,
 }
 
 v1::Case GoodCase() {
-  v1::Case c;
-  c.set_id("fermo-hostile");
-  c.set_city_id("fermo");
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Hostile");
-  c.set_description("Hostile description");
-  c.add_themes(v1::THEME_WORKPLACE);
-  return c;
+  return testing::Solution("fermo-hostile", "fermo", "Hostile", "Hostile description",
+                           v1::THEME_WORKPLACE);
 }
 
 Probe CaseProbe(const std::string& name, grpc::StatusCode code,
@@ -336,7 +330,7 @@ TEST(Hostile, FiftyMalformedRequestsGetTheirCodesAndChangeNothing) {
   ASSERT_GE(probes.size(), 50u);
   for (const Probe& p : probes) {
     const grpc::Status s = p.call(server.stub());
-    EXPECT_EQ(s.error_code(), p.expected) << p.name << ": " << s.error_message();
+    EXPECT_THAT(s, StatusIs(p.expected)) << p.name;
   }
   // Still serving, and nothing changed.
   v1::Stats stats;

@@ -40,6 +40,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
+#include "tests/testing/fixtures.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
@@ -359,11 +360,8 @@ TEST(ScaleOut, NoFailedCallsWhileAReplicaIsKilledAndReplicasCatchUpWithinABound)
     // A city of its own (no demo city is in Iceland), so that a Match
     // filtered to IS finds only the probe cases.
     v1::PutCityRequest req;
-    v1::City* city = req.mutable_city();
-    city->set_id("scale-out-probe-city");
-    city->set_name("Probe City");
-    city->set_country("IS");
-    city->set_region(v1::REGION_EUROPE_NORTH_AMERICA);
+    *req.mutable_city() = testing::City("scale-out-probe-city", "IS");
+    req.mutable_city()->set_name("Probe City");
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::PutCityResponse resp;
@@ -380,13 +378,9 @@ TEST(ScaleOut, NoFailedCallsWhileAReplicaIsKilledAndReplicasCatchUpWithinABound)
         "Probe ", probe, ": a floating library boat brings evening reading circles to the fjord "
         "villages, and volunteers teach seafarers digital skills on board.");
     v1::PutCaseRequest req;
-    v1::Case* c = req.mutable_case_();
-    c->set_id(id);
-    c->set_city_id("scale-out-probe-city");
-    c->set_kind(v1::CASE_KIND_SOLUTION);
-    c->set_title(absl::StrCat("Library boat ", probe));
-    c->set_description(description);
-    c->add_themes(v1::THEME_CULTURE_OF_LEARNING);
+    *req.mutable_case_() =
+        testing::Solution(id, "scale-out-probe-city", absl::StrCat("Library boat ", probe),
+                          description, v1::THEME_CULTURE_OF_LEARNING);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::PutCaseResponse resp;

@@ -9,32 +9,22 @@
 #include "grpcpp/client_context.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fixtures.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::City;
 using testing::TestServer;
+using testing::StatusIs;
 
-v1::City City(const std::string& id, const std::string& country = "IT") {
-  v1::City c;
-  c.set_id(id);
-  c.set_name(id);
-  c.set_country(country);
-  c.set_region(v1::REGION_EUROPE_NORTH_AMERICA);
-  return c;
-}
-
+// A solution whose title and text name it.
 v1::Case Case(const std::string& id, const std::string& city) {
-  v1::Case c;
-  c.set_id(id);
-  c.set_city_id(city);
-  c.set_kind(v1::CASE_KIND_SOLUTION);
-  c.set_title("Title " + id);
-  c.set_description("Description " + id);
-  c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
-  return c;
+  return testing::Solution(id, city, "Title " + id, "Description " + id,
+                           v1::THEME_QUALITY_EXCELLENCE);
 }
 
 TEST(Server, HealthCheckIsServing) {
@@ -92,15 +82,14 @@ TEST(Server, PutGetDeleteWithCanonicalCodes) {
     *req.mutable_city() = City("rome", "ITA");
     v1::PutCityResponse resp;
     grpc::Status s = stub.PutCity(&ctx, req, &resp);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("city.country"));
+    EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("city.country")));
   }
   {
     grpc::ClientContext ctx;
     v1::PutCaseRequest req;
     *req.mutable_case_() = Case("x-a", "nowhere");
     v1::PutCaseResponse resp;
-    EXPECT_EQ(stub.PutCase(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(stub.PutCase(&ctx, req, &resp), StatusIs(grpc::StatusCode::NOT_FOUND));
   }
   {
     grpc::ClientContext ctx;
@@ -122,16 +111,14 @@ TEST(Server, PutGetDeleteWithCanonicalCodes) {
     v1::DeleteCityRequest req;
     req.set_id("fermo");
     v1::DeleteCityResponse resp;
-    EXPECT_EQ(stub.DeleteCity(&ctx, req, &resp).error_code(),
-              grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(stub.DeleteCity(&ctx, req, &resp), StatusIs(grpc::StatusCode::FAILED_PRECONDITION));
   }
   {
     grpc::ClientContext ctx;
     v1::GetCityRequest req;
     v1::City c;
     grpc::Status s = stub.GetCity(&ctx, req, &c);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(s.error_message(), HasSubstr("id"));
+    EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("id")));
   }
 }
 
@@ -160,8 +147,7 @@ TEST(Server, ListCitiesPagesWithOpaqueTokens) {
   req.set_page_token("not-a-token");
   v1::ListCitiesResponse resp;
   grpc::Status s = server.stub().ListCities(&ctx, req, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("page_token")));
 }
 
 TEST(Server, ImportStreamReportsBadRecordsAndKeepsGoing) {
@@ -192,7 +178,7 @@ TEST(Server, ImportStreamReportsBadRecordsAndKeepsGoing) {
   EXPECT_EQ(summary.errors(0).id(), "turin-b");
   EXPECT_EQ(summary.errors(0).code(), "INVALID_ARGUMENT");
   EXPECT_THAT(summary.errors(0).message(), HasSubstr("case.sdgs[0]"));
-  EXPECT_EQ(server.store().GetCase("turin-b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(server.store().GetCase("turin-b"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // Writers publish, readers read: while an import's index is being built
