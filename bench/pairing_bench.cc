@@ -38,7 +38,7 @@ std::string Text(std::mt19937& rng, int topic, int words) {
 
 struct Run {
   double load_s = 0, fit_s = 0;
-  peermatch::v1::PairingSummary summary;
+  peermatch::PairingSummary summary;
   double wide_total = 0, wide_solve_s = 0;
 };
 
@@ -83,18 +83,18 @@ Run PairSynthetic(int cities, bool wide) {
   (void)engine->Refit();
   engine->Publish();
   run.fit_s = Since(t);
-  peermatch::v1::PairCitiesRequest req;
-  req.set_k(3);
-  req.set_capacity(3);
-  req.set_exclude_same_country(true);
-  auto result = engine->PairCities(req);
+  peermatch::PairingQuery query;
+  query.k = 3;
+  query.capacity = 3;
+  query.exclude_same_country = true;
+  auto result = engine->PairCities(query);
   if (result.ok()) run.summary = result->summary;
   if (wide) {
-    req.set_candidates_per_city(200);  // 10x the default list
-    auto w = engine->PairCities(req);
+    query.candidates_per_city = 200;  // 10x the default list
+    auto w = engine->PairCities(query);
     if (w.ok()) {
-      run.wide_total = w->summary.total_score();
-      run.wide_solve_s = w->summary.solving_seconds();
+      run.wide_total = w->summary.total_score;
+      run.wide_solve_s = w->summary.solving_seconds;
     }
   }
   engine.reset();
@@ -118,10 +118,10 @@ int main(int argc, char** argv) {
         "    \"scoring_seconds\": %.3f, \"solving_seconds\": %.3f, \"pairs\": %d,\n"
         "    \"asking_cities\": %d, \"matched_cities\": %d, \"candidate_pairs\": %lld,\n"
         "    \"kept_candidates\": %lld, \"total_score\": %.3f}",
-        name, cities, cities * 5, r.load_s, r.fit_s, r.summary.scoring_seconds(),
-        r.summary.solving_seconds(), r.summary.pairs(), r.summary.asking_cities(),
-        r.summary.matched_cities(), static_cast<long long>(r.summary.candidate_pairs()),
-        static_cast<long long>(r.summary.kept_candidates()), r.summary.total_score());
+        name, cities, cities * 5, r.load_s, r.fit_s, r.summary.scoring_seconds,
+        r.summary.solving_seconds, r.summary.pairs, r.summary.asking_cities,
+        r.summary.matched_cities, static_cast<long long>(r.summary.candidate_pairs),
+        static_cast<long long>(r.summary.kept_candidates), r.summary.total_score);
   };
   std::printf("{\n");
   print(quick ? "cities_300" : "cities_1000", small, a);
@@ -130,8 +130,8 @@ int main(int argc, char** argv) {
   std::printf(
       ",\n  \"pruning\": {\"cities\": %d, \"default_total\": %.3f, \"wide_200_total\": %.3f, "
       "\"loss_percent\": %.4f, \"wide_solving_seconds\": %.3f}\n}\n",
-      small, a.summary.total_score(), a.wide_total,
-      a.wide_total > 0 ? 100.0 * (a.wide_total - a.summary.total_score()) / a.wide_total : 0.0,
+      small, a.summary.total_score, a.wide_total,
+      a.wide_total > 0 ? 100.0 * (a.wide_total - a.summary.total_score) / a.wide_total : 0.0,
       a.wide_solve_s);
   return 0;
 }

@@ -50,10 +50,10 @@
 #include "engine/internal/refit_scheduler.h"
 #include "engine/internal/replica_follower.h"
 #include "engine/internal/snapshot_manager.h"
-#include "engine/snapshot.h"
+#include "engine/pairing_query.h"
 #include "engine/query.h"
+#include "engine/snapshot.h"
 #include "peermatch/v1/model.pb.h"
-#include "peermatch/v1/peermatch.pb.h"
 #include "records/limits.h"
 #include "store/store.h"
 
@@ -133,25 +133,23 @@ class Engine {
   // ranking; errors as Match's.
   absl::StatusOr<SimilarResult> SimilarCases(const SimilarQuery& query) const;
 
-  // Batch pairing of a cohort's cities (see PairCitiesRequest in
-  // proto/peermatch/v1/peermatch.proto): scores every asking city's
-  // challenges against the other cities' solutions, keeps each asker's best
-  // `candidates_per_city` peers, and solves the assignment exactly.
+  // Batch pairing of a cohort's cities (engine/pairing_query.h): scores
+  // every asking city's challenges against the other cities' solutions,
+  // keeps each asker's best `candidates_per_city` peers, and solves the
+  // assignment exactly.
   // `progress`, when set, is called on this thread as scoring advances: at
   // its start, at each further percent of the asking cities, and at its end.
   // Scoring uses this thread and one helper thread, joined before return.
   // `cancel`, when set, is polled before every challenge is scored and
   // between stages.
-  // INVALID_ARGUMENT naming the field; NOT_FOUND for unknown city ids;
-  // FAILED_PRECONDITION when the `keep` pairs alone break k or capacity;
-  // CANCELLED soon after `cancel` is set.
-  struct Pairing {
-    std::vector<v1::Pair> pairs;  // by asking city, best first
-    v1::PairingSummary summary;
-  };
-  absl::StatusOr<Pairing> PairCities(
-      const v1::PairCitiesRequest& request,
-      const std::function<void(const v1::PairingProgress&)>& progress = nullptr,
+  // INVALID_ARGUMENT ("query.k: ...") for a query outside the limits the
+  // engine checks (service/request_mapping.h checks requests first);
+  // NOT_FOUND for unknown city ids ("keep[0].peer_city_id: no city with id
+  // ..."); FAILED_PRECONDITION when the `keep` pairs alone break k or
+  // capacity; CANCELLED soon after `cancel` is set.
+  absl::StatusOr<PairingResult> PairCities(
+      const PairingQuery& query,
+      const std::function<void(const PairingProgress&)>& progress = nullptr,
       const Cancellation* cancel = nullptr) const;
 
   // Fits a new model on all cases now and swaps it in; returns when done.

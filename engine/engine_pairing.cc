@@ -22,40 +22,37 @@ absl::Status CancelledBefore(absl::string_view stage) {
 
 }  // namespace
 
-absl::StatusOr<Engine::Pairing> Engine::PairCities(
-    const v1::PairCitiesRequest& req,
-    const std::function<void(const v1::PairingProgress&)>& progress,
+absl::StatusOr<PairingResult> Engine::PairCities(
+    const PairingQuery& query, const std::function<void(const PairingProgress&)>& progress,
     const Cancellation* cancel) const {
-  const absl::StatusOr<internal::PairingParams> params = internal::ValidatePairingRequest(req);
+  const absl::StatusOr<internal::PairingParams> params = internal::CheckPairingQuery(query);
   if (!params.ok()) return params.status();
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const absl::StatusOr<internal::Cohort> cohort =
-      internal::BuildCohort(req, *params, *snap->index);
+      internal::BuildCohort(query, *params, *snap->index);
   if (!cohort.ok()) return cohort.status();
-  Pairing out;
-  v1::PairingSummary& summary = out.summary;
-  summary.set_model_version(static_cast<int64_t>(snap->model->version()));
-  summary.set_asking_cities(static_cast<int>(cohort->askers.size()));
+  PairingResult out;
+  PairingSummary& summary = out.summary;
+  summary.model_version = snap->model->version();
+  summary.asking_cities = static_cast<int>(cohort->askers.size());
 
   const auto scoring_start = Clock::now();
   const internal::ScoringInputs in{snap->index.get(), snap->model.get(), store_, &terms_,
                                    &options_.weights};
   const absl::StatusOr<internal::BestPeers> best =
-      internal::ScoreCohort(req, *params, *cohort, in, progress, cancel);
+      internal::ScoreCohort(query, *params, *cohort, in, progress, cancel);
   if (!best.ok()) return best.status();
-  summary.set_scoring_seconds(Seconds(scoring_start));
+  summary.scoring_seconds = Seconds(scoring_start);
 
   const auto solving_start = Clock::now();
-  int64_t candidate_pairs = 0;
-  for (const auto& peers : *best) candidate_pairs += static_cast<int64_t>(peers.size());
-  summary.set_candidate_pairs(candidate_pairs);
+  for (const auto& peers : *best) summary.candidate_pairs += static_cast<int64_t>(peers.size());
   absl::StatusOr<internal::Solution> solution =
-      internal::Solve(req, *params, internal::Prune(req, *params, *cohort, *best));
+      internal::Solve(query, *params, internal::Prune(query, *params, *cohort, *best));
   if (!solution.ok()) return solution.status();
-  summary.set_kept_candidates(solution->kept_candidates);
+  summary.kept_candidates = solution->kept_candidates;
   if (cancel != nullptr && cancel->cancelled()) return CancelledBefore("explaining the pairs");
-  out.pairs = internal::Explain(req, *params, *cohort, *best, *solution, in, &summary);
-  summary.set_solving_seconds(Seconds(solving_start));
+  out.pairs = internal::Explain(query, *params, *cohort, *best, *solution, in, &summary);
+  summary.solving_seconds = Seconds(solving_start);
   return out;
 }
 

@@ -125,23 +125,21 @@ class PairCitiesReferenceTest : public ::testing::Test {
   // Every directed pair's candidate score, from one pairing that keeps
   // them all (a kept pair that no challenge matches has no candidate).
   void Scores() {
-    v1::PairCitiesRequest req;
-    req.set_k(kCities - 1);
-    req.set_capacity(kCities - 1);
+    PairingQuery query;
+    query.k = kCities - 1;
+    query.capacity = kCities - 1;
     for (int a = 0; a < kCities; ++a) {
       for (int p = 0; p < kCities; ++p) {
         if (a == p) continue;
-        v1::CityPair* keep = req.add_keep();
-        keep->set_asking_city_id(CityId(a));
-        keep->set_peer_city_id(CityId(p));
+        query.keep.push_back({CityId(a), CityId(p)});
       }
     }
-    auto all = engine_->PairCities(req);
+    auto all = engine_->PairCities(query);
     ASSERT_TRUE(all.ok()) << all.status();
     ASSERT_EQ(all->pairs.size(), static_cast<size_t>(kCities * (kCities - 1)));
-    for (const v1::Pair& pair : all->pairs) {
-      if (pair.challenge_id().empty()) continue;
-      score_[{pair.asking_city_id().back() - '0', pair.peer_city_id().back() - '0'}] = pair.score();
+    for (const PairedCities& pair : all->pairs) {
+      if (!pair.forward.has_value()) continue;
+      score_[{pair.asking_city_id.back() - '0', pair.peer_city_id.back() - '0'}] = pair.score;
     }
   }
 
@@ -168,23 +166,23 @@ TEST_F(PairCitiesReferenceTest, AssignmentIsOptimalAgainstEnumeration) {
       for (bool score_only : {false, true}) {
         SCOPED_TRACE(::testing::Message() << "k " << k << ", capacity " << capacity
                                           << (score_only ? ", score only" : ", cover first"));
-        v1::PairCitiesRequest req;
-        req.set_k(k);
-        req.set_capacity(capacity);
-        req.set_score_only(score_only);
-        auto result = engine_->PairCities(req);
+        PairingQuery query;
+        query.k = k;
+        query.capacity = capacity;
+        query.score_only = score_only;
+        auto result = engine_->PairCities(query);
         ASSERT_TRUE(result.ok()) << result.status();
         const Reference ref = BestAssignment(edges, k, capacity, !score_only);
         // The solvers optimize round(score * 1e6): within 1e-6 per pair.
-        EXPECT_NEAR(result->summary.total_score(), ref.total, 1e-6 * kCities * k);
-        if (!score_only) EXPECT_EQ(result->summary.matched_cities(), ref.covered);
+        EXPECT_NEAR(result->summary.total_score, ref.total, 1e-6 * kCities * k);
+        if (!score_only) EXPECT_EQ(result->summary.matched_cities, ref.covered);
         double total = 0;
-        for (const v1::Pair& p : result->pairs) {
-          total += p.score();
-          EXPECT_DOUBLE_EQ(p.score(), score_.at({p.asking_city_id().back() - '0',
-                                                 p.peer_city_id().back() - '0'}));
+        for (const PairedCities& p : result->pairs) {
+          total += p.score;
+          EXPECT_DOUBLE_EQ(p.score, score_.at({p.asking_city_id.back() - '0',
+                                               p.peer_city_id.back() - '0'}));
         }
-        EXPECT_NEAR(total, result->summary.total_score(), 1e-9);
+        EXPECT_NEAR(total, result->summary.total_score, 1e-9);
       }
     }
   }
@@ -205,26 +203,52 @@ TEST_F(PairCitiesReferenceTest, MutualTwinningIsOptimalAgainstEnumeration) {
                                  (has_reverse ? reverse->second : 0)});
     }
   }
-  v1::PairCitiesRequest req;
-  req.set_mutual(true);
-  auto result = engine_->PairCities(req);
+  PairingQuery query;
+  query.mutual = true;
+  auto result = engine_->PairCities(query);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_NEAR(result->summary.total_score(), BestMatching(edges), 1e-6 * kCities);
+  EXPECT_NEAR(result->summary.total_score, BestMatching(edges), 1e-6 * kCities);
   EXPECT_LE(result->pairs.size(), static_cast<size_t>(kCities / 2));
+}
+
+TEST_F(PairCitiesReferenceTest, DomainErrorsNameTheQueryField) {
+  PairingQuery zero_k;
+  zero_k.k = 0;  // the wire's 0 is the mapping's to turn into the default
+  EXPECT_THAT(engine_->PairCities(zero_k),
+              StatusIs(absl::StatusCode::kInvalidArgument, "query.k: 0 is outside 1-20"));
+  PairingQuery self;
+  self.keep = {{CityId(0), CityId(1)}, {CityId(2), CityId(2)}};
+  EXPECT_THAT(engine_->PairCities(self),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "query.keep[1]: a city cannot be its own peer"));
+  PairingQuery unknown;
+  unknown.city_ids = {CityId(0), "atlantis"};
+  EXPECT_THAT(engine_->PairCities(unknown),
+              StatusIs(absl::StatusCode::kNotFound, "city_ids[1]: no city with id \"atlantis\""));
+  PairingQuery unknown_peer;
+  unknown_peer.avoid = {{CityId(0), "atlantis"}};
+  EXPECT_THAT(engine_->PairCities(unknown_peer),
+              StatusIs(absl::StatusCode::kNotFound,
+                       "avoid[0].peer_city_id: no city with id \"atlantis\""));
+  PairingQuery too_many_kept;
+  too_many_kept.k = 1;
+  too_many_kept.keep = {{CityId(0), CityId(1)}, {CityId(0), CityId(2)}};
+  EXPECT_THAT(engine_->PairCities(too_many_kept),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::StartsWith("keep: ")));
 }
 
 TEST_F(PairCitiesReferenceTest, CancelledPairingReturnsCancelled) {
   Cancellation cancel;
   cancel.Cancel();
-  EXPECT_THAT(engine_->PairCities(v1::PairCitiesRequest(), nullptr, &cancel),
+  EXPECT_THAT(engine_->PairCities(PairingQuery(), nullptr, &cancel),
               StatusIs(absl::StatusCode::kCancelled));
   // Cancelled at the first progress report, before any asker is scored.
   Cancellation during;
   std::vector<int64_t> reported;
   auto result = engine_->PairCities(
-      v1::PairCitiesRequest(),
-      [&](const v1::PairingProgress& p) {
-        reported.push_back(p.done());
+      PairingQuery(),
+      [&](const PairingProgress& p) {
+        reported.push_back(p.done);
         during.Cancel();
       },
       &during);
@@ -235,10 +259,10 @@ TEST_F(PairCitiesReferenceTest, CancelledPairingReturnsCancelled) {
 
 TEST_F(PairCitiesReferenceTest, ProgressRunsFromZeroToEveryAsker) {
   std::vector<int64_t> done;
-  auto result = engine_->PairCities(v1::PairCitiesRequest(), [&](const v1::PairingProgress& p) {
-    EXPECT_EQ(p.stage(), "scoring");
-    EXPECT_EQ(p.total(), kCities);
-    done.push_back(p.done());
+  auto result = engine_->PairCities(PairingQuery(), [&](const PairingProgress& p) {
+    EXPECT_EQ(p.stage, "scoring");
+    EXPECT_EQ(p.total, kCities);
+    done.push_back(p.done);
   });
   ASSERT_TRUE(result.ok());
   ASSERT_GE(done.size(), 2u);

@@ -47,8 +47,15 @@ inline constexpr int kMaxOffset = 10000;
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 
-// Pairing's limits (k, capacity, candidates_per_city) are still private to
-// engine/engine_pairing.cc while pairing is being reworked; they belong here.
+// --- Batch pairing (PairCities). ---
+// Peers per asking city: 0 (kDefaultPairK) or 1-kMaxPairK.
+inline constexpr int kDefaultPairK = 3;
+inline constexpr int kMaxPairK = 20;
+// Asking cities per peer: 0 (kDefaultPairCapacity) or 1-kMaxPairCapacity.
+inline constexpr int kDefaultPairCapacity = 3;
+inline constexpr int kMaxPairCapacity = 1000;
+// Candidate peers kept per asking city: 0 (max(10 k, 40)) or up to this.
+inline constexpr int kMaxCandidatesPerCity = 1000;
 
 }  // namespace peermatch
 

@@ -146,26 +146,7 @@ class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse
  private:
   // The job.
   absl::Status Run(const Cancellation& cancel) {
-    auto result = engine_->PairCities(
-        request_,
-        [this, &cancel](const v1::PairingProgress& p) {
-          v1::PairCitiesResponse r;
-          *r.mutable_progress() = p;
-          Enqueue(std::move(r));
-          if (heavy_->after_progress) heavy_->after_progress(cancel);
-        },
-        &cancel);
-    if (result.ok()) {
-      for (auto& pair : result->pairs) {
-        v1::PairCitiesResponse r;
-        *r.mutable_pair() = std::move(pair);
-        Enqueue(std::move(r));
-      }
-      v1::PairCitiesResponse r;
-      *r.mutable_summary() = std::move(result->summary);
-      Enqueue(std::move(r));
-    }
-    const absl::Status outcome = result.status();
+    const absl::Status outcome = StreamPairing(cancel);
     grpc::Status status;
     {
       absl::MutexLock lock(&mu_);
@@ -176,6 +157,30 @@ class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse
     }
     Finish(status);
     return outcome;
+  }
+  // Checks the request and streams the pairing; its outcome.
+  absl::Status StreamPairing(const Cancellation& cancel) {
+    const absl::StatusOr<PairingQuery> query = ToPairingQuery(request_);
+    if (!query.ok()) return query.status();
+    auto result = engine_->PairCities(
+        *query,
+        [this, &cancel](const PairingProgress& p) {
+          v1::PairCitiesResponse r;
+          *r.mutable_progress() = ToPairingProgress(p);
+          Enqueue(std::move(r));
+          if (heavy_->after_progress) heavy_->after_progress(cancel);
+        },
+        &cancel);
+    if (!result.ok()) return result.status();
+    for (PairedCities& pair : result->pairs) {
+      v1::PairCitiesResponse r;
+      *r.mutable_pair() = ToPair(std::move(pair));
+      Enqueue(std::move(r));
+    }
+    v1::PairCitiesResponse r;
+    *r.mutable_summary() = ToPairingSummary(result->summary, *query);
+    Enqueue(std::move(r));
+    return absl::OkStatus();
   }
   void Enqueue(v1::PairCitiesResponse response) {
     absl::MutexLock lock(&mu_);

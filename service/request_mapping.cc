@@ -1,9 +1,12 @@
 #include "service/request_mapping.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "records/validate.h"
 
 namespace peermatch {
@@ -22,8 +25,14 @@ absl::Status CheckEach(absl::string_view field, const List& list, Predicate ok,
   });
 }
 
+// A count that is 0 (its default) or up to `max`: "<field>: <n> is outside 0-<max>".
+absl::Status CheckCount(absl::string_view field, int value, int max) {
+  if (value >= 0 && value <= max) return absl::OkStatus();
+  return Invalid(field, absl::StrCat(value, " is outside 0-", max));
+}
+
 absl::Status CheckPaging(int k, int offset) {
-  if (k < 0 || k > kMaxK) return Invalid("k", absl::StrCat(k, " is outside 0-", kMaxK));
+  if (absl::Status s = CheckCount("k", k, kMaxK); !s.ok()) return s;
   if (offset < 0 || offset > kMaxOffset) {
     return Invalid("page_token", absl::StrCat("pages end after ", kMaxOffset, " results"));
   }
@@ -181,6 +190,63 @@ void ToPeerMatch(PeerCity peer, v1::PeerMatch* out) {
   }
 }
 
+// Each pair of `pairs` (avoid or keep): two well-formed ids, two cities.
+absl::Status CheckCityPairs(absl::string_view field,
+                            const google::protobuf::RepeatedPtrField<v1::CityPair>& pairs) {
+  for (int i = 0; i < pairs.size(); ++i) {
+    const std::string indexed = absl::StrCat(field, "[", i, "]");
+    absl::Status s = ValidateId(absl::StrCat(indexed, ".asking_city_id"), pairs[i].asking_city_id());
+    if (s.ok()) s = ValidateId(absl::StrCat(indexed, ".peer_city_id"), pairs[i].peer_city_id());
+    if (!s.ok()) return s;
+    if (pairs[i].asking_city_id() == pairs[i].peer_city_id()) {
+      return Invalid(indexed, "a city cannot be its own peer");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPairing(const v1::PairCitiesRequest& req) {
+  absl::Status s = CheckCount("k", req.k(), kMaxPairK);
+  if (s.ok()) s = CheckCount("capacity", req.capacity(), kMaxPairCapacity);
+  if (s.ok()) s = CheckCount("candidates_per_city", req.candidates_per_city(), kMaxCandidatesPerCity);
+  if (!s.ok()) return s;
+  if (!std::isfinite(req.min_score())) return Invalid("min_score", "must be a finite number");
+  s = ValidateEach("regions", req.regions(), ValidateRegion);
+  if (s.ok()) s = ValidateEach("themes", req.themes(), ValidateTheme);
+  if (s.ok()) s = ValidateEach("city_ids", req.city_ids(), ValidateId);
+  if (s.ok()) s = CheckCityPairs("avoid", req.avoid());
+  if (s.ok()) s = CheckCityPairs("keep", req.keep());
+  return s;
+}
+
+std::vector<CityPair> ToCityPairs(const google::protobuf::RepeatedPtrField<v1::CityPair>& pairs) {
+  std::vector<CityPair> out;
+  for (const v1::CityPair& p : pairs) out.push_back({p.asking_city_id(), p.peer_city_id()});
+  return out;
+}
+
+// Why a city got no peer, in words.
+std::string ReasonText(const UnmatchedCity& u, const PairingQuery& query) {
+  switch (u.reason) {
+    case UnmatchedCity::Reason::kNoCandidate:
+      return "no solution of another cohort city is left to match its challenges (after the "
+             "theme, same-country and avoid exclusions)";
+    case UnmatchedCity::Reason::kBelowMinScore:
+      return absl::StrFormat("its best candidate peer scores %.2f, below min_score %.2f",
+                             u.best_score, query.min_score);
+    case UnmatchedCity::Reason::kPeersTaken:
+      break;
+  }
+  return absl::StrCat(
+      query.mutual ? "each of its " : "its ", u.candidates,
+      query.mutual ? " candidate partners is twinned with a city that has no better option"
+      : query.score_only
+          ? " candidate peers are at capacity with askers they suit better; raise capacity, "
+            "or drop score_only to cover every city first"
+          : " candidate peers are all needed at capacity by cities that have no other peer; "
+            "raise capacity");
+}
+
 }  // namespace
 
 absl::StatusOr<MatchQuery> ToMatchQuery(const v1::MatchRequest& req, int offset) {
@@ -231,6 +297,75 @@ v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result) {
     SetParts(c.parts, wire->mutable_parts());
     AddSharedTerms(std::move(c.shared_terms), wire->mutable_shared_terms());
   }
+  return out;
+}
+
+absl::StatusOr<PairingQuery> ToPairingQuery(const v1::PairCitiesRequest& req) {
+  if (absl::Status s = CheckPairing(req); !s.ok()) return s;
+  PairingQuery query;
+  query.city_ids = Vector(req.city_ids());
+  query.regions = Enums<v1::Region>(req.regions());
+  query.themes = Enums<v1::Theme>(req.themes());
+  query.k = req.k() == 0 ? kDefaultPairK : req.k();
+  query.capacity = req.capacity() == 0 ? kDefaultPairCapacity : req.capacity();
+  query.exclude_same_country = req.exclude_same_country();
+  query.avoid = ToCityPairs(req.avoid());
+  query.keep = ToCityPairs(req.keep());
+  query.min_score = req.min_score();
+  query.mutual = req.mutual();
+  query.candidates_per_city = req.candidates_per_city();
+  query.score_only = req.score_only();
+  return query;
+}
+
+v1::PairingProgress ToPairingProgress(const PairingProgress& progress) {
+  v1::PairingProgress out;
+  out.set_stage(progress.stage);
+  out.set_done(progress.done);
+  out.set_total(progress.total);
+  return out;
+}
+
+v1::Pair ToPair(PairedCities pair) {
+  v1::Pair out;
+  out.set_asking_city_id(std::move(pair.asking_city_id));
+  out.set_peer_city_id(std::move(pair.peer_city_id));
+  out.set_score(pair.score);
+  out.set_kept(pair.kept);
+  if (pair.forward.has_value()) {
+    PairDirection& f = *pair.forward;
+    out.set_challenge_id(std::move(f.challenge_id));
+    out.set_challenge_title(std::move(f.challenge_title));
+    out.set_solution_id(std::move(f.solution_id));
+    out.set_solution_title(std::move(f.solution_title));
+    SetParts(f.parts, out.mutable_parts());
+    AddSharedTerms(std::move(f.shared_terms), out.mutable_shared_terms());
+  }
+  if (pair.reverse.has_value()) {
+    out.set_reverse_challenge_id(std::move(pair.reverse->challenge_id));
+    out.set_reverse_solution_id(std::move(pair.reverse->solution_id));
+    out.set_reverse_score(pair.reverse->score);
+  }
+  return out;
+}
+
+v1::PairingSummary ToPairingSummary(const PairingSummary& summary, const PairingQuery& query) {
+  v1::PairingSummary out;
+  out.set_pairs(summary.pairs);
+  out.set_total_score(summary.total_score);
+  out.set_asking_cities(summary.asking_cities);
+  out.set_matched_cities(summary.matched_cities);
+  out.set_fully_matched_cities(summary.fully_matched_cities);
+  for (const UnmatchedCity& u : summary.unmatched) {
+    v1::Unmatched* wire = out.add_unmatched();
+    wire->set_city_id(u.city_id);
+    wire->set_reason(ReasonText(u, query));
+  }
+  out.set_candidate_pairs(summary.candidate_pairs);
+  out.set_kept_candidates(summary.kept_candidates);
+  out.set_scoring_seconds(summary.scoring_seconds);
+  out.set_solving_seconds(summary.solving_seconds);
+  out.set_model_version(static_cast<int64_t>(summary.model_version));
   return out;
 }
 

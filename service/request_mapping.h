@@ -1,6 +1,6 @@
-// Request mapping: the wire's Match and SimilarCases messages
+// Request mapping: the wire's Match, SimilarCases and PairCities messages
 // (peermatch/v1/peermatch.pb.h) to and from the engine's domain types
-// (engine/query.h).
+// (engine/query.h, engine/pairing_query.h).
 //
 // To*Query checks a request against the rules documented in
 // proto/peermatch/v1/peermatch.proto and the limits of records/limits.h,
@@ -21,11 +21,20 @@
 // page_token decoded to (0 without one), and the responses have no
 // next_page_token (the caller adds it when the result says `more`).
 //
+// PairCities: ToPairingQuery checks the request the same way ("k: 21 is
+// outside 0-20", "keep[0].peer_city_id: ...", "avoid[1]: a city cannot be
+// its own peer") and applies its defaults (k and capacity 0 mean 3); whether
+// the ids name cities is the engine's to say (NOT_FOUND). The stream's
+// messages are ToPairingProgress, ToPair for each pair, then
+// ToPairingSummary, which renders each unmatched city's reason in words
+// from the query it answers.
+//
 // Thread-safety: pure functions.
 #ifndef PEERMATCH_SERVICE_REQUEST_MAPPING_H_
 #define PEERMATCH_SERVICE_REQUEST_MAPPING_H_
 
 #include "absl/status/statusor.h"
+#include "engine/pairing_query.h"
 #include "engine/query.h"
 #include "peermatch/v1/peermatch.pb.h"
 
@@ -36,6 +45,14 @@ absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& reque
 
 v1::MatchResponse ToMatchResponse(MatchResult result);
 v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result);
+
+absl::StatusOr<PairingQuery> ToPairingQuery(const v1::PairCitiesRequest& request);
+
+v1::PairingProgress ToPairingProgress(const PairingProgress& progress);
+v1::Pair ToPair(PairedCities pair);
+// `query`: the one the summary answers (its reasons name min_score, mutual
+// and score_only).
+v1::PairingSummary ToPairingSummary(const PairingSummary& summary, const PairingQuery& query);
 
 }  // namespace peermatch
 

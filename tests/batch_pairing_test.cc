@@ -1,5 +1,5 @@
-// Batch pairing on the demo data, through the engine and through the
-// `peermatch pair` command: every constraint holds, every city with a
+// Batch pairing on the demo data, through the engine (with the service's
+// request mapping around it) and through the `peermatch pair` command: every constraint holds, every city with a
 // challenge and a feasible peer is paired, and each city left out is
 // explained.
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/request_mapping.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
@@ -20,8 +21,26 @@ using ::testing::HasSubstr;
 using testing::TestServer;
 using testing::TestServerOptions;
 
+// A pairing as the service streams it: the pairs, then the summary.
+struct WirePairing {
+  std::vector<v1::Pair> pairs;
+  v1::PairingSummary summary;
+};
+
 class PairingTest : public ::testing::Test {
  protected:
+  // `req` mapped as the service maps it, paired by the engine, and the
+  // result mapped back.
+  static absl::StatusOr<WirePairing> PairCities(const v1::PairCitiesRequest& req) {
+    absl::StatusOr<PairingQuery> query = ToPairingQuery(req);
+    if (!query.ok()) return query.status();
+    absl::StatusOr<PairingResult> result = engine().PairCities(*query);
+    if (!result.ok()) return result.status();
+    WirePairing out;
+    for (PairedCities& pair : result->pairs) out.pairs.push_back(ToPair(std::move(pair)));
+    out.summary = ToPairingSummary(result->summary, *query);
+    return out;
+  }
   static void SetUpTestSuite() {
     TestServerOptions options;
     options.demo_data = true;
@@ -35,7 +54,7 @@ TestServer* PairingTest::server_ = nullptr;
 
 // Checks every constraint of `req` on `result`; returns the asking cities
 // that have at least one candidate peer meeting the exclusions.
-void CheckConstraints(const v1::PairCitiesRequest& req, const Engine::Pairing& result,
+void CheckConstraints(const v1::PairCitiesRequest& req, const WirePairing& result,
                       Store& store) {
   const int k = req.k() == 0 ? 3 : req.k();
   const int capacity = req.capacity() == 0 ? 3 : req.capacity();
@@ -87,7 +106,7 @@ TEST_F(PairingTest, DemoDataPairsEveryCityThatHasAFeasiblePeer) {
   req.set_k(3);
   req.set_capacity(3);
   req.set_exclude_same_country(true);
-  auto result = engine().PairCities(req);
+  auto result = PairCities(req);
   ASSERT_TRUE(result.ok()) << result.status();
   CheckConstraints(req, *result, server_->store());
   EXPECT_GT(result->summary.asking_cities(), 80);
@@ -99,7 +118,7 @@ TEST_F(PairingTest, DemoDataPairsEveryCityThatHasAFeasiblePeer) {
   EXPECT_EQ(result->summary.matched_cities(), result->summary.asking_cities() -
                                                   result->summary.unmatched_size());
   // Deterministic.
-  auto again = engine().PairCities(req);
+  auto again = PairCities(req);
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again->pairs.size(), result->pairs.size());
   for (size_t i = 0; i < result->pairs.size(); ++i) {
@@ -118,13 +137,13 @@ TEST_F(PairingTest, AvoidKeepMinScoreAndCohort) {
   auto* avoid = req.add_avoid();
   avoid->set_asking_city_id("bahir-dar");
   avoid->set_peer_city_id("kashan");
-  auto result = engine().PairCities(req);
+  auto result = PairCities(req);
   ASSERT_TRUE(result.ok()) << result.status();
   CheckConstraints(req, *result, server_->store());
 
   v1::PairCitiesRequest cohort;
   cohort.add_regions(v1::REGION_AFRICA);
-  auto african = engine().PairCities(cohort);
+  auto african = PairCities(cohort);
   ASSERT_TRUE(african.ok());
   for (const auto& p : african->pairs) {
     EXPECT_EQ(server_->store().GetCity(p.asking_city_id())->region(), v1::REGION_AFRICA);
@@ -136,7 +155,7 @@ TEST_F(PairingTest, MutualTwinningIsOneToOneAndScoredBothWays) {
   v1::PairCitiesRequest req;
   req.set_mutual(true);
   req.set_exclude_same_country(true);
-  auto result = engine().PairCities(req);
+  auto result = PairCities(req);
   ASSERT_TRUE(result.ok()) << result.status();
   std::set<std::string> cities;
   for (const auto& p : result->pairs) {
@@ -157,14 +176,14 @@ TEST_F(PairingTest, KeptPairsBeyondTheLimitsAreRefused) {
     keep->set_asking_city_id("wuhan");
     keep->set_peer_city_id(peer);
   }
-  auto result = engine().PairCities(req);
+  auto result = PairCities(req);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   v1::PairCitiesRequest bad;
   bad.set_k(21);
-  EXPECT_EQ(engine().PairCities(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PairCities(bad).status().code(), absl::StatusCode::kInvalidArgument);
   bad.set_k(3);
   bad.add_city_ids("atlantis");
-  EXPECT_EQ(engine().PairCities(bad).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(PairCities(bad).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(PairingTest, PairCommandWritesCsvWithExplanations) {
@@ -193,7 +212,7 @@ TEST_F(PairingTest, PairCommandWritesCsvWithExplanations) {
   req.set_k(3);
   req.set_capacity(3);
   req.set_exclude_same_country(true);
-  EXPECT_EQ(rows, static_cast<int>(engine().PairCities(req)->pairs.size()));
+  EXPECT_EQ(rows, static_cast<int>(PairCities(req)->pairs.size()));
 }
 
 }  // namespace

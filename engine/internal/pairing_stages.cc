@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "engine/internal/query_util.h"
 #include "pairing/pairing.h"
 #include "records/validate.h"
@@ -17,32 +16,33 @@
 namespace peermatch::internal {
 namespace {
 
-constexpr int kMaxPairK = 20;
-constexpr int kMaxCapacity = 1000;
-constexpr int kMaxCandidatesPerCity = 1000;
-
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
 bool Cancelled(const Cancellation* cancel) { return cancel != nullptr && cancel->cancelled(); }
 
-// Every id of `pairs` (avoid or keep) names a known city, and no city is
-// its own peer.
-template <typename Pairs>
-absl::Status CheckPairs(const char* field, const Pairs& pairs,
+absl::Status NoCity(absl::string_view field, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(field, ": no city with id \"", id, "\""));
+}
+
+// Every id of `pairs` (avoid or keep) names a known city.
+absl::Status CheckPairs(const char* field, const std::vector<CityPair>& pairs,
                         const std::map<std::string, const CityInfo*>& known) {
-  for (int i = 0; i < pairs.size(); ++i) {
-    for (const auto& [sub, id] : {std::make_pair("asking_city_id", pairs[i].asking_city_id()),
-                                  std::make_pair("peer_city_id", pairs[i].peer_city_id())}) {
-      const std::string f = absl::StrCat(field, "[", i, "].", sub);
-      if (absl::Status s = ValidateId(f, id); !s.ok()) return s;
-      if (known.count(id) == 0) {
-        return absl::NotFoundError(absl::StrCat(f, ": no city with id \"", id, "\""));
-      }
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    for (const auto& [sub, id] : {std::make_pair("asking_city_id", &pairs[i].asking_city_id),
+                                  std::make_pair("peer_city_id", &pairs[i].peer_city_id)}) {
+      if (known.count(*id) == 0) return NoCity(absl::StrCat(field, "[", i, "].", sub), *id);
     }
-    if (pairs[i].asking_city_id() == pairs[i].peer_city_id()) {
-      return Invalid(absl::StrCat(field, "[", i, "]"), "a city cannot be its own peer");
+  }
+  return absl::OkStatus();
+}
+
+// No pair of `pairs` (avoid or keep) makes a city its own peer.
+absl::Status CheckNoSelfPairs(const char* field, const std::vector<CityPair>& pairs) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (pairs[i].asking_city_id == pairs[i].peer_city_id) {
+      return Invalid(absl::StrCat("query.", field, "[", i, "]"), "a city cannot be its own peer");
     }
   }
   return absl::OkStatus();
@@ -51,26 +51,21 @@ absl::Status CheckPairs(const char* field, const Pairs& pairs,
 // The cohort's city ids: those asked for (all when none), in the regions
 // asked for.
 absl::StatusOr<std::set<std::string>> CohortCities(
-    const v1::PairCitiesRequest& req, const std::map<std::string, const CityInfo*>& info) {
+    const PairingQuery& query, const std::map<std::string, const CityInfo*>& info) {
   std::set<std::string> cohort;
-  for (int i = 0; i < req.city_ids_size(); ++i) {
-    if (absl::Status s = ValidateId(absl::StrCat("city_ids[", i, "]"), req.city_ids(i)); !s.ok()) {
-      return s;
-    }
-    if (info.count(req.city_ids(i)) == 0) {
-      return absl::NotFoundError(absl::StrCat("city_ids[", i, "]: no city with id \"",
-                                              req.city_ids(i), "\""));
-    }
-    cohort.insert(req.city_ids(i));
+  for (size_t i = 0; i < query.city_ids.size(); ++i) {
+    const std::string& id = query.city_ids[i];
+    if (info.count(id) == 0) return NoCity(absl::StrCat("city_ids[", i, "]"), id);
+    cohort.insert(id);
   }
-  if (req.city_ids().empty()) {
+  if (query.city_ids.empty()) {
     for (const auto& [id, city] : info) cohort.insert(id);
   }
-  if (req.regions_size() > 0) {
+  if (!query.regions.empty()) {
     for (auto it = cohort.begin(); it != cohort.end();) {
       const v1::Region r = info.at(*it)->region;
       const bool in =
-          std::find(req.regions().begin(), req.regions().end(), r) != req.regions().end();
+          std::find(query.regions.begin(), query.regions.end(), r) != query.regions.end();
       it = in ? std::next(it) : cohort.erase(it);
     }
   }
@@ -78,7 +73,7 @@ absl::StatusOr<std::set<std::string>> CohortCities(
 }
 
 // The peer solutions askers[a] may be matched with (keep mask for Search).
-std::vector<bool> PeerSolutions(const v1::PairCitiesRequest& req, const Cohort& cohort,
+std::vector<bool> PeerSolutions(const PairingQuery& query, const Cohort& cohort,
                                 const Index& index, size_t a) {
   const std::string& asker = cohort.askers[a];
   const std::string& country = cohort.info.at(asker)->country;
@@ -87,7 +82,7 @@ std::vector<bool> PeerSolutions(const v1::PairCitiesRequest& req, const Cohort& 
     if (!cohort.solution[d]) continue;
     const std::string& peer = index.doc(d).city_id;
     if (peer == asker) continue;
-    if (req.exclude_same_country() && index.city_of(d).country == country) continue;
+    if (query.exclude_same_country && index.city_of(d).country == country) continue;
     if (cohort.avoid.count({asker, peer}) > 0) continue;
     keep_mask[d] = true;
   }
@@ -96,11 +91,11 @@ std::vector<bool> PeerSolutions(const v1::PairCitiesRequest& req, const Cohort& 
 
 // askers[a]'s best candidate with every peer city, into *best. False when
 // cancelled before it was done.
-bool ScoreAsker(const v1::PairCitiesRequest& req, const PairingParams& params,
+bool ScoreAsker(const PairingQuery& query, const PairingParams& params,
                 const Cohort& cohort, const ScoringInputs& in, size_t a,
                 const Cancellation* cancel, std::map<std::string, Candidate>* best) {
   const Index& index = *in.index;
-  const std::vector<bool> keep_mask = PeerSolutions(req, cohort, index, a);
+  const std::vector<bool> keep_mask = PeerSolutions(query, cohort, index, a);
   for (uint32_t c : cohort.challenges[a]) {
     if (Cancelled(cancel)) return false;
     auto stored = in.store->GetCase(index.doc(c).case_id);
@@ -127,14 +122,10 @@ bool ScoreAsker(const v1::PairCitiesRequest& req, const PairingParams& params,
   return true;
 }
 
-void ReportScoring(const std::function<void(const v1::PairingProgress&)>& progress, size_t done,
+void ReportScoring(const std::function<void(const PairingProgress&)>& progress, size_t done,
                    size_t total) {
   if (!progress) return;
-  v1::PairingProgress p;
-  p.set_stage("scoring");
-  p.set_done(static_cast<int64_t>(done));
-  p.set_total(static_cast<int64_t>(total));
-  progress(p);
+  progress(PairingProgress{"scoring", static_cast<int64_t>(done), static_cast<int64_t>(total)});
 }
 
 // Numbers cities for the solver in the order they first appear.
@@ -152,9 +143,9 @@ class CityNumbers {
 
 // Mutual: unordered pairs, each direction scoring max(0, its best); a pair
 // needs the sum to reach min_score (kept pairs stay whatever their sum).
-std::vector<Choice> Undirected(const v1::PairCitiesRequest& req,
+std::vector<Choice> Undirected(const PairingQuery& query,
                                const std::vector<Choice>& pruned) {
-  std::map<CityPair, Choice> undirected;
+  std::map<PairKey, Choice> undirected;
   for (const Choice& ch : pruned) {
     const auto key = std::minmax(ch.asker, ch.peer);
     Choice& u = undirected[{key.first, key.second}];
@@ -171,7 +162,7 @@ std::vector<Choice> Undirected(const v1::PairCitiesRequest& req,
   for (auto& [key, u] : undirected) {
     u.score = std::max(0.0f, u.forward ? u.forward->score : 0.0f) +
               std::max(0.0f, u.reverse ? u.reverse->score : 0.0f);
-    if (u.score < req.min_score() && !u.kept) continue;
+    if (u.score < query.min_score && !u.kept) continue;
     pairs.push_back(u);
   }
   return pairs;
@@ -189,105 +180,97 @@ void FillProblem(const std::vector<Choice>& choices, Problem* problem) {
   problem->num_cities = number.size();
 }
 
-// The case ids, titles, parts and shared terms of one direction of a pair.
-void ExplainDirection(const Candidate* cand, bool forward, const ScoringInputs& in,
-                      v1::Pair* pair) {
-  if (cand == nullptr) return;
+// The case ids, titles and score of one direction of a pair; with
+// `explain`, its parts and shared terms too.
+PairDirection ExplainDirection(const Candidate& cand, bool explain, const ScoringInputs& in) {
   const Index& index = *in.index;
-  const DocInfo& challenge = index.doc(cand->challenge);
-  const DocInfo& sol = index.doc(cand->hit.doc);
-  if (!forward) {
-    pair->set_reverse_challenge_id(challenge.case_id);
-    pair->set_reverse_solution_id(sol.case_id);
-    pair->set_reverse_score(cand->score);
-    return;
-  }
-  pair->set_challenge_id(challenge.case_id);
-  pair->set_challenge_title(challenge.title);
-  pair->set_solution_id(sol.case_id);
-  pair->set_solution_title(sol.title);
-  SetParts(cand->hit, pair->mutable_parts());
+  const DocInfo& challenge = index.doc(cand.challenge);
+  const DocInfo& sol = index.doc(cand.hit.doc);
+  PairDirection out;
+  out.challenge_id = challenge.case_id;
+  out.challenge_title = challenge.title;
+  out.solution_id = sol.case_id;
+  out.solution_title = sol.title;
+  out.score = cand.score;
+  if (!explain) return out;
+  out.parts = PartsOf(cand.hit);
   auto stored = in.store->GetCase(challenge.case_id);
-  if (!stored.ok()) return;
+  if (!stored.ok()) return out;
   const QueryVector q = in.model->EmbedQuery(CaseQueryText(*stored), stored->language());
-  AddSharedTerms(index, ToIndexQuery(q, *in.terms), q, *in.terms, cand->hit,
-                 pair->mutable_shared_terms());
+  out.shared_terms = SharedTerms(index, ToIndexQuery(q, *in.terms), q, *in.terms, cand.hit);
+  return out;
 }
 
 // Why askers[a], which got no peer, was left out.
-std::string UnmatchedReason(const v1::PairCitiesRequest& req, const Cohort& cohort,
-                            const BestPeers& best, const Solution& solution, size_t a) {
+UnmatchedCity Unmatched(const PairingQuery& query, const Cohort& cohort, const BestPeers& best,
+                        const Solution& solution, size_t a) {
+  UnmatchedCity out;
+  out.city_id = cohort.askers[a];
   if (best[a].empty()) {
-    return "no solution of another cohort city is left to match its challenges (after the "
-           "theme, same-country and avoid exclusions)";
+    out.reason = UnmatchedCity::Reason::kNoCandidate;
+    return out;
   }
   float top = -1e30f;
   for (const auto& [peer, cand] : best[a]) top = std::max(top, cand.score);
-  if (top < req.min_score()) {
-    return absl::StrFormat("its best candidate peer scores %.2f, below min_score %.2f", top,
-                           req.min_score());
+  if (top < query.min_score) {
+    out.reason = UnmatchedCity::Reason::kBelowMinScore;
+    out.best_score = top;
+    return out;
   }
   const std::string& asker = cohort.askers[a];
-  const size_t options =
+  out.reason = UnmatchedCity::Reason::kPeersTaken;
+  out.candidates =
       std::count_if(solution.choices.begin(), solution.choices.end(), [&](const Choice& c) {
-        return c.asker == asker || (req.mutual() && c.peer == asker);
+        return c.asker == asker || (query.mutual && c.peer == asker);
       });
-  return absl::StrCat(
-      req.mutual() ? "each of its " : "its ", options,
-      req.mutual() ? " candidate partners is twinned with a city that has no better option"
-      : req.score_only()
-          ? " candidate peers are at capacity with askers they suit better; raise capacity, "
-            "or drop score_only to cover every city first"
-          : " candidate peers are all needed at capacity by cities that have no other peer; "
-            "raise capacity");
+  return out;
 }
 
 }  // namespace
 
-absl::StatusOr<PairingParams> ValidatePairingRequest(const v1::PairCitiesRequest& req) {
-  if (req.k() < 0 || req.k() > kMaxPairK) {
-    return Invalid("k", absl::StrCat(req.k(), " is outside 0-", kMaxPairK));
+absl::StatusOr<PairingParams> CheckPairingQuery(const PairingQuery& query) {
+  if (query.k < 1 || query.k > kMaxPairK) {
+    return Invalid("query.k", absl::StrCat(query.k, " is outside 1-", kMaxPairK));
   }
-  if (req.capacity() < 0 || req.capacity() > kMaxCapacity) {
-    return Invalid("capacity", absl::StrCat(req.capacity(), " is outside 0-", kMaxCapacity));
+  if (query.capacity < 1 || query.capacity > kMaxPairCapacity) {
+    return Invalid("query.capacity",
+                   absl::StrCat(query.capacity, " is outside 1-", kMaxPairCapacity));
   }
-  if (req.candidates_per_city() < 0 || req.candidates_per_city() > kMaxCandidatesPerCity) {
-    return Invalid("candidates_per_city", absl::StrCat(req.candidates_per_city(), " is outside 0-",
-                                                       kMaxCandidatesPerCity));
+  if (query.candidates_per_city < 0 || query.candidates_per_city > kMaxCandidatesPerCity) {
+    return Invalid("query.candidates_per_city",
+                   absl::StrCat(query.candidates_per_city, " is outside 0-",
+                                kMaxCandidatesPerCity));
   }
-  if (!std::isfinite(req.min_score())) return Invalid("min_score", "must be a finite number");
-  for (int i = 0; i < req.regions_size(); ++i) {
-    if (req.regions(i) == v1::REGION_UNSPECIFIED || !v1::Region_IsValid(req.regions(i))) {
-      return Invalid(absl::StrCat("regions[", i, "]"), "unknown region");
-    }
-  }
+  if (!std::isfinite(query.min_score)) return Invalid("query.min_score", "must be a finite number");
   PairingParams params;
-  for (int i = 0; i < req.themes_size(); ++i) {
-    if (req.themes(i) == v1::THEME_UNSPECIFIED || !v1::Theme_IsValid(req.themes(i))) {
-      return Invalid(absl::StrCat("themes[", i, "]"), "unknown theme");
+  for (size_t i = 0; i < query.themes.size(); ++i) {
+    if (!IsKnownTheme(query.themes[i])) {
+      return Invalid(absl::StrCat("query.themes[", i, "]"), "unknown theme");
     }
-    params.themes |= 1u << req.themes(i);
+    params.themes |= 1u << query.themes[i];
   }
-  params.k = req.mutual() ? 1 : (req.k() == 0 ? 3 : req.k());
-  params.capacity = req.mutual() ? 1 : (req.capacity() == 0 ? 3 : req.capacity());
+  if (absl::Status s = CheckNoSelfPairs("avoid", query.avoid); !s.ok()) return s;
+  if (absl::Status s = CheckNoSelfPairs("keep", query.keep); !s.ok()) return s;
+  params.k = query.mutual ? 1 : query.k;
+  params.capacity = query.mutual ? 1 : query.capacity;
   params.per_city =
-      req.candidates_per_city() == 0 ? std::max(10 * params.k, 40) : req.candidates_per_city();
+      query.candidates_per_city == 0 ? std::max(10 * params.k, 40) : query.candidates_per_city;
   return params;
 }
 
-absl::StatusOr<Cohort> BuildCohort(const v1::PairCitiesRequest& req, const PairingParams& params,
+absl::StatusOr<Cohort> BuildCohort(const PairingQuery& query, const PairingParams& params,
                                    const Index& index) {
   Cohort out;
   for (const CityInfo& c : index.cities()) out.info[c.id] = &c;
-  absl::StatusOr<std::set<std::string>> cohort = CohortCities(req, out.info);
+  absl::StatusOr<std::set<std::string>> cohort = CohortCities(query, out.info);
   if (!cohort.ok()) return cohort.status();
-  if (absl::Status s = CheckPairs("avoid", req.avoid(), out.info); !s.ok()) return s;
-  if (absl::Status s = CheckPairs("keep", req.keep(), out.info); !s.ok()) return s;
-  for (const auto& p : req.avoid()) {
-    out.avoid.emplace(p.asking_city_id(), p.peer_city_id());
-    if (req.mutual()) out.avoid.emplace(p.peer_city_id(), p.asking_city_id());
+  if (absl::Status s = CheckPairs("avoid", query.avoid, out.info); !s.ok()) return s;
+  if (absl::Status s = CheckPairs("keep", query.keep, out.info); !s.ok()) return s;
+  for (const CityPair& p : query.avoid) {
+    out.avoid.emplace(p.asking_city_id, p.peer_city_id);
+    if (query.mutual) out.avoid.emplace(p.peer_city_id, p.asking_city_id);
   }
-  for (const auto& p : req.keep()) out.keep.emplace(p.asking_city_id(), p.peer_city_id());
+  for (const CityPair& p : query.keep) out.keep.emplace(p.asking_city_id, p.peer_city_id);
 
   std::map<std::string, std::vector<uint32_t>> challenges;  // by asking city, sorted by id
   out.solution.assign(index.size(), false);
@@ -306,8 +289,8 @@ absl::StatusOr<Cohort> BuildCohort(const v1::PairCitiesRequest& req, const Pairi
 }
 
 absl::StatusOr<BestPeers> ScoreCohort(
-    const v1::PairCitiesRequest& req, const PairingParams& params, const Cohort& cohort,
-    const ScoringInputs& in, const std::function<void(const v1::PairingProgress&)>& progress,
+    const PairingQuery& query, const PairingParams& params, const Cohort& cohort,
+    const ScoringInputs& in, const std::function<void(const PairingProgress&)>& progress,
     const Cancellation* cancel) {
   const size_t total = cohort.askers.size();
   BestPeers best(total);
@@ -319,7 +302,7 @@ absl::StatusOr<BestPeers> ScoreCohort(
   auto score_next = [&]() -> bool {
     const size_t a = next++;
     if (a >= total || stopped.load()) return false;
-    if (!ScoreAsker(req, params, cohort, in, a, cancel, &best[a])) {
+    if (!ScoreAsker(query, params, cohort, in, a, cancel, &best[a])) {
       stopped = true;
       return false;
     }
@@ -347,15 +330,15 @@ absl::StatusOr<BestPeers> ScoreCohort(
   return best;
 }
 
-std::vector<Choice> Prune(const v1::PairCitiesRequest& req, const PairingParams& params,
+std::vector<Choice> Prune(const PairingQuery& query, const PairingParams& params,
                           const Cohort& cohort, const BestPeers& best) {
   std::vector<Choice> choices;
-  std::set<CityPair> chosen;
+  std::set<PairKey> chosen;
   for (size_t a = 0; a < cohort.askers.size(); ++a) {
     const std::string& asker = cohort.askers[a];
     std::vector<std::pair<std::string, const Candidate*>> ranked;
     for (const auto& [peer, cand] : best[a]) {
-      if (cand.score >= req.min_score() || cohort.keep.count({asker, peer}) > 0) {
+      if (cand.score >= query.min_score || cohort.keep.count({asker, peer}) > 0) {
         ranked.emplace_back(peer, &cand);
       }
     }
@@ -380,21 +363,21 @@ std::vector<Choice> Prune(const v1::PairCitiesRequest& req, const PairingParams&
   return choices;
 }
 
-absl::StatusOr<Solution> Solve(const v1::PairCitiesRequest& req, const PairingParams& params,
+absl::StatusOr<Solution> Solve(const PairingQuery& query, const PairingParams& params,
                                std::vector<Choice> pruned) {
   Solution out;
   absl::StatusOr<Assignment> solved;
-  if (!req.mutual()) {
+  if (!query.mutual) {
     out.choices = std::move(pruned);
     AssignmentProblem problem;
     FillProblem(out.choices, &problem);
     problem.k = params.k;
     problem.capacity = params.capacity;
-    problem.cover_first = !req.score_only();
+    problem.cover_first = !query.score_only;
     out.kept_candidates = static_cast<int64_t>(problem.candidates.size());
     solved = SolveAssignment(problem);
   } else {
-    out.choices = Undirected(req, pruned);
+    out.choices = Undirected(query, pruned);
     MutualProblem problem;
     FillProblem(out.choices, &problem);
     out.kept_candidates = static_cast<int64_t>(problem.candidates.size());
@@ -408,34 +391,36 @@ absl::StatusOr<Solution> Solve(const v1::PairCitiesRequest& req, const PairingPa
   return out;
 }
 
-std::vector<v1::Pair> Explain(const v1::PairCitiesRequest& req, const PairingParams& params,
-                              const Cohort& cohort, const BestPeers& best,
-                              const Solution& solution, const ScoringInputs& in,
-                              v1::PairingSummary* summary) {
-  std::vector<v1::Pair> pairs;
+std::vector<PairedCities> Explain(const PairingQuery& query, const PairingParams& params,
+                                  const Cohort& cohort, const BestPeers& best,
+                                  const Solution& solution, const ScoringInputs& in,
+                                  PairingSummary* summary) {
+  std::vector<PairedCities> pairs;
   std::map<std::string, int> peers_of;
   double total = 0;
   for (int i : solution.chosen) {
     const Choice& ch = solution.choices[i];
-    v1::Pair pair;
-    pair.set_asking_city_id(ch.asker);
-    pair.set_peer_city_id(ch.peer);
-    pair.set_score(ch.score);
-    pair.set_kept(ch.kept);
-    ExplainDirection(ch.forward, true, in, &pair);
-    if (req.mutual()) ExplainDirection(ch.reverse, false, in, &pair);
+    PairedCities pair;
+    pair.asking_city_id = ch.asker;
+    pair.peer_city_id = ch.peer;
+    pair.score = ch.score;
+    pair.kept = ch.kept;
+    if (ch.forward != nullptr) pair.forward = ExplainDirection(*ch.forward, true, in);
+    if (query.mutual && ch.reverse != nullptr) {
+      pair.reverse = ExplainDirection(*ch.reverse, false, in);
+    }
     total += ch.score;
     ++peers_of[ch.asker];
-    if (req.mutual()) ++peers_of[ch.peer];
+    if (query.mutual) ++peers_of[ch.peer];
     pairs.push_back(std::move(pair));
   }
-  std::sort(pairs.begin(), pairs.end(), [](const v1::Pair& x, const v1::Pair& y) {
-    if (x.asking_city_id() != y.asking_city_id()) return x.asking_city_id() < y.asking_city_id();
-    if (x.score() != y.score()) return x.score() > y.score();
-    return x.peer_city_id() < y.peer_city_id();
+  std::sort(pairs.begin(), pairs.end(), [](const PairedCities& x, const PairedCities& y) {
+    if (x.asking_city_id != y.asking_city_id) return x.asking_city_id < y.asking_city_id;
+    if (x.score != y.score) return x.score > y.score;
+    return x.peer_city_id < y.peer_city_id;
   });
-  summary->set_pairs(static_cast<int>(pairs.size()));
-  summary->set_total_score(total);
+  summary->pairs = static_cast<int>(pairs.size());
+  summary->total_score = total;
   int matched = 0, full = 0;
   for (size_t a = 0; a < cohort.askers.size(); ++a) {
     const auto it = peers_of.find(cohort.askers[a]);
@@ -443,12 +428,10 @@ std::vector<v1::Pair> Explain(const v1::PairCitiesRequest& req, const PairingPar
     if (got > 0) ++matched;
     if (got >= params.k) ++full;
     if (got > 0) continue;
-    v1::Unmatched* u = summary->add_unmatched();
-    u->set_city_id(cohort.askers[a]);
-    u->set_reason(UnmatchedReason(req, cohort, best, solution, a));
+    summary->unmatched.push_back(Unmatched(query, cohort, best, solution, a));
   }
-  summary->set_matched_cities(matched);
-  summary->set_fully_matched_cities(full);
+  summary->matched_cities = matched;
+  summary->fully_matched_cities = full;
   return pairs;
 }
 

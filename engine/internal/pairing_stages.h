@@ -20,23 +20,24 @@
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
 #include "index/index.h"
-#include "peermatch/v1/peermatch.pb.h"
+#include "engine/pairing_query.h"
 #include "store/store.h"
 
 namespace peermatch::internal {
 
-// A request's limits with their defaults applied.
+// A query's limits as the stages use them (mutual: k and capacity 1).
 struct PairingParams {
   int k = 3;          // peers per asking city
   int capacity = 3;   // askers per peer city
   int per_city = 40;  // candidate peers kept per asking city
   uint32_t themes = 0;  // bit t for Theme t; 0: every theme
 };
-// INVALID_ARGUMENT naming the field for an out-of-range limit, a
-// non-finite min_score or an unknown region or theme.
-absl::StatusOr<PairingParams> ValidatePairingRequest(const v1::PairCitiesRequest& req);
+// INVALID_ARGUMENT ("query.<field>: ...") for what the engine needs to stay
+// safe (engine/pairing_query.h): an out-of-range limit, a non-finite
+// min_score, an unknown theme, a city paired with itself.
+absl::StatusOr<PairingParams> CheckPairingQuery(const PairingQuery& query);
 
-using CityPair = std::pair<std::string, std::string>;  // (asking city, peer city)
+using PairKey = std::pair<std::string, std::string>;  // (asking city, peer city), for sets
 
 // Who takes part, from the snapshot's index.
 struct Cohort {
@@ -44,12 +45,12 @@ struct Cohort {
   std::vector<std::string> askers;              // cohort cities with a challenge, by id
   std::vector<std::vector<uint32_t>> challenges;  // challenges[a]: askers[a]'s, index positions
   std::vector<bool> solution;  // by index position: a cohort solution of a wanted theme
-  std::set<CityPair> avoid;    // both directions when mutual
-  std::set<CityPair> keep;
+  std::set<PairKey> avoid;    // both directions when mutual
+  std::set<PairKey> keep;
 };
-// NOT_FOUND for an unknown city id (in city_ids, avoid or keep);
-// INVALID_ARGUMENT for a malformed id or a city paired with itself.
-absl::StatusOr<Cohort> BuildCohort(const v1::PairCitiesRequest& req, const PairingParams& params,
+// NOT_FOUND for an unknown city id ("city_ids[0]: no city with id ...",
+// likewise avoid[i] and keep[i]).
+absl::StatusOr<Cohort> BuildCohort(const PairingQuery& query, const PairingParams& params,
                                    const Index& index);
 
 // The best match of one asking city's challenges against one peer city's
@@ -76,8 +77,8 @@ struct ScoringInputs {
 // askers is done, and at the end. CANCELLED as soon as `cancel` (may be
 // null) is seen set: it is checked before every challenge.
 absl::StatusOr<BestPeers> ScoreCohort(
-    const v1::PairCitiesRequest& req, const PairingParams& params, const Cohort& cohort,
-    const ScoringInputs& in, const std::function<void(const v1::PairingProgress&)>& progress,
+    const PairingQuery& query, const PairingParams& params, const Cohort& cohort,
+    const ScoringInputs& in, const std::function<void(const PairingProgress&)>& progress,
     const Cancellation* cancel);
 
 // A candidate pair for the solver.
@@ -90,7 +91,7 @@ struct Choice {
 };
 // Each asker's best `per_city` peers at or above min_score, and every kept
 // pair (those that scored nothing at score 0). Points into `best`.
-std::vector<Choice> Prune(const v1::PairCitiesRequest& req, const PairingParams& params,
+std::vector<Choice> Prune(const PairingQuery& query, const PairingParams& params,
                           const Cohort& cohort, const BestPeers& best);
 
 struct Solution {
@@ -103,16 +104,16 @@ struct Solution {
 // Solves the assignment (or, mutual, the 1:1 twinning) exactly.
 // FAILED_PRECONDITION ("keep: ...") when the kept pairs alone break k or
 // capacity.
-absl::StatusOr<Solution> Solve(const v1::PairCitiesRequest& req, const PairingParams& params,
+absl::StatusOr<Solution> Solve(const PairingQuery& query, const PairingParams& params,
                                std::vector<Choice> pruned);
 
 // The chosen pairs, explained (cases, parts, shared terms), by asking city
 // and best first; fills the summary's pairs, total score, matched counts
 // and unmatched cities with the reason each was left out.
-std::vector<v1::Pair> Explain(const v1::PairCitiesRequest& req, const PairingParams& params,
+std::vector<PairedCities> Explain(const PairingQuery& query, const PairingParams& params,
                               const Cohort& cohort, const BestPeers& best,
                               const Solution& solution, const ScoringInputs& in,
-                              v1::PairingSummary* summary);
+                              PairingSummary* summary);
 
 }  // namespace peermatch::internal
 

@@ -47,13 +47,6 @@ IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms) {
   return iq;
 }
 
-void SetParts(const Hit& h, v1::ScoreParts* parts) {
-  parts->set_lexical(h.lexical);
-  parts->set_subword(h.subword);
-  parts->set_semantic(h.semantic);
-  parts->set_structure(h.structure);
-}
-
 ScoreParts PartsOf(const Hit& h) {
   ScoreParts parts;
   parts.lexical = h.lexical;
@@ -78,16 +71,6 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
     t.weight = total > 0 ? contributions[i].second / total : 0.0;
   }
   return out;
-}
-
-void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
-                    const TermDictionary& terms, const Hit& h,
-                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
-  for (SharedTerm& t : SharedTerms(index, iq, q, terms, h)) {
-    v1::SharedTerm* wire = out->Add();
-    wire->set_term(std::move(t.term));
-    wire->set_weight(t.weight);
-  }
 }
 
 }  // namespace peermatch::internal

@@ -1,17 +1,16 @@
 // Pieces shared by the engine's query paths (Match, SimilarCases, pairing).
-// Internal to matcher/.
+// Internal to engine/.
 #ifndef PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_
 #define PEERMATCH_ENGINE_INTERNAL_QUERY_UTIL_H_
 
 #include <string>
 #include <vector>
 
-#include "google/protobuf/repeated_ptr_field.h"
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
 #include "engine/query.h"
-#include "peermatch/v1/peermatch.pb.h"
+#include "peermatch/v1/model.pb.h"
 
 namespace peermatch::internal {
 
@@ -30,11 +29,6 @@ ScoreParts PartsOf(const Hit& h);
 std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h);
-// The same two on the wire's messages (for pairing).
-void SetParts(const Hit& h, v1::ScoreParts* parts);
-void AddSharedTerms(const Index& index, const IndexQuery& iq, const QueryVector& q,
-                    const TermDictionary& terms, const Hit& h,
-                    google::protobuf::RepeatedPtrField<v1::SharedTerm>* out);
 
 }  // namespace peermatch::internal
 
