@@ -195,7 +195,8 @@ absl::Status CheckCityPairs(absl::string_view field,
                             const google::protobuf::RepeatedPtrField<v1::CityPair>& pairs) {
   for (int i = 0; i < pairs.size(); ++i) {
     const std::string indexed = absl::StrCat(field, "[", i, "]");
-    absl::Status s = ValidateId(absl::StrCat(indexed, ".asking_city_id"), pairs[i].asking_city_id());
+    absl::Status s =
+        ValidateId(absl::StrCat(indexed, ".asking_city_id"), pairs[i].asking_city_id());
     if (s.ok()) s = ValidateId(absl::StrCat(indexed, ".peer_city_id"), pairs[i].peer_city_id());
     if (!s.ok()) return s;
     if (pairs[i].asking_city_id() == pairs[i].peer_city_id()) {
@@ -208,7 +209,9 @@ absl::Status CheckCityPairs(absl::string_view field,
 absl::Status CheckPairing(const v1::PairCitiesRequest& req) {
   absl::Status s = CheckCount("k", req.k(), kMaxPairK);
   if (s.ok()) s = CheckCount("capacity", req.capacity(), kMaxPairCapacity);
-  if (s.ok()) s = CheckCount("candidates_per_city", req.candidates_per_city(), kMaxCandidatesPerCity);
+  if (s.ok()) {
+    s = CheckCount("candidates_per_city", req.candidates_per_city(), kMaxCandidatesPerCity);
+  }
   if (!s.ok()) return s;
   if (!std::isfinite(req.min_score())) return Invalid("min_score", "must be a finite number");
   s = ValidateEach("regions", req.regions(), ValidateRegion);

@@ -1,7 +1,7 @@
 // Batch pairing on the demo data, through the engine (with the service's
-// request mapping around it) and through the `peermatch pair` command: every constraint holds, every city with a
-// challenge and a feasible peer is paired, and each city left out is
-// explained.
+// request mapping around it) and through the `peermatch pair` command:
+// every constraint holds, every city with a challenge and a feasible peer
+// is paired, and each city left out is explained.
 #include <cstdio>
 #include <map>
 #include <set>
