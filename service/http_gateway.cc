@@ -282,6 +282,7 @@ void Pairs(Stub& stub, const httplib::Request& req, httplib::Response& res) {
       absl::StrAppend(&json, first ? "" : ",", one);
       first = false;
     } else if (item.has_summary()) {
+      summary.clear();  // MessageToJsonString appends to what it is given
       (void)google::protobuf::util::MessageToJsonString(item.summary(), &summary, options);
     }
   }

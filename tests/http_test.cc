@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -166,6 +167,16 @@ TEST_F(HttpTest, WritesImportAndPairs) {
   ASSERT_EQ(pairs->status, 200) << pairs->body.substr(0, 300);
   EXPECT_THAT(pairs->body, HasSubstr("\"askingCityId\""));
   EXPECT_THAT(pairs->body, HasSubstr("\"summary\": {"));
+  // The whole body is one JSON object whose summary counts its pairs.
+  google::protobuf::Struct body;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(pairs->body, &body).ok())
+      << pairs->body.substr(pairs->body.size() > 300 ? pairs->body.size() - 300 : 0);
+  const auto& fields = body.fields();
+  ASSERT_EQ(fields.count("pairs"), 1u);
+  ASSERT_EQ(fields.count("summary"), 1u);
+  const int listed = fields.at("pairs").list_value().values_size();
+  EXPECT_GT(listed, 0);
+  EXPECT_EQ(fields.at("summary").struct_value().fields().at("pairs").number_value(), listed);
   auto bad_pairs = client.Post("/v1/pairs", Bearer(testing::kReadToken), R"({"k": 99})",
                                "application/json");
   EXPECT_EQ(bad_pairs->status, 400);
