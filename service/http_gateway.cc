@@ -52,13 +52,17 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
+// {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "..."}}
+std::string ErrorJson(int http, absl::string_view status, const std::string& message) {
+  return absl::StrCat("{\"error\": {\"code\": ", http, ", \"status\": \"", status,
+                      "\", \"message\": \"", Escape(message), "\"}}\n");
+}
+
 void SendError(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
   const int http = HttpStatus(code);
   res.status = http;
   res.set_content(
-      absl::StrCat("{\"error\": {\"code\": ", http, ", \"status\": \"",
-                   absl::StatusCodeToString(static_cast<absl::StatusCode>(code)),
-                   "\", \"message\": \"", Escape(message), "\"}}\n"),
+      ErrorJson(http, absl::StatusCodeToString(static_cast<absl::StatusCode>(code)), message),
       "application/json");
 }
 
@@ -168,6 +172,29 @@ template <typename Request>
 bool FromPathId(const httplib::Request& req, httplib::Response&, Request* request) {
   request->set_id(req.matches[1]);
   return true;
+}
+
+// Rejections the HTTP library makes itself (no route, a body over the
+// limit) get the same JSON error body as the API's own errors.
+void AddErrorBodies(httplib::Server& server, size_t max_body_bytes) {
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string status = "UNKNOWN", message;
+    if (res.status == 404) {
+      status = "NOT_FOUND";
+      message = absl::StrCat("no route ", req.method, " ", req.path,
+                             "; the routes are listed in the README (\"The API\")");
+    } else if (res.status == 413) {
+      status = "INVALID_ARGUMENT";
+      message = absl::StrCat("body: over the limit of ", max_body_bytes,
+                             " bytes; send it in smaller parts");
+    } else {
+      message = absl::StrCat("HTTP ", res.status);
+    }
+    res.set_content(ErrorJson(res.status, status, message), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
 }
 
 void AddCors(httplib::Server& server, const std::string& cors) {
@@ -349,6 +376,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
   auto server = std::make_unique<httplib::Server>();
   auto stub = std::shared_ptr<Stub>(v1::Peermatch::NewStub(channel));
   server->set_payload_max_length(options.max_body_bytes);
+  AddErrorBodies(*server, options.max_body_bytes);
   AddCors(*server, options.cors_origin);
   AddReadRoutes(*server, stub);
   AddWriteRoutes(*server, stub);

@@ -112,11 +112,18 @@ TEST_F(HttpTest, ErrorsUseGoogleHttpMapping) {
   EXPECT_EQ(unknown_param->status, 400);
   auto no_route = client.Get("/v1/nothing-here", Bearer(testing::kReadToken));
   EXPECT_EQ(no_route->status, 404);
+  EXPECT_THAT(no_route->body, HasSubstr("\"status\": \"NOT_FOUND\""));
+  EXPECT_THAT(no_route->body, HasSubstr("GET /v1/nothing-here"));
+  auto wrong_method = client.Get("/v1/match", Bearer(testing::kReadToken));
+  EXPECT_EQ(wrong_method->status, 404);
+  EXPECT_THAT(wrong_method->body, HasSubstr("GET /v1/match"));
   auto no_token = client.Post("/v1/match", R"({"text": "x"})", "application/json");
   EXPECT_EQ(no_token->status, 401);
   const std::string huge(2 << 20, 'x');
   auto too_big = client.Post("/v1/match", Bearer(testing::kReadToken), huge, "application/json");
   EXPECT_EQ(too_big->status, 413);
+  EXPECT_THAT(too_big->body, HasSubstr("\"code\": 413"));
+  EXPECT_THAT(too_big->body, HasSubstr("1048576 bytes"));
 }
 
 TEST_F(HttpTest, CorsForThePortalOrigin) {
