@@ -4,6 +4,22 @@
 #include <utility>
 
 namespace peermatch::internal {
+namespace {
+
+// GetStats' counters, counted once per snapshot (before the lock is taken).
+Snapshot::Counts CountsOf(const Index& index) {
+  Snapshot::Counts n;
+  n.cities = static_cast<int64_t>(index.cities().size());
+  n.cases = static_cast<int64_t>(index.size());
+  for (uint32_t i = 0; i < index.size(); ++i) {
+    const v1::CaseKind kind = index.attributes(i).kind;
+    n.challenges += kind == v1::CASE_KIND_CHALLENGE;
+    n.solutions += kind == v1::CASE_KIND_SOLUTION;
+  }
+  return n;
+}
+
+}  // namespace
 
 SnapshotManager::SnapshotManager(const TermDictionary* terms,
                                  std::function<void()> before_publish)
@@ -18,6 +34,7 @@ void SnapshotManager::Install(std::shared_ptr<const Model> model, std::vector<Ci
   auto snap = std::make_shared<Snapshot>();
   snap->model = model;
   snap->index = index;
+  snap->counts = CountsOf(*index);
   absl::MutexLock lock(&mu_);
   // A publisher in flight would swap in a view of the corpus replaced here.
   mu_.Await(absl::Condition(
@@ -135,24 +152,20 @@ SnapshotManager::Capture SnapshotManager::CaptureLocked() const {
   return c;
 }
 
-std::shared_ptr<Snapshot> SnapshotManager::Build(const Capture& c) const {
+std::shared_ptr<Snapshot> SnapshotManager::Build(Capture& c) const {
   auto snap = std::make_shared<Snapshot>();
   snap->model = c.model;
   // Every term id in the captured entries was interned before the capture.
-  snap->index = Index::Build(c.entries, c.rows, c.cities, terms_->size(), c.model->dense_dim());
+  // The entries and cities are handed over: only the vectors' keep-alives
+  // are read after the build.
+  snap->index = Index::Build(std::move(c.entries), c.rows, std::move(c.cities), terms_->size(),
+                             c.model->dense_dim());
+  snap->counts = CountsOf(*snap->index);
   return snap;
 }
 
 void SnapshotManager::PublishLocked(std::shared_ptr<Snapshot> snap) {
   snap->generation = ++generation_;
-  Snapshot::Counts& n = snap->counts;
-  n.cities = static_cast<int64_t>(snap->index->cities().size());
-  n.cases = static_cast<int64_t>(snap->index->size());
-  for (uint32_t i = 0; i < snap->index->size(); ++i) {
-    const v1::CaseKind kind = snap->index->attributes(i).kind;
-    n.challenges += kind == v1::CASE_KIND_CHALLENGE;
-    n.solutions += kind == v1::CASE_KIND_SOLUTION;
-  }
   std::atomic_store(&current_, std::shared_ptr<const Snapshot>(std::move(snap)));
 }
 

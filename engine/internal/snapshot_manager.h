@@ -92,7 +92,8 @@ class SnapshotManager {
     std::vector<CityInfo> cities;
   };
   Capture CaptureLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<Snapshot> Build(const Capture& c) const;
+  // Builds the snapshot of `c`, taking its entries and cities.
+  std::shared_ptr<Snapshot> Build(Capture& c) const;
   void PublishLocked(std::shared_ptr<Snapshot> snap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const TermDictionary* const terms_;  // borrowed
