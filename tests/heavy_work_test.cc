@@ -144,7 +144,7 @@ TEST(HeavyWork, AFullQueueAnswersResourceExhausted) {
                                           HasSubstr("busy with 1 heavy jobs")));
   grpc::ClientContext backup_ctx;
   v1::CreateBackupRequest backup;
-  backup.set_to_dir("/tmp/peermatch-heavy-work-test-never-written");
+  backup.set_to_dir("never-written");  // under the test server's backup root
   v1::BackupInfo info;
   EXPECT_THAT(server.stub().CreateBackup(&backup_ctx, backup, &info),
               StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, HasSubstr("retry later")));

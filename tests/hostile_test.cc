@@ -11,6 +11,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -100,24 +101,7 @@ Probe CaseProbe(const std::string& name, grpc::StatusCode code,
 // Raw bytes to a method, bypassing the client's serializer.
 grpc::Status SendRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                      const std::string& bytes) {
-  grpc::GenericStub generic(channel);
-  auto ctx = Context(Token::kWrite);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1), response;
-  grpc::Status result;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      result = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
+  return testing::CallRaw(channel, method, bytes, Context(Token::kWrite).get());
 }
 
 TEST(Hostile, FiftyMalformedRequestsGetTheirCodesAndChangeNothing) {
