@@ -2,7 +2,6 @@
 // what the backup commands print (import_backup.h).
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -55,11 +54,8 @@ absl::StatusOr<int> KeepLast(const Context& ctx) {
 }
 
 absl::Status BackupOnline(Context& ctx, const std::string& to, int keep_last) {
-  if (!std::filesystem::path(to).is_absolute()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--to: \"", to, "\" is not an absolute path; the server writes the backup, so name a "
-        "directory on its machine in full (or back up offline with --data-dir)"));
-  }
+  // The server resolves `to` under its backup root (peermatchd --backup-root)
+  // and refuses anything outside it.
   v1::CreateBackupRequest req;
   req.set_to_dir(to);
   req.set_keep_last(keep_last);

@@ -58,8 +58,8 @@ void PrintBackup(const Context& ctx, const std::string& dir, const v1::BackupInf
 
 // Has ctx.server back up its data into `to`, then delete all but the newest
 // `keep_last` backups there (0: none), and prints the backup. `to` names a
-// directory on the server's machine: INVALID_ARGUMENT, before any call, when
-// it is not an absolute path. A failed call is returned as FromGrpc made it.
+// directory under the server's backup root (relative: taken under it); the
+// server refuses any other. A failed call is returned as FromGrpc made it.
 absl::Status BackupOnline(Context& ctx, const std::string& to, int keep_last);
 
 }  // namespace peermatch::cli

@@ -5,13 +5,16 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/args.h"
 #include "engine/engine.h"
+#include "service/library_logs.h"
 #include "service/server.h"
 #include "store/data_dir.h"
 #include "store/store.h"
@@ -35,9 +38,19 @@ constexpr char kUsage[] =
     "                         (PEERMATCH_TOKENS_FILE)\n"
     "  --write-token T        a read-write token (PEERMATCH_WRITE_TOKEN)\n"
     "  --read-token T         a read-only token (PEERMATCH_READ_TOKEN)\n"
+    "                         Every token has 16+ characters (make one with\n"
+    "                         `openssl rand -hex 16`), and one token cannot be both\n"
+    "                         read and write: the server refuses to start otherwise.\n"
+    "  --backup-root DIR      CreateBackup (`peermatch backup --to`) writes only under\n"
+    "                         DIR: a relative --to is taken under it, anything outside\n"
+    "                         it is refused, and so is a directory holding files that\n"
+    "                         are not peermatch backups (PEERMATCH_BACKUP_ROOT; default\n"
+    "                         <data-dir>-backups, e.g. var/peermatch-backups)\n"
     "  --tls-cert F --tls-key F   serve gRPC over TLS with this PEM certificate and key\n"
     "                         (PEERMATCH_TLS_CERT, PEERMATCH_TLS_KEY)\n"
-    "  --quiet                no per-call log lines on stderr\n"
+    "  --quiet                no per-call log lines on stderr, and none of gRPC's or\n"
+    "                         protobuf's own; without it their lines are rate-limited\n"
+    "                         (20 a minute, then one line saying how many were dropped)\n"
     "  --min-free-mb N        refuse to start with less free disk space than this\n"
     "                         (PEERMATCH_MIN_FREE_MB; default 64)\n"
     "  --reply-cache-mb N     memory for replies to repeated Match and SimilarCases\n"
@@ -93,6 +106,46 @@ void ExitIfStillRunning(const absl::Notification& stopped, absl::Duration limit)
   std::_Exit(1);
 }
 
+// The tokens (--tokens-file, --write-token, --read-token and their
+// variables) and the backup root, checked before anything is opened; on a
+// refusal prints why and returns false.
+bool ReadAccessFlags(const peermatch::cli::Args& args, const std::string& data_dir,
+                     peermatch::ServerOptions* options) {
+  const std::string tokens_file = FlagOrEnv(args, "tokens-file", "PEERMATCH_TOKENS_FILE", "");
+  if (!tokens_file.empty()) {
+    auto auth = peermatch::Auth::FromFile(tokens_file);
+    if (!auth.ok()) {
+      std::fprintf(stderr, "peermatchd: %s\n", std::string(auth.status().message()).c_str());
+      return false;
+    }
+    options->auth = *std::move(auth);
+  }
+  for (const auto& [flag, env, access] :
+       {std::tuple("write-token", "PEERMATCH_WRITE_TOKEN", peermatch::Access::kWrite),
+        std::tuple("read-token", "PEERMATCH_READ_TOKEN", peermatch::Access::kRead)}) {
+    const std::string token = FlagOrEnv(args, flag, env, "");
+    if (token.empty()) continue;
+    const std::string source = args.Has(flag) ? std::string("--") + flag : std::string(env);
+    if (absl::Status s = options->auth.AddToken(access, token, source); !s.ok()) {
+      std::fprintf(stderr, "peermatchd: %s\n", std::string(s.message()).c_str());
+      return false;
+    }
+  }
+  namespace fs = std::filesystem;
+  std::string root = FlagOrEnv(args, "backup-root", "PEERMATCH_BACKUP_ROOT", "");
+  if (root.empty()) root = data_dir + "-backups";
+  options->backup_root = fs::absolute(root).lexically_normal().string();
+  const fs::path in_data =
+      fs::path(options->backup_root).lexically_relative(fs::absolute(data_dir).lexically_normal());
+  if (!in_data.empty() && *in_data.begin() != "..") {
+    std::fprintf(stderr, "peermatchd: --backup-root: %s is inside the data directory %s; keep "
+                 "backups elsewhere, ideally on another disk\n",
+                 options->backup_root.c_str(), data_dir.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,7 +160,7 @@ int main(int argc, char** argv) {
                                     "tokens-file", "write-token", "read-token", "tls-cert",
                                     "tls-key", "quiet", "replica-of", "replica-refresh-ms",
                                     "min-free-mb", "reply-cache-mb", "heavy-threads",
-                                    "heavy-queue", "shutdown-grace-seconds"})
+                                    "heavy-queue", "shutdown-grace-seconds", "backup-root"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -116,6 +169,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peermatchd: %s\n\n%s", std::string(flags_ok.message()).c_str(), kUsage);
     return 2;
   }
+
+  peermatch::LibraryLogOptions library_logs;
+  library_logs.quiet = args->Has("quiet");
+  peermatch::RouteLibraryLogs(library_logs);
 
   // Block SIGINT/SIGTERM in every thread; one thread waits for them.
   sigset_t signals;
@@ -144,6 +201,8 @@ int main(int argc, char** argv) {
                "a number of seconds, 0-3600", &grace_seconds)) {
     return 2;
   }
+  peermatch::ServerOptions options;
+  if (!ReadAccessFlags(*args, data_dir, &options)) return 2;
   if (absl::Status s =
           peermatch::CheckDataDirectory(data_dir, static_cast<uint64_t>(min_free_mb) << 20);
       !s.ok()) {
@@ -164,7 +223,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "peermatchd: %s\n", engine.status().ToString().c_str());
     return 1;
   }
-  peermatch::ServerOptions options;
   options.listen = FlagOrEnv(*args, "listen", "PEERMATCH_LISTEN", "127.0.0.1:50051");
   options.reply_cache_bytes = static_cast<size_t>(reply_cache_mb) << 20;
   options.heavy.threads = static_cast<int>(heavy_threads);
@@ -175,19 +233,6 @@ int main(int argc, char** argv) {
   options.tls_cert_file = FlagOrEnv(*args, "tls-cert", "PEERMATCH_TLS_CERT", "");
   options.tls_key_file = FlagOrEnv(*args, "tls-key", "PEERMATCH_TLS_KEY", "");
   if (args->Has("quiet")) options.call_log = nullptr;
-  const std::string tokens_file = FlagOrEnv(*args, "tokens-file", "PEERMATCH_TOKENS_FILE", "");
-  if (!tokens_file.empty()) {
-    auto auth = peermatch::Auth::FromFile(tokens_file);
-    if (!auth.ok()) {
-      std::fprintf(stderr, "peermatchd: %s\n", std::string(auth.status().message()).c_str());
-      return 2;
-    }
-    options.auth = *std::move(auth);
-  }
-  const std::string write_token = FlagOrEnv(*args, "write-token", "PEERMATCH_WRITE_TOKEN", "");
-  const std::string read_token = FlagOrEnv(*args, "read-token", "PEERMATCH_READ_TOKEN", "");
-  if (!write_token.empty()) options.auth.AddToken(peermatch::Access::kWrite, write_token);
-  if (!read_token.empty()) options.auth.AddToken(peermatch::Access::kRead, read_token);
   const bool open = options.auth.open();
   const std::string http = options.http_listen;
   auto server = peermatch::Server::Start(engine->get(), std::move(options));

@@ -33,9 +33,10 @@ absl::StatusOr<std::shared_ptr<Cancellation>> Executor::Submit(Job job) {
   if (queue_.size() >= static_cast<size_t>(idle_) + capacity) {
     ++rejected_;
     const size_t running = running_.size() - static_cast<size_t>(idle_);
-    return absl::ResourceExhaustedError(
-        absl::StrCat("the server is busy with ", running + queue_.size(),
-                     " heavy jobs (batch pairings, backups); retry later"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server is busy with ", running + queue_.size(),
+        " heavy jobs (batch pairings, backups): its heavy threads (", running_.size(),
+        ") are all taken and its queue (", capacity, " waiting) is full; retry later"));
   }
   auto cancel = std::make_shared<Cancellation>();
   queue_.push_back(Queued{std::move(job), cancel});

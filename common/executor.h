@@ -71,7 +71,8 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   // Queues `job` and returns its Cancellation (Cancel() it to stop the job).
-  // RESOURCE_EXHAUSTED ("the server is busy with N heavy jobs ...; retry
+  // RESOURCE_EXHAUSTED ("the server is busy with N heavy jobs ...: its
+  // heavy threads (T) are all taken and its queue (Q waiting) is full; retry
   // later") when every thread is busy and queue_capacity jobs already wait;
   // UNAVAILABLE after Shutdown(). `job` is not run when an error is
   // returned.

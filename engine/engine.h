@@ -85,6 +85,10 @@ struct EngineOptions {
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;
+  // Called by Match and SimilarCases at each point where they check their
+  // QueryStop, just before the check, with that QueryStop (a test hook: it
+  // may sleep past the deadline, to expire a query mid-scan).
+  std::function<void(const QueryStop&)> at_query_check_for_test;
 };
 
 // When a write becomes visible to queries.
@@ -127,11 +131,14 @@ class Engine {
   // by their best solution that passes the filters, `query.offset` cities
   // into the ranking. NOT_FOUND ("case_id: no case with id ...") for an
   // unknown case; INVALID_ARGUMENT for a query outside the limits of
-  // records/limits.h (service/request_mapping.h checks requests first).
-  absl::StatusOr<MatchResult> Match(const MatchQuery& query) const;
+  // records/limits.h (service/request_mapping.h checks requests first);
+  // DEADLINE_EXCEEDED or CANCELLED as soon as `stop` says so (query.h):
+  // the scan stops there and nothing else is computed.
+  absl::StatusOr<MatchResult> Match(const MatchQuery& query, const QueryStop& stop = {}) const;
   // Cases similar to a text or a case, `query.offset` cases into the
   // ranking; errors as Match's.
-  absl::StatusOr<SimilarResult> SimilarCases(const SimilarQuery& query) const;
+  absl::StatusOr<SimilarResult> SimilarCases(const SimilarQuery& query,
+                                             const QueryStop& stop = {}) const;
 
   // Batch pairing of a cohort's cities (engine/pairing_query.h): scores
   // every asking city's challenges against the other cities' solutions,

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "engine/engine.h"
 #include "engine/internal/query_util.h"
 #include "records/validate.h"
@@ -46,6 +47,38 @@ absl::Status CheckSubjectAndFilters(const QuerySubject& about, const QueryFilter
   if (s.ok()) s = ValidateEach("query.filters.sdgs", f.sdgs, ValidateSdg);
   return s;
 }
+
+// Where a query checks its QueryStop (query.h). Once a check has failed,
+// every later one fails the same way.
+class StopCheck {
+ public:
+  StopCheck(absl::string_view call, const QueryStop& stop,
+            const std::function<void(const QueryStop&)>& hook)
+      : call_(call), stop_(stop), hook_(hook) {}
+
+  // OK, or DEADLINE_EXCEEDED / CANCELLED saying `where` the query stopped.
+  absl::Status Check(absl::string_view where) {
+    if (!status_.ok()) return status_;
+    if (hook_) hook_(stop_);
+    if (stop_.cancelled && stop_.cancelled()) {
+      status_ = absl::CancelledError(absl::StrCat(call_, ": the call was cancelled ", where));
+    } else if (absl::Now() >= stop_.deadline) {
+      status_ = absl::DeadlineExceededError(
+          absl::StrCat(call_, ": the call's deadline passed ", where, "; it was stopped there"));
+    }
+    return status_;
+  }
+
+ private:
+  const absl::string_view call_;
+  const QueryStop& stop_;
+  const std::function<void(const QueryStop&)>& hook_;
+  absl::Status status_;
+};
+
+// Cases the filter scan looks at between two checks of the QueryStop: a
+// check costs a clock read, the cases a few nanoseconds each.
+constexpr uint32_t kCasesPerStopCheck = 4096;
 
 absl::Status CheckPage(int k, int offset) {
   absl::Status s = CheckRange("query.k", k, 1, kMaxK);
@@ -136,14 +169,19 @@ std::vector<CityState> KeepCities(const Index& index, const QueryFilters& f,
 }
 
 // Then each case of a kept city reads its flat attributes.
-Kept KeepMask(const Index& index, const QueryFilters& f, v1::CaseKind kind,
-              const QuerySpec& spec) {
+absl::StatusOr<Kept> KeepMask(const Index& index, const QueryFilters& f, v1::CaseKind kind,
+                              const QuerySpec& spec, StopCheck* stop) {
   const uint32_t themes = Mask(f.themes);
   const uint32_t sdgs = Mask(f.sdgs);
   std::vector<CityState> city_state = KeepCities(index, f, spec);
   Kept kept;
   kept.mask.assign(index.size(), false);
   for (uint32_t d = 0; d < index.size(); ++d) {
+    if (d % kCasesPerStopCheck == 0) {
+      absl::Status s =
+          stop->Check(absl::StrCat("while filtering the cases (", d, " of ", index.size(), ")"));
+      if (!s.ok()) return s;
+    }
     const uint32_t city = index.city_position(d);
     if (city_state[city] == kOut) continue;
     const Index::Attributes& a = index.attributes(d);
@@ -226,7 +264,8 @@ void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCi
 // one more, to tell whether a next page exists): a city's place is that of
 // its best hit, so the first cities seen in the top hits are exactly the
 // best cities. Deeper only when the page is not full yet.
-RankedCities RankCities(const SearchContext& search, const Kept& kept, const MatchQuery& query) {
+absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept& kept,
+                                        const MatchQuery& query, StopCheck* stop) {
   const size_t wanted = static_cast<size_t>(query.offset + query.k) + 1;
   // When fewer cities than that have a kept case, the page can only be
   // filled by ranking every kept case: do so at once.
@@ -234,6 +273,7 @@ RankedCities RankCities(const SearchContext& search, const Kept& kept, const Mat
   if (kept.cities < wanted) first_depth = std::max<size_t>(kept.cases, 1);
   RankedCities ranked;
   for (size_t depth = first_depth;; depth *= 2) {
+    if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
     ranked.hits = search.index.Search(search.iq, search.structured, search.mask, search.weights,
                                       depth);
     GroupByCity(search.index, query.evidence_per_city, query.max_per_country, &ranked);
@@ -284,8 +324,10 @@ absl::Status CheckMatchQuery(const MatchQuery& query) {
 
 }  // namespace
 
-absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query) const {
+absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
+                                          const QueryStop& stop_when) const {
   if (absl::Status s = CheckMatchQuery(query); !s.ok()) return s;
+  StopCheck stop("Match", stop_when, options_.at_query_check_for_test);
   absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
   if (!spec.ok()) return spec.status();
   if (!query.asking_city_id.empty()) spec->asking_city = query.asking_city_id;
@@ -294,24 +336,31 @@ absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query) const {
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const Kept kept = KeepMask(index, query.filters, v1::CASE_KIND_SOLUTION, *spec);
-  const SearchContext search{index, q, iq, spec->structured, kept.mask, options_.weights};
-  const RankedCities ranked = RankCities(search, kept, query);
+  const absl::StatusOr<Kept> kept =
+      KeepMask(index, query.filters, v1::CASE_KIND_SOLUTION, *spec, &stop);
+  if (!kept.ok()) return kept.status();
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const absl::StatusOr<RankedCities> found = RankCities(search, *kept, query, &stop);
+  if (!found.ok()) return found.status();
+  const RankedCities& ranked = *found;
 
   MatchResult result;
   result.model_version = snap->model->version();
   const size_t end = static_cast<size_t>(query.offset + query.k);
   for (size_t i = query.offset; i < ranked.cities.size() && i < end; ++i) {
+    if (absl::Status s = stop.Check("while explaining the peers"); !s.ok()) return s;
     result.peers.items.push_back(MakePeer(search, terms_, ranked, i));
   }
   result.peers.more = ranked.cities.size() > end;
   return result;
 }
 
-absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query) const {
+absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
+                                                   const QueryStop& stop_when) const {
   absl::Status s = CheckPage(query.k, query.offset);
   if (s.ok()) s = CheckSubjectAndFilters(query.about, query.filters);
   if (!s.ok()) return s;
+  StopCheck stop("SimilarCases", stop_when, options_.at_query_check_for_test);
   absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
   if (!spec.ok()) return spec.status();
   // "More like this" for a case: other cities' cases and the city's own
@@ -322,14 +371,17 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query) co
   const Index& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
-  const Kept kept = KeepMask(index, query.filters, query.kind, *spec);
+  const absl::StatusOr<Kept> kept = KeepMask(index, query.filters, query.kind, *spec, &stop);
+  if (!kept.ok()) return kept.status();
+  if (s = stop.Check("while ranking the cases"); !s.ok()) return s;
   const size_t end = static_cast<size_t>(query.offset + query.k);
   const std::vector<Hit> hits =
-      index.Search(iq, spec->structured, kept.mask, options_.weights, end + 1);
+      index.Search(iq, spec->structured, kept->mask, options_.weights, end + 1);
 
   SimilarResult result;
   result.model_version = snap->model->version();
   for (size_t i = query.offset; i < hits.size() && i < end; ++i) {
+    if (s = stop.Check("while explaining the cases"); !s.ok()) return s;
     const Hit& h = hits[i];
     auto c = store_->GetCase(index.doc(h.doc).case_id);
     if (!c.ok()) continue;  // deleted since the snapshot

@@ -22,9 +22,11 @@
 #define PEERMATCH_ENGINE_QUERY_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "peermatch/v1/model.pb.h"
 #include "records/limits.h"
 
@@ -78,6 +80,18 @@ struct SimilarQuery {
   v1::CaseKind kind = v1::CASE_KIND_UNSPECIFIED;  // UNSPECIFIED: either kind
   int k = kDefaultK;  // cases per page, 1-kMaxK
   int offset = 0;     // cases into the ranking, 0-kMaxOffset
+};
+
+// When the caller of a Match or SimilarCases stops waiting. The engine
+// checks it while it scans the index (every few thousand cases, and between
+// stages) and then stops, answering DEADLINE_EXCEEDED once `deadline` has
+// passed or CANCELLED once `cancelled` returns true. The default never
+// stops a query.
+struct QueryStop {
+  absl::Time deadline = absl::InfiniteFuture();
+  // May be empty; called from the query's thread (e.g. a gRPC call's
+  // IsCancelled()).
+  std::function<bool()> cancelled;
 };
 
 // One page of a ranking.

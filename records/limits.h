@@ -5,6 +5,13 @@
 // enters (records/validate.h for records, service/request_mapping.h for
 // queries); the engine relies on them.
 //
+// Every repeated field of a record or a request has a count limit here, so
+// that the work a request causes is bounded by these numbers and the size
+// of the corpus, never by the size of the request: a list over its limit is
+// INVALID_ARGUMENT ("filters.languages: 100000 values, at most 64"). Sets
+// of enum values and numbers (themes, SDGs, regions, city.languages) also
+// refuse a value given twice ("case.sdgs[2]: 4 is given twice").
+//
 // Thread-safety: constants only.
 #ifndef PEERMATCH_RECORDS_LIMITS_H_
 #define PEERMATCH_RECORDS_LIMITS_H_
@@ -27,6 +34,10 @@ inline constexpr size_t kMaxLanguages = 16;             // entries of city.langu
 // UN Sustainable Development Goals are numbered kMinSdg-kMaxSdg.
 inline constexpr int kMinSdg = 1;
 inline constexpr int kMaxSdg = 17;
+// Sets: each value at most once, so a set holds at most every value there is.
+inline constexpr size_t kMaxThemes = 6;    // any themes list: the six learning-city themes
+inline constexpr size_t kMaxSdgs = 17;     // any sdgs list: goals 1-17
+inline constexpr size_t kMaxRegions = 5;   // any regions list: the five UNESCO regions
 
 // --- Queries (Match and SimilarCases). ---
 // A query text may be as long as a case description.
@@ -41,6 +52,11 @@ inline constexpr int kMaxEvidence = 10;
 inline constexpr int kSharedTermsPerMatch = 5;
 // Ranked answers end after this many results: no page starts beyond it.
 inline constexpr int kMaxOffset = 10000;
+// Filters (Match, SimilarCases): themes, sdgs and regions are sets (above);
+// target_groups of a query as of a case (kMaxTargetGroups).
+inline constexpr size_t kMaxFilterCountries = 64;  // filters.countries, filters.exclude_countries
+inline constexpr size_t kMaxFilterLanguages = 64;  // filters.languages
+inline constexpr size_t kMaxExcludeCityIds = 256;  // filters.exclude_city_ids
 
 // --- Listings (ListCities, ListCases). ---
 // page_size is 0 (kDefaultPageSize) or 1-kMaxPageSize.
@@ -56,6 +72,9 @@ inline constexpr int kDefaultPairCapacity = 3;
 inline constexpr int kMaxPairCapacity = 1000;
 // Candidate peers kept per asking city: 0 (max(10 k, 40)) or up to this.
 inline constexpr int kMaxCandidatesPerCity = 1000;
+// Cities named in city_ids (the cohort), and pairs in each of avoid and keep.
+inline constexpr size_t kMaxPairCityIds = 5000;
+inline constexpr size_t kMaxPairConstraints = 5000;
 
 }  // namespace peermatch
 

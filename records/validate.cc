@@ -37,9 +37,9 @@ absl::Status CheckText(absl::string_view field, absl::string_view text,
 absl::Status CheckTextList(absl::string_view field,
                            const google::protobuf::RepeatedPtrField<std::string>& items,
                            size_t max_items, size_t max_bytes) {
-  if (static_cast<size_t>(items.size()) > max_items) {
-    return Invalid(field, absl::StrCat("has ", items.size(), " entries; the limit is ",
-                                       max_items));
+  if (absl::Status s = ValidateCount(field, static_cast<size_t>(items.size()), max_items);
+      !s.ok()) {
+    return s;
   }
   for (int i = 0; i < items.size(); ++i) {
     absl::Status s = CheckText(absl::StrCat(field, "[", i, "]"), items[i], max_bytes, true);
@@ -129,6 +129,11 @@ absl::Status ValidateSdg(absl::string_view field, int value) {
   return Invalid(field, absl::StrCat(value, " is outside ", kMinSdg, "-", kMaxSdg));
 }
 
+absl::Status ValidateCount(absl::string_view field, size_t n, size_t max) {
+  if (n <= max) return absl::OkStatus();
+  return Invalid(field, absl::StrCat(n, " values, at most ", max));
+}
+
 absl::Status ValidateCity(const v1::City& city) {
   absl::Status s = ValidateId("city.id", city.id());
   if (s.ok()) s = CheckText("city.name", city.name(), kMaxNameBytes, true);
@@ -141,17 +146,13 @@ absl::Status ValidateCity(const v1::City& city) {
     return Invalid("city.region", "must be one of the five UNESCO regions");
   }
   if (city.population() < 0) return Invalid("city.population", "must not be negative");
-  if (city.languages_size() > static_cast<int>(kMaxLanguages)) {
-    return Invalid("city.languages", absl::StrCat("has ", city.languages_size(),
-                                                 " entries; the limit is ", kMaxLanguages));
-  }
-  for (int i = 0; i < city.languages_size(); ++i) {
-    if (!IsIsoLanguage(city.languages(i))) {
-      return Invalid(absl::StrCat("city.languages[", i, "]"),
-                     absl::StrCat("\"", city.languages(i),
-                                  "\" is not an ISO 639-1 code such as \"en\""));
-    }
-  }
+  s = ValidateSet("city.languages", city.languages(), kMaxLanguages,
+                  [](absl::string_view field, const std::string& language) {
+                    if (IsIsoLanguage(language)) return absl::OkStatus();
+                    return Invalid(field, absl::StrCat("\"", language,
+                                                       "\" is not an ISO 639-1 code such as \"en\""));
+                  });
+  if (!s.ok()) return s;
   if (city.joined_year() != 0 && (city.joined_year() < 2013 || city.joined_year() > 2100)) {
     return Invalid("city.joined_year", "must be 0 (unknown) or a year from 2013 (the GNLC's founding)");
   }
@@ -173,21 +174,16 @@ absl::Status ValidateCase(const v1::Case& c) {
     return Invalid("case.outcome", "is only for solutions; leave it empty for a challenge");
   }
   if (c.themes_size() == 0) return Invalid("case.themes", "needs at least one theme");
-  for (int i = 0; i < c.themes_size(); ++i) {
-    const int t = c.themes(i);
-    const std::string field = absl::StrCat("case.themes[", i, "]");
-    if (!IsKnownTheme(t)) {
-      return Invalid(field, absl::StrCat(t, " is not one of the six learning-city themes"));
-    }
-    for (int j = 0; j < i; ++j) {
-      if (c.themes(j) == t) return Invalid(field, "repeats an earlier theme");
-    }
-  }
+  s = ValidateSet("case.themes", c.themes(), kMaxThemes, [](absl::string_view field, int t) {
+    if (IsKnownTheme(t)) return absl::OkStatus();
+    return Invalid(field, absl::StrCat(t, " is not one of the six learning-city themes"));
+  });
+  if (!s.ok()) return s;
   s = CheckTextList("case.tags", c.tags(), kMaxTags, kMaxTagBytes);
   if (s.ok()) s = CheckTextList("case.target_groups", c.target_groups(), kMaxTargetGroups,
                                 kMaxTargetGroupBytes);
   if (!s.ok()) return s;
-  if (s = ValidateEach("case.sdgs", c.sdgs(), ValidateSdg); !s.ok()) return s;
+  if (s = ValidateSet("case.sdgs", c.sdgs(), kMaxSdgs, ValidateSdg); !s.ok()) return s;
   if (c.year() != 0 && (c.year() < 1900 || c.year() > 2100)) {
     return Invalid("case.year", "must be 0 (unknown) or 1900-2100");
   }

@@ -46,6 +46,30 @@ absl::Status ValidateTheme(absl::string_view field, int value);
 absl::Status ValidateRegion(absl::string_view field, int value);
 absl::Status ValidateSdg(absl::string_view field, int value);
 
+// OK when a list of `n` values is within its limit, else INVALID_ARGUMENT
+// "<field>: <n> values, at most <max>". Check it before looking at the
+// values, so that a huge list costs nothing.
+absl::Status ValidateCount(absl::string_view field, size_t n, size_t max);
+
+// OK when no value of `values` repeats an earlier one, else INVALID_ARGUMENT
+// "<field>[i]: <value> is given twice (also <field>[j])". Quadratic: for
+// lists already held to a small limit (ValidateCount).
+template <typename List>
+absl::Status ValidateDistinct(absl::string_view field, const List& values) {
+  int i = 0;
+  for (auto it = values.begin(); it != values.end(); ++it, ++i) {
+    int j = 0;
+    for (auto earlier = values.begin(); earlier != it; ++earlier, ++j) {
+      if (*earlier == *it) {
+        return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "]: ", *it,
+                                                       " is given twice (also ", field, "[",
+                                                       j, "])"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Applies `validate(field, value)` to each value of a list, naming the i-th
 // one "<field>[i]"; the first error, or OK.
 //   ValidateEach("filters.sdgs", request.filters().sdgs(), ValidateSdg)
@@ -57,6 +81,25 @@ absl::Status ValidateEach(absl::string_view field, const List& values, Validate 
     ++i;
   }
   return absl::OkStatus();
+}
+
+// A list of at most `max` values, each valid: ValidateCount, then
+// ValidateEach. ValidateSet also refuses repeats (ValidateDistinct).
+//   ValidateList("filters.languages", f.languages(), kMaxFilterLanguages, CheckLanguage)
+//   ValidateSet("case.sdgs", c.sdgs(), kMaxSdgs, ValidateSdg)
+template <typename List, typename Validate>
+absl::Status ValidateList(absl::string_view field, const List& values, size_t max,
+                          Validate validate) {
+  absl::Status s = ValidateCount(field, static_cast<size_t>(values.size()), max);
+  if (s.ok()) s = ValidateEach(field, values, validate);
+  return s;
+}
+template <typename List, typename Validate>
+absl::Status ValidateSet(absl::string_view field, const List& values, size_t max,
+                         Validate validate) {
+  absl::Status s = ValidateList(field, values, max, validate);
+  if (s.ok()) s = ValidateDistinct(field, values);
+  return s;
 }
 
 absl::Status ValidateCity(const v1::City& city);

@@ -178,6 +178,45 @@ TEST(Validate, SdgsMustBeOneToSeventeen) {
   ExpectInvalid(ValidateCase(c), "case.sdgs[2]");
 }
 
+TEST(Validate, SetsRefuseRepeatsNamingTheValue) {
+  v1::Case c = GoodCase();
+  c.add_sdgs(11);
+  c.add_sdgs(4);  // GoodCase has 4 already, at [0]
+  EXPECT_EQ(ValidateCase(c),
+            absl::InvalidArgumentError("case.sdgs[2]: 4 is given twice (also case.sdgs[0])"));
+  c = GoodCase();
+  c.add_themes(v1::THEME_LEARNING_TECHNOLOGIES);
+  EXPECT_EQ(ValidateCase(c), absl::InvalidArgumentError(
+                                 "case.themes[1]: 4 is given twice (also case.themes[0])"));
+  v1::City city = GoodCity();
+  city.add_languages("en");
+  city.add_languages("pt");
+  EXPECT_EQ(ValidateCity(city), absl::InvalidArgumentError(
+                                    "city.languages[2]: pt is given twice (also city.languages[0])"));
+}
+
+// A list over its limit is refused by its count, before any value is read.
+TEST(Validate, EveryListHasACountLimit) {
+  v1::Case c = GoodCase();
+  for (int i = 0; i < 1000000; ++i) c.add_sdgs(4);
+  EXPECT_EQ(ValidateCase(c), absl::InvalidArgumentError("case.sdgs: 1000001 values, at most 17"));
+  c = GoodCase();
+  for (int i = 0; i < 7; ++i) c.add_themes(v1::THEME_WORKPLACE);
+  EXPECT_EQ(ValidateCase(c), absl::InvalidArgumentError("case.themes: 8 values, at most 6"));
+  c = GoodCase();
+  for (size_t i = 0; i < kMaxTags; ++i) c.add_tags("t");
+  EXPECT_EQ(ValidateCase(c), absl::InvalidArgumentError("case.tags: 33 values, at most 32"));
+  c = GoodCase();
+  for (size_t i = 0; i < kMaxTargetGroups; ++i) c.add_target_groups("g");
+  EXPECT_EQ(ValidateCase(c),
+            absl::InvalidArgumentError("case.target_groups: 17 values, at most 16"));
+  v1::City city = GoodCity();
+  for (size_t i = 0; i < kMaxLanguages; ++i) city.add_languages("en");
+  EXPECT_EQ(ValidateCity(city),
+            absl::InvalidArgumentError("city.languages: 17 values, at most 16"));
+  EXPECT_TRUE(ValidateCount("x", 3, 3).ok());
+}
+
 TEST(Validate, TagsGroupsYearLanguage) {
   v1::Case c = GoodCase();
   c.add_tags("");

@@ -32,17 +32,34 @@ absl::StatusOr<Auth> Auth::FromFile(const std::string& path) {
     absl::string_view l = absl::StripAsciiWhitespace(line);
     if (l.empty() || l[0] == '#') continue;
     std::vector<std::string> words = absl::StrSplit(l, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (words.size() != 2 || (words[0] != "read" && words[0] != "write") || words[1].size() < 16) {
+    if (words.size() != 2 || (words[0] != "read" && words[0] != "write")) {
       return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", number, ": expected `read TOKEN` or `write TOKEN` (tokens of 16+ characters)"));
+          path, ":", number, ": expected `read TOKEN` or `write TOKEN` (tokens of ",
+          kMinTokenChars, "+ characters)"));
     }
-    auth.AddToken(words[0] == "write" ? Access::kWrite : Access::kRead, words[1]);
+    absl::Status added = auth.AddToken(words[0] == "write" ? Access::kWrite : Access::kRead,
+                                       words[1], absl::StrCat(path, ":", number));
+    if (!added.ok()) return added;
   }
   return auth;
 }
 
-void Auth::AddToken(Access access, std::string token) {
+absl::Status Auth::AddToken(Access access, std::string token, absl::string_view source) {
+  if (token.size() < kMinTokenChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": a token of ", token.size(), " characters is too easy to guess; tokens have at "
+        "least ", kMinTokenChars, " characters (make one with `openssl rand -hex 16`)"));
+  }
+  for (const Token& t : tokens_) {
+    if (t.value != token) continue;
+    if (t.access == access) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": this token is already a ", t.access == Access::kWrite ? "write" : "read",
+        " token; one token cannot be both a read and a write token (give each its own, e.g. "
+        "`openssl rand -hex 16`)"));
+  }
   tokens_.push_back({access, std::move(token)});
+  return absl::OkStatus();
 }
 
 absl::Status Auth::Check(absl::string_view authorization, Access needed) const {

@@ -10,6 +10,7 @@
 namespace peermatch {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::StatusIs;
 
@@ -21,8 +22,8 @@ TEST(Auth, OpenWithoutTokens) {
 
 TEST(Auth, ReadAndWriteTokens) {
   Auth auth;
-  auth.AddToken(Access::kRead, "reader-token-0123456789");
-  auth.AddToken(Access::kWrite, "writer-token-0123456789");
+  ASSERT_TRUE(auth.AddToken(Access::kRead, "reader-token-0123456789").ok());
+  ASSERT_TRUE(auth.AddToken(Access::kWrite, "writer-token-0123456789").ok());
   EXPECT_THAT(auth.Check("", Access::kRead), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(auth.Check("Bearer wrong", Access::kRead),
               StatusIs(absl::StatusCode::kUnauthenticated));
@@ -33,6 +34,24 @@ TEST(Auth, ReadAndWriteTokens) {
               StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_TRUE(auth.Check("bearer writer-token-0123456789", Access::kWrite).ok());
   EXPECT_TRUE(auth.Check("Bearer writer-token-0123456789", Access::kRead).ok());
+}
+
+TEST(Auth, ShortTokensAndTokensForBothAccessesAreRefused) {
+  Auth auth;
+  EXPECT_THAT(auth.AddToken(Access::kWrite, "abc", "--write-token"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "--write-token: a token of 3 characters is too easy to guess; tokens have "
+                       "at least 16 characters (make one with `openssl rand -hex 16`)"));
+  EXPECT_THAT(auth.AddToken(Access::kRead, std::string(15, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(auth.open()) << "a refused token is not added";
+  ASSERT_TRUE(auth.AddToken(Access::kWrite, std::string(16, 'x')).ok());
+  EXPECT_TRUE(auth.AddToken(Access::kWrite, std::string(16, 'x')).ok()) << "the same, again";
+  EXPECT_THAT(auth.AddToken(Access::kRead, std::string(16, 'x'), "--read-token"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--read-token: this token is already a write token")));
+  EXPECT_EQ(auth.size(), 1u);
+  EXPECT_TRUE(auth.Check("Bearer " + std::string(16, 'x'), Access::kWrite).ok());
 }
 
 TEST(Auth, TokensFile) {
@@ -48,7 +67,15 @@ TEST(Auth, TokensFile) {
   auto bad = Auth::FromFile(path);
   EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(":1:")));
   std::ofstream(path) << "read short\n";
-  EXPECT_THAT(Auth::FromFile(path), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Auth::FromFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(":1: a token of 5 characters"),
+                             HasSubstr("openssl rand -hex 16"))));
+  std::ofstream(path) << "write 0123456789abcdef\nread 0123456789abcdef\n";
+  EXPECT_THAT(Auth::FromFile(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(":2: this token is already a write token"),
+                             HasSubstr("cannot be both"))));
   EXPECT_THAT(Auth::FromFile(dir.Sub("missing")), StatusIs(absl::StatusCode::kNotFound));
 }
 

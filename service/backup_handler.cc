@@ -1,8 +1,11 @@
 // PeermatchService::CreateBackup: an online backup of the server's store
-// into a directory on the server's machine (store/backup.h).
+// into a directory under the server's backup root (store/backup.h).
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -21,8 +24,9 @@ namespace {
 // shutdown waits for the call, hence for the backup: the store outlives it.
 class BackupReactor final : public grpc::ServerUnaryReactor {
  public:
-  BackupReactor(Store* store, const v1::CreateBackupRequest& req, v1::BackupInfo* resp)
-      : store_(store), to_dir_(req.to_dir()), keep_last_(req.keep_last()), resp_(resp) {}
+  // `to_dir`: resolved under the backup root (ResolveBackupDir).
+  BackupReactor(Store* store, std::string to_dir, int keep_last, v1::BackupInfo* resp)
+      : store_(store), to_dir_(std::move(to_dir)), keep_last_(keep_last), resp_(resp) {}
 
   // Submits the backup, or finishes the call with `refused` or with
   // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
@@ -68,33 +72,103 @@ class BackupReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
 };
 
-// The request's shape; the store checks the rest (inside the data
-// directory, cannot be created).
-absl::Status ValidateBackupRequest(const v1::CreateBackupRequest& req) {
-  if (req.to_dir().empty()) {
-    return absl::InvalidArgumentError("to_dir: is required (a directory on the server's machine)");
+namespace fs = std::filesystem;
+
+// What BackupEngine keeps at the top of a backup directory. A directory
+// holding anything else is not peermatch's: BackupEngine's clean-up could
+// delete files there that it did not write, so no backup goes into it.
+bool IsBackupEngineEntry(const std::string& name) {
+  return name == "meta" || name == "private" || name == "shared" || name == "shared_checksum";
+}
+
+// OK when `dir` is missing, empty, or holds only BackupEngine's entries;
+// FAILED_PRECONDITION naming the first other entry.
+absl::Status CheckBackupDirIsOurs(const fs::path& dir) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(dir, ec);
+  if (!fs::exists(st)) return absl::OkStatus();
+  if (!fs::is_directory(st)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("to_dir: ", dir.string(), " exists and is not a directory"));
   }
-  if (!std::filesystem::path(req.to_dir()).is_absolute()) {
+  std::vector<std::string> foreign;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!IsBackupEngineEntry(name) || !entry.is_directory()) foreign.push_back(name);
+  }
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("to_dir: cannot read ", dir.string(), ": ", ec.message()));
+  }
+  if (foreign.empty()) return absl::OkStatus();
+  std::sort(foreign.begin(), foreign.end());
+  return absl::FailedPreconditionError(absl::StrCat(
+      "to_dir: ", dir.string(), " holds \"", foreign.front(),
+      "\", which is not a peermatch backup file; back up into a new or empty directory, or "
+      "one that holds only peermatch backups (nothing there was changed)"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveBackupDir(const std::string& backup_root,
+                                             const std::string& to_dir) {
+  if (backup_root.empty()) {
+    return absl::FailedPreconditionError(
+        "to_dir: this server takes no backups: it was started without a backup root "
+        "(peermatchd --backup-root DIR)");
+  }
+  if (to_dir.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "to_dir: \"", req.to_dir(), "\" is not an absolute path (it names a directory on the "
-        "server's machine)"));
+        "to_dir: is required (a directory under the server's backup root ", backup_root, ")"));
   }
+  // Symbolic links are resolved as far as the paths exist, so a link under
+  // the root that points elsewhere is outside it.
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(backup_root), ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "to_dir: the backup root ", backup_root, " cannot be resolved: ", ec.message()));
+  }
+  const fs::path asked = fs::path(to_dir).is_absolute() ? fs::path(to_dir) : root / to_dir;
+  const fs::path target = fs::weakly_canonical(asked, ec).lexically_normal();
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("to_dir: \"", to_dir, "\" cannot be resolved: ", ec.message()));
+  }
+  const fs::path inside = target.lexically_relative(root);
+  if (inside.empty() || inside == "." || *inside.begin() == "..") {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "to_dir: \"", to_dir, "\" is ", inside == "." ? "the backup root itself" : "outside",
+        " the server's backup root ", root.string(), inside == "." ? "" : " (after resolving .. "
+        "and symbolic links)", "; name a directory under it, e.g. \"nightly\""));
+  }
+  if (absl::Status s = CheckBackupDirIsOurs(target); !s.ok()) return s;
+  return target.string();
+}
+
+namespace {
+
+// The request's shape and where it may write.
+absl::StatusOr<std::string> CheckBackupRequest(const v1::CreateBackupRequest& req,
+                                               const std::string& backup_root) {
   if (req.keep_last() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("keep_last: ", req.keep_last(), " is negative (0 keeps every backup)"));
   }
-  return absl::OkStatus();
+  return ResolveBackupDir(backup_root, req.to_dir());
 }
 
-// As in peermatch_service.cc: the token in the call's metadata.
 }  // namespace
 
 grpc::ServerUnaryReactor* PeermatchService::CreateBackup(grpc::CallbackServerContext* ctx,
                                                          const v1::CreateBackupRequest* req,
                                                          v1::BackupInfo* resp) {
   absl::Status refused = Authorize(ctx, Access::kWrite);
-  if (refused.ok()) refused = ValidateBackupRequest(*req);
-  auto* reactor = new BackupReactor(&engine_->store(), *req, resp);
+  absl::StatusOr<std::string> to_dir = std::string();
+  if (refused.ok()) to_dir = CheckBackupRequest(*req, heavy_.backup_root);
+  if (refused.ok()) refused = to_dir.status();
+  auto* reactor = new BackupReactor(&engine_->store(), to_dir.value_or(""), req->keep_last(),
+                                    resp);
   reactor->Start(refused, heavy_.executor);
   return reactor;
 }

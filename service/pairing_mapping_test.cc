@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "records/limits.h"
 #include "service/request_mapping.h"
 #include "tests/testing/status_matchers.h"
 
@@ -29,6 +30,33 @@ std::string PairingError(void (*edit)(v1::PairCitiesRequest*)) {
   const absl::StatusOr<PairingQuery> q = ToPairingQuery(req);
   EXPECT_THAT(q, StatusIs(absl::StatusCode::kInvalidArgument));
   return std::string(q.status().message());
+}
+
+TEST(PairingMapping, EveryListHasACountLimit) {
+  EXPECT_EQ(PairingError([](auto* r) {
+              for (size_t i = 0; i <= kMaxPairCityIds; ++i) r->add_city_ids("fermo");
+            }),
+            "city_ids: 5001 values, at most 5000");
+  EXPECT_EQ(PairingError([](auto* r) {
+              for (size_t i = 0; i <= kMaxPairConstraints; ++i) {
+                AddPair(r->mutable_avoid(), "wuhan", "fermo");
+              }
+            }),
+            "avoid: 5001 values, at most 5000");
+  EXPECT_EQ(PairingError([](auto* r) {
+              for (size_t i = 0; i <= kMaxPairConstraints; ++i) {
+                AddPair(r->mutable_keep(), "wuhan", "fermo");
+              }
+            }),
+            "keep: 5001 values, at most 5000");
+  EXPECT_EQ(PairingError([](auto* r) {
+              for (int i = 0; i < 6; ++i) r->add_regions(v1::REGION_AFRICA);
+            }),
+            "regions: 6 values, at most 5");
+  EXPECT_EQ(PairingError([](auto* r) {
+              r->add_themes(v1::THEME_WORKPLACE), r->add_themes(v1::THEME_WORKPLACE);
+            }),
+            "themes[1]: 3 is given twice (also themes[0])");
 }
 
 TEST(PairingMapping, ErrorsNameTheWireField) {

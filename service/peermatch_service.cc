@@ -40,6 +40,18 @@ absl::Status RequireId(absl::string_view field, absl::string_view id) {
 
 bool Changed(PutResult r) { return r != PutResult::kUnchanged; }
 
+// A listing filtered by city: an unknown city is NOT_FOUND, not an empty
+// page (which would read as "this city has no cases"). OK for "" (no filter).
+absl::Status RequireKnownCity(const Store& store, const std::string& city_id) {
+  if (city_id.empty()) return absl::OkStatus();
+  if (absl::Status s = ValidateId("city_id", city_id); !s.ok()) return s;
+  absl::StatusOr<v1::City> city = store.GetCity(city_id);
+  if (absl::IsNotFound(city.status())) {
+    return absl::NotFoundError(absl::StrCat("city_id: no city with id \"", city_id, "\""));
+  }
+  return city.status();
+}
+
 
 // In a unary handler: finishes the call with the refusal when access is denied.
 #define PEERMATCH_AUTHORIZE(ctx, needed)                                   \
@@ -368,6 +380,9 @@ grpc::ServerUnaryReactor* PeermatchService::ListCases(grpc::CallbackServerContex
   if (!v1::Theme_IsValid(req->theme())) {
     return Done(ctx, absl::InvalidArgumentError("theme: unknown value"));
   }
+  if (absl::Status s = RequireKnownCity(engine_->store(), req->city_id()); !s.ok()) {
+    return Done(ctx, s);
+  }
   auto after = DecodePageToken("cases", req->page_token());
   if (!after.ok()) return Done(ctx, after.status());
   const v1::CaseKind kind = req->kind();
@@ -405,8 +420,8 @@ grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
 
 template <typename Request, typename Response>
 absl::Status PeermatchService::Cached(
-    absl::string_view method, const grpc::ByteBuffer& request,
-    absl::Status (PeermatchService::*answer)(const Request&, Response*) const,
+    grpc::CallbackServerContext* ctx, absl::string_view method, const grpc::ByteBuffer& request,
+    absl::Status (PeermatchService::*answer)(const Request&, const QueryStop&, Response*) const,
     grpc::ByteBuffer* reply) {
   // The generation before answering: a reply computed on newer data than
   // its key says is never stale.
@@ -427,8 +442,11 @@ absl::Status PeermatchService::Cached(
         absl::StrCat("request: the bytes do not parse as ", req.GetTypeName(),
                      " (is a string field not UTF-8?)"));
   }
+  QueryStop stop;
+  stop.deadline = absl::FromChrono(ctx->deadline());
+  stop.cancelled = [ctx] { return ctx->IsCancelled(); };
   Response resp;
-  if (absl::Status s = (this->*answer)(req, &resp); !s.ok()) return s;
+  if (absl::Status s = (this->*answer)(req, stop, &resp); !s.ok()) return s;
   grpc::Slice slice(resp.SerializeAsString());
   *reply = grpc::ByteBuffer(&slice, 1);
   replies_.Put(key, generation, *reply);
@@ -440,15 +458,16 @@ grpc::ServerUnaryReactor* PeermatchService::Match(grpc::CallbackServerContext* c
                                                   grpc::ByteBuffer* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
-  return Done(ctx, Cached("match", *req, &PeermatchService::Match, resp));
+  return Done(ctx, Cached(ctx, "match", *req, &PeermatchService::Match, resp));
 }
 
-absl::Status PeermatchService::Match(const v1::MatchRequest& req, v1::MatchResponse* resp) const {
+absl::Status PeermatchService::Match(const v1::MatchRequest& req, const QueryStop& stop,
+                                     v1::MatchResponse* resp) const {
   auto offset = DecodeOffset("match", req);
   if (!offset.ok()) return offset.status();
   auto query = ToMatchQuery(req, *offset);
   if (!query.ok()) return query.status();
-  auto result = engine_->Match(*query);
+  auto result = engine_->Match(*query, stop);
   if (!result.ok()) return result.status();
   const bool more = result->peers.more;
   *resp = ToMatchResponse(*std::move(result));
@@ -461,16 +480,17 @@ grpc::ServerUnaryReactor* PeermatchService::SimilarCases(grpc::CallbackServerCon
                                                          grpc::ByteBuffer* resp) {
   PEERMATCH_AUTHORIZE(ctx, Access::kRead);
   if (auto s = CheckDeadline(ctx); !s.ok()) return Done(ctx, s);
-  return Done(ctx, Cached("similar", *req, &PeermatchService::SimilarCases, resp));
+  return Done(ctx, Cached(ctx, "similar", *req, &PeermatchService::SimilarCases, resp));
 }
 
 absl::Status PeermatchService::SimilarCases(const v1::SimilarCasesRequest& req,
+                                            const QueryStop& stop,
                                             v1::SimilarCasesResponse* resp) const {
   auto offset = DecodeOffset("similar", req);
   if (!offset.ok()) return offset.status();
   auto query = ToSimilarQuery(req, *offset);
   if (!query.ok()) return query.status();
-  auto result = engine_->SimilarCases(*query);
+  auto result = engine_->SimilarCases(*query, stop);
   if (!result.ok()) return result.status();
   const bool more = result->cases.more;
   *resp = ToSimilarCasesResponse(*std::move(result));

@@ -7,6 +7,8 @@
 // searching or serializing; any other is parsed here (INVALID_ARGUMENT when
 // its bytes do not parse), answered by the engine and cached.
 //
+// CreateBackup writes only under HeavyWork::backup_root.
+//
 // Heavy calls (PairCities, CreateBackup) run on the HeavyWork executor,
 // never on a gRPC thread: RESOURCE_EXHAUSTED when it is full; a call whose
 // client cancels, or whose deadline passes, cancels its job.
@@ -22,6 +24,7 @@
 #define PEERMATCH_SERVICE_PEERMATCH_SERVICE_H_
 
 #include <functional>
+#include <string>
 
 #include "common/cancellation.h"
 #include "common/executor.h"
@@ -38,11 +41,26 @@ using PeermatchServiceBase = v1::Peermatch::WithRawCallbackMethod_Match<
 // Where the service runs its heavy calls.
 struct HeavyWork {
   Executor* executor = nullptr;  // borrowed; required
+  // CreateBackup writes only under this directory (see ResolveBackupDir);
+  // empty: every CreateBackup is refused FAILED_PRECONDITION.
+  std::string backup_root;
   // Testing seam: when set, called on a pairing's thread after each of its
   // progress messages is queued, with the job's Cancellation (a test holds
   // a pairing there, at a known point, until its client has cancelled).
   std::function<void(const Cancellation&)> after_progress;
 };
+
+// The directory a CreateBackup with `to_dir` writes into: `to_dir` itself
+// when absolute, else `backup_root`/`to_dir`, with ".." and symbolic links
+// resolved. Errors name the field:
+//   PERMISSION_DENIED   it is outside `backup_root`, or the root itself;
+//   FAILED_PRECONDITION it exists and holds anything but peermatch backups
+//                       (RocksDB's clean-up could delete such files), or is
+//                       not a directory; `backup_root` is empty;
+//   INVALID_ARGUMENT    `to_dir` is empty.
+// Thread-safe (reads the file system only).
+absl::StatusOr<std::string> ResolveBackupDir(const std::string& backup_root,
+                                             const std::string& to_dir);
 
 class PeermatchService final : public PeermatchServiceBase {
  public:
@@ -98,14 +116,19 @@ class PeermatchService final : public PeermatchServiceBase {
   // OK when the call's `authorization` metadata grants `needed` (auth.h).
   absl::Status Authorize(grpc::CallbackServerContext* ctx, Access needed) const;
 
-  absl::Status Match(const v1::MatchRequest& req, v1::MatchResponse* resp) const;
-  absl::Status SimilarCases(const v1::SimilarCasesRequest& req,
+  // `stop`: the call's deadline and cancellation, which the engine checks
+  // while it scans (DEADLINE_EXCEEDED, CANCELLED).
+  absl::Status Match(const v1::MatchRequest& req, const QueryStop& stop,
+                     v1::MatchResponse* resp) const;
+  absl::Status SimilarCases(const v1::SimilarCasesRequest& req, const QueryStop& stop,
                             v1::SimilarCasesResponse* resp) const;
   // Answers a raw call from the cache, or parses it as a `Request` and
-  // calls `answer`, caching its reply.
+  // calls `answer` with the call's QueryStop, caching its reply.
   template <typename Request, typename Response>
-  absl::Status Cached(absl::string_view method, const grpc::ByteBuffer& request,
-                      absl::Status (PeermatchService::*answer)(const Request&, Response*) const,
+  absl::Status Cached(grpc::CallbackServerContext* ctx, absl::string_view method,
+                      const grpc::ByteBuffer& request,
+                      absl::Status (PeermatchService::*answer)(const Request&, const QueryStop&,
+                                                               Response*) const,
                       grpc::ByteBuffer* reply);
 
   Engine* engine_;     // borrowed

@@ -6,6 +6,12 @@
 // page view; this makes a repeated question cost a lookup: no parsing, no
 // search, no serialization (the bytes are shared, not copied).
 //
+// Budget: every byte an entry holds is counted against `max_bytes`: its
+// key (held once, by capacity), its reply, and an estimate of the list
+// node, hash-table slot and gRPC slice that hold them (kEntryOverheadBytes).
+// The least recently used entries go until the count is within budget, so
+// bytes() <= max_bytes always holds.
+//
 // Thread-safety: all methods are thread-safe.
 #ifndef PEERMATCH_SERVICE_REPLY_CACHE_H_
 #define PEERMATCH_SERVICE_REPLY_CACHE_H_
@@ -25,35 +31,47 @@ namespace peermatch {
 
 class ReplyCache {
  public:
-  // Holds at most `capacity` replies and `max_bytes` bytes of them (keys
-  // included); 0 capacity caches nothing.
+  // Bytes counted per entry beyond its key and reply: the list node, the
+  // hash table's slot (at its lowest load), the reply's slice and byte
+  // buffer headers, and malloc's headers on each (estimated from their
+  // sizes in this build; ReplyCache.StaysWithinItsBudget measures it).
+  static const size_t kEntryOverheadBytes;
+
+  // Holds at most `capacity` replies and `max_bytes` bytes (see above); 0
+  // capacity caches nothing.
   explicit ReplyCache(size_t capacity, size_t max_bytes = size_t{64} << 20)
       : capacity_(capacity), max_bytes_(max_bytes) {}
 
   // The reply stored under `key` for `generation`, if any.
   std::optional<grpc::ByteBuffer> Get(absl::string_view key, uint64_t generation);
+  // Stores a reply; not at all when the entry alone would exceed the budget.
   void Put(absl::string_view key, uint64_t generation, const grpc::ByteBuffer& reply);
 
+  // Bytes the entries hold now, as counted against the budget.
+  size_t bytes() const;
+  size_t size() const;
+
   // A key: the method's name and the request's bytes; nullopt when the
-  // request's bytes cannot be read.
+  // request's bytes cannot be read. Its capacity is its size.
   static std::optional<std::string> Key(absl::string_view method,
                                         const grpc::ByteBuffer& request);
 
  private:
   struct Entry {
+    std::string key;  // the only copy; the index holds views of it
     uint64_t generation;
     grpc::ByteBuffer reply;
     size_t bytes;
-    std::list<std::string>::iterator lru;  // position in lru_
   };
-  void EraseLocked(absl::flat_hash_map<std::string, Entry>::iterator it)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  using Lru = std::list<Entry>;  // most recent first
+  void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t capacity_;
   const size_t max_bytes_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // most recent first
+  mutable absl::Mutex mu_;
+  Lru lru_ ABSL_GUARDED_BY(mu_);
+  // Views of the keys in lru_ (list nodes do not move).
+  absl::flat_hash_map<absl::string_view, Lru::iterator> index_ ABSL_GUARDED_BY(mu_);
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

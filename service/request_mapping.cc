@@ -16,11 +16,12 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-// A value of `list` the predicate rejects, as "<field>[i]: <what>".
+// More than `max` values, or a value of `list` the predicate rejects, as
+// "<field>[i]: <what>".
 template <typename List, typename Predicate>
-absl::Status CheckEach(absl::string_view field, const List& list, Predicate ok,
+absl::Status CheckEach(absl::string_view field, const List& list, size_t max, Predicate ok,
                        absl::string_view what) {
-  return ValidateEach(field, list, [&](absl::string_view indexed, const auto& value) {
+  return ValidateList(field, list, max, [&](absl::string_view indexed, const auto& value) {
     return ok(value) ? absl::OkStatus() : Invalid(indexed, what);
   });
 }
@@ -40,31 +41,33 @@ absl::Status CheckPaging(int k, int offset) {
 }
 
 absl::Status CheckPlaces(const v1::Filters& f) {
-  absl::Status s = ValidateEach("filters.regions", f.regions(), ValidateRegion);
+  absl::Status s = ValidateSet("filters.regions", f.regions(), kMaxRegions, ValidateRegion);
   if (s.ok()) {
-    s = CheckEach("filters.countries", f.countries(), IsIsoCountry,
+    s = CheckEach("filters.countries", f.countries(), kMaxFilterCountries, IsIsoCountry,
                   "not an ISO 3166-1 alpha-2 code");
   }
   if (s.ok()) {
-    s = CheckEach("filters.exclude_countries", f.exclude_countries(), IsIsoCountry,
-                  "not an ISO 3166-1 alpha-2 code");
+    s = CheckEach("filters.exclude_countries", f.exclude_countries(), kMaxFilterCountries,
+                  IsIsoCountry, "not an ISO 3166-1 alpha-2 code");
   }
   if (s.ok()) {
-    s = CheckEach("filters.languages", f.languages(), IsIsoLanguage, "not an ISO 639-1 code");
+    s = CheckEach("filters.languages", f.languages(), kMaxFilterLanguages, IsIsoLanguage,
+                  "not an ISO 639-1 code");
   }
   return s;
 }
 
 absl::Status CheckFilters(const v1::Filters& f) {
-  absl::Status s = ValidateEach("filters.themes", f.themes(), ValidateTheme);
-  if (s.ok()) s = ValidateEach("filters.sdgs", f.sdgs(), ValidateSdg);
+  absl::Status s = ValidateSet("filters.themes", f.themes(), kMaxThemes, ValidateTheme);
+  if (s.ok()) s = ValidateSet("filters.sdgs", f.sdgs(), kMaxSdgs, ValidateSdg);
   if (s.ok()) s = CheckPlaces(f);
   if (!s.ok()) return s;
   if (f.year_min() < 0 || f.year_max() < 0 ||
       (f.year_min() != 0 && f.year_max() != 0 && f.year_min() > f.year_max())) {
     return Invalid("filters.year_min", "must be 0 or at most filters.year_max");
   }
-  s = ValidateEach("filters.exclude_city_ids", f.exclude_city_ids(), ValidateId);
+  s = ValidateList("filters.exclude_city_ids", f.exclude_city_ids(), kMaxExcludeCityIds,
+                   ValidateId);
   if (!s.ok()) return s;
   if (!v1::CaseKind_IsValid(f.kind())) return Invalid("filters.kind", "unknown kind");
   return absl::OkStatus();
@@ -87,13 +90,11 @@ bool IsTargetGroup(const std::string& group) {
 // The fields Match and SimilarCases share, in the order they are checked.
 template <typename Request>
 absl::Status CheckSubject(const Request& req) {
-  absl::Status s = ValidateEach("themes", req.themes(), ValidateTheme);
-  if (s.ok()) s = ValidateEach("sdgs", req.sdgs(), ValidateSdg);
+  absl::Status s = ValidateSet("themes", req.themes(), kMaxThemes, ValidateTheme);
+  if (s.ok()) s = ValidateSet("sdgs", req.sdgs(), kMaxSdgs, ValidateSdg);
   if (!s.ok()) return s;
-  if (req.target_groups_size() > static_cast<int>(kMaxTargetGroups)) {
-    return Invalid("target_groups", absl::StrCat("at most ", kMaxTargetGroups));
-  }
-  s = CheckEach("target_groups", req.target_groups(), IsTargetGroup, "too long or not UTF-8");
+  s = CheckEach("target_groups", req.target_groups(), kMaxTargetGroups, IsTargetGroup,
+                "too long or not UTF-8");
   if (!s.ok()) return s;
   if (!req.language().empty() && !IsIsoLanguage(req.language())) {
     return Invalid("language", "not an ISO 639-1 code such as \"en\"");
@@ -193,6 +194,9 @@ void ToPeerMatch(PeerCity peer, v1::PeerMatch* out) {
 // Each pair of `pairs` (avoid or keep): two well-formed ids, two cities.
 absl::Status CheckCityPairs(absl::string_view field,
                             const google::protobuf::RepeatedPtrField<v1::CityPair>& pairs) {
+  if (absl::Status s = ValidateCount(field, pairs.size(), kMaxPairConstraints); !s.ok()) {
+    return s;
+  }
   for (int i = 0; i < pairs.size(); ++i) {
     const std::string indexed = absl::StrCat(field, "[", i, "]");
     absl::Status s =
@@ -214,9 +218,9 @@ absl::Status CheckPairing(const v1::PairCitiesRequest& req) {
   }
   if (!s.ok()) return s;
   if (!std::isfinite(req.min_score())) return Invalid("min_score", "must be a finite number");
-  s = ValidateEach("regions", req.regions(), ValidateRegion);
-  if (s.ok()) s = ValidateEach("themes", req.themes(), ValidateTheme);
-  if (s.ok()) s = ValidateEach("city_ids", req.city_ids(), ValidateId);
+  s = ValidateSet("regions", req.regions(), kMaxRegions, ValidateRegion);
+  if (s.ok()) s = ValidateSet("themes", req.themes(), kMaxThemes, ValidateTheme);
+  if (s.ok()) s = ValidateList("city_ids", req.city_ids(), kMaxPairCityIds, ValidateId);
   if (s.ok()) s = CheckCityPairs("avoid", req.avoid());
   if (s.ok()) s = CheckCityPairs("keep", req.keep());
   return s;

@@ -55,7 +55,7 @@ TEST(RequestMapping, MatchErrorsNameTheWireField) {
   EXPECT_EQ(MatchError([](auto* r) {
               for (int i = 0; i < 17; ++i) r->add_target_groups("g");
             }),
-            "target_groups: at most 16");
+            "target_groups: 17 values, at most 16");
   EXPECT_EQ(MatchError([](auto* r) { r->add_target_groups(std::string(101, 'g')); }),
             "target_groups[0]: too long or not UTF-8");
   EXPECT_EQ(MatchError([](auto* r) { r->set_language("zz-ZZ"); }),
@@ -86,6 +86,55 @@ TEST(RequestMapping, MatchFilterErrorsNameTheWireField) {
   EXPECT_EQ(MatchError([](auto* r) { r->mutable_filters()->add_exclude_city_ids("Not A Slug"); }),
             "filters.exclude_city_ids[0]: may contain only a-z, 0-9 and '-' (a slug like "
             "\"sao-paulo\")");
+}
+
+// Every list of a Match or SimilarCases request has a count limit, checked
+// before its values; sets refuse a value given twice.
+TEST(RequestMapping, EveryListHasACountLimitAndSetsNoRepeats) {
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 100000; ++i) r->mutable_filters()->add_languages("en");
+            }),
+            "filters.languages: 100000 values, at most 64");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 65; ++i) r->mutable_filters()->add_countries("BR");
+            }),
+            "filters.countries: 65 values, at most 64");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 65; ++i) r->mutable_filters()->add_exclude_countries("BR");
+            }),
+            "filters.exclude_countries: 65 values, at most 64");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 257; ++i) r->mutable_filters()->add_exclude_city_ids("x");
+            }),
+            "filters.exclude_city_ids: 257 values, at most 256");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 18; ++i) r->mutable_filters()->add_sdgs(1 + i % 17);
+            }),
+            "filters.sdgs: 18 values, at most 17");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 7; ++i) r->mutable_filters()->add_themes(v1::THEME_WORKPLACE);
+            }),
+            "filters.themes: 7 values, at most 6");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 6; ++i) r->mutable_filters()->add_regions(v1::REGION_AFRICA);
+            }),
+            "filters.regions: 6 values, at most 5");
+  EXPECT_EQ(MatchError([](auto* r) {
+              for (int i = 0; i < 18; ++i) r->add_sdgs(4);
+            }),
+            "sdgs: 18 values, at most 17");
+  EXPECT_EQ(MatchError([](auto* r) { r->add_sdgs(4), r->add_sdgs(5), r->add_sdgs(4); }),
+            "sdgs[2]: 4 is given twice (also sdgs[0])");
+  EXPECT_EQ(MatchError([](auto* r) {
+              r->mutable_filters()->add_regions(v1::REGION_AFRICA);
+              r->mutable_filters()->add_regions(v1::REGION_AFRICA);
+            }),
+            "filters.regions[1]: 1 is given twice (also filters.regions[0])");
+  v1::SimilarCasesRequest similar;
+  similar.set_text("radio lessons");
+  for (int i = 0; i < 7; ++i) similar.add_themes(v1::THEME_WORKPLACE);
+  EXPECT_THAT(ToSimilarQuery(similar, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, "themes: 7 values, at most 6"));
 }
 
 // Checks run in a fixed order: the first broken rule is the one reported.

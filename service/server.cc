@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
   HeavyWork heavy;
   heavy.executor = server->heavy_.get();
   heavy.after_progress = opts.pairing_after_progress;
+  heavy.backup_root = opts.backup_root;
   server->service_ = std::make_unique<PeermatchService>(engine, &opts.auth, std::move(heavy),
                                                         opts.reply_cache_bytes);
   grpc::ServerBuilder builder;

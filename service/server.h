@@ -49,6 +49,9 @@ struct ServerOptions {
   // run at once (a pairing scores on two threads), `queue_capacity` more
   // wait; beyond that a heavy call gets RESOURCE_EXHAUSTED at once.
   ExecutorOptions heavy;
+  // CreateBackup writes only under this directory (HeavyWork::backup_root);
+  // empty refuses every CreateBackup.
+  std::string backup_root;
   // Testing seam: see HeavyWork::after_progress (service/peermatch_service.h).
   std::function<void(const Cancellation&)> pairing_after_progress;
 };

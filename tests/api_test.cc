@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
@@ -156,6 +157,22 @@ TEST_F(ApiTest, ListGetAndStats) {
   EXPECT_GT(stats.index_bytes(), 0);
 }
 
+TEST_F(ApiTest, ListCasesOfAnUnknownCityIsNotFound) {
+  v1::ListCasesRequest req;
+  req.set_city_id("atlantis");
+  v1::ListCasesResponse resp;
+  EXPECT_THAT(stub().ListCases(Reader().get(), req, &resp),
+              StatusIs(grpc::StatusCode::NOT_FOUND, "city_id: no city with id \"atlantis\""));
+  req.set_city_id("Not A Slug");
+  EXPECT_THAT(stub().ListCases(Reader().get(), req, &resp),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT, ::testing::StartsWith("city_id: ")));
+  // A known city with no case of the kind asked is an empty page.
+  req.set_city_id("wuhan");
+  req.set_theme(v1::THEME_WORKPLACE);
+  req.set_kind(v1::CASE_KIND_CHALLENGE);
+  EXPECT_TRUE(stub().ListCases(Reader().get(), req, &resp).ok());
+}
+
 TEST_F(ApiTest, TokensControlAccess) {
   v1::PutCityRequest put;
   *put.mutable_city() = testing::City("token-test-city", "FR");
@@ -250,6 +267,80 @@ TEST_F(ApiTest, ExpiredDeadlineIsDeadlineExceeded) {
   req.set_text("radio lessons");
   v1::MatchResponse resp;
   EXPECT_THAT(stub().Match(&ctx, req, &resp), StatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
+}
+
+// Counts the engine's QueryStop checks and, once armed, holds the first
+// one until that query's deadline has passed: a deadline that passes
+// mid-scan, at a known point, whatever the machine's speed.
+struct ExpireMidScan {
+  std::atomic<int> checks{0};
+  std::atomic<bool> armed{false};
+  std::function<void(const QueryStop&)> Hook() {
+    return [this](const QueryStop& stop) {
+      ++checks;
+      if (!armed.exchange(false)) return;
+      while (absl::Now() <= stop.deadline) absl::SleepFor(absl::Milliseconds(5));
+    };
+  }
+};
+
+TEST(QueryDeadline, AMatchWhoseDeadlinePassesMidScanStopsThere) {
+  ExpireMidScan expire;
+  TestServerOptions options;
+  options.demo_data = true;
+  options.at_query_check = expire.Hook();
+  TestServer server(options);
+  MatchQuery query;
+  query.about.text = "radio lessons for pupils without internet during school closures";
+  // Unhindered, a Match checks its deadline at several points.
+  ASSERT_TRUE(server.engine().Match(query).ok());
+  EXPECT_GT(expire.checks.load(), 2);
+
+  // In the engine: the first check (the start of the filter scan) outlives
+  // the deadline; the query ends there, at that check.
+  expire.checks = 0;
+  expire.armed = true;
+  QueryStop stop;
+  stop.deadline = absl::Now() + absl::Milliseconds(50);
+  EXPECT_THAT(server.engine().Match(query, stop),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("deadline passed while filtering the cases (0 of ")));
+  EXPECT_EQ(expire.checks.load(), 1);
+  SimilarQuery similar;
+  similar.about = query.about;
+  expire.checks = 0;
+  expire.armed = true;
+  stop.deadline = absl::Now() + absl::Milliseconds(50);
+  EXPECT_THAT(server.engine().SimilarCases(similar, stop),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("SimilarCases: ")));
+  EXPECT_EQ(expire.checks.load(), 1);
+  // A cancelled caller stops it the same way.
+  stop.deadline = absl::InfiniteFuture();
+  stop.cancelled = [] { return true; };
+  EXPECT_THAT(server.engine().Match(query, stop), StatusIs(absl::StatusCode::kCancelled));
+
+  // Over gRPC: the call's deadline is the query's.
+  expire.checks = 0;
+  expire.armed = true;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  v1::MatchRequest req;
+  req.set_text(query.about.text);
+  v1::MatchResponse resp;
+  EXPECT_THAT(server.stub().Match(&ctx, req, &resp),
+              StatusIs(grpc::StatusCode::DEADLINE_EXCEEDED));
+  // Once the server has finished the call (its metrics count it), the scan
+  // had stopped at its first check.
+  for (int i = 0; i < 2000; ++i) {
+    if (absl::StrContains(server.server().metrics().Render({}), "Match\",code=")) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(server.server().metrics().Render({}), HasSubstr("Match\",code=\"DEADLINE_EXCEEDED"));
+  EXPECT_EQ(expire.checks.load(), 1) << "the scan went on after its deadline";
+  // The server answers the next question.
+  grpc::ClientContext next;
+  EXPECT_TRUE(server.stub().Match(&next, req, &resp).ok());
+  EXPECT_GT(resp.peers_size(), 0);
 }
 
 TEST_F(ApiTest, CancelledImportWritesOnlyWhatWasAcknowledgedAndServerGoesOn) {

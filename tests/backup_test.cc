@@ -3,10 +3,8 @@
 // the demo data, `peermatch backup` while it serves, the data directory
 // deleted, `peermatch restore`, peermatchd again, the same answers byte for
 // byte. Also the offline round trip and CreateBackup's checks over gRPC.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -16,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "store/store.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/peermatchd_process.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -39,53 +38,10 @@ using Result = testing::CommandResult;
 using testing::RunCommand;
 
 // build/bin/peermatchd on a data directory, on a free loopback port.
-class Peermatchd {
+class Peermatchd : public testing::PeermatchdProcess {
  public:
-  explicit Peermatchd(const std::string& data_dir) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      const std::string bin = kBin + "/peermatchd";
-      execl(bin.c_str(), bin.c_str(), "--data-dir", data_dir.c_str(), "--listen", "127.0.0.1:0",
-            "--http-listen", "off", "--quiet", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[512] = {0};
-    if (fgets(line, sizeof line, out_) == nullptr) return;
-    const std::string first(line);
-    const size_t at = first.find("127.0.0.1:");
-    if (at == std::string::npos) return;
-    address_ = first.substr(at, first.find(' ', at) - at);
-  }
-  ~Peermatchd() { Stop(); }
-
-  // Empty when the server did not come up.
-  const std::string& address() const { return address_; }
-
-  // SIGTERM, then waits. True when it stopped cleanly.
-  bool Stop() {
-    if (pid_ <= 0) return false;
-    kill(pid_, SIGTERM);
-    std::string rest;
-    char line[512];
-    while (fgets(line, sizeof line, out_) != nullptr) rest += line;
-    fclose(out_);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-           rest.find("stopped cleanly") != std::string::npos;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::string address_;
+  explicit Peermatchd(const std::string& data_dir)
+      : PeermatchdProcess({"--data-dir", data_dir, "--quiet"}) {}
 };
 
 std::string DemoImport(const std::string& data_dir) {
@@ -126,7 +82,8 @@ std::string FirstCityId(const std::string& json) {
 TEST(Backup, BackupWipeRestoreGivesIdenticalMatchResults) {
   TempDir dir;
   const std::string db = dir.Sub("db");
-  const std::string backups = dir.Sub("backups");
+  // Under peermatchd's default backup root, <data-dir>-backups.
+  const std::string backups = db + "-backups/nightly";
   ASSERT_EQ(RunCommand(DemoImport(db)).exit_code, 0);
 
   std::vector<std::string> before;
@@ -223,6 +180,7 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
   TempDir dir;
   testing::TestServerOptions options;
   options.tokens = true;
+  options.backup_root = dir.Sub("root");
   testing::TestServer server(options);
   auto call = [&](const std::string& token, const std::string& to_dir, int keep_last,
                   v1::BackupInfo* info) {
@@ -234,15 +192,12 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
     return server.stub().CreateBackup(&ctx, req, info);
   };
   v1::BackupInfo info;
-  const std::string to = dir.Sub("backups");
+  const std::string to = dir.Sub("root/nightly");
   EXPECT_THAT(call("", to, 0, &info), StatusIs(grpc::StatusCode::UNAUTHENTICATED));
   EXPECT_THAT(call(testing::kReadToken, to, 0, &info),
               StatusIs(grpc::StatusCode::PERMISSION_DENIED));
   grpc::Status s = call(testing::kWriteToken, "", 0, &info);
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("to_dir: ")));
-  s = call(testing::kWriteToken, "relative/backups", 0, &info);
-  EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
-                          AllOf(StartsWith("to_dir: "), HasSubstr("absolute"))));
   s = call(testing::kWriteToken, to, -1, &info);
   EXPECT_THAT(s, StatusIs(grpc::StatusCode::INVALID_ARGUMENT, StartsWith("keep_last: ")));
   EXPECT_FALSE(fs::exists(to));
@@ -256,7 +211,8 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
   EXPECT_EQ(info.backups_in_dir(), 1);
   EXPECT_GT(info.size_bytes(), 0);
   EXPECT_GT(info.timestamp(), 0);
-  s = call(testing::kWriteToken, to, 1, &info);
+  // A relative to_dir is under the root: the same directory.
+  s = call(testing::kWriteToken, "nightly", 1, &info);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(info.backup_id(), 2u);
   EXPECT_EQ(info.backups_in_dir(), 1);
@@ -266,6 +222,73 @@ TEST(Backup, CreateBackupChecksTokensAndArguments) {
   auto restored = Store::Open(dir.Sub("restored"));
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(testing::DumpStore(**restored), testing::DumpStore(server.store()));
+}
+
+// CreateBackup writes only under the backup root, and never into a
+// directory that holds files it did not write.
+TEST(Backup, CreateBackupStaysUnderItsRootAndLeavesForeignFilesAlone) {
+  TempDir dir;
+  testing::TestServerOptions options;
+  options.tokens = true;
+  options.backup_root = dir.Sub("root");
+  testing::TestServer server(options);
+  ASSERT_TRUE(server.store().PutCity(testing::City("fermo")).ok());
+  auto call = [&](const std::string& to_dir) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", std::string("Bearer ") + testing::kWriteToken);
+    v1::CreateBackupRequest req;
+    req.set_to_dir(to_dir);
+    v1::BackupInfo info;
+    return server.stub().CreateBackup(&ctx, req, &info);
+  };
+  const std::string outside = dir.Sub("elsewhere");
+  EXPECT_THAT(call(outside), StatusIs(grpc::StatusCode::PERMISSION_DENIED,
+                                      AllOf(StartsWith("to_dir: "), HasSubstr("outside"))));
+  EXPECT_THAT(call("../elsewhere"), StatusIs(grpc::StatusCode::PERMISSION_DENIED,
+                                             StartsWith("to_dir: \"../elsewhere\" is outside")));
+  EXPECT_THAT(call(dir.Sub("root/a/../../elsewhere")),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED, HasSubstr("outside")));
+  EXPECT_THAT(call("/"), StatusIs(grpc::StatusCode::PERMISSION_DENIED, HasSubstr("outside")));
+  EXPECT_THAT(call(dir.Sub("root")),
+              StatusIs(grpc::StatusCode::PERMISSION_DENIED, HasSubstr("the backup root itself")));
+  EXPECT_FALSE(fs::exists(outside));
+  // A symbolic link under the root that leads out of it.
+  fs::create_directories(dir.Sub("root"));
+  fs::create_directories(outside);
+  fs::create_directory_symlink(outside, dir.Sub("root/link"));
+  EXPECT_THAT(call("link/nightly"), StatusIs(grpc::StatusCode::PERMISSION_DENIED,
+                                             HasSubstr("after resolving .. and symbolic links")));
+  EXPECT_TRUE(fs::is_empty(outside));
+
+  // A directory under the root that holds someone else's files.
+  const std::string foreign = dir.Sub("root/photos");
+  fs::create_directories(foreign);
+  for (const char* name : {"holiday.jpg", "notes.txt", "LATEST_BACKUP"}) {
+    FILE* f = std::fopen((foreign + "/" + name).c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("not peermatch's", f);
+    std::fclose(f);
+  }
+  EXPECT_THAT(call("photos"), StatusIs(grpc::StatusCode::FAILED_PRECONDITION,
+                                       AllOf(StartsWith("to_dir: "), HasSubstr("LATEST_BACKUP"))));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(foreign)) left.push_back(e.path().filename());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"LATEST_BACKUP", "holiday.jpg", "notes.txt"}));
+
+  // A peermatch backup directory takes more backups; one a stranger wrote
+  // into does not.
+  ASSERT_TRUE(call("nightly").ok());
+  ASSERT_TRUE(call("nightly").ok());
+  FILE* planted = std::fopen(dir.Sub("root/nightly/README").c_str(), "w");
+  ASSERT_NE(planted, nullptr);
+  std::fclose(planted);
+  EXPECT_THAT(call("nightly"),
+              StatusIs(grpc::StatusCode::FAILED_PRECONDITION, HasSubstr("\"README\"")));
+  EXPECT_TRUE(fs::exists(dir.Sub("root/nightly/README")));
+  auto backups = ListBackups(dir.Sub("root/nightly"));
+  ASSERT_TRUE(backups.ok()) << backups.status();
+  EXPECT_EQ(backups->size(), 2u);
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
@@ -144,7 +146,7 @@ TEST(HeavyWork, AFullQueueAnswersResourceExhausted) {
                                           HasSubstr("busy with 1 heavy jobs")));
   grpc::ClientContext backup_ctx;
   v1::CreateBackupRequest backup;
-  backup.set_to_dir("/tmp/peermatch-heavy-work-test-never-written");
+  backup.set_to_dir("never-written");  // under the test server's backup root
   v1::BackupInfo info;
   EXPECT_THAT(server.stub().CreateBackup(&backup_ctx, backup, &info),
               StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED, HasSubstr("retry later")));
@@ -155,6 +157,82 @@ TEST(HeavyWork, AFullQueueAnswersResourceExhausted) {
   EXPECT_TRUE(busy->Finish().ok());
   EXPECT_TRUE(summary);
   EXPECT_TRUE(jobs.WaitFor(1)[0].ok());
+}
+
+// Three times what the executor holds (its threads and its queue), all at
+// once: exactly the excess is refused, at once, saying the queue is full;
+// health, GetStats and Match answer while the accepted pairings are held;
+// then the accepted ones run to their end.
+TEST(HeavyWork, ABurstOfPairingsBeyondTheQueueIsRefusedWhileReadsGoOn) {
+  constexpr int kThreads = 1, kQueue = 2, kHeld = kThreads + kQueue, kCalls = 3 * kHeld;
+  JobOutcomes jobs;
+  Hold hold;
+  absl::Notification release;
+  TestServerOptions options;
+  options.demo_data = true;
+  options.heavy.threads = kThreads;
+  options.heavy.queue_capacity = kQueue;
+  options.heavy.on_job_done = jobs.Recorder();
+  options.pairing_after_progress =
+      hold.Hook([&release](const Cancellation&) { release.WaitForNotification(); });
+  TestServer server(options);
+
+  absl::Mutex mu;
+  std::vector<grpc::Status> refused;
+  std::vector<grpc::Status> finished;
+  int summaries = 0;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&] {
+      grpc::ClientContext ctx;
+      auto reader = server.stub().PairCities(&ctx, DemoRequest());
+      v1::PairCitiesResponse msg;
+      bool summary = false;
+      while (reader->Read(&msg)) summary = summary || msg.has_summary();
+      const grpc::Status s = reader->Finish();
+      absl::MutexLock lock(&mu);
+      (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? refused : finished).push_back(s);
+      summaries += summary;
+    });
+  }
+  // Every call beyond what the executor holds is refused, while the held
+  // ones are still held (none can end before `release`).
+  {
+    auto excess_refused = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return refused.size() == static_cast<size_t>(kCalls - kHeld);
+    };
+    absl::MutexLock lock(&mu, absl::Condition(&excess_refused));
+    EXPECT_TRUE(finished.empty());
+    for (const grpc::Status& s : refused) {
+      EXPECT_THAT(s, StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              HasSubstr("its heavy threads (1) are all taken and its queue "
+                                        "(2 waiting) is full; retry later")));
+    }
+  }
+  hold.held.WaitForNotification();
+  auto health = grpc::health::v1::Health::NewStub(server.channel());
+  grpc::ClientContext health_ctx;
+  grpc::health::v1::HealthCheckResponse serving;
+  ASSERT_TRUE(health->Check(&health_ctx, grpc::health::v1::HealthCheckRequest(), &serving).ok());
+  EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  grpc::ClientContext stats_ctx;
+  v1::Stats stats;
+  ASSERT_TRUE(server.stub().GetStats(&stats_ctx, v1::GetStatsRequest(), &stats).ok());
+  EXPECT_GT(stats.cases(), 0);
+  grpc::ClientContext match_ctx;
+  v1::MatchRequest match;
+  match.set_text("radio lessons for pupils without internet");
+  v1::MatchResponse peers;
+  ASSERT_TRUE(server.stub().Match(&match_ctx, match, &peers).ok());
+  EXPECT_GT(peers.peers_size(), 0);
+
+  release.Notify();
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(refused.size(), static_cast<size_t>(kCalls - kHeld));
+  ASSERT_EQ(finished.size(), static_cast<size_t>(kHeld));
+  for (const grpc::Status& s : finished) EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(summaries, kHeld);
+  EXPECT_EQ(jobs.WaitFor(kHeld).size(), static_cast<size_t>(kHeld));
 }
 
 TEST(HeavyWork, ShutdownCancelsARunningPairing) {

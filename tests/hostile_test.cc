@@ -11,6 +11,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_server.h"
 
@@ -100,24 +101,7 @@ Probe CaseProbe(const std::string& name, grpc::StatusCode code,
 // Raw bytes to a method, bypassing the client's serializer.
 grpc::Status SendRaw(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                      const std::string& bytes) {
-  grpc::GenericStub generic(channel);
-  auto ctx = Context(Token::kWrite);
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1), response;
-  grpc::Status result;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> lock(mu);
-                      result = s;
-                      done = true;
-                      cv.notify_one();
-                    });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return result;
+  return testing::CallRaw(channel, method, bytes, Context(Token::kWrite).get());
 }
 
 TEST(Hostile, FiftyMalformedRequestsGetTheirCodesAndChangeNothing) {
@@ -336,6 +320,71 @@ TEST(Hostile, FiftyMalformedRequestsGetTheirCodesAndChangeNothing) {
   v1::Stats stats;
   auto ctx = Context(Token::kRead);
   ASSERT_TRUE(server.stub().GetStats(ctx.get(), v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(testing::DumpStore(server.store()), before);
+}
+
+// Lists that would make a request cost what its sender likes (a million
+// filter values, a million SDGs on a stored case) are refused by their
+// count, naming the field; repeats in a set are refused naming the value;
+// nothing is written.
+TEST(Hostile, HugeOrRepeatedListsAreRefusedNamingTheFieldAndWriteNothing) {
+  TestServerOptions options;
+  options.tokens = true;
+  options.demo_data = true;
+  TestServer server(options);
+  const std::string before = testing::DumpStore(server.store());
+  using ::testing::HasSubstr;
+
+  v1::MatchRequest match;
+  match.set_text("radio lessons for pupils without internet");
+  for (int i = 0; i < 100000; ++i) match.mutable_filters()->add_languages("en");
+  v1::MatchResponse match_resp;
+  EXPECT_THAT(server.stub().Match(Context(Token::kRead).get(), match, &match_resp),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                       "filters.languages: 100000 values, at most 64"));
+
+  v1::SimilarCasesRequest similar;
+  similar.set_text("radio lessons");
+  for (int i = 0; i < 100000; ++i) similar.mutable_filters()->add_exclude_city_ids("fermo");
+  v1::SimilarCasesResponse similar_resp;
+  EXPECT_THAT(server.stub().SimilarCases(Context(Token::kRead).get(), similar, &similar_resp),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                       "filters.exclude_city_ids: 100000 values, at most 256"));
+
+  v1::PairCitiesRequest pair;
+  for (int i = 0; i < 100000; ++i) pair.add_city_ids("fermo");
+  auto pair_ctx = Context(Token::kRead);
+  auto reader = server.stub().PairCities(pair_ctx.get(), pair);
+  v1::PairCitiesResponse pair_msg;
+  while (reader->Read(&pair_msg)) EXPECT_FALSE(pair_msg.has_summary());
+  EXPECT_THAT(reader->Finish(), StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                                         "city_ids: 100000 values, at most 5000"));
+
+  v1::PutCaseRequest put;
+  *put.mutable_case_() = GoodCase();
+  for (int i = 0; i < 1000000; ++i) put.mutable_case_()->add_sdgs(4);
+  v1::PutCaseResponse put_resp;
+  EXPECT_THAT(server.stub().PutCase(Context(Token::kWrite).get(), put, &put_resp),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                       "case.sdgs: 1000000 values, at most 17"));
+  put.mutable_case_()->clear_sdgs();
+  for (int sdg : {4, 11, 4}) put.mutable_case_()->add_sdgs(sdg);
+  EXPECT_THAT(server.stub().PutCase(Context(Token::kWrite).get(), put, &put_resp),
+              StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
+                       "case.sdgs[2]: 4 is given twice (also case.sdgs[0])"));
+  // The same case through the import stream: reported, not written.
+  auto import_ctx = Context(Token::kWrite);
+  v1::ImportSummary summary;
+  auto writer = server.stub().ImportRecords(import_ctx.get(), &summary);
+  v1::ImportRecord record;
+  *record.mutable_case_() = put.case_();
+  ASSERT_TRUE(writer->Write(record));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.cases_written(), 0);
+  ASSERT_EQ(summary.errors_size(), 1);
+  EXPECT_THAT(summary.errors(0).message(), HasSubstr("case.sdgs[2]: 4 is given twice"));
+
   EXPECT_EQ(testing::DumpStore(server.store()), before);
 }
 

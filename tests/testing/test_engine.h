@@ -17,8 +17,10 @@ namespace peermatch::testing {
 struct TestEngine {
   // Opens both over `db_dir` (created when missing); failures are test
   // failures, and leave the pointers null. `before_publish`:
-  // EngineOptions::before_publish_for_test.
-  explicit TestEngine(const std::string& db_dir, std::function<void()> before_publish = nullptr) {
+  // EngineOptions::before_publish_for_test; `at_query_check`:
+  // EngineOptions::at_query_check_for_test.
+  explicit TestEngine(const std::string& db_dir, std::function<void()> before_publish = nullptr,
+                      std::function<void(const QueryStop&)> at_query_check = nullptr) {
     StoreOptions so;
     so.sync = false;
     auto opened_store = Store::Open(db_dir, so);
@@ -28,6 +30,7 @@ struct TestEngine {
     EngineOptions eo;
     eo.background_refit = false;
     eo.before_publish_for_test = std::move(before_publish);
+    eo.at_query_check_for_test = std::move(at_query_check);
     auto opened_engine = Engine::Open(store.get(), eo);
     EXPECT_TRUE(opened_engine.ok()) << opened_engine.status();
     if (opened_engine.ok()) engine = *std::move(opened_engine);

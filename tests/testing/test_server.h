@@ -35,27 +35,34 @@ struct TestServerOptions {
   size_t reply_cache_bytes = size_t{64} << 20;  // ServerOptions' default
   // EngineOptions::before_publish_for_test.
   std::function<void()> before_publish;
+  // EngineOptions::at_query_check_for_test.
+  std::function<void(const QueryStop&)> at_query_check;
   ExecutorOptions heavy;                         // ServerOptions' default
+  // ServerOptions::backup_root; empty: "backups" in the server's temporary
+  // directory (see TestServer::backup_root()).
+  std::string backup_root;
   std::function<void(const Cancellation&)> pairing_after_progress;  // see ServerOptions
 };
 
 class TestServer {
  public:
   explicit TestServer(const TestServerOptions& options = {})
-      : opened_(dir_.Sub("db"), options.before_publish) {
+      : opened_(dir_.Sub("db"), options.before_publish, options.at_query_check) {
     if (options.demo_data) LoadDemo();
     ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.call_log = nullptr;
     if (options.tokens) {
-      server_options.auth.AddToken(Access::kWrite, kWriteToken);
-      server_options.auth.AddToken(Access::kRead, kReadToken);
+      EXPECT_TRUE(server_options.auth.AddToken(Access::kWrite, kWriteToken).ok());
+      EXPECT_TRUE(server_options.auth.AddToken(Access::kRead, kReadToken).ok());
     }
     if (options.http) server_options.http_listen = "127.0.0.1:0";
     server_options.cors_origin = options.cors_origin;
     server_options.reply_cache_bytes = options.reply_cache_bytes;
     server_options.heavy = options.heavy;
     server_options.pairing_after_progress = options.pairing_after_progress;
+    backup_root_ = options.backup_root.empty() ? dir_.Sub("backups") : options.backup_root;
+    server_options.backup_root = backup_root_;
     auto server = Server::Start(opened_.engine.get(), std::move(server_options));
     EXPECT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -90,12 +97,14 @@ class TestServer {
   Store& store() { return *opened_.store; }
   Engine& engine() { return *opened_.engine; }
   Server& server() { return *server_; }
+  const std::string& backup_root() const { return backup_root_; }
 
  private:
   TempDir dir_;
   TestEngine opened_;
   std::unique_ptr<Server> server_;
   std::string address_;
+  std::string backup_root_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Peermatch::Stub> stub_;
 };
