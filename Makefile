@@ -39,10 +39,13 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-# Builds, loads the demo data into an empty store, and starts the server.
+# Builds, loads the demo data once, and starts the server. The load writes
+# the marker "demo" into the store when its last record is durable: a later
+# run imports nothing, and a load that was interrupted (Ctrl-C) is completed
+# by the next run (records already there are unchanged).
 serve: build
 	@mkdir -p $(dir $(DATA_DIR))
-	$(BUILD_DIR)/bin/peermatch import --data-dir $(DATA_DIR) --if-empty \
+	$(BUILD_DIR)/bin/peermatch import --data-dir $(DATA_DIR) --load-marker demo \
 	  --file data/demo/cities.jsonl --file data/demo/cases.jsonl
 	exec $(BUILD_DIR)/bin/peermatchd --data-dir $(DATA_DIR) --listen $(ADDR)
 
