@@ -302,7 +302,10 @@ absl::StatusOr<Store::BatchOutcome> Engine::ImportBatch(
       if (records[i].has_options()) {
         outcome->results[i] = absl::InvalidArgumentError(kMisplacedOptions);
       }
-      if (!outcome->written || *outcome->results[i] == PutResult::kUnchanged) continue;
+      if (!outcome->written || !outcome->results[i].ok() ||
+          *outcome->results[i] == PutResult::kUnchanged) {
+        continue;
+      }
       if (records[i].has_city()) {
         seq = snapshots_.PutCity(MakeCityInfo(records[i].city()));
       } else {
