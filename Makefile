@@ -14,7 +14,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libicu-dev libstemmer-dev liblemon-dev libcpp-httplib-dev libhnswlib-dev libfaiss-dev \
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-sklearn \
-  nginx-light
+  nginx-light openssl
 
 .PHONY: deps build debug test serve clean
 

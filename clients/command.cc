@@ -1,6 +1,7 @@
 #include "clients/command.h"
 
 #include <chrono>
+#include <cmath>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,7 +16,14 @@ std::shared_ptr<grpc::Channel> Context::Channel() {
   if (channel_ == nullptr) {
     grpc::ChannelArguments channel_args;
     channel_args.SetMaxReceiveMessageSize(64 << 20);
-    channel_ = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), channel_args);
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!tls_ca_pem.empty() || !tls_server_name.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = tls_ca_pem;
+      credentials = grpc::SslCredentials(ssl);
+      if (!tls_server_name.empty()) channel_args.SetSslTargetNameOverride(tls_server_name);
+    }
+    channel_ = grpc::CreateCustomChannel(server, credentials, channel_args);
   }
   return channel_;
 }
@@ -33,6 +41,7 @@ void Context::Prepare(grpc::ClientContext* ctx, int timeout_seconds) const {
 }
 
 const char* Strength(double score) {
+  score = std::round(score * 100) / 100;  // as printed: "4.00" is strong
   if (score >= kStrongScore) return "strong";
   if (score >= kGoodScore) return "good";
   return "weak";

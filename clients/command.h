@@ -24,6 +24,13 @@ struct Context {
   std::string server;  // --server / PEERMATCH_SERVER
   std::string token;   // --token / PEERMATCH_TOKEN
   bool json = false;   // --json: machine-readable output
+  // TLS: used when either is set. tls_ca_pem holds the PEM of the CA that
+  // signed the server's certificate (--tls-ca FILE / PEERMATCH_TLS_CA;
+  // empty: the system's roots); tls_server_name is the name to expect in
+  // that certificate instead of the host in `server` (--tls-server-name /
+  // PEERMATCH_TLS_SERVER_NAME).
+  std::string tls_ca_pem;
+  std::string tls_server_name;
   Args args;           // the command's own flags and words
 
   // The channel to `server`, made on first use, and a stub on it.
@@ -64,7 +71,8 @@ absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefi
 
 // How strong a pair (or a match) is, from its score, in standard deviations
 // above the query's candidates (see ScoreParts in peermatch.proto): "strong"
-// from kStrongScore, "good" from kGoodScore, "weak" below. On the demo data
+// from kStrongScore, "good" from kGoodScore, "weak" below, the score rounded
+// to two decimals first (as every output prints it). On the demo data
 // (`pair --k 3 --capacity 3 --exclude-same-country`) 121 of the 243 pairs
 // are strong, 102 good and 20 weak. Every output that labels a score uses it.
 inline constexpr double kStrongScore = 4.0;
