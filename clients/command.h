@@ -73,8 +73,8 @@ absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefi
 // above the query's candidates (see ScoreParts in peermatch.proto): "strong"
 // from kStrongScore, "good" from kGoodScore, "weak" below, the score rounded
 // to two decimals first (as every output prints it). On the demo data
-// (`pair --k 3 --capacity 3 --exclude-same-country`) 121 of the 243 pairs
-// are strong, 102 good and 20 weak. Every output that labels a score uses it.
+// (`pair --k 3 --capacity 3 --exclude-same-country`) 122 of the 243 pairs
+// are strong, 101 good and 20 weak. Every output that labels a score uses it.
 inline constexpr double kStrongScore = 4.0;
 inline constexpr double kGoodScore = 2.0;
 const char* Strength(double score);
