@@ -54,10 +54,12 @@ struct Shortfall {
 
 // Every asking city with fewer than `k` peers, by id: those with none carry
 // the server's reason. For those with some, the reason follows from the
-// solver's optimality: a further pair scoring at least min_score (>= 0) would
-// raise the total, so every other candidate peer is full (or pruned).
+// solver's optimality: a further pair scoring at least min_score and at
+// least 0 would raise the total, so every other candidate peer (among the
+// --candidates-per-city kept) is full, or scores below 0 when min_score < 0.
 std::vector<Shortfall> Shortfalls(const std::vector<v1::Pair>& pairs,
-                                  const v1::PairingSummary& summary, int k, int capacity) {
+                                  const v1::PairingSummary& summary, int k, int capacity,
+                                  double min_score) {
   std::map<std::string, int> got, served;
   for (const auto& p : pairs) {
     ++got[p.asking_city_id()];
@@ -70,8 +72,9 @@ std::vector<Shortfall> Shortfalls(const std::vector<v1::Pair>& pairs,
     if (n >= k) continue;
     out[id] = Shortfall{id, n,
                         absl::StrCat("its other candidate peers are full (", full,
-                                     " peers already serve ", capacity,
-                                     " cities each); raise --capacity")};
+                                     " peers already serve ", capacity, " cities each)",
+                                     min_score < 0 ? " or score below 0" : "",
+                                     "; raise --capacity")};
   }
   for (const auto& u : summary.unmatched()) out[u.city_id()] = Shortfall{u.city_id(), 0, u.reason()};
   std::vector<Shortfall> list;
@@ -249,7 +252,7 @@ absl::Status RunPair(Context& ctx) {
 
   FILE* out = path.empty() || path == "-" ? stdout : std::fopen(path.c_str(), "w");
   if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--output: cannot write ", path));
-  const std::vector<Shortfall> shortfalls = Shortfalls(pairs, summary, want, room);
+  const std::vector<Shortfall> shortfalls = Shortfalls(pairs, summary, want, room, req.min_score());
   if (format == "table") {
     PrintTable(out, pairs, *cities);
     std::fprintf(out, "\n");
