@@ -195,5 +195,26 @@ TEST(Import, OptionsAreAcceptedOnlyAsTheFirstMessage) {
   EXPECT_EQ(sent.summary.cases_written(), 1);
 }
 
+TEST(Import, AHeldStreamOverItsByteLimitIsRefusedAndWritesNothing) {
+  TestServer server;
+  ASSERT_TRUE(Import(server, {Record(kFermo)}).status.ok());
+  const std::string before = DumpStore(server.store());
+  // Cases of 16 KiB (the most a description may hold): just over the limit.
+  std::vector<v1::ImportRecord> records;
+  const size_t n = kMaxImportBatchBytes / (16 << 10) + 8;
+  for (size_t i = 0; i < n; ++i) {
+    v1::ImportRecord r = Record(kFermoCase);
+    r.mutable_case_()->set_id("fermo-" + std::to_string(i));
+    r.mutable_case_()->set_description(std::string(16 << 10, 'a'));
+    records.push_back(std::move(r));
+  }
+  const v1::ImportOptions batch = AllOrNothing();
+  Sent sent = Import(server, records, &batch);
+  EXPECT_EQ(sent.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(sent.status.error_message(), HasSubstr("64 MiB a dry run or an all-or-nothing "
+                                                     "import holds; nothing was written"));
+  EXPECT_EQ(DumpStore(server.store()), before);
+}
+
 }  // namespace
 }  // namespace peermatch
