@@ -218,6 +218,7 @@ TEST(Cli, AnInterruptedFirstLoadIsCompletedByTheNextOne) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_THAT(resumed.output, HasSubstr("resuming the load \"demo\""));
   EXPECT_THAT(resumed.output, HasSubstr("0 cities and 279 cases written, 150 unchanged, 0 rejected"));
+  EXPECT_THAT(resumed.output, HasSubstr("the load \"demo\" is complete"));
   {
     auto store = Store::Open(db);
     ASSERT_TRUE(store.ok());

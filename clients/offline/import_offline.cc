@@ -136,6 +136,8 @@ absl::Status ImportOffline(Context& ctx, const ImportInput& input,
         !s.ok()) {
       return s;
     }
+    std::printf("import: the load \"%s\" is complete; later runs with --load-marker %s import "
+                "nothing\n", marker.c_str(), marker.c_str());
   }
   return reported;
 }
