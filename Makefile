@@ -14,7 +14,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libicu-dev libstemmer-dev liblemon-dev libcpp-httplib-dev libhnswlib-dev libfaiss-dev \
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-sklearn \
-  nginx-light
+  nginx-light openssl
 
 .PHONY: deps build debug test serve clean
 
@@ -39,10 +39,13 @@ build: deps $(BUILD_DIR)/CMakeCache.txt
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
-# Builds, loads the demo data into an empty store, and starts the server.
+# Builds, loads the demo data once, and starts the server. The load writes
+# the marker "demo" into the store when its last record is durable: a later
+# run imports nothing, and a load that was interrupted (Ctrl-C) is completed
+# by the next run (records already there are unchanged).
 serve: build
 	@mkdir -p $(dir $(DATA_DIR))
-	$(BUILD_DIR)/bin/peermatch import --data-dir $(DATA_DIR) --if-empty \
+	$(BUILD_DIR)/bin/peermatch import --data-dir $(DATA_DIR) --load-marker demo \
 	  --file data/demo/cities.jsonl --file data/demo/cases.jsonl
 	exec $(BUILD_DIR)/bin/peermatchd --data-dir $(DATA_DIR) --listen $(ADDR)
 

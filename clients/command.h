@@ -4,12 +4,15 @@
 
 #include <cctype>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/args.h"
 #include "grpcpp/channel.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
@@ -21,6 +24,13 @@ struct Context {
   std::string server;  // --server / PEERMATCH_SERVER
   std::string token;   // --token / PEERMATCH_TOKEN
   bool json = false;   // --json: machine-readable output
+  // TLS: used when either is set. tls_ca_pem holds the PEM of the CA that
+  // signed the server's certificate (--tls-ca FILE / PEERMATCH_TLS_CA;
+  // empty: the system's roots); tls_server_name is the name to expect in
+  // that certificate instead of the host in `server` (--tls-server-name /
+  // PEERMATCH_TLS_SERVER_NAME).
+  std::string tls_ca_pem;
+  std::string tls_server_name;
   Args args;           // the command's own flags and words
 
   // The channel to `server`, made on first use, and a stub on it.
@@ -58,6 +68,30 @@ absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefi
   }
   return e;
 }
+
+// How strong a pair (or a match) is, from its score, in standard deviations
+// above the query's candidates (see ScoreParts in peermatch.proto): "strong"
+// from kStrongScore, "good" from kGoodScore, "weak" below, the score rounded
+// to two decimals first (as every output prints it). On the demo data
+// (`pair --k 3 --capacity 3 --exclude-same-country`) 122 of the 243 pairs
+// are strong, 101 good and 20 weak. Every output that labels a score uses it.
+inline constexpr double kStrongScore = 4.0;
+inline constexpr double kGoodScore = 2.0;
+const char* Strength(double score);
+
+// Every city the server holds, by id (ListCities, every page). A failed
+// call as FromGrpc made it.
+absl::StatusOr<std::map<std::string, v1::City>> AllCities(Context& ctx);
+
+// "Name (CC)" of city `id`, or the id itself when `cities` lacks it.
+std::string CityLabel(const std::map<std::string, v1::City>& cities, const std::string& id);
+
+// `s` fitted to `width` characters (UTF-8 code points): cut with "..." when
+// longer, padded with spaces when shorter. For aligned tables.
+std::string Fit(absl::string_view s, size_t width);
+
+// `s` as a JSON string literal, quotes included.
+std::string JsonString(absl::string_view s);
 
 // Turns a failed gRPC call into a Status with a hint for the common cases.
 absl::Status FromGrpc(const grpc::Status& s, const std::string& server);

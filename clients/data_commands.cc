@@ -1,9 +1,13 @@
 // `peermatch cities`, `cases`, `stats` and `health`: reading and deleting data.
+#include <unistd.h>
+
 #include <cstdio>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/command.h"
+#include "clients/record_view.h"
 #include "records/records.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -22,6 +26,56 @@ std::string RegionName(v1::Region r) {
   }
 }
 
+absl::StatusOr<v1::City> FetchCity(Context& ctx, const std::string& id) {
+  v1::GetCityRequest req;
+  req.set_id(id);
+  v1::City city;
+  grpc::ClientContext call;
+  ctx.Prepare(&call);
+  if (auto s = FromGrpc(ctx.Stub().GetCity(&call, req, &city), ctx.server); !s.ok()) return s;
+  return city;
+}
+
+// Before `cities delete ID --cascade` without --yes: counts the cases the
+// cascade would delete; when there are any, asks on a terminal and refuses
+// otherwise. OK to go on; FAILED_PRECONDITION or CANCELLED, with nothing
+// deleted, not to.
+absl::Status ConfirmCascade(Context& ctx, const std::string& id) {
+  auto city = FetchCity(ctx, id);
+  if (!city.ok()) return city.status();
+  int cases = 0;
+  v1::ListCasesRequest req;
+  req.set_city_id(id);
+  req.set_page_size(1000);
+  do {
+    v1::ListCasesResponse resp;
+    grpc::ClientContext call;
+    ctx.Prepare(&call);
+    if (auto s = FromGrpc(ctx.Stub().ListCases(&call, req, &resp), ctx.server); !s.ok()) return s;
+    cases += resp.cases_size();
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  if (cases == 0) return absl::OkStatus();
+  const std::string what =
+      absl::StrCat("city ", city->name(), " (", city->country(), ") [", id, "] and its ", cases,
+                   cases == 1 ? " case" : " cases");
+  if (!isatty(STDIN_FILENO)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--cascade would delete ", what,
+                     "; nothing deleted. Add --yes to confirm (standard input is not a terminal, "
+                     "so peermatch cannot ask)"));
+  }
+  std::fprintf(stderr, "Delete %s? This cannot be undone. [y/N] ", what.c_str());
+  std::fflush(stderr);
+  char answer[16] = {0};
+  if (std::fgets(answer, sizeof answer, stdin) == nullptr ||
+      (absl::AsciiStrToLower(absl::StripAsciiWhitespace(answer)) != "y" &&
+       absl::AsciiStrToLower(absl::StripAsciiWhitespace(answer)) != "yes")) {
+    return absl::CancelledError("nothing deleted");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunCities(Context& ctx) {
   const auto& words = ctx.args.positional();
   if (!words.empty() && words[0] == "get") {
@@ -32,12 +86,16 @@ absl::Status RunCities(Context& ctx) {
     grpc::ClientContext call;
     ctx.Prepare(&call);
     if (auto s = FromGrpc(ctx.Stub().GetCity(&call, req, &city), ctx.server); !s.ok()) return s;
-    std::printf("%s\n", ToJson(city).c_str());
+    std::printf("%s%s", ctx.json ? CityRecordJson(city).c_str() : CityView(city).c_str(),
+                ctx.json ? "\n" : "");
     return absl::OkStatus();
   }
   if (!words.empty() && words[0] == "delete") {
     if (words.size() != 2) {
-      return absl::InvalidArgumentError("usage: peermatch cities delete ID [--cascade]");
+      return absl::InvalidArgumentError("usage: peermatch cities delete ID [--cascade [--yes]]");
+    }
+    if (ctx.args.Has("cascade") && !ctx.args.Has("yes")) {
+      if (absl::Status s = ConfirmCascade(ctx, words[1]); !s.ok()) return s;
     }
     v1::DeleteCityRequest req;
     req.set_id(words[1]);
@@ -99,7 +157,13 @@ absl::Status RunCases(Context& ctx) {
     grpc::ClientContext call;
     ctx.Prepare(&call);
     if (auto s = FromGrpc(ctx.Stub().GetCase(&call, req, &c), ctx.server); !s.ok()) return s;
-    std::printf("%s\n", ToJson(c).c_str());
+    if (ctx.json) {
+      std::printf("%s\n", CaseRecordJson(c).c_str());
+      return absl::OkStatus();
+    }
+    auto city = FetchCity(ctx, c.city_id());
+    std::printf("%s", CaseView(c, city.ok() ? absl::StrCat(city->name(), " (", city->country(), ")")
+                                            : "").c_str());
     return absl::OkStatus();
   }
   if (!words.empty() && words[0] == "delete") {
@@ -122,6 +186,15 @@ absl::Status RunCases(Context& ctx) {
   v1::ListCasesRequest req;
   req.set_page_size(1000);
   req.set_city_id(ctx.args.Get("city"));
+  // An unknown city is an error, not an empty list, whichever way the
+  // server answers ListCases for it.
+  if (ctx.args.Has("city")) {
+    if (auto city = FetchCity(ctx, req.city_id()); !city.ok()) {
+      if (!absl::IsNotFound(city.status())) return city.status();
+      return absl::NotFoundError(absl::StrCat("--city: no city with id \"", req.city_id(),
+                                              "\" (NOT_FOUND); `peermatch cities` lists them"));
+    }
+  }
   if (ctx.args.Has("kind")) {
     const std::string k = ctx.args.Get("kind");
     if (k == "challenge") {
@@ -206,14 +279,27 @@ void AddDataCommands(std::vector<Command>* out) {
       "                                                   arab_states, asia_pacific,\n"
       "                                                   europe_north_america,\n"
       "                                                   latin_america_caribbean)\n"
-      "       peermatch cities get ID                    show one city as JSON\n"
-      "       peermatch cities delete ID [--cascade]     delete a city (and its cases)\n",
-      {"region", "cascade"}, {"cascade"}, RunCities});
+      "       peermatch cities get ID                    show one city\n"
+      "       peermatch cities delete ID [--cascade [--yes]]\n"
+      "                                                  delete a city (and its cases)\n"
+      "\n"
+      "  get ID          the city as key: value lines; with --json, one line that\n"
+      "                  `peermatch import --file` loads back as is ({\"city\": {...}})\n"
+      "  --cascade       delete the city's cases too (without it, a city that has\n"
+      "                  cases is not deleted). When that deletes cases, peermatch\n"
+      "                  says how many and asks first on a terminal; elsewhere\n"
+      "                  (scripts, pipes) it refuses unless --yes is given\n"
+      "  --yes           delete without asking\n",
+      {"region", "cascade", "yes"}, {"cascade", "yes"}, RunCities});
   out->push_back(Command{
       "cases", "list, show or delete cases",
       "Usage: peermatch cases [--city ID] [--kind challenge|solution] [--theme workplace]\n"
       "       peermatch cases get ID\n"
-      "       peermatch cases delete ID\n",
+      "       peermatch cases delete ID\n"
+      "\n"
+      "  --city ID       only this city's cases; an unknown city is an error (NOT_FOUND)\n"
+      "  get ID          the case as key: value lines; with --json, one line that\n"
+      "                  `peermatch import --file` loads back as is ({\"case\": {...}})\n",
       {"city", "kind", "theme"}, {}, RunCases});
   out->push_back(Command{"stats", "counts and model version",
                          "Usage: peermatch stats\n", {}, {}, RunStats});

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "clients/command.h"
+#include "clients/import_input.h"
 #include "peermatch/v1/peermatch.pb.h"
 
 namespace peermatch::cli {
@@ -32,15 +33,21 @@ class ImportProgress {
   bool tty_;
 };
 
-// Prints `summary` (a table, or JSON with --json) and returns what the
-// command exits with: OK when no record was rejected, else INVALID_ARGUMENT
-// "N records rejected; the rest is written".
-absl::Status ReportImport(const Context& ctx, const v1::ImportSummary& summary);
+// Prints `summary` of an import of `input` made with `options`: one line of
+// counts, then each rejected record as "file:line: message (id, CODE)"; or
+// the summary's JSON with --json, each error's message starting with
+// "file:line: ". Returns what the command exits with: OK when no record was
+// rejected, else INVALID_ARGUMENT saying how many were and what was written
+// ("the rest is written", "nothing was written").
+absl::Status ReportImport(const Context& ctx, const ImportInput& input,
+                          const v1::ImportOptions& options, v1::ImportSummary summary);
 
-// Sends the records of `files` (readable JSON Lines files) to ctx.server in
-// one ImportRecords stream, then reports as ReportImport. A failed call is
-// returned as FromGrpc made it, with nothing printed.
-absl::Status ImportOnline(Context& ctx, const std::vector<std::string>& files);
+// Sends the records of `input` to ctx.server in one ImportRecords stream
+// (led by `options` when it asks for a dry run or all-or-nothing), then
+// reports as ReportImport. A failed call is returned as FromGrpc made it,
+// with nothing printed.
+absl::Status ImportOnline(Context& ctx, const ImportInput& input,
+                          const v1::ImportOptions& options);
 
 // --keep-last: 0 (the default, keep every backup) to 1000000; INVALID_ARGUMENT
 // naming the flag otherwise.

@@ -20,61 +20,72 @@ void ImportProgress::Update(int done, bool force) {
   if (done == total_) std::fprintf(stderr, "\n");
 }
 
-absl::Status ReportImport(const Context& ctx, const v1::ImportSummary& summary) {
+absl::Status ReportImport(const Context& ctx, const ImportInput& input,
+                          const v1::ImportOptions& options, v1::ImportSummary summary) {
+  for (auto& e : *summary.mutable_errors()) {
+    // The server's "holds neither" for a line that did not parse: say why.
+    if (const std::string* why = input.ParseError(e.index())) e.set_message(*why);
+  }
+  const int rejected = summary.errors_size();
+  const bool rolled_back = options.all_or_nothing() && !options.dry_run() && rejected > 0;
   if (ctx.json) {
+    for (auto& e : *summary.mutable_errors()) {
+      e.set_message(absl::StrCat(input.Where(e.index()), ": ", e.message()));
+    }
     std::printf("%s\n", ToJson(summary).c_str());
   } else {
-    std::printf("imported: %d cities and %d cases written, %d unchanged, %d rejected\n",
-                summary.cities_written(), summary.cases_written(), summary.unchanged(),
-                summary.errors_size());
+    if (options.dry_run()) {
+      std::printf("dry run: would write %d cities and %d cases, %d unchanged, %d rejected; "
+                  "nothing was written\n",
+                  summary.cities_written(), summary.cases_written(), summary.unchanged(), rejected);
+    } else if (rolled_back) {
+      std::printf("imported: nothing written (--all-or-nothing): %d of %d records rejected\n",
+                  rejected, input.size());
+    } else {
+      std::printf("imported: %d cities and %d cases written, %d unchanged, %d rejected\n",
+                  summary.cities_written(), summary.cases_written(), summary.unchanged(), rejected);
+    }
     for (const auto& e : summary.errors()) {
-      std::printf("  record %d%s: %s %s\n", e.index(),
-                  e.id().empty() ? "" : absl::StrCat(" (", e.id(), ")").c_str(),
-                  e.code().c_str(), e.message().c_str());
+      std::printf("  %s: %s (%s%s)\n", input.Where(e.index()).c_str(), e.message().c_str(),
+                  e.id().empty() ? "" : absl::StrCat(e.id(), ", ").c_str(), e.code().c_str());
     }
   }
-  return summary.errors_size() == 0
-             ? absl::OkStatus()
-             : absl::InvalidArgumentError(absl::StrCat(summary.errors_size(),
-                                                       " records rejected; the rest is written"));
+  if (rejected == 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      rejected, rejected == 1 ? " record" : " records",
+      options.dry_run() ? " would be rejected; nothing was written (--dry-run)"
+      : rolled_back     ? " rejected; nothing was written (--all-or-nothing)"
+                        : " rejected; the rest is written"));
 }
 
 // Online: one ImportRecords stream to a running server.
-absl::Status ImportOnline(Context& ctx, const std::vector<std::string>& files) {
-  int total = 0;
-  for (const auto& f : files) total += CountLines(f);
-  ImportProgress progress(total);
+absl::Status ImportOnline(Context& ctx, const ImportInput& input,
+                          const v1::ImportOptions& options) {
+  ImportProgress progress(input.size());
   grpc::ClientContext call;
   ctx.Prepare(&call, /*timeout_seconds=*/0);
   v1::ImportSummary summary;
   auto writer = ctx.Stub().ImportRecords(&call, &summary);
-  std::vector<std::pair<int, std::string>> parse_errors;  // stream index, message
-  int index = 0;
-  for (const auto& file : files) {
-    absl::Status s = ForEachRecord(file, [&](int line, absl::StatusOr<v1::ImportRecord> rec) {
-      if (!rec.ok()) {
-        // Sent as an empty record so the server's indices stay line-aligned.
-        parse_errors.emplace_back(index, absl::StrCat(file, ":", line, ": ",
-                                                      rec.status().message()));
-        rec = v1::ImportRecord();
-      }
-      if (!writer->Write(*rec)) return absl::UnavailableError("the server closed the stream");
-      progress.Update(++index);
+  bool open = true;
+  if (options.dry_run() || options.all_or_nothing()) {
+    v1::ImportRecord first;
+    *first.mutable_options() = options;
+    open = writer->Write(first);
+  }
+  int sent = 0;
+  if (open) {
+    // A write fails only when the server has ended the call; Finish says why.
+    (void)input.ForEach([&](int, v1::ImportRecord record) {
+      if (!writer->Write(record)) return absl::UnavailableError("the server closed the stream");
+      progress.Update(++sent);
       return absl::OkStatus();
     });
-    if (!s.ok()) break;
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
   if (!status.ok()) return FromGrpc(status, ctx.server);
-  progress.Update(index, true);
-  // Replace the server's "holds neither" for unparsable lines with the reason.
-  for (auto& e : *summary.mutable_errors()) {
-    for (const auto& [i, msg] : parse_errors) {
-      if (i == e.index()) e.set_message(msg);
-    }
-  }
-  return ReportImport(ctx, summary);
+  progress.Update(sent, true);
+  return ReportImport(ctx, input, options, std::move(summary));
 }
 
 namespace {

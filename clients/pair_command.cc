@@ -1,8 +1,13 @@
-// `peermatch pair`: batch pairings for staff, as CSV or JSON.
+// `peermatch pair`: batch pairings for staff, as a table, CSV or JSON.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,10 +45,149 @@ absl::Status ParsePairs(const Args& args, const std::string& flag,
   return absl::OkStatus();
 }
 
+// An asking city that got fewer peers than asked, and why.
+struct Shortfall {
+  std::string city_id;
+  int peers = 0;
+  std::string reason;
+};
+
+// Every asking city with fewer than `k` peers, by id: those with none carry
+// the server's reason. For those with some, the reason follows from the
+// solver's optimality: a further pair scoring at least min_score and at
+// least 0 would raise the total, so every other candidate peer (among the
+// --candidates-per-city kept) is full, or scores below 0 when min_score < 0.
+std::vector<Shortfall> Shortfalls(const std::vector<v1::Pair>& pairs,
+                                  const v1::PairingSummary& summary, int k, int capacity,
+                                  double min_score) {
+  std::map<std::string, int> got, served;
+  for (const auto& p : pairs) {
+    ++got[p.asking_city_id()];
+    ++served[p.peer_city_id()];
+  }
+  const int full = static_cast<int>(std::count_if(
+      served.begin(), served.end(), [&](const auto& s) { return s.second >= capacity; }));
+  std::map<std::string, Shortfall> out;
+  for (const auto& [id, n] : got) {
+    if (n >= k) continue;
+    out[id] = Shortfall{id, n,
+                        absl::StrCat("its other candidate peers are full (", full,
+                                     " peers already serve ", capacity, " cities each)",
+                                     min_score < 0 ? " or score below 0" : "",
+                                     "; raise --capacity")};
+  }
+  for (const auto& u : summary.unmatched()) out[u.city_id()] = Shortfall{u.city_id(), 0, u.reason()};
+  std::vector<Shortfall> list;
+  for (auto& [id, s] : out) list.push_back(std::move(s));
+  return list;
+}
+
+void PrintCsv(FILE* out, const std::vector<v1::Pair>& pairs, bool mutual,
+              const std::map<std::string, v1::City>& cities) {
+  std::fprintf(out,
+               "asking_city,peer_city,score,challenge_id,solution_id,challenge_title,"
+               "solution_title,lexical,subword,semantic,structure,shared_terms,kept%s,"
+               "asking_city_name,asking_country,peer_city_name,peer_country,strength\n",
+               mutual ? ",reverse_challenge_id,reverse_solution_id,reverse_score" : "");
+  auto name_and_country = [&](const std::string& id) {
+    auto it = cities.find(id);
+    if (it == cities.end()) return std::string(",");
+    return absl::StrCat(Csv(it->second.name()), ",", it->second.country());
+  };
+  for (const v1::Pair& p : pairs) {
+    std::vector<std::string> terms;
+    for (const auto& t : p.shared_terms()) terms.push_back(t.term());
+    std::fprintf(out, "%s,%s,%.4f,%s,%s,%s,%s,%.3f,%.3f,%.3f,%.3f,%s,%s", p.asking_city_id().c_str(),
+                 p.peer_city_id().c_str(), p.score(), p.challenge_id().c_str(),
+                 p.solution_id().c_str(), Csv(p.challenge_title()).c_str(),
+                 Csv(p.solution_title()).c_str(), p.parts().lexical(), p.parts().subword(),
+                 p.parts().semantic(), p.parts().structure(),
+                 Csv(absl::StrJoin(terms, "; ")).c_str(), p.kept() ? "yes" : "no");
+    if (mutual) {
+      std::fprintf(out, ",%s,%s,%.4f", p.reverse_challenge_id().c_str(),
+                   p.reverse_solution_id().c_str(), p.reverse_score());
+    }
+    std::fprintf(out, ",%s,%s,%s\n", name_and_country(p.asking_city_id()).c_str(),
+                 name_and_country(p.peer_city_id()).c_str(), Strength(p.score()));
+  }
+}
+
+void PrintJson(FILE* out, const std::vector<v1::Pair>& pairs, const v1::PairingSummary& summary,
+               const std::vector<Shortfall>& shortfalls,
+               const std::map<std::string, v1::City>& cities) {
+  // ,"askingCityName":..,"askingCountry":.. (prefix "asking"), or
+  // ,"cityName":..,"country":.. (no prefix).
+  auto city = [&](const std::string& prefix, const std::string& id) {
+    auto it = cities.find(id);
+    return absl::StrCat(",\"", prefix, prefix.empty() ? "cityName" : "CityName", "\":",
+                        JsonString(it == cities.end() ? "" : it->second.name()), ",\"", prefix,
+                        prefix.empty() ? "country" : "Country", "\":",
+                        JsonString(it == cities.end() ? "" : it->second.country()));
+  };
+  std::string json = "{\"pairs\": [";
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    std::string pair = ToJson(pairs[i]);
+    pair.pop_back();  // the closing brace: the labels go inside
+    absl::StrAppend(&json, i ? ",\n  " : "\n  ", pair, city("asking", pairs[i].asking_city_id()),
+                    city("peer", pairs[i].peer_city_id()), ",\"strength\":",
+                    JsonString(Strength(pairs[i].score())), "}");
+  }
+  absl::StrAppend(&json, "\n], \"summary\": ", ToJson(summary), ", \"fewerPeers\": [");
+  for (size_t i = 0; i < shortfalls.size(); ++i) {
+    const Shortfall& s = shortfalls[i];
+    std::string entry = absl::StrCat("{\"cityId\":", JsonString(s.city_id), city("", s.city_id));
+    absl::StrAppend(&json, i ? ",\n  " : "\n  ", entry, ",\"peers\":", s.peers,
+                    ",\"reason\":", JsonString(s.reason), "}");
+  }
+  absl::StrAppend(&json, shortfalls.empty() ? "]}\n" : "\n]}\n");
+  std::fputs(json.c_str(), out);
+}
+
+// The table staff read: one row per pair, the asking city named on its
+// first row; then the summary and the cities that got fewer peers.
+void PrintTable(FILE* out, const std::vector<v1::Pair>& pairs,
+                const std::map<std::string, v1::City>& cities) {
+  std::fprintf(out, "%s %s %6s  %-8s %s\n", Fit("ASKING CITY", 28).c_str(),
+               Fit("PEER CITY", 28).c_str(), "SCORE", "STRENGTH", "WHAT THE PEER DID");
+  std::string last;
+  for (const v1::Pair& p : pairs) {
+    const bool first = p.asking_city_id() != last;
+    last = p.asking_city_id();
+    std::fprintf(out, "%s %s %6.2f  %-8s %s\n",
+                 Fit(first ? CityLabel(cities, p.asking_city_id()) : "", 28).c_str(),
+                 Fit(CityLabel(cities, p.peer_city_id()), 28).c_str(), p.score(),
+                 Strength(p.score()),
+                 std::string(absl::StripTrailingAsciiWhitespace(Fit(p.solution_title(), 56))).c_str());
+  }
+}
+
+void PrintSummary(FILE* out, const v1::PairingSummary& summary,
+                  const std::vector<Shortfall>& shortfalls, int k,
+                  const std::map<std::string, v1::City>& cities) {
+  std::fprintf(out,
+               "pairs %d, total score %.2f; %d of %d asking cities matched (%d with all their "
+               "peers); %lld candidate pairs scored, %lld kept; scoring %.2f s, solving %.2f s\n",
+               summary.pairs(), summary.total_score(), summary.matched_cities(),
+               summary.asking_cities(), summary.fully_matched_cities(),
+               static_cast<long long>(summary.candidate_pairs()),
+               static_cast<long long>(summary.kept_candidates()), summary.scoring_seconds(),
+               summary.solving_seconds());
+  if (shortfalls.empty()) return;
+  std::fprintf(out, "%zu %s fewer than %d peers:\n", shortfalls.size(),
+               shortfalls.size() == 1 ? "city got" : "cities got", k);
+  for (const Shortfall& s : shortfalls) {
+    std::fprintf(out, "  %s %d of %d: %s\n", Fit(CityLabel(cities, s.city_id), 28).c_str(),
+                 s.peers, k, s.reason.c_str());
+  }
+}
+
 absl::Status RunPair(Context& ctx) {
-  const std::string format = ctx.args.Get("format", ctx.json ? "json" : "csv");
-  if (format != "csv" && format != "json") {
-    return absl::InvalidArgumentError("--format: csv or json");
+  const std::string path = ctx.args.Get("output");
+  const bool to_terminal = (path.empty() || path == "-") && isatty(STDOUT_FILENO);
+  const std::string format =
+      ctx.args.Get("format", ctx.json ? "json" : to_terminal ? "table" : "csv");
+  if (format != "csv" && format != "json" && format != "table") {
+    return absl::InvalidArgumentError("--format: table, csv or json");
   }
   v1::PairCitiesRequest req;
   auto k = ctx.args.GetInt("k", 0);
@@ -74,19 +218,21 @@ absl::Status RunPair(Context& ctx) {
   }
   if (auto s = ParsePairs(ctx.args, "avoid", req.mutable_avoid()); !s.ok()) return s;
   if (auto s = ParsePairs(ctx.args, "keep", req.mutable_keep()); !s.ok()) return s;
+  // The request's defaults (PairCitiesRequest): 0 means 3; mutual pairs 1:1.
+  const int want = req.mutual() ? 1 : req.k() > 0 ? req.k() : 3;
+  const int room = req.mutual() ? 1 : req.capacity() > 0 ? req.capacity() : 3;
 
-  const std::string path = ctx.args.Get("output");
-  FILE* out = path.empty() || path == "-" ? stdout : std::fopen(path.c_str(), "w");
-  if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--output: cannot write ", path));
+  // Names and countries for every output.
+  auto cities = AllCities(ctx);
+  if (!cities.ok()) return cities.status();
+
   const bool tty = isatty(STDERR_FILENO);
-
   grpc::ClientContext call;
   ctx.Prepare(&call, /*timeout_seconds=*/0);
   auto reader = ctx.Stub().PairCities(&call, req);
   v1::PairCitiesResponse msg;
   v1::PairingSummary summary;
   std::vector<v1::Pair> pairs;
-  bool header = false;
   while (reader->Read(&msg)) {
     if (msg.has_progress()) {
       if (tty) {
@@ -95,64 +241,32 @@ absl::Status RunPair(Context& ctx) {
                      static_cast<long long>(msg.progress().total()));
       }
     } else if (msg.has_pair()) {
-      const v1::Pair& p = msg.pair();
-      if (format == "json") {
-        pairs.push_back(p);
-        continue;
-      }
-      if (!header) {
-        std::fprintf(out,
-                     "asking_city,peer_city,score,challenge_id,solution_id,challenge_title,"
-                     "solution_title,lexical,subword,semantic,structure,shared_terms,kept%s\n",
-                     req.mutual() ? ",reverse_challenge_id,reverse_solution_id,reverse_score" : "");
-        header = true;
-      }
-      std::vector<std::string> terms;
-      for (const auto& t : p.shared_terms()) terms.push_back(t.term());
-      std::fprintf(out, "%s,%s,%.4f,%s,%s,%s,%s,%.3f,%.3f,%.3f,%.3f,%s,%s", p.asking_city_id().c_str(),
-                   p.peer_city_id().c_str(), p.score(), p.challenge_id().c_str(),
-                   p.solution_id().c_str(), Csv(p.challenge_title()).c_str(),
-                   Csv(p.solution_title()).c_str(), p.parts().lexical(), p.parts().subword(),
-                   p.parts().semantic(), p.parts().structure(),
-                   Csv(absl::StrJoin(terms, "; ")).c_str(), p.kept() ? "yes" : "no");
-      if (req.mutual()) {
-        std::fprintf(out, ",%s,%s,%.4f", p.reverse_challenge_id().c_str(),
-                     p.reverse_solution_id().c_str(), p.reverse_score());
-      }
-      std::fprintf(out, "\n");
+      pairs.push_back(msg.pair());
     } else if (msg.has_summary()) {
       summary = msg.summary();
     }
   }
   if (tty) std::fprintf(stderr, "\r%60s\r", "");
   grpc::Status status = reader->Finish();
-  if (!status.ok()) {
-    if (out != stdout) std::fclose(out);
-    return FromGrpc(status, ctx.server);
-  }
-  if (format == "json") {
-    std::string json = "{\"pairs\": [";
-    for (size_t i = 0; i < pairs.size(); ++i) {
-      absl::StrAppend(&json, i ? ",\n  " : "\n  ", ToJson(pairs[i]));
+  if (!status.ok()) return FromGrpc(status, ctx.server);
+
+  FILE* out = path.empty() || path == "-" ? stdout : std::fopen(path.c_str(), "w");
+  if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--output: cannot write ", path));
+  const std::vector<Shortfall> shortfalls = Shortfalls(pairs, summary, want, room, req.min_score());
+  if (format == "table") {
+    PrintTable(out, pairs, *cities);
+    std::fprintf(out, "\n");
+    PrintSummary(out, summary, shortfalls, want, *cities);
+  } else {
+    if (format == "json") {
+      PrintJson(out, pairs, summary, shortfalls, *cities);
+    } else {
+      PrintCsv(out, pairs, req.mutual(), *cities);
     }
-    absl::StrAppend(&json, "\n], \"summary\": ", ToJson(summary), "}\n");
-    std::fputs(json.c_str(), out);
-  } else if (!header) {
-    std::fprintf(out, "asking_city,peer_city,score\n");
+    // The summary, for people, on stderr (the JSON has it too).
+    PrintSummary(stderr, summary, shortfalls, want, *cities);
   }
   if (out != stdout) std::fclose(out);
-  // The summary, for people, on stderr (the JSON has it too).
-  std::fprintf(stderr,
-               "pairs %d, total score %.2f; %d of %d asking cities matched (%d with all their "
-               "peers); %lld candidate pairs scored, %lld kept; scoring %.2f s, solving %.2f s\n",
-               summary.pairs(), summary.total_score(), summary.matched_cities(),
-               summary.asking_cities(), summary.fully_matched_cities(),
-               static_cast<long long>(summary.candidate_pairs()),
-               static_cast<long long>(summary.kept_candidates()), summary.scoring_seconds(),
-               summary.solving_seconds());
-  for (const auto& u : summary.unmatched()) {
-    std::fprintf(stderr, "  unmatched %s: %s\n", u.city_id().c_str(), u.reason().c_str());
-  }
   return absl::OkStatus();
 }
 
@@ -161,7 +275,7 @@ absl::Status RunPair(Context& ctx) {
 void AddPairCommands(std::vector<Command>* out) {
   out->push_back(Command{
       "pair", "pair cities for peer learning (optimal, constrained, explained)",
-      "Usage: peermatch pair [--k 3] [--capacity 3] [--exclude-same-country] [--format csv|json]\n"
+      "Usage: peermatch pair [--k 3] [--capacity 3] [--exclude-same-country] [--format table|csv|json]\n"
       "                      [--output F] [flags]\n"
       "\n"
       "Pairs every city that has a challenge with up to k peer cities whose solutions\n"
@@ -182,10 +296,21 @@ void AddPairCommands(std::vector<Command>* out) {
       "  --mutual                1:1 twinning: each city in one pair, scored both ways\n"
       "  --score-only            largest total score, without covering cities first\n"
       "  --candidates-per-city N peers considered per city (default max(10k, 40))\n"
-      "  --format csv|json       CSV (header asking_city,peer_city,score,...) or JSON\n"
+      "  --format table|csv|json a table (the default on a terminal), CSV (the default\n"
+      "                          otherwise) or JSON\n"
       "  --output F              write there instead of standard output\n"
       "\n"
-      "The summary (totals, and each city left out with the reason) goes to stderr.\n"
+      "Every pair is labelled by strength: strong (score 4 or more), good (2 to 4) or\n"
+      "weak (below 2); scores are in standard deviations above a challenge's candidates.\n"
+      "The table names the cities with their countries and the solution behind each\n"
+      "pair, then the totals and every city that got fewer than k peers, with the reason.\n"
+      "CSV columns: asking_city,peer_city,score,challenge_id,solution_id,challenge_title,\n"
+      "solution_title,lexical,subword,semantic,structure,shared_terms,kept (--mutual adds\n"
+      "reverse_challenge_id,reverse_solution_id,reverse_score), then asking_city_name,\n"
+      "asking_country,peer_city_name,peer_country,strength: new columns only ever go at\n"
+      "the end. JSON: {\"pairs\": [...], \"summary\": {...}, \"fewerPeers\": [...]}, each\n"
+      "pair with askingCityName, askingCountry, peerCityName, peerCountry and strength.\n"
+      "With CSV or JSON, the totals and the cities with fewer peers go to stderr.\n"
       "Example:\n"
       "  peermatch pair --k 3 --capacity 3 --exclude-same-country --format csv > pairs.csv\n",
       {"k", "capacity", "exclude-same-country", "min-score", "avoid", "keep", "city", "region",

@@ -1,6 +1,8 @@
 // peermatch: the command-line tool for the peermatch service.
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,17 +18,34 @@ void PrintUsage(const std::vector<peermatch::cli::Command>& commands) {
   std::printf(
       "peermatch: find GNLC peer cities that have solved a given problem.\n"
       "\n"
-      "Usage: peermatch [--server HOST:PORT] [--token T] [--json] COMMAND [ARGS]\n"
+      "Usage: peermatch [--server HOST:PORT] [--token T] [--tls-ca F] [--json] COMMAND [ARGS]\n"
       "\n"
       "Global flags (before the command):\n"
       "  --server HOST:PORT  the peermatch server (env PEERMATCH_SERVER; default %s)\n"
       "  --token T           bearer token for servers that require one (env PEERMATCH_TOKEN)\n"
+      "  --tls-ca FILE       talk TLS, trusting the CA certificate(s) in this PEM file\n"
+      "                      (env PEERMATCH_TLS_CA; peermatchd serves TLS with --tls-cert)\n"
+      "  --tls-server-name N talk TLS, expecting N in the server's certificate instead of\n"
+      "                      the host of --server (env PEERMATCH_TLS_SERVER_NAME); alone,\n"
+      "                      it trusts the system's CAs\n"
       "  --json              machine-readable JSON instead of tables\n"
       "\n"
       "Commands:\n",
       kDefaultServer);
   for (const auto& c : commands) std::printf("  %-10s %s\n", c.name, c.summary);
   std::printf("\nRun `peermatch COMMAND --help` for a command's flags.\n");
+}
+
+// The global flags that take a value: where `flag` ("--server" or
+// "--server=...") stores it, or null for any other flag.
+std::string* GlobalValue(const std::string& flag, peermatch::cli::Context* ctx,
+                         std::string* tls_ca) {
+  const std::string name = flag.substr(0, flag.find('='));
+  if (name == "--server") return &ctx->server;
+  if (name == "--token") return &ctx->token;
+  if (name == "--tls-ca") return tls_ca;
+  if (name == "--tls-server-name") return &ctx->tls_server_name;
+  return nullptr;
 }
 
 }  // namespace
@@ -47,6 +66,10 @@ int main(int argc, char** argv) {
   const char* env_token = std::getenv("PEERMATCH_TOKEN");
   ctx.server = env_server != nullptr ? env_server : kDefaultServer;
   ctx.token = env_token != nullptr ? env_token : "";
+  const char* env_ca = std::getenv("PEERMATCH_TLS_CA");
+  const char* env_name = std::getenv("PEERMATCH_TLS_SERVER_NAME");
+  std::string tls_ca = env_ca != nullptr ? env_ca : "";
+  ctx.tls_server_name = env_name != nullptr ? env_name : "";
 
   // Global flags come before the command.
   int i = 1;
@@ -57,12 +80,15 @@ int main(int argc, char** argv) {
       return 0;
     } else if (flag == "--json") {
       ctx.json = true;
-    } else if ((flag == "--server" || flag == "--token") && i + 1 < argc) {
-      (flag == "--server" ? ctx.server : ctx.token) = argv[++i];
-    } else if (flag.rfind("--server=", 0) == 0) {
-      ctx.server = flag.substr(9);
-    } else if (flag.rfind("--token=", 0) == 0) {
-      ctx.token = flag.substr(8);
+    } else if (std::string* value = GlobalValue(flag, &ctx, &tls_ca); value != nullptr) {
+      if (flag.find('=') != std::string::npos) {
+        *value = flag.substr(flag.find('=') + 1);
+      } else if (i + 1 < argc) {
+        *value = argv[++i];
+      } else {
+        std::fprintf(stderr, "peermatch: %s needs a value (see peermatch --help)\n", flag.c_str());
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "peermatch: unknown global flag %s (see peermatch --help)\n",
                    flag.c_str());
@@ -72,6 +98,17 @@ int main(int argc, char** argv) {
   if (i >= argc) {
     PrintUsage(commands);
     return 2;
+  }
+  if (!tls_ca.empty()) {
+    std::ifstream in(tls_ca, std::ios::binary);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      std::fprintf(stderr, "peermatch: --tls-ca: %s is not a readable PEM certificate file\n",
+                   tls_ca.c_str());
+      return 2;
+    }
+    ctx.tls_ca_pem = pem.str();
   }
   const std::string name = argv[i];
   const Command* command = nullptr;

@@ -11,6 +11,8 @@ namespace peermatch {
 namespace {
 
 constexpr size_t kStageBatch = 1000;  // vectors per staging write
+constexpr char kMisplacedOptions[] =
+    "options: import options are allowed only as the first message of a stream";
 
 CityInfo MakeCityInfo(const v1::City& city) {
   return CityInfo{city.id(), city.country(), city.region(), std::make_shared<v1::City>(city)};
@@ -259,9 +261,69 @@ absl::StatusOr<PutResult> Engine::Apply(const v1::ImportRecord& record, Visibili
       return PutCity(record.city(), visibility);
     case v1::ImportRecord::kCase:
       return PutCase(record.case_(), visibility);
+    case v1::ImportRecord::kOptions:
+      return absl::InvalidArgumentError(kMisplacedOptions);
     default:
       return absl::InvalidArgumentError("record: holds neither a city nor a case");
   }
+}
+
+absl::StatusOr<Store::BatchOutcome> Engine::ImportBatch(
+    const std::vector<v1::ImportRecord>& records, bool dry_run, Visibility visibility) {
+  size_t bytes = 0;
+  for (const auto& r : records) bytes += r.ByteSizeLong();
+  if (bytes > kMaxImportBatchBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "import: ", bytes, " bytes of records, over the ", kMaxImportBatchBytes >> 20,
+        " MiB a dry run or an all-or-nothing import holds; split the file"));
+  }
+  int64_t cases_changed = 0;
+  uint64_t seq = 0;
+  absl::StatusOr<Store::BatchOutcome> outcome;
+  {
+    absl::MutexLock lock(&write_mu_);
+    std::shared_ptr<const Model> model = snapshots_.model();
+    std::vector<Embedding> embeddings(records.size());
+    std::vector<CaseVector> vectors(records.size());
+    std::vector<Store::BatchRecord> batch(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].has_city()) {
+        batch[i].city = &records[i].city();
+      } else if (records[i].has_case_()) {
+        embeddings[i] = model->Embed(records[i].case_());
+        vectors[i] = CaseVector{model->version(), model->EncodeVector(embeddings[i])};
+        batch[i].c = &records[i].case_();
+        batch[i].vector = &vectors[i];
+      }
+    }
+    outcome = store_->PutBatch(batch, dry_run);
+    if (!outcome.ok()) return outcome;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (records[i].has_options()) {
+        outcome->results[i] = absl::InvalidArgumentError(kMisplacedOptions);
+      }
+      if (!outcome->written || !outcome->results[i].ok() ||
+          *outcome->results[i] == PutResult::kUnchanged) {
+        continue;
+      }
+      if (records[i].has_city()) {
+        seq = snapshots_.PutCity(MakeCityInfo(records[i].city()));
+      } else {
+        const v1::Case& c = records[i].case_();
+        if (refitting_) changed_during_refit_.insert(c.id());
+        seq = snapshots_.PutEntry(MakeEntry(c, embeddings[i]), std::move(embeddings[i].dense));
+        ++cases_changed;
+      }
+    }
+  }
+  if (seq > 0) {
+    if (cases_changed > 0) {
+      AfterWrite(cases_changed, seq, visibility);
+    } else if (visibility == Visibility::kOnReturn) {
+      snapshots_.PublishUpTo(seq);
+    }
+  }
+  return outcome;
 }
 
 }  // namespace peermatch

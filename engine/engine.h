@@ -91,6 +91,10 @@ struct EngineOptions {
   std::function<void(const QueryStop&)> at_query_check_for_test;
 };
 
+// The most record bytes (protobuf wire size) one ImportBatch takes: an
+// all-or-nothing import or a dry run is held in memory whole.
+inline constexpr size_t kMaxImportBatchBytes = size_t{64} << 20;
+
 // When a write becomes visible to queries.
 enum class Visibility {
   kOnReturn,  // published before the write returns (read-your-writes)
@@ -123,6 +127,16 @@ class Engine {
   // ("record: ...") when it holds neither.
   absl::StatusOr<PutResult> Apply(const v1::ImportRecord& record,
                                   Visibility visibility = Visibility::kOnReturn);
+  // Applies `records` as one import (ImportOptions in model.proto): each is
+  // checked as Apply would, in order (a case's city may be an earlier
+  // record); then, unless `dry_run` or a record was rejected, all of them
+  // are written in one atomic batch. results[i] is record i's outcome, as
+  // Apply would return it; `written` says whether anything was written.
+  // RESOURCE_EXHAUSTED when the records hold more than kMaxImportBatchBytes;
+  // the store's errors (I/O) as they come. Nothing is written on any error.
+  absl::StatusOr<Store::BatchOutcome> ImportBatch(const std::vector<v1::ImportRecord>& records,
+                                                  bool dry_run,
+                                                  Visibility visibility = Visibility::kOnReturn);
   // Makes every write so far visible to queries (one index build for all the
   // deferred writes before it); returns when they are.
   void Publish();

@@ -3,6 +3,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -61,16 +62,37 @@ absl::Status RequireKnownCity(const Store& store, const std::string& city_id) {
     }                                                                      \
   } while (0)
 
-// Reads an import stream record by record; each is applied on its own so a
-// bad record is reported and skipped, never aborting the stream. Each record
-// is durable once applied; the records become visible to queries together,
-// in one snapshot published when the stream ends (one index build, not one
-// per record).
+// Adds one record's outcome to an import summary.
+void CountImported(const v1::ImportRecord& record, int index,
+                   const absl::StatusOr<PutResult>& result, v1::ImportSummary* summary) {
+  if (!result.ok()) {
+    v1::ImportError* e = summary->add_errors();
+    e->set_index(index);
+    e->set_id(record.has_city() ? record.city().id() : record.case_().id());
+    e->set_code(absl::StatusCodeToString(result.status().code()));
+    e->set_message(std::string(result.status().message()));
+  } else if (!Changed(*result)) {
+    summary->set_unchanged(summary->unchanged() + 1);
+  } else if (record.has_city()) {
+    summary->set_cities_written(summary->cities_written() + 1);
+  } else {
+    summary->set_cases_written(summary->cases_written() + 1);
+  }
+}
+
+// Reads an import stream. By default each record is applied on its own so a
+// bad record is reported and skipped, never aborting the stream; each is
+// durable once applied, and the records become visible to queries
+// together, in one snapshot published when the stream ends (one index
+// build, not one per record). A first message with ImportOptions asking for
+// a dry run or all-or-nothing makes the reactor hold the records (up to
+// kMaxImportBatchBytes) and hand them to Engine::ImportBatch at the end.
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
  public:
   // Finishes at once with `refused` when it is not OK.
-  ImportReactor(Engine* engine, v1::ImportSummary* summary, const absl::Status& refused)
-      : engine_(engine), summary_(summary) {
+  ImportReactor(grpc::CallbackServerContext* ctx, Engine* engine, v1::ImportSummary* summary,
+                const absl::Status& refused)
+      : ctx_(ctx), engine_(engine), summary_(summary) {
     if (!refused.ok()) {
       Finish(ToGrpc(refused));
       return;
@@ -80,35 +102,62 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or cancelled)
-      engine_->Publish();
-      Finish(grpc::Status::OK);
+      Finish(ToGrpc(Complete()));
       return;
     }
-    auto result = engine_->Apply(record_, Visibility::kDeferred);
-    if (!result.ok()) {
-      v1::ImportError* e = summary_->add_errors();
-      e->set_index(index_);
-      e->set_id(record_.has_city() ? record_.city().id() : record_.case_().id());
-      e->set_code(absl::StatusCodeToString(result.status().code()));
-      e->set_message(std::string(result.status().message()));
-    } else if (!Changed(*result)) {
-      summary_->set_unchanged(summary_->unchanged() + 1);
-    } else if (record_.has_city()) {
-      summary_->set_cities_written(summary_->cities_written() + 1);
+    const bool first = !started_;
+    started_ = true;
+    if (first && record_.has_options()) {
+      options_ = record_.options();
+      summary_->set_dry_run(options_.dry_run());
+    } else if (Held()) {
+      held_bytes_ += record_.ByteSizeLong();
+      if (held_bytes_ > kMaxImportBatchBytes) {
+        Finish(ToGrpc(absl::ResourceExhaustedError(absl::StrCat(
+            "import: record ", index_, " takes the stream over the ", kMaxImportBatchBytes >> 20,
+            " MiB a dry run or an all-or-nothing import holds; nothing was written. Split the "
+            "file, or import it without all_or_nothing"))));
+        return;
+      }
+      held_.push_back(std::move(record_));
+      ++index_;
     } else {
-      summary_->set_cases_written(summary_->cases_written() + 1);
+      CountImported(record_, index_++, engine_->Apply(record_, Visibility::kDeferred), summary_);
     }
-    ++index_;
     record_.Clear();
     StartRead(&record_);
   }
   void OnDone() override { delete this; }
 
  private:
+  bool Held() const { return options_.dry_run() || options_.all_or_nothing(); }
+
+  // At the end of the stream: applies the held records, and publishes.
+  absl::Status Complete() {
+    if (Held()) {
+      // A stream the client gave up on is not a whole batch: write none of it.
+      if (ctx_->IsCancelled()) return absl::CancelledError("import: the client cancelled");
+      auto outcome = engine_->ImportBatch(held_, options_.dry_run(), Visibility::kDeferred);
+      if (!outcome.ok()) return outcome.status();
+      const bool counted = outcome->written || options_.dry_run();
+      for (size_t i = 0; i < held_.size(); ++i) {
+        if (outcome->results[i].ok() && !counted) continue;  // rolled back with the rest
+        CountImported(held_[i], static_cast<int>(i), outcome->results[i], summary_);
+      }
+    }
+    engine_->Publish();
+    return absl::OkStatus();
+  }
+
+  grpc::CallbackServerContext* const ctx_;
   Engine* engine_;
   v1::ImportSummary* summary_;
   v1::ImportRecord record_;
-  int index_ = 0;
+  v1::ImportOptions options_;
+  bool started_ = false;
+  int index_ = 0;  // of the next record, not counting the options
+  std::vector<v1::ImportRecord> held_;
+  size_t held_bytes_ = 0;
 };
 
 // Streams a pairing, run as a job on the heavy-work executor so that no
@@ -415,7 +464,7 @@ grpc::ServerUnaryReactor* PeermatchService::DeleteCase(grpc::CallbackServerConte
 
 grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
     grpc::CallbackServerContext* ctx, v1::ImportSummary* summary) {
-  return new ImportReactor(engine_, summary, Authorize(ctx, Access::kWrite));
+  return new ImportReactor(ctx, engine_, summary, Authorize(ctx, Access::kWrite));
 }
 
 template <typename Request, typename Response>

@@ -13,70 +13,25 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/write_batch.h"
 #include "records/validate.h"
+#include "store/internal/rocks_util.h"
 
 namespace peermatch {
 namespace {
+
+using internal::Be64;
+using internal::CityCaseKey;
+using internal::FromBe64;
+using internal::FromRocks;
+using internal::ParseRecord;
+using internal::Serialize;
+using internal::ToSlice;
+using internal::ToView;
+using internal::VectorKey;
 
 constexpr char kSchemaKey[] = "schema_version";
 constexpr char kModelVersionKey[] = "model_version";
 const char* const kFamilies[] = {"default", "meta", "cities", "cases",
                                  "city_cases", "vectors", "models"};
-
-std::string Be64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
-  return out;
-}
-
-uint64_t FromBe64(absl::string_view s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
-
-std::string CityCaseKey(absl::string_view city_id, absl::string_view case_id) {
-  return absl::StrCat(city_id, absl::string_view("\0", 1), case_id);
-}
-
-std::string VectorKey(uint64_t version, absl::string_view case_id) {
-  return absl::StrCat(Be64(version), case_id);
-}
-
-rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
-
-// The one place RocksDB statuses become absl statuses.
-absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  const std::string msg = absl::StrCat(what, ": ", s.ToString());
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    return absl::UnavailableError(
-        absl::StrCat(msg, " (is another peermatchd or peermatch using this data directory?)"));
-  }
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat(msg, " (the disk is full)"));
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  return absl::InternalError(msg);
-}
-
-template <typename Message>
-absl::StatusOr<Message> ParseRecord(absl::string_view bytes, absl::string_view what) {
-  Message m;
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat("stored ", what, " does not parse"));
-  }
-  return m;
-}
-
-std::string Serialize(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 // One descriptor per column family (kFamilies), sharing a block cache.
 std::vector<rocksdb::ColumnFamilyDescriptor> Families(const rocksdb::Options& db_options,
@@ -194,17 +149,13 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch) {
 }
 
 absl::StatusOr<PutResult> Store::PutCity(const v1::City& city) {
-  if (absl::Status s = ValidateCity(city); !s.ok()) return s;
-  const std::string value = Serialize(city);
   absl::MutexLock lock(&write_mu_);
-  std::string old;
-  rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cities_, city.id(), &old);
-  if (g.ok() && old == value) return PutResult::kUnchanged;
-  if (!g.ok() && !g.IsNotFound()) return FromRocks(g, "reading city");
+  Staged staged;
   rocksdb::WriteBatch batch;
-  batch.Put(cities_, city.id(), value);
+  auto r = StageCity(city, &staged, &batch);
+  if (!r.ok() || *r == PutResult::kUnchanged) return r;
   if (absl::Status s = Write(&batch); !s.ok()) return s;
-  return g.ok() ? PutResult::kUpdated : PutResult::kCreated;
+  return r;
 }
 
 absl::StatusOr<v1::City> Store::GetCity(absl::string_view id) const {
@@ -284,42 +235,13 @@ absl::StatusOr<int> Store::DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBat
 }
 
 absl::StatusOr<PutResult> Store::PutCase(const v1::Case& c, const CaseVector* vector) {
-  if (absl::Status s = ValidateCase(c); !s.ok()) return s;
-  const std::string value = Serialize(c);
   absl::MutexLock lock(&write_mu_);
-  std::string city;
-  rocksdb::Status g = db_->Get(rocksdb::ReadOptions(), cities_, c.city_id(), &city);
-  if (g.IsNotFound()) {
-    return absl::NotFoundError(absl::StrCat("case.city_id: no city with id \"", c.city_id(),
-                                            "\"; put the city first"));
-  }
-  if (!g.ok()) return FromRocks(g, "reading city");
-
-  std::string old_value;
-  g = db_->Get(rocksdb::ReadOptions(), cases_, c.id(), &old_value);
-  if (!g.ok() && !g.IsNotFound()) return FromRocks(g, "reading case");
-  const bool exists = g.ok();
-  if (exists && old_value == value) {
-    std::string ignored;
-    if (vector == nullptr ||
-        db_->Get(rocksdb::ReadOptions(), vectors_, VectorKey(vector->model_version, c.id()),
-                 &ignored).ok()) {
-      return PutResult::kUnchanged;
-    }
-  }
+  Staged staged;
   rocksdb::WriteBatch batch;
-  if (exists && old_value != value) {
-    auto old = ParseRecord<v1::Case>(old_value, "case");
-    if (!old.ok()) return old.status();
-    if (auto d = DeleteCaseLocked(*old, &batch); !d.ok()) return d.status();
-  }
-  batch.Put(cases_, c.id(), value);
-  batch.Put(city_cases_, CityCaseKey(c.city_id(), c.id()), "");
-  if (vector != nullptr) {
-    batch.Put(vectors_, VectorKey(vector->model_version, c.id()), vector->blob);
-  }
+  auto r = StageCase(c, vector, &staged, &batch);
+  if (!r.ok() || *r == PutResult::kUnchanged) return r;
   if (absl::Status s = Write(&batch); !s.ok()) return s;
-  return exists ? PutResult::kUpdated : PutResult::kCreated;
+  return r;
 }
 
 absl::StatusOr<v1::Case> Store::GetCase(absl::string_view id) const {

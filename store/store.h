@@ -3,7 +3,8 @@
 // RocksDB.
 //
 // Layout: one column family per kind of record.
-//   meta        "schema_version" -> decimal text; "model_version" -> be64
+//   meta        "schema_version" -> decimal text; "model_version" -> be64;
+//               "load_marker/" NAME -> text (a bulk load that completed)
 //   cities      city id                    -> peermatch.v1.City (binary proto)
 //   cases       case id                    -> peermatch.v1.Case (binary proto)
 //   city_cases  city id '\0' case id       -> ""  (index: the cases of a city)
@@ -25,8 +26,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -138,6 +141,38 @@ class Store {
   };
   absl::StatusOr<Counts> Count() const;
 
+  // --- Imports (store_import.cc) ---
+  // One record of PutBatch, borrowed for the call: a city, or a case with
+  // its vector (optional, as for PutCase); neither set is a record that
+  // holds neither, rejected with INVALID_ARGUMENT ("record: ...").
+  struct BatchRecord {
+    const v1::City* city = nullptr;
+    const v1::Case* c = nullptr;
+    const CaseVector* vector = nullptr;
+  };
+  struct BatchOutcome {
+    // By record: what PutCity / PutCase would return for it.
+    std::vector<absl::StatusOr<PutResult>> results;
+    // Whether the records were written (false for a dry run, or when any
+    // record was rejected).
+    bool written = false;
+  };
+  // Checks every record as PutCity / PutCase would, in order, each against
+  // the store as the accepted records before it leave it (a case's city may
+  // be an earlier record of the batch; a rejected record leaves nothing
+  // behind). Then, unless `dry_run` or any record was rejected (INVALID_ARGUMENT
+  // naming the field, NOT_FOUND for an unknown city), writes every changed
+  // record in one WriteBatch: all of them or none. The call's own errors
+  // (I/O, a read replica) are returned, with nothing written.
+  absl::StatusOr<BatchOutcome> PutBatch(const std::vector<BatchRecord>& records, bool dry_run);
+
+  // Load markers: a bulk load (`peermatch import --load-marker NAME`) writes
+  // one when its last record is durable, so that a later start can tell a
+  // finished load from an interrupted one. NOT_FOUND when there is none.
+  absl::StatusOr<std::string> GetLoadMarker(absl::string_view name) const;
+  // Writes (or replaces) marker `name` with `value`, synced like any write.
+  absl::Status PutLoadMarker(absl::string_view name, absl::string_view value);
+
   // --- Vectors and models (opaque to the store; see matcher/) ---
   // NOT_FOUND if the case has no vector for that version.
   absl::StatusOr<std::string> GetVector(uint64_t model_version, absl::string_view case_id) const;
@@ -194,6 +229,22 @@ class Store {
   // kFamilies order) and names the column families.
   void Adopt(rocksdb::DB* db);
   absl::StatusOr<int> DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBatch* batch) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // What a batch being built has staged so far (id -> serialized record,
+  // and the vector keys), read before the database.
+  struct Staged {
+    std::map<std::string, std::string> cities, cases;
+    std::set<std::string> vectors;
+  };
+  // Validate a record against the database and `staged`, then add its
+  // writes to `batch` and `staged`. A rejected record (INVALID_ARGUMENT,
+  // NOT_FOUND) adds nothing; after any other error (I/O) the batch must be
+  // dropped. kUnchanged adds nothing either. In store_import.cc.
+  absl::StatusOr<PutResult> StageCity(const v1::City& city, Staged* staged,
+                                      rocksdb::WriteBatch* batch) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<PutResult> StageCase(const v1::Case& c, const CaseVector* vector, Staged* staged,
+                                      rocksdb::WriteBatch* batch) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   StoreOptions options_;

@@ -103,7 +103,7 @@ TEST(Backup, BackupWipeRestoreGivesIdenticalMatchResults) {
     const std::string gone = FirstCityId(before[0]);
     ASSERT_FALSE(gone.empty()) << before[0];
     Result deleted = RunCommand(kBin + "/peermatch --server " + server.address() + " cities delete " +
-                         gone + " --cascade");
+                         gone + " --cascade --yes");
     ASSERT_EQ(deleted.exit_code, 0) << deleted.output;
     Result changed = RunCommand(kBin + "/peermatch --server " + server.address() + " --json " + kQueries[0]);
     EXPECT_NE(changed.output, before[0]);

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "records/records.h"
 #include "store/store.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/status_matchers.h"
@@ -78,26 +79,179 @@ TEST(Cli, DemoDataImportsCleanlyAndTwiceChangesNothing) {
   }
 }
 
-TEST(Cli, ImportReportsTheBadLineAndWritesTheRest) {
+void WriteFile(const std::string& path, const std::string& text) {
+  FILE* f = fopen(path.c_str(), "w");
+  std::fputs(text.c_str(), f);
+  fclose(f);
+}
+
+// Line 1 a good city, 2 blank, 3 a bad city, 4 blank, 5 a case whose SDG is
+// out of range, 6 an object that is not a record.
+const char kMixed[] =
+    R"({"city": {"id": "example-town", "name": "Example Town", "country": "IT", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
+    "\n\n"
+    R"({"city": {"id": "bad", "name": "Bad", "country": "ITA", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
+    "\n   \n"
+    R"({"case": {"id": "example-town-radio", "cityId": "example-town", "kind": "CASE_KIND_SOLUTION", "title": "Radio", "description": "Lessons on the radio", "themes": ["THEME_WORKPLACE"], "sdgs": [18]}})"
+    "\n"
+    R"({"case": {"cityid": "example-town"}})"
+    "\n";
+
+TEST(Cli, ImportErrorsNameTheFileTheLineAndTheFieldAndTheRestIsWritten) {
   TempDir dir;
   const std::string file = dir.Sub("in.jsonl");
-  FILE* f = fopen(file.c_str(), "w");
-  std::fputs(
-      R"({"city": {"id": "fermo", "name": "Fermo", "country": "IT", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
-      "\n"
-      R"({"city": {"id": "bad", "name": "Bad", "country": "ITA", "region": "REGION_EUROPE_NORTH_AMERICA"}})"
-      "\n"
-      "this is not json\n",
-      f);
-  fclose(f);
+  WriteFile(file, kMixed);
   Result r = RunCommand(kBin + "/peermatch import --data-dir " + dir.Sub("db") + " --file " + file);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("in.jsonl:2: city.country"));
-  EXPECT_THAT(r.output, HasSubstr("in.jsonl:3: not a valid record"));
+  EXPECT_THAT(r.output, HasSubstr("imported: 1 cities and 0 cases written, 0 unchanged, 3 rejected"));
+  EXPECT_THAT(r.output, HasSubstr(file + ":3: city.country: \"ITA\""));
+  EXPECT_THAT(r.output, HasSubstr(file + ":5: case.sdgs[0]: 18 is outside 1-17 "
+                                         "(example-town-radio, INVALID_ARGUMENT)"));
+  EXPECT_THAT(r.output, HasSubstr(file + ":6: not a valid record: (case) cityid: Cannot find field."));
+  EXPECT_THAT(r.output, HasSubstr("3 records rejected; the rest is written"));
   auto store = Store::Open(dir.Sub("db"));
   ASSERT_TRUE(store.ok());
-  EXPECT_TRUE((*store)->GetCity("fermo").ok());
+  EXPECT_TRUE((*store)->GetCity("example-town").ok());
   EXPECT_THAT((*store)->GetCity("bad"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(Cli, ImportRefusesAFileThatIsNotJsonLinesBeforeWritingAnything) {
+  TempDir dir;
+  // The README holds a line or two that parse as records (its examples).
+  Result r = RunCommand(kBin + "/peermatch import --data-dir " + dir.Sub("db") + " --file " +
+                        kSrc + "/README.md");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("/README.md is not JSON Lines: "));
+  EXPECT_THAT(r.output, HasSubstr("(the first is line 1: # peermatch). Nothing was imported."));
+  auto store = Store::Open(dir.Sub("db"));
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->Count()->cities + (*store)->Count()->cases, 0);
+}
+
+TEST(Cli, DryRunAndAllOrNothingWriteNothingWhenARecordIsBad) {
+  TempDir dir;
+  const std::string file = dir.Sub("in.jsonl");
+  WriteFile(file, kMixed);
+  const std::string import =
+      kBin + "/peermatch import --data-dir " + dir.Sub("db") + " --file " + file;
+  Result dry = RunCommand(import + " --dry-run");
+  EXPECT_EQ(dry.exit_code, 1);
+  EXPECT_THAT(dry.output, HasSubstr("dry run: would write 1 cities and 0 cases, 0 unchanged, "
+                                    "3 rejected; nothing was written"));
+  EXPECT_THAT(dry.output, HasSubstr(file + ":5: case.sdgs[0]"));
+  Result batch = RunCommand(import + " --all-or-nothing");
+  EXPECT_EQ(batch.exit_code, 1);
+  EXPECT_THAT(batch.output, HasSubstr("nothing written (--all-or-nothing): 3 of 4 records rejected"));
+  EXPECT_THAT(batch.output, HasSubstr(file + ":3: city.country"));
+  auto store = Store::Open(dir.Sub("db"));
+  ASSERT_TRUE(store.ok());
+  EXPECT_THAT((*store)->GetCity("example-town"), StatusIs(absl::StatusCode::kNotFound));
+  store->reset();
+  // The good line alone: the dry run says what would be written, then the
+  // batch writes it.
+  WriteFile(file, std::string(kMixed).substr(0, std::string(kMixed).find('\n')) + "\n");
+  dry = RunCommand(import + " --dry-run");
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_THAT(dry.output, HasSubstr("dry run: would write 1 cities and 0 cases"));
+  batch = RunCommand(import + " --all-or-nothing");
+  EXPECT_EQ(batch.exit_code, 0) << batch.output;
+  EXPECT_THAT(batch.output, HasSubstr("imported: 1 cities and 0 cases written"));
+  store = Store::Open(dir.Sub("db"));
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->GetCity("example-town").ok());
+}
+
+// What `make serve` runs before it starts the server.
+std::string ServeLoad(const std::string& db) {
+  return kBin + "/peermatch import --data-dir " + db + " --load-marker demo --file " + kSrc +
+         "/data/demo/cities.jsonl --file " + kSrc + "/data/demo/cases.jsonl";
+}
+
+TEST(Cli, MakeServeRunsTheLoadThisTestInterrupts) {
+  std::FILE* f = std::fopen((kSrc + "/Makefile").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string makefile;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;) makefile.append(buf, n);
+  fclose(f);
+  EXPECT_THAT(makefile, HasSubstr("bin/peermatch import --data-dir $(DATA_DIR) --load-marker demo \\\n"
+                                  "\t  --file data/demo/cities.jsonl --file data/demo/cases.jsonl"));
+}
+
+TEST(Cli, AnInterruptedFirstLoadIsCompletedByTheNextOne) {
+  TempDir dir;
+  const std::string db = dir.Sub("db");
+  // The load pauses after 150 of its 429 records (92 cities, then cases);
+  // SIGINT then stops it as Ctrl-C stops `make serve`.
+  int err[2];
+  ASSERT_EQ(pipe(err), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(err[1], STDERR_FILENO);
+    close(err[0]);
+    signal(SIGINT, SIG_DFL);  // a background test runner may have ignored it
+    setenv("PEERMATCH_IMPORT_PAUSE_AFTER", "150", 1);
+    execl("/bin/sh", "sh", "-c", ("exec " + ServeLoad(db) + " >/dev/null").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(err[1]);
+  FILE* in = fdopen(err[0], "r");
+  char line[512] = {0};
+  ASSERT_NE(fgets(line, sizeof line, in), nullptr);
+  EXPECT_THAT(std::string(line), HasSubstr("paused after 150 records"));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(in);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+  {
+    auto store = Store::Open(db);
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->Count()->cities, 92);
+    EXPECT_EQ((*store)->Count()->cases, 58);
+    EXPECT_THAT((*store)->GetLoadMarker("demo"), StatusIs(absl::StatusCode::kNotFound));
+  }
+  // The next start completes the load, and writes the marker.
+  Result resumed = RunCommand(ServeLoad(db));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming the load \"demo\""));
+  EXPECT_THAT(resumed.output, HasSubstr("0 cities and 279 cases written, 150 unchanged, 0 rejected"));
+  EXPECT_THAT(resumed.output, HasSubstr("the load \"demo\" is complete"));
+  {
+    auto store = Store::Open(db);
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ((*store)->Count()->cities, 92);
+    EXPECT_EQ((*store)->Count()->cases, 337);
+    EXPECT_TRUE((*store)->GetLoadMarker("demo").ok());
+    // Every demo city and case, as the files have them.
+    for (const char* file : {"/data/demo/cities.jsonl", "/data/demo/cases.jsonl"}) {
+      absl::Status s = cli::ForEachRecord(
+          kSrc + file, [&](int line, absl::StatusOr<v1::ImportRecord> r) {
+            EXPECT_TRUE(r.ok()) << line;
+            if (r->has_city()) {
+              auto got = (*store)->GetCity(r->city().id());
+              EXPECT_TRUE(got.ok() && got->SerializeAsString() == r->city().SerializeAsString())
+                  << r->city().id();
+            } else {
+              auto got = (*store)->GetCase(r->case_().id());
+              EXPECT_TRUE(got.ok() && got->SerializeAsString() == r->case_().SerializeAsString())
+                  << r->case_().id();
+            }
+            return absl::OkStatus();
+          });
+      EXPECT_TRUE(s.ok()) << s;
+    }
+  }
+  // A finished load is not run again.
+  Result again = RunCommand(ServeLoad(db));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("already holds the load \"demo\""));
+  EXPECT_THAT(again.output, HasSubstr("nothing imported"));
+  Result old_flag = RunCommand(DemoImport(db) + " --if-empty");
+  EXPECT_EQ(old_flag.exit_code, 1);
+  EXPECT_THAT(old_flag.output, HasSubstr("replaced by --load-marker NAME"));
 }
 
 TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
