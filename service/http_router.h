@@ -59,11 +59,12 @@ struct HttpResponse {
   std::string reason;
 };
 
-// The canonical status name of an HTTP error status, as the error body
-// carries it: 400 INVALID_ARGUMENT, 404 NOT_FOUND, 413 ... (Google's API
-// mapping where one exists: 401 UNAUTHENTICATED, 503 UNAVAILABLE; the
-// others map to the closest canonical code: 405 and 415 UNIMPLEMENTED-like
-// requests are INVALID_ARGUMENT / UNIMPLEMENTED, see the .cc).
+// The canonical code name an error body carries for an HTTP status the
+// gateway answers itself: 400 and 411 INVALID_ARGUMENT, 401 UNAUTHENTICATED,
+// 403 PERMISSION_DENIED, 404 NOT_FOUND, 405 and 415 UNIMPLEMENTED, 408
+// DEADLINE_EXCEEDED, 413, 414 and 431 RESOURCE_EXHAUSTED (as gRPC names a
+// message over its limit), 503 UNAVAILABLE. (Errors of gRPC calls carry
+// the call's own code.)
 absl::string_view StatusNameForHttp(int http_status);
 
 // `s` with every byte sequence that is not UTF-8 replaced by U+FFFD.

@@ -19,11 +19,11 @@
 #include "grpcpp/server.h"
 #include "common/executor.h"
 #include "engine/engine.h"
+#include "records/limits.h"
 #include "service/auth.h"
 #include "service/http_gateway.h"
 #include "service/metrics.h"
 #include "service/peermatch_service.h"
-#include "records/limits.h"
 
 namespace peermatch {
 
