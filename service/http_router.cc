@@ -221,9 +221,11 @@ HttpResponse HttpRouter::Handle(const HttpRequest& request) const {
   std::vector<std::string> allowed;
   Params params;
   const Entry* found = nullptr;
+  // HEAD is GET without the body (the transport leaves the body out).
+  const std::string& method = request.method == "HEAD" ? std::string("GET") : request.method;
   for (const Entry& e : entries_) {
     if (!Matches(e, segments, &params)) continue;
-    if (e.route.method == request.method) {
+    if (e.route.method == method) {
       found = &e;
       break;
     }

@@ -13,7 +13,8 @@
 // Routing: a pattern is a path whose segments are literals or `{name}` (one
 // non-empty segment). No route for the path: 404; a route for the path but
 // not for the method: 405 with `Allow` listing the methods that are served.
-// OPTIONS is answered as a CORS preflight (204) when a CORS origin is set.
+// HEAD is routed as GET. OPTIONS is answered as a CORS preflight (204) when
+// a CORS origin is set.
 // Every error has the body ErrorBody() describes, as application/json.
 //
 // Thread-safety: Add() before the router is shared; Handle() and routes()

@@ -60,6 +60,7 @@ TEST(HttpRouter, MatchesParametersAndNamesTheRoute) {
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body, "got abc");
   EXPECT_EQ(res.route, "GET /v1/things/{id}");
+  EXPECT_EQ(router.Handle(Request("HEAD", "/v1/things/abc")).status, 200);
 }
 
 TEST(HttpRouter, UnknownPathIs404WrongMethodIs405WithAllow) {

@@ -26,6 +26,9 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "service/http_gateway.h"
+#include "service/server.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_engine.h"
 #include "tests/testing/test_server.h"
 
 namespace peermatch {
@@ -38,7 +41,9 @@ using testing::TestServerOptions;
 // A blocking TCP connection from `source_ip` (any 127.x.y.z is loopback).
 class Conn {
  public:
-  Conn(int port, const std::string& source_ip = "127.0.0.1") {
+  // `guard_seconds`: how long a read or write may block ("did it answer at
+  // all"), never a measure of speed.
+  Conn(int port, const std::string& source_ip = "127.0.0.1", int guard_seconds = 5) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in src{};
     src.sin_family = AF_INET;
@@ -49,9 +54,9 @@ class Conn {
     dst.sin_port = htons(port);
     inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
     connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) == 0;
-    timeval five{5, 0};  // the "did it answer at all" guard
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof(five));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &five, sizeof(five));
+    timeval guard{guard_seconds, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &guard, sizeof(guard));
   }
   ~Conn() { close(fd_); }
   Conn(const Conn&) = delete;
@@ -146,8 +151,9 @@ std::string Get(const std::string& path, const std::string& extra = "") {
 }
 
 // One request on a fresh connection; the whole response.
-std::string Exchange(int port, const std::string& request, const std::string& from = "127.0.0.1") {
-  Conn c(port, from);
+std::string Exchange(int port, const std::string& request, const std::string& from = "127.0.0.1",
+                     int guard_seconds = 5) {
+  Conn c(port, from, guard_seconds);
   if (!c.connected() || !c.Send(request)) return "";
   return c.ReadResponse();
 }
@@ -265,8 +271,6 @@ TEST_F(HttpProbeTest, IdleAndSlowClientsDoNotStarveHealthOrMatch) {
 TEST_F(HttpProbeTest, EveryRefusalIsAJsonErrorAndCounted) {
   HttpLimits limits;
   limits.request_deadline_seconds = 1;
-  limits.worker_threads = 1;
-  limits.worker_queue = 0;
   auto gateway = Gateway(limits);
   const int port = gateway->port();
   const std::string cities = "POST /v1/cities HTTP/1.1\r\nHost: x\r\n";
@@ -294,21 +298,6 @@ TEST_F(HttpProbeTest, EveryRefusalIsAJsonErrorAndCounted) {
   ExpectJsonError(Exchange(port, Get("/v1/cities?pageToken=" + std::string(9000, 'a'))), 414);
   ExpectJsonError(Exchange(port, Post("/v1/match", "{}", "Content-Encoding: gzip\r\n")), 415);
   ExpectJsonError(Exchange(port, Get("/healthz", "X-Big: " + std::string(20000, 'h') + "\r\n")), 431);
-  {
-    absl::Notification hold;  // the one worker is busy with a pairing ...
-    hold_pairing_ = &hold;
-    Conn pairing(port);
-    ASSERT_TRUE(pairing.Send(Post("/v1/pairs", R"({"k": 2})")));
-    std::string busy;
-    for (int i = 0; i < 50 && StatusOf(busy) != 503; ++i) {  // ... once it has started
-      busy = Exchange(port, Get("/healthz"));
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    ExpectJsonError(busy, 503);
-    hold.Notify();
-    EXPECT_EQ(StatusOf(pairing.ReadResponse()), 200);
-    hold_pairing_ = nullptr;
-  }
   // What libmicrohttpd refuses itself (beyond its connection memory, or not
   // HTTP) has its own short HTML body; it is still counted.
   const std::string library = Exchange(port, Get("/healthz", "X-Big: " + std::string(70000, 'h') + "\r\n"));
@@ -320,11 +309,40 @@ TEST_F(HttpProbeTest, EveryRefusalIsAJsonErrorAndCounted) {
         "route=\"POST /v1/match\",code=\"401\"", "route=\"POST /v1/cities\",code=\"403\"",
         "route=\"-\",code=\"404\"} 2", "route=\"-\",code=\"405\"", "route=\"-\",code=\"408\"",
         "route=\"-\",code=\"411\"", "route=\"-\",code=\"413\"", "route=\"-\",code=\"414\"",
-        "route=\"-\",code=\"415\"", "route=\"-\",code=\"431\"} 2", "route=\"-\",code=\"503\"",
-        "reason=\"request_deadline\"} 1", "reason=\"queue_full\"", "reason=\"library\"} 1",
+        "route=\"-\",code=\"415\"", "route=\"-\",code=\"431\"} 2",
+        "reason=\"request_deadline\"} 1", "reason=\"library\"} 1",
         "reason=\"wrong_method\"} 1", "reason=\"no_route\"} 2"}) {
     EXPECT_THAT(metrics, HasSubstr(counted)) << metrics;
   }
+}
+
+TEST_F(HttpProbeTest, AFullWorkerQueueIs503) {
+  HttpLimits limits;
+  limits.worker_threads = 1;
+  limits.worker_queue = 0;
+  auto gateway = Gateway(limits);
+  const int port = gateway->port();
+  absl::Notification hold;  // the one worker is busy with a pairing ...
+  hold_pairing_ = &hold;
+  Conn pairing(port);
+  ASSERT_TRUE(pairing.Send(Post("/v1/pairs", R"({"k": 2})")));
+  std::string busy;
+  for (int i = 0; i < 100 && StatusOf(busy) != 503; ++i) {  // ... once it has started
+    busy = Exchange(port, Get("/healthz"));
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ExpectJsonError(busy, 503);
+  hold_pairing_ = nullptr;
+  hold.Notify();
+  EXPECT_EQ(StatusOf(pairing.ReadResponse()), 200);
+  std::string response;  // the worker may take a moment to be free again
+  for (int i = 0; i < 100 && StatusOf(response) != 200; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    response = Exchange(port, Get("/metrics"));
+  }
+  const std::string metrics = BodyOf(response);
+  EXPECT_THAT(metrics, HasSubstr("route=\"-\",code=\"503\""));
+  EXPECT_THAT(metrics, HasSubstr("reason=\"queue_full\""));
 }
 
 TEST_F(HttpProbeTest, FormEncodedJsonLinesUpToTheLimitAreImportedOneByteMoreIs413) {
@@ -348,8 +366,10 @@ TEST_F(HttpProbeTest, FormEncodedJsonLinesUpToTheLimitAreImportedOneByteMoreIs41
   // Refused from its headers, before a byte of the body is read.
   ExpectJsonError(Exchange(port, absl::StrCat(head, "Content-Length: ", lines.size() + 1, "\r\n\r\n")),
                   413);
-  const std::string imported = Exchange(port, absl::StrCat(head, "Content-Length: ", lines.size(),
-                                                           "\r\n\r\n", lines));
+  // Importing ~270 cases of 15 KB may take a while on a loaded machine.
+  const std::string imported = Exchange(
+      port, absl::StrCat(head, "Content-Length: ", lines.size(), "\r\n\r\n", lines), "127.0.0.1",
+      /*guard_seconds=*/120);
   ASSERT_EQ(StatusOf(imported), 200) << imported.substr(0, 500);
   v1::ImportSummary summary;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(BodyOf(imported), &summary).ok());
@@ -406,6 +426,36 @@ TEST_F(HttpProbeTest, AccessLogNamesTheClientAndTheRoute) {
     google::protobuf::Struct parsed;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &parsed).ok()) << line;
   }
+}
+
+// The gRPC call log names the HTTP client of the calls the gateway makes,
+// and the metrics token is checked when the server is told to.
+TEST(HttpServerOptions, CallLogNamesTheHttpClientAndMetricsNeedAToken) {
+  testing::TempDir dir;
+  testing::TestEngine opened(dir.Sub("db"));
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* log = open_memstream(&text, &size);
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.http_listen = "127.0.0.1:0";
+  options.call_log = log;
+  options.auth.AddToken(Access::kRead, testing::kReadToken);
+  options.metrics_token_required = true;
+  auto server = Server::Start(opened.engine.get(), std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->http_port();
+  EXPECT_EQ(StatusOf(Exchange(port, Get("/v1/stats"), "127.0.5.9")), 200);
+  ExpectJsonError(Exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), 401);
+  EXPECT_EQ(StatusOf(Exchange(port, Get("/metrics"))), 200);
+  (*server)->Shutdown(std::chrono::milliseconds(100));
+  server->reset();
+  std::fclose(log);
+  const std::string lines(text, size);
+  std::free(text);
+  EXPECT_THAT(lines, HasSubstr("\"method\":\"/peermatch.v1.Peermatch/GetStats\",\"code\":\"OK\""));
+  EXPECT_THAT(lines, HasSubstr("\"peer\":\"http:127.0.5.9:"));
+  EXPECT_THAT(lines, ::testing::Not(HasSubstr("\"peer\":\"unknown\"")));
 }
 
 }  // namespace
