@@ -430,7 +430,7 @@ TEST_F(HttpProbeTest, AccessLogNamesTheClientAndTheRoute) {
 
 // The gRPC call log names the HTTP client of the calls the gateway makes,
 // and the metrics token is checked when the server is told to.
-TEST(HttpServerOptions, CallLogNamesTheHttpClientAndMetricsNeedAToken) {
+TEST(HttpThroughTheServer, CallLogNamesTheHttpClientAndMetricsCanNeedAToken) {
   testing::TempDir dir;
   testing::TestEngine opened(dir.Sub("db"));
   char* text = nullptr;
