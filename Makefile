@@ -12,7 +12,7 @@ PYTHON    := /usr/bin/python3
 DEB_PACKAGES := build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  libicu-dev libstemmer-dev liblemon-dev libcpp-httplib-dev libhnswlib-dev libfaiss-dev \
+  libicu-dev libstemmer-dev liblemon-dev libcpp-httplib-dev libmicrohttpd-dev libhnswlib-dev libfaiss-dev \
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-sklearn \
   nginx-light openssl
 

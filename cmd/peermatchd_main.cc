@@ -34,6 +34,24 @@ constexpr char kUsage[] =
     "                         (PEERMATCH_HTTP_LISTEN; default 127.0.0.1:8080)\n"
     "  --cors-origin ORIGIN   allow this browser origin (or *) on the HTTP gateway\n"
     "                         (PEERMATCH_CORS_ORIGIN)\n"
+    "  --http-request-deadline-seconds N   a request's headers and body must arrive\n"
+    "                         within N s of the connection opening or of the previous\n"
+    "                         response, else 408 (PEERMATCH_HTTP_REQUEST_DEADLINE_SECONDS;\n"
+    "                         default 10)\n"
+    "  --http-idle-timeout-seconds N   close an HTTP connection silent for N s\n"
+    "                         (PEERMATCH_HTTP_IDLE_TIMEOUT_SECONDS; default 5)\n"
+    "  --http-max-connections N   open HTTP connections in all; more are closed at once\n"
+    "                         (PEERMATCH_HTTP_MAX_CONNECTIONS; default 1024)\n"
+    "  --http-max-connections-per-client N   the same, per client address, loopback\n"
+    "                         included (PEERMATCH_HTTP_MAX_CONNECTIONS_PER_CLIENT; default 64)\n"
+    "  --http-threads N       HTTP requests handled at once (PEERMATCH_HTTP_THREADS;\n"
+    "                         default 16)\n"
+    "  --http-queue N         complete HTTP requests that may wait for one of those\n"
+    "                         threads; more get 503, retry later (PEERMATCH_HTTP_QUEUE;\n"
+    "                         default 64)\n"
+    "  --metrics-token-required   GET /metrics needs a read or write token\n"
+    "                         (PEERMATCH_METRICS_TOKEN_REQUIRED=1); default: open\n"
+    "                         HTTP bodies, like gRPC messages, are limited to 4 MiB.\n"
     "  --tokens-file F        bearer tokens, lines `read TOKEN` / `write TOKEN`\n"
     "                         (PEERMATCH_TOKENS_FILE)\n"
     "  --write-token T        a read-write token (PEERMATCH_WRITE_TOKEN)\n"
@@ -150,7 +168,7 @@ bool ReadAccessFlags(const peermatch::cli::Args& args, const std::string& data_d
 
 int main(int argc, char** argv) {
   peermatch::ConfigureProcessForServing();
-  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet"});
+  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet", "metrics-token-required"});
   if (args.ok() && args->Has("help")) {
     std::printf("%s", kUsage);
     return 0;
@@ -160,7 +178,11 @@ int main(int argc, char** argv) {
                                     "tokens-file", "write-token", "read-token", "tls-cert",
                                     "tls-key", "quiet", "replica-of", "replica-refresh-ms",
                                     "min-free-mb", "reply-cache-mb", "heavy-threads",
-                                    "heavy-queue", "shutdown-grace-seconds", "backup-root"})
+                                    "heavy-queue", "shutdown-grace-seconds",
+                                    "http-request-deadline-seconds", "http-idle-timeout-seconds",
+                                    "http-max-connections", "http-max-connections-per-client",
+                                    "http-threads", "http-queue", "metrics-token-required",
+                                    "backup-root"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -201,6 +223,22 @@ int main(int argc, char** argv) {
                "a number of seconds, 0-3600", &grace_seconds)) {
     return 2;
   }
+  int64_t http_deadline = 10, http_idle = 5, http_connections = 1024, http_per_client = 64;
+  int64_t http_threads = 16, http_queue = 64;
+  if (!IntFlag(*args, "http-request-deadline-seconds", "PEERMATCH_HTTP_REQUEST_DEADLINE_SECONDS",
+               "10", 1, 3600, "a number of seconds, 1-3600", &http_deadline) ||
+      !IntFlag(*args, "http-idle-timeout-seconds", "PEERMATCH_HTTP_IDLE_TIMEOUT_SECONDS", "5", 1,
+               3600, "a number of seconds, 1-3600", &http_idle) ||
+      !IntFlag(*args, "http-max-connections", "PEERMATCH_HTTP_MAX_CONNECTIONS", "1024", 1, 1000000,
+               "a number of connections, 1-1000000", &http_connections) ||
+      !IntFlag(*args, "http-max-connections-per-client", "PEERMATCH_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+               "64", 1, 1000000, "a number of connections, 1-1000000", &http_per_client) ||
+      !IntFlag(*args, "http-threads", "PEERMATCH_HTTP_THREADS", "16", 1, 1024,
+               "a number of threads, 1-1024", &http_threads) ||
+      !IntFlag(*args, "http-queue", "PEERMATCH_HTTP_QUEUE", "64", 0, 100000,
+               "a number of waiting requests, 0-100000", &http_queue)) {
+    return 2;
+  }
   peermatch::ServerOptions options;
   if (!ReadAccessFlags(*args, data_dir, &options)) return 2;
   if (absl::Status s =
@@ -230,6 +268,16 @@ int main(int argc, char** argv) {
   options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
   if (options.http_listen == "off") options.http_listen.clear();
   options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
+  options.http_limits.request_deadline_seconds = static_cast<int>(http_deadline);
+  options.http_limits.idle_timeout_seconds = static_cast<int>(http_idle);
+  options.http_limits.max_connections = static_cast<int>(http_connections);
+  options.http_limits.max_connections_per_client = static_cast<int>(http_per_client);
+  options.http_limits.worker_threads = static_cast<int>(http_threads);
+  options.http_limits.worker_queue = static_cast<int>(http_queue);
+  const char* metrics_token_env = std::getenv("PEERMATCH_METRICS_TOKEN_REQUIRED");
+  options.metrics_token_required =
+      args->Has("metrics-token-required") ||
+      (metrics_token_env != nullptr && std::string(metrics_token_env) == "1");
   options.tls_cert_file = FlagOrEnv(*args, "tls-cert", "PEERMATCH_TLS_CERT", "");
   options.tls_key_file = FlagOrEnv(*args, "tls-key", "PEERMATCH_TLS_KEY", "");
   if (args->Has("quiet")) options.call_log = nullptr;

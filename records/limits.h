@@ -20,6 +20,12 @@
 
 namespace peermatch {
 
+// --- Requests. ---
+// The largest request accepted, on every transport: a gRPC message
+// (ServerOptions::max_receive_bytes) and an HTTP body, JSON or JSON Lines,
+// Content-Length or chunked (HttpLimits::max_body_bytes).
+inline constexpr size_t kMaxRequestBytes = 4 << 20;
+
 // --- Records (cities and cases). ---
 inline constexpr size_t kMaxIdBytes = 64;               // city and case ids (slugs)
 inline constexpr size_t kMaxNameBytes = 200;            // city.name

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -11,6 +13,21 @@
 
 namespace peermatch {
 namespace {
+
+// The client's address; for a call the HTTP gateway makes in process, the
+// address of the HTTP client it passes as metadata (trusted only then: a
+// network client cannot set it for itself).
+std::string Peer(const grpc::ServerContextBase& ctx) {
+  std::string peer = ctx.peer();
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:") ||
+      absl::StartsWith(peer, "unix:")) {
+    return peer;
+  }
+  const auto& metadata = ctx.client_metadata();
+  auto it = metadata.find("x-peermatch-http-peer");
+  if (it == metadata.end()) return peer;
+  return absl::StrCat("http:", absl::string_view(it->second.data(), it->second.size()));
+}
 
 class CallObserver final : public grpc::experimental::Interceptor {
  public:
@@ -27,7 +44,7 @@ class CallObserver final : public grpc::experimental::Interceptor {
           absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
       metrics_->Record(info_->method(), code, seconds);
       if (log_ != nullptr) {
-        const std::string peer = info_->server_context()->peer();
+        const std::string peer = Peer(*info_->server_context());
         // One write per line keeps concurrent lines whole.
         const std::string line = absl::StrFormat(
             "{\"time\":\"%s\",\"method\":\"%s\",\"code\":\"%s\",\"ms\":%.3f,\"peer\":\"%s\"}\n",

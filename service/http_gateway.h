@@ -1,45 +1,35 @@
-// HttpGateway: HTTP/JSON for the portal. Each route decodes protobuf's
-// canonical JSON into the request message, calls the very same gRPC handler
-// through the server's in-process channel (so access control, validation,
-// logging and metrics are the gRPC ones), and encodes the reply as JSON.
+// HttpGateway: HTTP/JSON for the portal. The API's routes
+// (service/http_routes.h, described at GET /openapi.json) served by the
+// hardened transport (service/http_server.h: limits, deadlines, a bounded
+// worker pool), with one access-log line and a count in /metrics for every
+// request, refused ones included:
 //
-//   POST /v1/match            MatchRequest          -> MatchResponse
-//   POST /v1/similar          SimilarCasesRequest   -> SimilarCasesResponse
-//   GET  /v1/cities[?region=&pageSize=&pageToken=]  -> ListCitiesResponse
-//   GET  /v1/cities/{id}                            -> City
-//   GET  /v1/cases[?cityId=&kind=&theme=&pageSize=&pageToken=] -> ListCasesResponse
-//   GET  /v1/cases/{id}                             -> Case
-//   GET  /v1/stats                                  -> Stats
-//   POST /v1/cities           City -> PutCityResponse        (write token)
-//   DELETE /v1/cities/{id}[?cascade=true]  -> DeleteCityResponse (write token)
-//   POST /v1/cases            Case -> PutCaseResponse        (write token)
-//   DELETE /v1/cases/{id}                  -> DeleteCaseResponse (write token)
-//   POST /v1/import           JSON Lines of ImportRecord -> ImportSummary (write token)
-//   POST /v1/pairs            PairCitiesRequest -> {"pairs": [Pair], "summary": PairingSummary}
-//   GET  /healthz   "SERVING" (200) or "NOT_SERVING" (503)
-//   GET  /metrics   Prometheus text format
-// Errors: the HTTP status that Google's API mapping gives the gRPC code, and
-// {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "..."}}.
-// An `Authorization: Bearer ...` header is passed on as gRPC metadata.
+//   peermatch_http_responses_total{route="POST /v1/match",code="200"} 12
+//   peermatch_http_rejections_total{reason="body_too_large"} 1
+//
+// `route` is the pattern that answered, "-" when none did (refused before
+// routing, no route, wrong method); `reason` says why the gateway refused a
+// request itself (see HttpResponse::reason and http_server.h).
 //
 // Thread-safety: Start() and Stop() from one thread; requests are served on
-// the HTTP library's worker threads.
+// the transport's threads.
 #ifndef PEERMATCH_SERVICE_HTTP_GATEWAY_H_
 #define PEERMATCH_SERVICE_HTTP_GATEWAY_H_
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/channel.h"
+#include "service/http_routes.h"
+#include "service/http_server.h"
 #include "service/metrics.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace peermatch {
 
@@ -49,14 +39,33 @@ struct HttpOptions {
   // The portal's origin for CORS ("https://portal.example.org"), "*" for
   // any, empty for no CORS headers.
   std::string cors_origin;
-  // Largest request body accepted (413 beyond).
-  size_t max_body_bytes = 1 << 20;
+  // Body, header, connection and time limits (service/http_server.h).
+  HttpLimits limits;
+  // Checks the token of a /metrics request; empty: /metrics is open.
+  std::function<absl::Status(absl::string_view authorization)> metrics_authorization;
+  // Where access-log lines go, one JSON object a line (null: none).
+  FILE* access_log = nullptr;
+};
+
+// The gateway's own counters (the gRPC calls it makes are counted by the
+// gRPC server's Metrics). Thread-safe.
+class HttpCounters {
+ public:
+  void Record(const HttpExchange& exchange) ABSL_LOCKS_EXCLUDED(mu_);
+  // Prometheus text of both counters.
+  std::string Render() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> responses_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> rejections_ ABSL_GUARDED_BY(mu_);
 };
 
 class HttpGateway {
  public:
   // Serves on options.listen. `channel` reaches the gRPC server; `metrics`
-  // and `gauges` feed /metrics. UNAVAILABLE if the address cannot be bound.
+  // and `gauges` feed /metrics. INVALID_ARGUMENT for a bad address or
+  // limits; UNAVAILABLE if the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpGateway>> Start(
       std::shared_ptr<grpc::Channel> channel, Metrics* metrics,
       std::function<std::map<std::string, double>()> gauges, const HttpOptions& options);
@@ -64,15 +73,18 @@ class HttpGateway {
   HttpGateway(const HttpGateway&) = delete;
   HttpGateway& operator=(const HttpGateway&) = delete;
 
-  int port() const { return port_; }
-  // Stops listening and waits for the serving thread.
+  int port() const { return server_->port(); }
+  // Cancels the gRPC calls requests are waiting for (their clients get
+  // 499 CANCELLED), stops listening, and waits for the transport's threads.
   void Stop();
 
  private:
   HttpGateway() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  HttpOptions options_;
+  HttpCounters counters_;
+  std::shared_ptr<InflightCalls> inflight_;
+  std::unique_ptr<HttpRouter> router_;
+  std::unique_ptr<HttpServer> server_;  // declared last: destroyed (stopped) first
 };
 
 }  // namespace peermatch

@@ -85,6 +85,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
     HttpOptions http;
     http.listen = opts.http_listen;
     http.cors_origin = opts.cors_origin;
+    http.limits = opts.http_limits;
+    http.access_log = opts.call_log;
+    if (opts.metrics_token_required) {
+      const Auth* auth = &opts.auth;
+      http.metrics_authorization = [auth](absl::string_view authorization) {
+        return auth->Check(authorization, Access::kRead);
+      };
+    }
     auto gauges = [engine]() {
       auto snapshot = engine->snapshot();
       std::map<std::string, double> g;

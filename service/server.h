@@ -19,6 +19,7 @@
 #include "grpcpp/server.h"
 #include "common/executor.h"
 #include "engine/engine.h"
+#include "records/limits.h"
 #include "service/auth.h"
 #include "service/http_gateway.h"
 #include "service/metrics.h"
@@ -30,7 +31,7 @@ struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
   std::string listen = "127.0.0.1:50051";
   // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
-  int max_receive_bytes = 4 << 20;
+  int max_receive_bytes = static_cast<int>(kMaxRequestBytes);
   // Tokens; with none, every call is allowed (loopback only: see
   // RequireLoopbackWhenOpen).
   Auth auth;
@@ -40,6 +41,10 @@ struct ServerOptions {
   // HTTP/JSON gateway; disabled when `http_listen` is empty.
   std::string http_listen;
   std::string cors_origin;
+  // The gateway's body, connection and time limits (service/http_server.h).
+  HttpLimits http_limits;
+  // GET /metrics needs a read or write token (with tokens configured).
+  bool metrics_token_required = false;
   // Where per-call log lines go (null: none).
   FILE* call_log = stderr;
   // Bytes of Match and SimilarCases replies kept for repeated questions

@@ -7,6 +7,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "service/http_gateway.h"
 #include "tests/testing/test_server.h"
 // After Eigen: httplib pulls in <resolv.h>, whose `_res` macro breaks Eigen.
 #include "httplib.h"
@@ -115,15 +116,85 @@ TEST_F(HttpTest, ErrorsUseGoogleHttpMapping) {
   EXPECT_THAT(no_route->body, HasSubstr("\"status\": \"NOT_FOUND\""));
   EXPECT_THAT(no_route->body, HasSubstr("GET /v1/nothing-here"));
   auto wrong_method = client.Get("/v1/match", Bearer(testing::kReadToken));
-  EXPECT_EQ(wrong_method->status, 404);
-  EXPECT_THAT(wrong_method->body, HasSubstr("GET /v1/match"));
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST, OPTIONS");
+  EXPECT_THAT(wrong_method->body, HasSubstr("does not serve GET"));
   auto no_token = client.Post("/v1/match", R"({"text": "x"})", "application/json");
   EXPECT_EQ(no_token->status, 401);
-  const std::string huge(2 << 20, 'x');
+  const std::string huge(5 << 20, 'x');
   auto too_big = client.Post("/v1/match", Bearer(testing::kReadToken), huge, "application/json");
+  ASSERT_TRUE(too_big);
   EXPECT_EQ(too_big->status, 413);
   EXPECT_THAT(too_big->body, HasSubstr("\"code\": 413"));
-  EXPECT_THAT(too_big->body, HasSubstr("1048576 bytes"));
+  EXPECT_THAT(too_big->body, HasSubstr("limit of 4194304 bytes"));
+  // Input echoed in an error stays valid JSON, whatever its bytes.
+  auto bad_bytes = client.Post("/v1/match", Bearer(testing::kReadToken), "{\"t\xff\xfe\": 1}",
+                               "application/json");
+  EXPECT_EQ(bad_bytes->status, 400);
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(bad_bytes->body, &parsed).ok())
+      << bad_bytes->body;
+}
+
+TEST_F(HttpTest, EnumQueryParametersTakeTheCliShortForms) {
+  auto client = Client();
+  auto canonical = client.Get("/v1/cities?region=REGION_AFRICA&pageSize=1000",
+                              Bearer(testing::kReadToken));
+  auto short_form = client.Get("/v1/cities?region=africa&pageSize=1000", Bearer(testing::kReadToken));
+  ASSERT_EQ(short_form->status, 200) << short_form->body;
+  EXPECT_EQ(short_form->body, canonical->body);
+  v1::ListCitiesResponse african;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(short_form->body, &african).ok());
+  ASSERT_GT(african.cities_size(), 0);
+  for (const auto& city : african.cities()) EXPECT_EQ(city.region(), v1::REGION_AFRICA);
+  auto cases = client.Get("/v1/cases?kind=challenge&theme=learning-technologies&pageSize=1000",
+                          Bearer(testing::kReadToken));
+  ASSERT_EQ(cases->status, 200) << cases->body;
+  v1::ListCasesResponse list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(cases->body, &list).ok());
+  ASSERT_GT(list.cases_size(), 0);
+  for (const auto& c : list.cases()) EXPECT_EQ(c.kind(), v1::CASE_KIND_CHALLENGE);
+  auto unknown = client.Get("/v1/cities?region=atlantis", Bearer(testing::kReadToken));
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_THAT(unknown->body, HasSubstr(R"(region: unknown value \"atlantis\")"));
+}
+
+TEST_F(HttpTest, CurlsDefaultFormContentTypeIsReadAsJson) {
+  auto client = Client();
+  // curl -d '{...}' sends application/x-www-form-urlencoded.
+  auto res = client.Post("/v1/match", Bearer(testing::kReadToken), R"({"text": "radio", "k": 2})",
+                         "application/x-www-form-urlencoded");
+  ASSERT_EQ(res->status, 200) << res->body;
+  v1::MatchResponse reply;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &reply).ok());
+  EXPECT_EQ(reply.peers_size(), 2);
+}
+
+TEST_F(HttpTest, OpenApiIsServed) {
+  auto res = Client().Get("/openapi.json");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, std::string(OpenApiJson()));
+}
+
+TEST_F(HttpTest, MetricsCanRequireAToken) {
+  HttpOptions options;
+  options.listen = "127.0.0.1:0";
+  Auth auth;
+  auth.AddToken(Access::kRead, testing::kReadToken);
+  options.metrics_authorization = [&auth](absl::string_view authorization) {
+    return auth.Check(authorization, Access::kRead);
+  };
+  auto gateway = HttpGateway::Start(server_->server().InProcessChannel(),
+                                    &server_->server().metrics(), nullptr, options);
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  httplib::Client client("127.0.0.1", (*gateway)->port());
+  auto open = client.Get("/metrics");
+  EXPECT_EQ(open->status, 401);
+  EXPECT_THAT(open->body, HasSubstr("\"status\": \"UNAUTHENTICATED\""));
+  auto with_token = client.Get("/metrics", Bearer(testing::kReadToken));
+  EXPECT_EQ(with_token->status, 200);
+  EXPECT_THAT(with_token->body, HasSubstr("peermatch_http_responses_total{route=\"GET /metrics\",code=\"401\"} 1"));
 }
 
 TEST_F(HttpTest, CorsForThePortalOrigin) {
@@ -202,6 +273,8 @@ TEST_F(HttpTest, HealthAndMetrics) {
   EXPECT_THAT(metrics->body, HasSubstr("peermatch_request_seconds_bucket{method="));
   EXPECT_THAT(metrics->body, HasSubstr("peermatch_index_cases 337"));
   EXPECT_THAT(metrics->body, HasSubstr("peermatch_store_bytes "));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("peermatch_http_responses_total{route=\"POST /v1/match\",code=\"200\"} 1"));
 }
 
 }  // namespace
