@@ -37,7 +37,7 @@ absl::Status FillCommon(const Args& args, Request* req) {
   req->set_k(static_cast<int>(*k));
   req->set_page_token(args.Get("page-token"));
   for (const auto& t : args.GetAll("theme")) {
-    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", t, v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("theme", t);
     if (!theme.ok()) return theme.status();
     req->add_themes(*theme);
   }
@@ -50,7 +50,7 @@ absl::Status FillCommon(const Args& args, Request* req) {
 
   v1::Filters* f = req->mutable_filters();
   for (const auto& t : args.GetAll("only-theme")) {
-    auto theme = ParseEnum<v1::Theme>("only-theme", "THEME_", t, v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("only-theme", t);
     if (!theme.ok()) return theme.status();
     f->add_themes(*theme);
   }
@@ -60,7 +60,7 @@ absl::Status FillCommon(const Args& args, Request* req) {
     f->add_sdgs(*sdg);
   }
   for (const auto& r : args.GetAll("region")) {
-    auto region = ParseEnum<v1::Region>("region", "REGION_", r, v1::Region_Parse);
+    auto region = ParseEnum<v1::Region>("region", r);
     if (!region.ok()) return region.status();
     f->add_regions(*region);
   }
@@ -131,12 +131,9 @@ absl::Status RunSimilar(Context& ctx) {
   v1::SimilarCasesRequest req;
   if (absl::Status s = FillCommon(ctx.args, &req); !s.ok()) return s;
   if (ctx.args.Has("kind")) {
-    const std::string k = ctx.args.Get("kind");
-    if (k != "challenge" && k != "solution") {
-      return absl::InvalidArgumentError("--kind: challenge or solution");
-    }
-    req.mutable_filters()->set_kind(k == "challenge" ? v1::CASE_KIND_CHALLENGE
-                                                     : v1::CASE_KIND_SOLUTION);
+    auto kind = ParseEnum<v1::CaseKind>("kind", ctx.args.Get("kind"));
+    if (!kind.ok()) return kind.status();
+    req.mutable_filters()->set_kind(*kind);
   }
   v1::SimilarCasesResponse resp;
   grpc::ClientContext call;
