@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "text/analyzer.h"
 
 namespace peermatch::internal {
 
@@ -63,12 +64,16 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
   float total = 0;
   for (const auto& [id, c] : contributions) total += c;
   std::vector<SharedTerm> out;
-  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTermsPerMatch); ++i) {
-    const std::string& term = terms.Term(contributions[i].first);
-    auto it = q.surface.find(term);
+  for (const auto& [id, contribution] : contributions) {
+    if (out.size() == static_cast<size_t>(kSharedTermsPerMatch)) break;
+    // A term without a surface word is a compound's joined form; its parts
+    // are shared terms of their own. A function word of any language
+    // (a French text analyzed as English keeps "pendant") is no evidence.
+    auto it = q.surface.find(terms.Term(id));
+    if (it == q.surface.end() || IsFunctionWordOfAnyLanguage(it->second)) continue;
     SharedTerm& t = out.emplace_back();
-    t.term = it != q.surface.end() ? it->second : term;
-    t.weight = total > 0 ? contributions[i].second / total : 0.0;
+    t.term = it->second;
+    t.weight = total > 0 ? contribution / total : 0.0;
   }
   return out;
 }

@@ -25,7 +25,11 @@ StructuredQuery CaseStructure(const v1::Case& c);
 IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms);
 ScoreParts PartsOf(const Hit& h);
 // The words query and case `h.doc` share, largest share of the word score
-// first, as the query wrote them (at most kSharedTermsPerMatch).
+// first, as the query wrote them (at most kSharedTermsPerMatch): never a
+// compound's joined form ("homelearning"; its parts are listed) nor a
+// function word of any language the analyzer knows ("pendant", "plus").
+// Each weight is the term's share of the whole word score, the left-out
+// terms' included.
 std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h);
