@@ -1,5 +1,7 @@
 #include "engine/internal/query_util.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "text/analyzer.h"
@@ -55,6 +57,19 @@ ScoreParts PartsOf(const Hit& h) {
   parts.semantic = h.semantic;
   parts.structure = h.structure;
   return parts;
+}
+
+bool HasEvidence(const Hit& h) {
+  return h.lexical > 0 || h.semantic >= kMinSemanticEvidence || h.subword >= kMinSubwordEvidence;
+}
+
+std::vector<Hit> Shown(std::vector<Hit> hits, double min_score) {
+  hits.erase(std::remove_if(hits.begin(), hits.end(),
+                            [min_score](const Hit& h) {
+                              return !HasEvidence(h) || h.score < min_score;
+                            }),
+             hits.end());
+  return hits;
 }
 
 std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
