@@ -2,7 +2,6 @@
 #ifndef PEERMATCH_CLIENTS_COMMAND_H_
 #define PEERMATCH_CLIENTS_COMMAND_H_
 
-#include <cctype>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "common/args.h"
 #include "grpcpp/channel.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
+#include "records/enums.h"
 
 namespace peermatch::cli {
 
@@ -53,20 +53,12 @@ struct Command {
   std::function<absl::Status(Context&)> run;
 };
 
-// An enum value from a flag: "workplace", "WORKPLACE" or "THEME_WORKPLACE"
-// (with prefix "THEME_"). INVALID_ARGUMENT naming the flag otherwise.
+// An enum value from a flag, in the short forms of records/enums.h
+// ("workplace", "learning-technologies", "THEME_WORKPLACE"). INVALID_ARGUMENT
+// naming the flag and listing the valid values otherwise.
 template <typename Enum>
-absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& prefix,
-                               const std::string& value, bool (*parse)(const std::string&, Enum*)) {
-  std::string name;
-  for (char ch : value) name.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(ch)));
-  if (name.rfind(prefix, 0) != 0) name = prefix + name;
-  Enum e;
-  if (!parse(name, &e) || static_cast<int>(e) == 0) {
-    return absl::InvalidArgumentError("--" + flag + ": unknown value \"" + value +
-                                      "\" (see proto/peermatch/v1/model.proto)");
-  }
-  return e;
+absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& value) {
+  return ParseEnumValue<Enum>("--" + flag, value);
 }
 
 // How strong a pair (or a match) is, from its score, in standard deviations

@@ -116,8 +116,7 @@ absl::Status RunCities(Context& ctx) {
   v1::ListCitiesRequest req;
   req.set_page_size(1000);
   if (ctx.args.Has("region")) {
-    auto region = ParseEnum<v1::Region>("region", "REGION_", ctx.args.Get("region"),
-                                        v1::Region_Parse);
+    auto region = ParseEnum<v1::Region>("region", ctx.args.Get("region"));
     if (!region.ok()) return region.status();
     req.set_region(*region);
   }
@@ -196,17 +195,12 @@ absl::Status RunCases(Context& ctx) {
     }
   }
   if (ctx.args.Has("kind")) {
-    const std::string k = ctx.args.Get("kind");
-    if (k == "challenge") {
-      req.set_kind(v1::CASE_KIND_CHALLENGE);
-    } else if (k == "solution") {
-      req.set_kind(v1::CASE_KIND_SOLUTION);
-    } else {
-      return absl::InvalidArgumentError("--kind: challenge or solution");
-    }
+    auto kind = ParseEnum<v1::CaseKind>("kind", ctx.args.Get("kind"));
+    if (!kind.ok()) return kind.status();
+    req.set_kind(*kind);
   }
   if (ctx.args.Has("theme")) {
-    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", ctx.args.Get("theme"), v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("theme", ctx.args.Get("theme"));
     if (!theme.ok()) return theme.status();
     req.set_theme(*theme);
   }

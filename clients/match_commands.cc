@@ -37,7 +37,7 @@ absl::Status FillCommon(const Args& args, Request* req) {
   req->set_k(static_cast<int>(*k));
   req->set_page_token(args.Get("page-token"));
   for (const auto& t : args.GetAll("theme")) {
-    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", t, v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("theme", t);
     if (!theme.ok()) return theme.status();
     req->add_themes(*theme);
   }
@@ -47,10 +47,15 @@ absl::Status FillCommon(const Args& args, Request* req) {
     req->add_sdgs(*sdg);
   }
   for (const auto& g : args.GetAll("group")) req->add_target_groups(g);
+  if (args.Has("min-score")) {
+    auto min_score = args.GetDouble("min-score", 0);
+    if (!min_score.ok()) return min_score.status();
+    req->mutable_min_score()->set_value(*min_score);
+  }
 
   v1::Filters* f = req->mutable_filters();
   for (const auto& t : args.GetAll("only-theme")) {
-    auto theme = ParseEnum<v1::Theme>("only-theme", "THEME_", t, v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("only-theme", t);
     if (!theme.ok()) return theme.status();
     f->add_themes(*theme);
   }
@@ -60,7 +65,7 @@ absl::Status FillCommon(const Args& args, Request* req) {
     f->add_sdgs(*sdg);
   }
   for (const auto& r : args.GetAll("region")) {
-    auto region = ParseEnum<v1::Region>("region", "REGION_", r, v1::Region_Parse);
+    auto region = ParseEnum<v1::Region>("region", r);
     if (!region.ok()) return region.status();
     f->add_regions(*region);
   }
@@ -110,7 +115,7 @@ absl::Status RunMatch(Context& ctx) {
     std::printf("%s\n", ToJson(resp).c_str());
     return absl::OkStatus();
   }
-  if (resp.peers().empty()) std::printf("no peer city matches (try fewer filters)\n");
+  if (resp.peers().empty()) std::printf("%s\n", resp.empty_reason().c_str());
   for (const auto& p : resp.peers()) {
     std::printf("%2d. %s (%s)  score %.2f  [%s]\n", p.rank(), p.city().name().c_str(),
                 p.city().country().c_str(), p.score(), Parts(p.parts()).c_str());
@@ -131,12 +136,9 @@ absl::Status RunSimilar(Context& ctx) {
   v1::SimilarCasesRequest req;
   if (absl::Status s = FillCommon(ctx.args, &req); !s.ok()) return s;
   if (ctx.args.Has("kind")) {
-    const std::string k = ctx.args.Get("kind");
-    if (k != "challenge" && k != "solution") {
-      return absl::InvalidArgumentError("--kind: challenge or solution");
-    }
-    req.mutable_filters()->set_kind(k == "challenge" ? v1::CASE_KIND_CHALLENGE
-                                                     : v1::CASE_KIND_SOLUTION);
+    auto kind = ParseEnum<v1::CaseKind>("kind", ctx.args.Get("kind"));
+    if (!kind.ok()) return kind.status();
+    req.mutable_filters()->set_kind(*kind);
   }
   v1::SimilarCasesResponse resp;
   grpc::ClientContext call;
@@ -148,6 +150,7 @@ absl::Status RunSimilar(Context& ctx) {
     std::printf("%s\n", ToJson(resp).c_str());
     return absl::OkStatus();
   }
+  if (resp.cases().empty()) std::printf("%s\n", resp.empty_reason().c_str());
   for (const auto& m : resp.cases()) {
     std::printf("%2d. %-40s %-18s %-9s score %.2f\n    %s\n", m.rank(), m.case_().id().c_str(),
                 m.case_().city_id().c_str(),
@@ -166,6 +169,8 @@ constexpr char kCommonFlags[] =
     "  --language L          language of TEXT (ISO 639-1; default en)\n"
     "  --k N                 results per page (1-100; default 10)\n"
     "  --page-token T        the next page, as printed after a full page\n"
+    "  --min-score S         hide results scoring below S (the score shown; above about 2\n"
+    "                        is strong); results without evidence are never shown\n"
     "  --theme T, --sdg N, --group G   the challenge's themes, SDGs and target groups:\n"
     "                        they add a structure score (repeatable)\n"
     "Filters (repeatable; a result must pass all):\n"
@@ -179,7 +184,7 @@ constexpr char kCommonFlags[] =
     "  --exclude-city ID     never these cities\n";
 
 const std::set<std::string> kCommonFlagNames = {
-    "case", "language", "k", "page-token", "theme", "sdg", "group", "only-theme", "only-sdg",
+    "case", "language", "k", "page-token", "min-score", "theme", "sdg", "group", "only-theme", "only-sdg",
     "region", "country", "exclude-country", "in-language", "year-min", "year-max",
     "exclude-city"};
 

@@ -207,12 +207,12 @@ absl::Status RunPair(Context& ctx) {
   req.set_score_only(ctx.args.Has("score-only"));
   for (const auto& c : ctx.args.GetAll("city")) req.add_city_ids(c);
   for (const auto& r : ctx.args.GetAll("region")) {
-    auto region = ParseEnum<v1::Region>("region", "REGION_", r, v1::Region_Parse);
+    auto region = ParseEnum<v1::Region>("region", r);
     if (!region.ok()) return region.status();
     req.add_regions(*region);
   }
   for (const auto& t : ctx.args.GetAll("theme")) {
-    auto theme = ParseEnum<v1::Theme>("theme", "THEME_", t, v1::Theme_Parse);
+    auto theme = ParseEnum<v1::Theme>("theme", t);
     if (!theme.ok()) return theme.status();
     req.add_themes(*theme);
   }

@@ -154,7 +154,9 @@ QueryVector Model::EmbedQuery(absl::string_view text, absl::string_view language
   QueryVector q;
   for (Token& t : analyzer_.Analyze(text, language)) {
     for (std::string& g : CharGrams(t.surface)) q.grams.emplace_back(std::move(g), 1.0f);
-    q.surface.emplace(t.term, t.surface);
+    // A compound's joined form is no word of the text: explanations show its
+    // parts instead.
+    if (!t.compound) q.surface.emplace(t.term, t.surface);
     q.words.emplace_back(std::move(t.term), 1.0f);
   }
   q.words = Merge(std::move(q.words));

@@ -72,7 +72,8 @@ struct QueryVector {
   TermWeights words;     // (term, count)
   TermWeights grams;     // (gram, count)
   Eigen::VectorXf dense; // unit length, or empty
-  // The word each term came from, for explanations.
+  // The word each term came from, for explanations; none for a term that
+  // only a hyphenated compound's joined form made ("homelearn").
   absl::flat_hash_map<std::string, std::string> surface;
 };
 

@@ -198,34 +198,83 @@ absl::StatusOr<uint64_t> Engine::CommitRefit(
   return seq;
 }
 
+absl::StatusOr<PutResult> Engine::PutCityLocked(const v1::City& city, uint64_t* seq) {
+  absl::StatusOr<PutResult> r = store_->PutCity(city);
+  if (r.ok() && *r != PutResult::kUnchanged) *seq = snapshots_.PutCity(MakeCityInfo(city));
+  return r;
+}
+
+absl::StatusOr<PutResult> Engine::PutCaseLocked(const v1::Case& c, uint64_t* seq) {
+  std::shared_ptr<const Model> model = snapshots_.model();
+  Embedding e = model->Embed(c);
+  CaseVector vec{model->version(), model->EncodeVector(e)};
+  absl::StatusOr<PutResult> r = store_->PutCase(c, &vec);
+  if (!r.ok() || *r == PutResult::kUnchanged) return r;
+  if (refitting_) changed_during_refit_.insert(c.id());
+  *seq = snapshots_.PutEntry(MakeEntry(c, e), std::move(e.dense));
+  return r;
+}
+
 absl::StatusOr<PutResult> Engine::PutCity(const v1::City& city, Visibility visibility) {
   uint64_t seq = 0;
   absl::StatusOr<PutResult> r;
   {
     absl::MutexLock lock(&write_mu_);
-    r = store_->PutCity(city);
-    if (!r.ok() || *r == PutResult::kUnchanged) return r;
-    seq = snapshots_.PutCity(MakeCityInfo(city));
+    r = PutCityLocked(city, &seq);
   }
-  if (visibility == Visibility::kOnReturn) snapshots_.PublishUpTo(seq);
+  if (r.ok() && *r != PutResult::kUnchanged && visibility == Visibility::kOnReturn) {
+    snapshots_.PublishUpTo(seq);
+  }
   return r;
 }
 
 absl::StatusOr<PutResult> Engine::PutCase(const v1::Case& c, Visibility visibility) {
-  absl::StatusOr<PutResult> r;
   uint64_t seq = 0;
+  absl::StatusOr<PutResult> r;
   {
     absl::MutexLock lock(&write_mu_);
-    std::shared_ptr<const Model> model = snapshots_.model();
-    Embedding e = model->Embed(c);
-    CaseVector vec{model->version(), model->EncodeVector(e)};
-    r = store_->PutCase(c, &vec);
-    if (!r.ok() || *r == PutResult::kUnchanged) return r;
-    if (refitting_) changed_during_refit_.insert(c.id());
-    seq = snapshots_.PutEntry(MakeEntry(c, e), std::move(e.dense));
+    r = PutCaseLocked(c, &seq);
   }
-  AfterWrite(1, seq, visibility);
+  if (r.ok() && *r != PutResult::kUnchanged) AfterWrite(1, seq, visibility);
   return r;
+}
+
+absl::StatusOr<v1::City> Engine::UpdateCity(absl::string_view id,
+                                            absl::FunctionRef<absl::Status(v1::City*)> change) {
+  uint64_t seq = 0;
+  absl::StatusOr<PutResult> r;
+  v1::City city;
+  {
+    absl::MutexLock lock(&write_mu_);
+    absl::StatusOr<v1::City> stored = store_->GetCity(id);
+    if (!stored.ok()) return stored.status();
+    city = *std::move(stored);
+    if (absl::Status s = change(&city); !s.ok()) return s;
+    if (city.id() != id) return absl::InvalidArgumentError("city.id: an update cannot change it");
+    r = PutCityLocked(city, &seq);
+  }
+  if (!r.ok()) return r.status();
+  if (*r != PutResult::kUnchanged) snapshots_.PublishUpTo(seq);
+  return city;
+}
+
+absl::StatusOr<v1::Case> Engine::UpdateCase(absl::string_view id,
+                                            absl::FunctionRef<absl::Status(v1::Case*)> change) {
+  uint64_t seq = 0;
+  absl::StatusOr<PutResult> r;
+  v1::Case c;
+  {
+    absl::MutexLock lock(&write_mu_);
+    absl::StatusOr<v1::Case> stored = store_->GetCase(id);
+    if (!stored.ok()) return stored.status();
+    c = *std::move(stored);
+    if (absl::Status s = change(&c); !s.ok()) return s;
+    if (c.id() != id) return absl::InvalidArgumentError("case.id: an update cannot change it");
+    r = PutCaseLocked(c, &seq);
+  }
+  if (!r.ok()) return r.status();
+  if (*r != PutResult::kUnchanged) AfterWrite(1, seq, Visibility::kOnReturn);
+  return c;
 }
 
 absl::StatusOr<int> Engine::DeleteCity(absl::string_view id, bool cascade) {

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -122,6 +123,19 @@ class Engine {
   absl::StatusOr<PutResult> PutCase(const v1::Case& c,
                                     Visibility visibility = Visibility::kOnReturn);
   absl::StatusOr<int> DeleteCity(absl::string_view id, bool cascade);
+  // Partial updates: reads the stored city (or case) `id`, lets `change`
+  // edit it in place, and writes the result as PutCity (PutCase) would,
+  // visible on return; the read, the change and the write hold the write
+  // lock, so no other write comes between them. Returns the record as
+  // stored. NOT_FOUND ("no city with id ...") when there is none; `change`'s
+  // own error; INVALID_ARGUMENT when `change` altered the id or the result
+  // breaks a rule of records/validate.h (naming the field, as a Put does);
+  // for a case, NOT_FOUND when its city_id names no city. On any error
+  // nothing is written. `change` must not call into the engine.
+  absl::StatusOr<v1::City> UpdateCity(absl::string_view id,
+                                      absl::FunctionRef<absl::Status(v1::City*)> change);
+  absl::StatusOr<v1::Case> UpdateCase(absl::string_view id,
+                                      absl::FunctionRef<absl::Status(v1::Case*)> change);
   absl::Status DeleteCase(absl::string_view id);
   // Applies one import record (a city or a case). INVALID_ARGUMENT
   // ("record: ...") when it holds neither.
@@ -194,6 +208,12 @@ class Engine {
       std::map<std::string, std::shared_ptr<const IndexEntry>> entries,
       std::map<std::string, Eigen::VectorXf> dense);
   void AfterWrite(int64_t changes, uint64_t seq, Visibility visibility);
+  // The store write and the corpus change of a put; *seq is the change to
+  // publish (set only when the put changed something).
+  absl::StatusOr<PutResult> PutCityLocked(const v1::City& city, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<PutResult> PutCaseLocked(const v1::Case& c, uint64_t* seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   Store* const store_;  // borrowed
   const EngineOptions options_;

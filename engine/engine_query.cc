@@ -3,6 +3,7 @@
 // (service/request_mapping.h); the checks below only keep the engine safe
 // from a query that breaks the contract.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -19,6 +20,7 @@ namespace {
 
 using internal::PartsOf;
 using internal::SharedTerms;
+using internal::Shown;
 using internal::ToIndexQuery;
 
 // A city's second and later evidence must score above the candidates' mean
@@ -80,9 +82,10 @@ class StopCheck {
 // check costs a clock read, the cases a few nanoseconds each.
 constexpr uint32_t kCasesPerStopCheck = 4096;
 
-absl::Status CheckPage(int k, int offset) {
+absl::Status CheckPage(int k, int offset, double min_score) {
   absl::Status s = CheckRange("query.k", k, 1, kMaxK);
   if (s.ok()) s = CheckRange("query.offset", offset, 0, kMaxOffset);
+  if (s.ok() && std::isnan(min_score)) s = Invalid("query.min_score", "must be a number");
   return s;
 }
 
@@ -260,10 +263,11 @@ void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCi
   }
 }
 
-// The best hits, deep enough to hold the cities of the query's page (and
-// one more, to tell whether a next page exists): a city's place is that of
-// its best hit, so the first cities seen in the top hits are exactly the
-// best cities. Deeper only when the page is not full yet.
+// The best hits that may be shown, deep enough to hold the cities of the
+// query's page (and one more, to tell whether a next page exists): a city's
+// place is that of its best shown hit, so the first cities seen in the top
+// hits are exactly the best cities. Deeper only when the page is not full
+// yet and deeper hits could still be shown.
 absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept& kept,
                                         const MatchQuery& query, StopCheck* stop) {
   const size_t wanted = static_cast<size_t>(query.offset + query.k) + 1;
@@ -274,14 +278,34 @@ absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept&
   RankedCities ranked;
   for (size_t depth = first_depth;; depth *= 2) {
     if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
-    ranked.hits = search.index.Search(search.iq, search.structured, search.mask, search.weights,
-                                      depth);
+    std::vector<Hit> hits = search.index.Search(search.iq, search.structured, search.mask,
+                                                search.weights, depth);
+    // Hits come best first: past one below min_score, none can be shown.
+    const bool last = hits.size() < depth || depth >= kept.cases ||
+                      (!hits.empty() && hits.back().score < query.min_score);
+    ranked.hits = Shown(std::move(hits), query.min_score);
     GroupByCity(search.index, query.evidence_per_city, query.max_per_country, &ranked);
-    if (ranked.cities.size() >= wanted || ranked.hits.size() < depth || depth >= kept.cases) {
-      break;
-    }
+    if (ranked.cities.size() >= wanted || last) break;
   }
   return ranked;
+}
+
+// The best `wanted` hits of a SimilarCases query that may be shown (fewer
+// when there are no more).
+absl::StatusOr<std::vector<Hit>> RankCases(const SearchContext& search, const Kept& kept,
+                                           size_t wanted, double min_score, StopCheck* stop) {
+  std::vector<Hit> shown;
+  for (size_t depth = wanted;; depth *= 2) {
+    if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
+    std::vector<Hit> hits = search.index.Search(search.iq, search.structured, search.mask,
+                                                search.weights, depth);
+    const bool last = hits.size() < depth || depth >= kept.cases ||
+                      (!hits.empty() && hits.back().score < min_score);
+    shown = Shown(std::move(hits), min_score);
+    if (shown.size() >= wanted || last) break;
+  }
+  if (shown.size() > wanted) shown.resize(wanted);
+  return shown;
 }
 
 Evidence MakeEvidence(const SearchContext& search, const TermDictionary& terms, const Hit& h) {
@@ -313,7 +337,7 @@ PeerCity MakePeer(const SearchContext& search, const TermDictionary& terms, cons
 }
 
 absl::Status CheckMatchQuery(const MatchQuery& query) {
-  absl::Status s = CheckPage(query.k, query.offset);
+  absl::Status s = CheckPage(query.k, query.offset, query.min_score);
   if (s.ok()) s = CheckRange("query.evidence_per_city", query.evidence_per_city, 1, kMaxEvidence);
   if (s.ok() && query.max_per_country < 0) {
     s = Invalid("query.max_per_country", "must not be negative");
@@ -357,7 +381,7 @@ absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
 
 absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
                                                    const QueryStop& stop_when) const {
-  absl::Status s = CheckPage(query.k, query.offset);
+  absl::Status s = CheckPage(query.k, query.offset, query.min_score);
   if (s.ok()) s = CheckSubjectAndFilters(query.about, query.filters);
   if (!s.ok()) return s;
   StopCheck stop("SimilarCases", stop_when, options_.at_query_check_for_test);
@@ -375,8 +399,11 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
   if (!kept.ok()) return kept.status();
   if (s = stop.Check("while ranking the cases"); !s.ok()) return s;
   const size_t end = static_cast<size_t>(query.offset + query.k);
-  const std::vector<Hit> hits =
-      index.Search(iq, spec->structured, kept->mask, options_.weights, end + 1);
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const absl::StatusOr<std::vector<Hit>> ranked =
+      RankCases(search, *kept, end + 1, query.min_score, &stop);
+  if (!ranked.ok()) return ranked.status();
+  const std::vector<Hit>& hits = *ranked;
 
   SimilarResult result;
   result.model_version = snap->model->version();

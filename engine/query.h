@@ -14,8 +14,20 @@
 // its fields). The engine itself checks only what it needs to stay safe:
 // k, offset, evidence_per_city and max_per_country in range, exactly one of
 // text and case_id, known themes and SDGs 1-17; it answers INVALID_ARGUMENT
-// ("query.k: 0 is outside 1-100") otherwise. Other values it does not
-// check (a malformed country code simply matches no city).
+// ("query.k: 0 is outside 1-100", "query.min_score: must be a number")
+// otherwise. Other values it does not check (a malformed country code
+// simply matches no city).
+//
+// Evidence: a row (a solution of a Match, a case of SimilarCases) is shown
+// only when it has evidence, whatever min_score: it shares a word with the
+// query (ScoreParts::lexical > 0), or its meaning agrees (semantic at least
+// kMinSemanticEvidence), or its character 4-grams score at least
+// kMinSubwordEvidence of the best row's (a spelling variant or a typo:
+// "neighborhood" for "neighbourhood", "literacey"). Rows with none of these
+// are the noise a ranking of everything ends with (a few shared grams such
+// as "ing#", a cosine of 0.003); measured on the demo data and on SciFact,
+// where no relevant document in the top 100 lacks a shared word (README
+// "How matching works").
 //
 // Thread-safety: plain values.
 #ifndef PEERMATCH_ENGINE_QUERY_H_
@@ -23,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,6 +44,12 @@
 #include "records/limits.h"
 
 namespace peermatch {
+
+// The evidence thresholds (see the top of this file).
+inline constexpr double kMinSemanticEvidence = 0.1;  // LSA cosine
+inline constexpr double kMinSubwordEvidence = 0.5;   // of the best row's gram score
+// min_score when none is given.
+inline constexpr double kNoMinScore = -std::numeric_limits<double>::infinity();
 
 // What a query is about: a text, or a stored case, and the structure
 // (themes, SDGs, target groups) its structure score compares.
@@ -71,6 +90,9 @@ struct MatchQuery {
   int max_per_country = 0;                    // cities per country; 0: any
   std::string asking_city_id;  // left out; when set, instead of the case's city
   int offset = 0;              // cities into the ranking, 0-kMaxOffset
+  // Solutions scoring below this are not shown (as best or as further
+  // evidence); not NaN.
+  double min_score = kNoMinScore;
 };
 
 // Cases similar to a text or a case ("more like this").
@@ -80,6 +102,7 @@ struct SimilarQuery {
   v1::CaseKind kind = v1::CASE_KIND_UNSPECIFIED;  // UNSPECIFIED: either kind
   int k = kDefaultK;  // cases per page, 1-kMaxK
   int offset = 0;     // cases into the ranking, 0-kMaxOffset
+  double min_score = kNoMinScore;  // cases scoring below are not shown; not NaN
 };
 
 // When the caller of a Match or SimilarCases stops waiting. The engine

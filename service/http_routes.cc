@@ -7,10 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "clients/command.h"  // cli::ParseEnum: the CLI's enum short forms
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
+#include "records/enums.h"
 
 namespace peermatch {
 namespace {
@@ -105,29 +105,13 @@ absl::Status ParseBody(const HttpRequest& req, google::protobuf::Message* messag
 }
 
 // The canonical name of an enum value given in a query parameter, in any
-// form the CLI accepts for its flags.
+// form the CLI accepts for its flags (records/enums.h, the one parser).
 absl::StatusOr<std::string> EnumValueName(const google::protobuf::FieldDescriptor* field,
                                           const std::string& key, const std::string& value) {
   const google::protobuf::EnumDescriptor* type = field->enum_type();
-  auto named = [&](auto parsed) -> absl::StatusOr<std::string> {
-    if (!parsed.ok()) {
-      // ParseEnum names a flag ("--kind: ..."); here it is a parameter.
-      std::string message(parsed.status().message());
-      if (absl::StartsWith(message, "--")) message = message.substr(2);
-      return absl::InvalidArgumentError(message);
-    }
-    return type->FindValueByNumber(static_cast<int>(*parsed))->name();
-  };
-  if (type == v1::Region_descriptor()) {
-    return named(cli::ParseEnum<v1::Region>(key, "REGION_", value, v1::Region_Parse));
-  }
-  if (type == v1::Theme_descriptor()) {
-    return named(cli::ParseEnum<v1::Theme>(key, "THEME_", value, v1::Theme_Parse));
-  }
-  if (type == v1::CaseKind_descriptor()) {
-    return named(cli::ParseEnum<v1::CaseKind>(key, "CASE_KIND_", value, v1::CaseKind_Parse));
-  }
-  return value;
+  absl::StatusOr<int> number = ParseEnumNumber(*type, key, value);
+  if (!number.ok()) return number.status();
+  return type->FindValueByNumber(*number)->name();
 }
 
 // Fills `message` from query parameters named as its fields (JSON or proto

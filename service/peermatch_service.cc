@@ -520,6 +520,7 @@ absl::Status PeermatchService::Match(const v1::MatchRequest& req, const QuerySto
   if (!result.ok()) return result.status();
   const bool more = result->peers.more;
   *resp = ToMatchResponse(*std::move(result));
+  if (resp->peers().empty()) resp->set_empty_reason(EmptyReason(req, *offset));
   if (more) resp->set_next_page_token(EncodeOffset("match", req, *offset + resp->peers_size()));
   return absl::OkStatus();
 }
@@ -543,6 +544,7 @@ absl::Status PeermatchService::SimilarCases(const v1::SimilarCasesRequest& req,
   if (!result.ok()) return result.status();
   const bool more = result->cases.more;
   *resp = ToSimilarCasesResponse(*std::move(result));
+  if (resp->cases().empty()) resp->set_empty_reason(EmptyReason(req, *offset));
   if (more) {
     resp->set_next_page_token(EncodeOffset("similar", req, *offset + resp->cases_size()));
   }

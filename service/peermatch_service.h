@@ -13,7 +13,7 @@
 // never on a gRPC thread: RESOURCE_EXHAUSTED when it is full; a call whose
 // client cancels, or whose deadline passes, cancels its job.
 //
-// Access: writes (Put*, Delete*, ImportRecords) need a write token; every
+// Access: writes (Put*, Update*, Delete*, ImportRecords) need a write token; every
 // other call a read or write token (see auth.h).
 //
 // Ownership: borrows the Engine, the Auth and the executor, which must
@@ -96,6 +96,11 @@ class PeermatchService final : public PeermatchServiceBase {
   grpc::ServerUnaryReactor* DeleteCase(grpc::CallbackServerContext* ctx,
                                        const v1::DeleteCaseRequest* req,
                                        v1::DeleteCaseResponse* resp) override;
+  // In update_handler.cc.
+  grpc::ServerUnaryReactor* UpdateCity(grpc::CallbackServerContext* ctx,
+                                       const v1::UpdateCityRequest* req, v1::City* resp) override;
+  grpc::ServerUnaryReactor* UpdateCase(grpc::CallbackServerContext* ctx,
+                                       const v1::UpdateCaseRequest* req, v1::Case* resp) override;
   grpc::ServerReadReactor<v1::ImportRecord>* ImportRecords(grpc::CallbackServerContext* ctx,
                                                            v1::ImportSummary* summary) override;
   grpc::ServerUnaryReactor* Match(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,

@@ -7,7 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "records/enums.h"
 #include "records/validate.h"
+#include "unicode/uchar.h"
+#include "unicode/utf8.h"
 
 namespace peermatch {
 namespace {
@@ -73,6 +77,19 @@ absl::Status CheckFilters(const v1::Filters& f) {
   return absl::OkStatus();
 }
 
+// Text of nothing but Unicode white space (and invisible format marks such
+// as U+200B and U+FEFF): it asks nothing.
+bool IsBlank(absl::string_view text) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto n = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < n;) {
+    UChar32 c;
+    U8_NEXT(s, i, n, c);
+    if (c < 0 || !(u_isUWhiteSpace(c) || u_charType(c) == U_FORMAT_CHAR)) return false;
+  }
+  return true;
+}
+
 absl::Status CheckText(const std::string& text) {
   if (text.empty()) return Invalid("text", "is empty");
   if (text.size() > kMaxQueryBytes) {
@@ -80,6 +97,7 @@ absl::Status CheckText(const std::string& text) {
                                         kMaxQueryBytes));
   }
   if (!IsValidUtf8(text)) return Invalid("text", "is not valid UTF-8");
+  if (IsBlank(text)) return Invalid("text", "is only white space; describe the challenge in words");
   return absl::OkStatus();
 }
 
@@ -100,6 +118,9 @@ absl::Status CheckSubject(const Request& req) {
     return Invalid("language", "not an ISO 639-1 code such as \"en\"");
   }
   if (s = CheckFilters(req.filters()); !s.ok()) return s;
+  if (req.has_min_score() && !std::isfinite(req.min_score().value())) {
+    return Invalid("min_score", "must be a finite number (leave it unset for no threshold)");
+  }
   if (req.has_case_id()) return ValidateId("case_id", req.case_id());
   if (!req.has_text()) return Invalid("query", "set text or case_id");
   return CheckText(req.text());
@@ -254,7 +275,86 @@ std::string ReasonText(const UnmatchedCity& u, const PairingQuery& query) {
             "raise capacity");
 }
 
+template <typename List>
+std::string Joined(const List& values) {
+  return absl::StrJoin(values, ", ");
+}
+
+template <typename Enum, typename List>
+std::string JoinedEnums(const List& values) {
+  return absl::StrJoin(values, ", ", [](std::string* out, int v) {
+    absl::StrAppend(out, EnumShortName(static_cast<Enum>(v)));
+  });
+}
+
+// The filters a request gave, "filters.regions: africa; filters.year_min:
+// 2020" ("" for none).
+std::string GivenFilters(const v1::Filters& f) {
+  std::vector<std::string> given;
+  auto add = [&given](absl::string_view field, const std::string& values) {
+    given.push_back(absl::StrCat("filters.", field, ": ", values));
+  };
+  if (!f.themes().empty()) add("themes", JoinedEnums<v1::Theme>(f.themes()));
+  if (!f.sdgs().empty()) add("sdgs", Joined(f.sdgs()));
+  if (!f.regions().empty()) add("regions", JoinedEnums<v1::Region>(f.regions()));
+  if (!f.countries().empty()) add("countries", Joined(f.countries()));
+  if (!f.exclude_countries().empty()) add("exclude_countries", Joined(f.exclude_countries()));
+  if (!f.languages().empty()) add("languages", Joined(f.languages()));
+  if (f.year_min() != 0) add("year_min", absl::StrCat(f.year_min()));
+  if (f.year_max() != 0) add("year_max", absl::StrCat(f.year_max()));
+  if (!f.exclude_city_ids().empty()) add("exclude_city_ids", Joined(f.exclude_city_ids()));
+  if (f.kind() != v1::CASE_KIND_UNSPECIFIED) add("kind", EnumShortName(f.kind()));
+  return absl::StrJoin(given, "; ");
+}
+
+// Why a first page is empty: "<none> <conditions>; <what to try>", where
+// `none` says what is missing ("no city has a solution that", "no case").
+template <typename Request>
+std::string EmptyReasonFor(const Request& req, int offset, absl::string_view none) {
+  if (offset > 0) {
+    return absl::StrCat("no more results: the ranking ends before result ", offset + 1);
+  }
+  const std::string subject =
+      req.has_case_id() ? absl::StrCat("case \"", req.case_id(), "\"") : "the text";
+  const std::string filters = GivenFilters(req.filters());
+  std::vector<std::string> conditions, tries;
+  if (!filters.empty()) {
+    conditions.push_back(absl::StrCat("passes the filters (", filters, ")"));
+    tries.push_back("fewer filters");
+  }
+  conditions.push_back(absl::StrCat(
+      "shares evidence with ", subject, " (a word, a spelling of one, or its meaning)"));
+  if (req.has_min_score()) {
+    conditions.push_back(absl::StrFormat("scores at least min_score %g", req.min_score().value()));
+    tries.push_back("a lower min_score");
+  }
+  if (tries.empty() && req.has_case_id()) {
+    return absl::StrCat(none, " ", absl::StrJoin(conditions, ", "),
+                        "; the case's words are found in no other case");
+  }
+  if (tries.empty()) {
+    tries.push_back("more or other words");
+    tries.push_back(req.language().empty()
+                        ? "the text's language (language: an ISO 639-1 code such as \"fr\") "
+                          "if it is not English"
+                        : "another language than \"" + req.language() + "\"");
+  }
+  std::string last = conditions.back();
+  conditions.pop_back();
+  const std::string joined =
+      conditions.empty() ? last : absl::StrCat(absl::StrJoin(conditions, ", "), " and ", last);
+  return absl::StrCat(none, " ", joined, "; try ", absl::StrJoin(tries, ", or "));
+}
+
 }  // namespace
+
+std::string EmptyReason(const v1::MatchRequest& request, int offset) {
+  return EmptyReasonFor(request, offset, "no city has a solution that");
+}
+
+std::string EmptyReason(const v1::SimilarCasesRequest& request, int offset) {
+  return EmptyReasonFor(request, offset, "no case");
+}
 
 absl::StatusOr<MatchQuery> ToMatchQuery(const v1::MatchRequest& req, int offset) {
   absl::Status s = CheckPaging(req.k(), offset);
@@ -270,6 +370,7 @@ absl::StatusOr<MatchQuery> ToMatchQuery(const v1::MatchRequest& req, int offset)
   query.max_per_country = req.max_per_country();
   query.asking_city_id = req.asking_city_id();
   query.offset = offset;
+  if (req.has_min_score()) query.min_score = req.min_score().value();
   return query;
 }
 
@@ -283,6 +384,7 @@ absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& req, 
   query.kind = req.filters().kind();
   query.k = req.k() == 0 ? kDefaultK : req.k();
   query.offset = offset;
+  if (req.has_min_score()) query.min_score = req.min_score().value();
   return query;
 }
 

@@ -33,6 +33,8 @@
 #ifndef PEERMATCH_SERVICE_REQUEST_MAPPING_H_
 #define PEERMATCH_SERVICE_REQUEST_MAPPING_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "engine/pairing_query.h"
 #include "engine/query.h"
@@ -45,6 +47,15 @@ absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& reque
 
 v1::MatchResponse ToMatchResponse(MatchResult result);
 v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result);
+
+// The empty_reason of an empty answer to `request` at `offset`: what no
+// result met, true to the request. It names the filters and min_score only
+// when they were given ("no city has a solution that passes the filters
+// (filters.regions: africa) and shares evidence with the text (...); try
+// fewer filters"); without them it suggests more or other words, or the
+// text's language.
+std::string EmptyReason(const v1::MatchRequest& request, int offset);
+std::string EmptyReason(const v1::SimilarCasesRequest& request, int offset);
 
 absl::StatusOr<PairingQuery> ToPairingQuery(const v1::PairCitiesRequest& request);
 

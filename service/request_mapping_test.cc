@@ -1,5 +1,6 @@
 #include "service/request_mapping.h"
 
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -264,6 +265,69 @@ TEST(RequestMapping, SimilarResultBecomesTheResponse) {
   EXPECT_EQ(ToSimilarCasesResponse(result).ShortDebugString(),
             "cases { case { id: \"osan-closures\" } score: 0.5 parts { lexical: 0.5 } "
             "shared_terms { term: \"internet\" weight: 1 } rank: 1 } model_version: 2");
+}
+
+TEST(RequestMapping, WhitespaceOnlyTextAndBadMinScoreAreRefused) {
+  // ASCII, no-break and ideographic spaces, a zero-width space.
+  for (const char* blank : {" ", "\t\n", "\xc2\xa0\xe3\x80\x80", "\xe2\x80\x8b\xef\xbb\xbf"}) {
+    v1::MatchRequest req = MatchText(blank);
+    EXPECT_THAT(ToMatchQuery(req, 0),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "text: is only white space; describe the challenge in words"))
+        << blank;
+    v1::SimilarCasesRequest similar;
+    similar.set_text(blank);
+    EXPECT_THAT(ToSimilarQuery(similar, 0), StatusIs(absl::StatusCode::kInvalidArgument));
+  }
+  EXPECT_TRUE(ToMatchQuery(MatchText(" radio\xc2\xa0"), 0).ok());
+  v1::MatchRequest req = MatchText("radio");
+  req.mutable_min_score()->set_value(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THAT(ToMatchQuery(req, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "min_score: must be a finite number (leave it unset for no threshold)"));
+}
+
+TEST(RequestMapping, MinScoreIsMappedWhenSetAndOpenOtherwise) {
+  v1::MatchRequest req = MatchText("radio");
+  EXPECT_EQ(ToMatchQuery(req, 0)->min_score, kNoMinScore);
+  req.mutable_min_score()->set_value(0);  // a threshold of 0, not "unset"
+  EXPECT_EQ(ToMatchQuery(req, 0)->min_score, 0.0);
+  v1::SimilarCasesRequest similar;
+  similar.set_text("radio");
+  EXPECT_EQ(ToSimilarQuery(similar, 0)->min_score, kNoMinScore);
+  similar.mutable_min_score()->set_value(-1.5);
+  EXPECT_EQ(ToSimilarQuery(similar, 0)->min_score, -1.5);
+}
+
+TEST(RequestMapping, EmptyReasonIsTrueToTheRequest) {
+  v1::MatchRequest req = MatchText("tsunami");
+  EXPECT_EQ(EmptyReason(req, 0),
+            "no city has a solution that shares evidence with the text (a word, a spelling of "
+            "one, or its meaning); try more or other words, or the text's language (language: "
+            "an ISO 639-1 code such as \"fr\") if it is not English");
+  req.set_language("fr");
+  EXPECT_THAT(EmptyReason(req, 0), ::testing::EndsWith("or another language than \"fr\""));
+  req.mutable_filters()->add_regions(v1::REGION_AFRICA);
+  req.mutable_filters()->add_themes(v1::THEME_WORKPLACE);
+  req.mutable_filters()->set_year_min(2020);
+  req.mutable_min_score()->set_value(1.5);
+  EXPECT_EQ(EmptyReason(req, 0),
+            "no city has a solution that passes the filters (filters.themes: workplace; "
+            "filters.regions: africa; filters.year_min: 2020), shares evidence with the text (a "
+            "word, a spelling of one, or its meaning) and scores at least min_score 1.5; try "
+            "fewer filters, or a lower min_score");
+  EXPECT_EQ(EmptyReason(req, 20), "no more results: the ranking ends before result 21");
+
+  v1::SimilarCasesRequest similar;
+  similar.set_case_id("fermo-radio");
+  similar.mutable_filters()->set_kind(v1::CASE_KIND_CHALLENGE);
+  EXPECT_EQ(EmptyReason(similar, 0),
+            "no case passes the filters (filters.kind: challenge) and shares evidence with case "
+            "\"fermo-radio\" (a word, a spelling of one, or its meaning); try fewer filters");
+  similar.clear_filters();
+  EXPECT_EQ(EmptyReason(similar, 0),
+            "no case shares evidence with case \"fermo-radio\" (a word, a spelling of one, or "
+            "its meaning); the case's words are found in no other case");
 }
 
 }  // namespace

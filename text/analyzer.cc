@@ -155,6 +155,7 @@ class TermSink {
       WordRef ref;
       const WordFacts& facts = language_.Facts(chain_, &ref);
       if (!(options_.remove_stopwords && facts.stopword)) {
+        ref.compound = true;
         emit_(options_.stem ? absl::string_view(facts.stem) : absl::string_view(chain_), chain_,
               ref);
       }
@@ -350,10 +351,12 @@ void Analyzer::Scan(absl::string_view text, absl::string_view language, const Em
   terms.EndChain();
 }
 
+bool IsFunctionWordOfAnyLanguage(absl::string_view word) { return IsStopwordOfAnyLanguage(word); }
+
 std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view language) const {
   std::vector<Token> out;
-  Scan(text, language, [&](absl::string_view term, absl::string_view surface, WordRef) {
-    out.push_back({std::string(term), std::string(surface)});
+  Scan(text, language, [&](absl::string_view term, absl::string_view surface, WordRef word) {
+    out.push_back({std::string(term), std::string(surface), word.compound});
   });
   return out;
 }

@@ -47,6 +47,10 @@ struct AnalyzerOptions {
 struct Token {
   std::string term;     // normalized, stemmed
   std::string surface;  // the case-folded word before stemming
+  // The joined form of a hyphenated compound ("homelearning" of
+  // "home-learning"): its surface is the parts run together, not a word the
+  // text wrote (the parts are tokens of their own).
+  bool compound = false;
 };
 
 // Names a letter word's surface form within the calling thread, for callers
@@ -57,7 +61,16 @@ struct WordRef {
   static constexpr uint32_t kNone = UINT32_MAX;
   uint64_t space = 0;
   uint32_t index = kNone;
+  bool compound = false;  // the term is a compound's joined form (Token::compound)
 };
+
+// True when `word` (case-folded, as Token::surface) is a function word of
+// any language the analyzer has stopwords for: a stopword of any of its
+// lists, or a further function word the lists leave out (French "pendant",
+// "plus"). For explanations, whose shared terms must be words a reader
+// would call evidence; analysis drops only the text's own language's
+// stopwords, so this never changes a score.
+bool IsFunctionWordOfAnyLanguage(absl::string_view word);
 
 class Analyzer {
  public:

@@ -3,6 +3,7 @@
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +82,29 @@ TEST(Analyzer, MixedScriptsAndUnknownLanguage) {
   Analyzer a;
   // Unknown language: segmented, English stemming as the documented default.
   EXPECT_THAT(a.Terms("Learning 学习", "xx"), ElementsAre("learn", "学习"));
+}
+
+TEST(Analyzer, OnlyTheJoinedFormOfACompoundIsMarkedCompound) {
+  Analyzer a;
+  std::vector<std::string> seen;
+  for (const Token& t : a.Analyze("home-learning recognition-of-prior-learning radio", "en")) {
+    seen.push_back(absl::StrCat(t.surface, t.compound ? "+" : ""));
+  }
+  EXPECT_THAT(seen, ElementsAre("home", "learning", "homelearning+", "recognition", "prior",
+                                "learning", "recognitionofpriorlearning+", "radio"));
+}
+
+TEST(Analyzer, FunctionWordsOfAnyLanguage) {
+  // The lists' stopwords, whatever the language: English, French, Spanish,
+  // German; and French function words the French list leaves out.
+  for (const char* w : {"the", "les", "pour", "los", "und", "pendant", "plus", "très"}) {
+    EXPECT_TRUE(IsFunctionWordOfAnyLanguage(w)) << w;
+  }
+  for (const char* w : {"radio", "pupils", "écoles", "bibliothèque", "internet", ""}) {
+    EXPECT_FALSE(IsFunctionWordOfAnyLanguage(w)) << w;
+  }
+  // Analysis is unchanged: "pendant" stays a French term.
+  EXPECT_THAT(Analyzer().Terms("pendant la fermeture", "fr"), ElementsAre("pend", "fermetur"));
 }
 
 TEST(Analyzer, SurfaceFormIsTheWordAsWritten) {

@@ -1,7 +1,10 @@
 #include "engine/internal/query_util.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "text/analyzer.h"
 
 namespace peermatch::internal {
 
@@ -56,6 +59,19 @@ ScoreParts PartsOf(const Hit& h) {
   return parts;
 }
 
+bool HasEvidence(const Hit& h) {
+  return h.lexical > 0 || h.semantic >= kMinSemanticEvidence || h.subword >= kMinSubwordEvidence;
+}
+
+std::vector<Hit> Shown(std::vector<Hit> hits, double min_score) {
+  hits.erase(std::remove_if(hits.begin(), hits.end(),
+                            [min_score](const Hit& h) {
+                              return !HasEvidence(h) || h.score < min_score;
+                            }),
+             hits.end());
+  return hits;
+}
+
 std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h) {
@@ -63,12 +79,16 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
   float total = 0;
   for (const auto& [id, c] : contributions) total += c;
   std::vector<SharedTerm> out;
-  for (size_t i = 0; i < contributions.size() && i < static_cast<size_t>(kSharedTermsPerMatch); ++i) {
-    const std::string& term = terms.Term(contributions[i].first);
-    auto it = q.surface.find(term);
+  for (const auto& [id, contribution] : contributions) {
+    if (out.size() == static_cast<size_t>(kSharedTermsPerMatch)) break;
+    // A term without a surface word is a compound's joined form; its parts
+    // are shared terms of their own. A function word of any language
+    // (a French text analyzed as English keeps "pendant") is no evidence.
+    auto it = q.surface.find(terms.Term(id));
+    if (it == q.surface.end() || IsFunctionWordOfAnyLanguage(it->second)) continue;
     SharedTerm& t = out.emplace_back();
-    t.term = it != q.surface.end() ? it->second : term;
-    t.weight = total > 0 ? contributions[i].second / total : 0.0;
+    t.term = it->second;
+    t.weight = total > 0 ? contribution / total : 0.0;
   }
   return out;
 }

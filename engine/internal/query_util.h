@@ -24,8 +24,19 @@ StructuredQuery CaseStructure(const v1::Case& c);
 // no case has, are left out).
 IndexQuery ToIndexQuery(const QueryVector& q, const TermDictionary& terms);
 ScoreParts PartsOf(const Hit& h);
+// Whether a hit has evidence (engine/query.h): a shared word, agreeing
+// meaning, or character grams scoring at least kMinSubwordEvidence of the
+// best's.
+bool HasEvidence(const Hit& h);
+// The hits that may be shown: with evidence and scoring at least
+// `min_score`, in their order.
+std::vector<Hit> Shown(std::vector<Hit> hits, double min_score);
 // The words query and case `h.doc` share, largest share of the word score
-// first, as the query wrote them (at most kSharedTermsPerMatch).
+// first, as the query wrote them (at most kSharedTermsPerMatch): never a
+// compound's joined form ("homelearning"; its parts are listed) nor a
+// function word of any language the analyzer knows ("pendant", "plus").
+// Each weight is the term's share of the whole word score, the left-out
+// terms' included.
 std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h);

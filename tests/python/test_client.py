@@ -529,6 +529,36 @@ class WriteTest(ClientTestCase):
         self.assertIn("city_id", e.message)
         self.assertCode("NOT_FOUND", self.r.get_case, self.CASE["id"])
 
+    def test_update_city_and_case_change_only_the_named_fields(self):
+        self.w.put_city(self.CITY)
+        self.w.put_case(self.CASE)
+        # The mask from the dict's keys; None clears.
+        city = self.w.update_city({"id": "py-testville", "population": 1500, "joinedYear": None})
+        self.assertEqual((city.name, city.population, city.joined_year, list(city.languages)),
+                         ("Testville", 1500, 0, ["en", "mi"]))
+        # An explicit mask: the other values given are ignored.
+        case = self.w.update_case({"id": "py-testville-kelp-school", "title": "Kelp school",
+                                   "year": 1999}, update_mask="title")
+        self.assertEqual((case.title, case.year), ("Kelp school", 2023))
+        self.assertEqual(self.r.get_case("py-testville-kelp-school").title, "Kelp school")
+        with self.assertRaises(ValueError):  # the client knows City's fields itself
+            self.w.update_city({"id": "py-testville", "mayor": "x"})
+        e = self.assertCode("INVALID_ARGUMENT", self.w.update_city,
+                            {"id": "py-testville", "name": "x"}, update_mask=["name", "mayor"])
+        self.assertIn('"mayor" is not a field of City; updatable fields: name', e.message)
+        self.assertCode("NOT_FOUND", self.w.update_city, {"id": "py-nowhere", "population": 1})
+        self.assertCode("PERMISSION_DENIED", self.r.update_city,
+                        {"id": "py-testville", "population": 1})
+        self.assertEqual(self.r.get_city("py-testville").population, 1500)
+
+    def test_min_score_and_empty_reason(self):
+        strong = self.r.match(QUERY, k=20, min_score=2.0)
+        self.assertTrue(strong.peers)
+        self.assertTrue(all(p.score >= 2.0 for p in strong.peers))
+        none = self.r.similar(QUERY, k=5, min_score=1000)
+        self.assertEqual(len(none.cases), 0)
+        self.assertIn("a lower min_score", none.empty_reason)
+
 
 class EnvironmentTest(ClientTestCase):
     def test_server_and_token_from_the_environment(self):

@@ -61,6 +61,35 @@ constexpr char kItalian[] =
     "quante quello quelli quella quelle questo questi questa queste si tutto tutti a c e i l "
     "o è sono era";
 
+// Further function words of the same languages that the lists above leave
+// out. They are only kept out of explanations (IsStopwordOfAnyLanguage):
+// adding them to the lists would change every ranking of those languages.
+constexpr char kExplanationOnly[] =
+    // English
+    "also however among within without across per via yet whether upon onto "
+    // French
+    "pendant plus aussi très tout tous toute toutes sans sous chez entre depuis avant après "
+    "comme donc alors encore déjà peu moins ainsi chaque dont où leurs quand lors vers selon "
+    "afin puis car si non ni autre autres bien fois cela ceci celle celui ceux celles quel "
+    "quelle quels quelles aucun aucune plusieurs certains certaines tel telle là ici sera "
+    "seront étaient peut peuvent faire font "
+    // Spanish
+    "también muy sobre entre durante desde hasta cada donde mientras tras según además aunque "
+    "así más menos toda todas misma mismo mismos mucha muchas pocos cuales aquel aquella está "
+    "están fueron era eran sido tiene tienen hace hacer puede pueden solo sólo vez veces "
+    // Portuguese
+    "muitos muita muitas sobre durante desde cada onde enquanto após segundo além embora "
+    "assim menos todo toda todos todas outro outra outros outras mesma pouco estes estas "
+    "aquele aquela foram era eram sido têm pode podem fazer faz vez vezes "
+    // German
+    "sehr ohne zwischen während seit jede jeder jedes jeden wo wann mehr weniger dem sein "
+    "seine ihrem ihren kann können wurde wurden worden gegen vom beim schon dort hier diese "
+    "dieser dieses diesem diesen "
+    // Italian
+    "molto molti molta molte senza sopra sotto fra dopo prima ogni mentre secondo inoltre così "
+    "già meno altro altri altra altre stesso stessa stato stata ha hanno può possono fare fa "
+    "volta volte";
+
 using StopSet = absl::flat_hash_set<std::string>;
 
 StopSet Split(const char* words) {
@@ -79,6 +108,18 @@ bool IsStopword(absl::string_view language, absl::string_view word) {
   auto it = kLists->find(language);
   if (it == kLists->end()) return false;
   return it->second.contains(word);
+}
+
+bool IsStopwordOfAnyLanguage(absl::string_view word) {
+  static const auto* const kAll = [] {
+    auto* all = new StopSet(Split(kExplanationOnly));
+    for (const char* list : {kEnglish, kSpanish, kFrench, kPortuguese, kGerman, kItalian}) {
+      StopSet one = Split(list);
+      all->insert(one.begin(), one.end());
+    }
+    return all;
+  }();
+  return kAll->contains(word);
 }
 
 }  // namespace peermatch

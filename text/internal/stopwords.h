@@ -10,6 +10,11 @@ namespace peermatch {
 // en, es, fr, pt, de, it have lists; other languages have none).
 bool IsStopword(absl::string_view language, absl::string_view word);
 
+// True when `word` (case-folded) is a stopword of any of those languages, or
+// one of their further function words that the lists leave out ("pendant",
+// "plus"). For explanations only: analysis uses IsStopword.
+bool IsStopwordOfAnyLanguage(absl::string_view word);
+
 }  // namespace peermatch
 
 #endif  // PEERMATCH_TEXT_INTERNAL_STOPWORDS_H_

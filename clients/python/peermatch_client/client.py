@@ -120,6 +120,25 @@ def _coerce(value, cls, field):
     raise TypeError("%s: expected a dict or %s, got %r" % (field, cls.DESCRIPTOR.name, value))
 
 
+def _without_nulls(record):
+    """A dict record without its None values (they mean "clear" in a mask)."""
+    if isinstance(record, collections.abc.Mapping):
+        return {k: v for k, v in record.items() if v is not None}
+    return record
+
+
+def _mask_paths(record, update_mask):
+    """The paths of an update: `update_mask` (a path, a comma-separated
+    string or a list), else a dict record's keys but "id"."""
+    if update_mask is None:
+        if isinstance(record, collections.abc.Mapping):
+            return [k for k in record if k != "id"]
+        return []
+    if isinstance(update_mask, str):
+        update_mask = update_mask.split(",")
+    return [p.strip() for p in update_mask]
+
+
 # --- the client --------------------------------------------------------------
 
 
@@ -208,6 +227,23 @@ class Client:
             req.region = self._enum(self.model_pb2.Region, region, "region")
         return self._pages(self._stub.ListCities, req, "cities", timeout)
 
+    def update_city(self, city, update_mask=None, timeout=None):
+        """Changes some fields of a stored city and returns it as stored (UpdateCity).
+
+        `city` is a City or a dict in protobuf JSON form whose "id" names the
+        city. `update_mask` lists the fields to change ("population" or
+        ["name", "joined_year"]; JSON or proto names; "*" for all): a named
+        field takes the value in `city`, empty or 0 to clear it. Without a
+        mask, a dict's keys other than "id" are the mask (so {"id": ...,
+        "population": None} clears the population); a City message changes
+        the fields it sets. Raises PeermatchError INVALID_ARGUMENT for an
+        unknown path, NOT_FOUND for an unknown id.
+        """
+        req = self.peermatch_pb2.UpdateCityRequest()
+        req.city.CopyFrom(_coerce(_without_nulls(city), self.model_pb2.City, "city"))
+        req.update_mask.paths.extend(_mask_paths(city, update_mask))
+        return self._call(self._stub.UpdateCity, req, timeout)
+
     def delete_city(self, id, cascade=False, timeout=None):
         """Deletes a city; with cascade=True also its cases. Returns the number of
         cases deleted. FAILED_PRECONDITION while it has cases and not cascade."""
@@ -237,6 +273,15 @@ class Client:
         if theme is not None:
             req.theme = self._enum(self.model_pb2.Theme, theme, "theme")
         return self._pages(self._stub.ListCases, req, "cases", timeout)
+
+    def update_case(self, case, update_mask=None, timeout=None):
+        """Changes some fields of a stored case and returns it as stored
+        (UpdateCase); `case` and `update_mask` as in update_city."""
+        req = self.peermatch_pb2.UpdateCaseRequest()
+        getattr(req, "case").CopyFrom(
+            _coerce(_without_nulls(case), self.model_pb2.Case, "case"))
+        req.update_mask.paths.extend(_mask_paths(case, update_mask))
+        return self._call(self._stub.UpdateCase, req, timeout)
 
     def delete_case(self, id, timeout=None):
         """Deletes a case with its vectors and index entries."""
@@ -331,7 +376,8 @@ class Client:
 
     def match(self, text=None, case_id=None, k=10, filters=None, themes=None, sdgs=None,
               target_groups=None, asking_city_id=None, max_per_country=None,
-              evidence_per_city=None, page_token=None, language=None, timeout=None):
+              evidence_per_city=None, page_token=None, language=None, min_score=None,
+              timeout=None):
         """Peer cities for a challenge, given as `text` or a stored `case_id`.
 
         Returns a MatchResponse: `peers` (one PeerMatch per city, with `evidence`
@@ -339,7 +385,9 @@ class Client:
         k cities. `filters` is a Filters or a dict such as
         {"regions": ["africa"], "exclude_countries": ["FR"]}; `themes`, `sdgs`
         and `target_groups` describe a text challenge; `asking_city_id` is never
-        returned as its own peer; `max_per_country` limits cities per country.
+        returned as its own peer; `max_per_country` limits cities per country;
+        `min_score` hides solutions scoring below it (results without
+        evidence are never shown); an empty answer says why in `empty_reason`.
         """
         req = self.peermatch_pb2.MatchRequest(k=k)
         self._query(req, text, case_id, filters, themes, sdgs, target_groups, language,
@@ -350,10 +398,13 @@ class Client:
             req.max_per_country = max_per_country
         if evidence_per_city is not None:
             req.evidence_per_city = evidence_per_city
+        if min_score is not None:
+            req.min_score.value = min_score
         return self._call(self._stub.Match, req, timeout)
 
     def similar(self, text=None, case_id=None, k=10, filters=None, themes=None, sdgs=None,
-                target_groups=None, page_token=None, language=None, kind=None, timeout=None):
+                target_groups=None, page_token=None, language=None, kind=None, min_score=None,
+                timeout=None):
         """Cases most like a text or a stored case: a SimilarCasesResponse whose
         `cases` are CaseMatch (use getattr(m, "case"): `case` is a keyword).
         `kind` ("challenge"/"solution") is a shortcut for filters.kind."""
@@ -362,6 +413,8 @@ class Client:
                     page_token)
         if kind is not None:
             req.filters.kind = self._enum(self.model_pb2.CaseKind, kind, "kind")
+        if min_score is not None:
+            req.min_score.value = min_score
         return self._call(self._stub.SimilarCases, req, timeout)
 
     def pair(self, k=3, capacity=3, exclude_same_country=False, min_score=None, avoid=(),
