@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "peermatch/v1/peermatch.grpc.pb.h"
 #include "records/enums.h"
+#include "service/update_mapping.h"
 
 namespace peermatch {
 namespace {
@@ -112,6 +113,20 @@ absl::StatusOr<std::string> EnumValueName(const google::protobuf::FieldDescripto
   absl::StatusOr<int> number = ParseEnumNumber(*type, key, value);
   if (!number.ok()) return number.status();
   return type->FindValueByNumber(*number)->name();
+}
+
+// The PATCH routes' one query parameter, ?updateMask=; any other is
+// refused (INVALID_ARGUMENT naming it), as ParseQuery refuses unknown ones.
+absl::StatusOr<std::string> UpdateMaskParam(const HttpRequest& req) {
+  std::string mask;
+  for (const auto& [key, value] : req.query) {
+    if (key != "updateMask" && key != "update_mask") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, ": unknown parameter; PATCH takes only updateMask"));
+    }
+    mask = value;
+  }
+  return mask;
 }
 
 // Fills `message` from query parameters named as its fields (JSON or proto
@@ -302,6 +317,30 @@ void AddWriteRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
   r.Add("DELETE", "/v1/cases/{id}",
         Unary(stub, in, &Stub::DeleteCase,
               Make<v1::DeleteCaseRequest>(FromPathId<v1::DeleteCaseRequest>)));
+  // PATCH: the body is the partial record; ?updateMask= names the fields,
+  // or the body's keys do (update_mapping.h).
+  r.Add("PATCH", "/v1/cities/{id}",
+        Unary(stub, in, &Stub::UpdateCity,
+              Make<v1::UpdateCityRequest>([](const HttpRequest& req, const Params& params,
+                                             v1::UpdateCityRequest* request) {
+                absl::StatusOr<std::string> mask = UpdateMaskParam(req);
+                if (!mask.ok()) return mask.status();
+                auto parsed = UpdateCityRequestFromJson(params[0], req.body, *mask);
+                if (!parsed.ok()) return parsed.status();
+                *request = *std::move(parsed);
+                return absl::OkStatus();
+              })));
+  r.Add("PATCH", "/v1/cases/{id}",
+        Unary(stub, in, &Stub::UpdateCase,
+              Make<v1::UpdateCaseRequest>([](const HttpRequest& req, const Params& params,
+                                             v1::UpdateCaseRequest* request) {
+                absl::StatusOr<std::string> mask = UpdateMaskParam(req);
+                if (!mask.ok()) return mask.status();
+                auto parsed = UpdateCaseRequestFromJson(params[0], req.body, *mask);
+                if (!parsed.ok()) return parsed.status();
+                *request = *std::move(parsed);
+                return absl::OkStatus();
+              })));
   r.Add("POST", "/v1/import", [stub, in](const HttpRequest& req, const Params&) {
     return Import(*stub, in.get(), req);
   });

@@ -15,10 +15,12 @@
 //   GET    /v1/cities/{id}                                    -> City
 //   POST   /v1/cities         City                -> PutCityResponse     (write token)
 //   DELETE /v1/cities/{id}[?cascade=true]         -> DeleteCityResponse  (write token)
+//   PATCH  /v1/cities/{id}[?updateMask=]  partial City -> City (UpdateCity, write token)
 //   GET    /v1/cases[?cityId=&kind=&theme=&pageSize=&pageToken=] -> ListCasesResponse
 //   GET    /v1/cases/{id}                                     -> Case
 //   POST   /v1/cases          Case                -> PutCaseResponse     (write token)
 //   DELETE /v1/cases/{id}                         -> DeleteCaseResponse  (write token)
+//   PATCH  /v1/cases/{id}[?updateMask=]   partial Case -> Case (UpdateCase, write token)
 //   POST   /v1/import         JSON Lines of ImportRecord -> ImportSummary (write token)
 //   POST   /v1/pairs          PairCitiesRequest -> {"pairs": [Pair], "summary": PairingSummary}
 //   GET    /v1/stats                                          -> Stats

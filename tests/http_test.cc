@@ -261,6 +261,71 @@ TEST_F(HttpTest, WritesImportAndPairs) {
   EXPECT_EQ(bad_pairs->status, 400);
 }
 
+TEST_F(HttpTest, PatchChangesOneFieldAndRefusesAnUnknownOne) {
+  auto client = Client();
+  const std::string city =
+      R"({"id": "patch-town", "name": "Patch Town", "country": "FR", "region": "REGION_EUROPE_NORTH_AMERICA", "population": 1200})";
+  ASSERT_EQ(client.Post("/v1/cities", Bearer(testing::kWriteToken), city, "application/json")->status,
+            200);
+  const std::string kase =
+      R"({"id": "patch-town-radio", "cityId": "patch-town", "kind": "CASE_KIND_SOLUTION", "title": "Lessons on local radio", "description": "Teachers record lessons for the local radio station", "themes": ["THEME_LEARNING_TECHNOLOGIES"]})";
+  ASSERT_EQ(client.Post("/v1/cases", Bearer(testing::kWriteToken), kase, "application/json")->status,
+            200);
+  auto get = [&](const std::string& path) {
+    auto res = client.Get(path.c_str(), Bearer(testing::kReadToken));
+    return res ? res->body : std::string();
+  };
+
+  // One field, named by the body's keys; the others stay as they were.
+  auto patched = client.Patch("/v1/cities/patch-town", Bearer(testing::kWriteToken),
+                              R"({"population": 5400})", "application/json");
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  v1::City stored;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(get("/v1/cities/patch-town"), &stored).ok());
+  EXPECT_EQ(stored.population(), 5400);
+  EXPECT_EQ(stored.name(), "Patch Town");
+  EXPECT_EQ(stored.country(), "FR");
+
+  // The same with ?updateMask=: only the masked field changes.
+  auto masked = client.Patch("/v1/cases/patch-town-radio?updateMask=title",
+                             Bearer(testing::kWriteToken),
+                             R"({"title": "Radio lessons", "description": "ignored"})",
+                             "application/json");
+  ASSERT_EQ(masked->status, 200) << masked->body;
+  v1::Case stored_case;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(get("/v1/cases/patch-town-radio"),
+                                                         &stored_case).ok());
+  EXPECT_EQ(stored_case.title(), "Radio lessons");
+  EXPECT_EQ(stored_case.description(), "Teachers record lessons for the local radio station");
+
+  // An unknown field is 400 naming it, and nothing changes.
+  const std::string before = get("/v1/cities/patch-town");
+  auto unknown = client.Patch("/v1/cities/patch-town?updateMask=nmae", Bearer(testing::kWriteToken),
+                              R"({"name": "Renamed"})", "application/json");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_THAT(unknown->body, HasSubstr("nmae"));
+  EXPECT_THAT(unknown->body, HasSubstr("\"status\": \"INVALID_ARGUMENT\""));
+  auto unknown_key = client.Patch("/v1/cities/patch-town", Bearer(testing::kWriteToken),
+                                  R"({"mayor": "X"})", "application/json");
+  EXPECT_EQ(unknown_key->status, 400);
+  auto unknown_param = client.Patch("/v1/cities/patch-town?cascade=true",
+                                    Bearer(testing::kWriteToken), R"({"population": 1})",
+                                    "application/json");
+  EXPECT_EQ(unknown_param->status, 400);
+  EXPECT_THAT(unknown_param->body, HasSubstr("cascade"));
+  // A read token cannot change anything; a missing record is 404.
+  EXPECT_EQ(client.Patch("/v1/cities/patch-town", Bearer(testing::kReadToken),
+                         R"({"population": 1})", "application/json")->status,
+            403);
+  EXPECT_EQ(client.Patch("/v1/cities/atlantis", Bearer(testing::kWriteToken),
+                         R"({"population": 1})", "application/json")->status,
+            404);
+  EXPECT_EQ(get("/v1/cities/patch-town"), before);
+
+  ASSERT_EQ(client.Delete("/v1/cities/patch-town?cascade=true", Bearer(testing::kWriteToken))->status,
+            200);
+}
+
 TEST_F(HttpTest, HealthAndMetrics) {
   auto client = Client();
   auto health = client.Get("/healthz");
