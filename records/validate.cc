@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "unicode/uloc.h"
+#include "unicode/uchar.h"
 #include "unicode/utf8.h"
 
 namespace peermatch {
@@ -27,10 +28,7 @@ absl::Status CheckText(absl::string_view field, absl::string_view text,
                                        max_bytes));
   }
   if (!IsValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
-  if (std::all_of(text.begin(), text.end(),
-                  [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; })) {
-    return Invalid(field, "is only white space");
-  }
+  if (IsBlank(text)) return Invalid(field, "is only white space");
   return absl::OkStatus();
 }
 
@@ -58,6 +56,17 @@ std::set<std::string, std::less<>> TwoLetterCodes(const char* const* list) {
 }
 
 }  // namespace
+
+bool IsBlank(absl::string_view text) {
+  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+  const auto n = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < n;) {
+    UChar32 c;
+    U8_NEXT(s, i, n, c);
+    if (c < 0 || !(u_isUWhiteSpace(c) || u_charType(c) == U_FORMAT_CHAR)) return false;
+  }
+  return true;
+}
 
 bool IsValidUtf8(absl::string_view text) {
   const auto* s = reinterpret_cast<const uint8_t*>(text.data());

@@ -25,6 +25,11 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id);
 // Structurally valid UTF-8 (no overlong forms, surrogates or stray bytes).
 bool IsValidUtf8(absl::string_view text);
 
+// Text of nothing but Unicode white space (U+0020, U+00A0, U+3000, ...) and
+// invisible format marks (U+200B, U+FEFF): it says nothing. `text` must be
+// valid UTF-8 (an invalid sequence counts as not blank).
+bool IsBlank(absl::string_view text);
+
 // An assigned ISO 3166-1 alpha-2 code, upper case ("BR"). From ICU's list.
 bool IsIsoCountry(absl::string_view code);
 

@@ -97,6 +97,14 @@ TEST(Validate, CityNameTextRules) {
   ExpectInvalid(ValidateCity(c), "city.name");
   c.set_name("S\xc3\x28o");  // invalid continuation byte
   ExpectInvalid(ValidateCity(c), "city.name");
+  // Unicode white space and invisible marks say nothing either: U+00A0,
+  // U+3000 (ideographic space), U+200B (zero width space), U+FEFF.
+  for (const char* blank : {"\xc2\xa0", "\xe3\x80\x80 ", "\xe2\x80\x8b", "\xef\xbb\xbf\t"}) {
+    c.set_name(blank);
+    ExpectInvalid(ValidateCity(c), "city.name");
+  }
+  c.set_name("\xe3\x80\x80Wuhan");  // text after a blank is text
+  EXPECT_TRUE(ValidateCity(c).ok());
 }
 
 TEST(Validate, CityOtherFields) {

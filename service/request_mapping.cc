@@ -77,19 +77,6 @@ absl::Status CheckFilters(const v1::Filters& f) {
   return absl::OkStatus();
 }
 
-// Text of nothing but Unicode white space (and invisible format marks such
-// as U+200B and U+FEFF): it asks nothing.
-bool IsBlank(absl::string_view text) {
-  const auto* s = reinterpret_cast<const uint8_t*>(text.data());
-  const auto n = static_cast<int32_t>(text.size());
-  for (int32_t i = 0; i < n;) {
-    UChar32 c;
-    U8_NEXT(s, i, n, c);
-    if (c < 0 || !(u_isUWhiteSpace(c) || u_charType(c) == U_FORMAT_CHAR)) return false;
-  }
-  return true;
-}
-
 absl::Status CheckText(const std::string& text) {
   if (text.empty()) return Invalid("text", "is empty");
   if (text.size() > kMaxQueryBytes) {
