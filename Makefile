@@ -4,6 +4,7 @@
 BUILD_DIR ?= build
 FUZZ_DIR  ?= build-fuzz
 FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?= .
 DATA_DIR  ?= var/peermatch
 ADDR      ?= 127.0.0.1:50051
 HTTP_ADDR ?= 127.0.0.1:8080
@@ -59,14 +60,15 @@ $(FUZZ_DIR)/CMakeCache.txt: deps CMakeLists.txt
 fuzz-build: deps $(FUZZ_DIR)/CMakeCache.txt
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 
-# Runs every fuzz target for $(FUZZ_RUNS) executions over a temporary copy of
+# Runs every fuzz target (or those FUZZ_TARGETS, a regex, names) for
+# $(FUZZ_RUNS) executions, two at a time, over a temporary copy of
 # its corpus; prints executions, crashes and time per target; fails on a crash
 # (the crashing input is saved under $(FUZZ_DIR)/fuzz_artifacts/TARGET/).
 fuzz: fuzz-build
 	@rm -f $(FUZZ_DIR)/fuzz_summary.tsv
 	@cd $(FUZZ_DIR) && PEERMATCH_FUZZ_RUNS=$(FUZZ_RUNS) \
 	  PEERMATCH_FUZZ_SUMMARY=$(CURDIR)/$(FUZZ_DIR)/fuzz_summary.tsv \
-	  ctest -L fuzz --output-on-failure -j $(JOBS) --timeout 7200; status=$$?; \
+	  ctest -L fuzz -R '$(FUZZ_TARGETS)' --output-on-failure -j $(JOBS) --timeout 14400; status=$$?; \
 	  printf '%-20s %12s %8s %10s\n' target executions crashes seconds; \
 	  sort fuzz_summary.tsv | awk -F'\t' '{ printf "%-20s %12d %8d %10.1f\n", $$1, $$2, $$3, $$4 }'; \
 	  exit $$status
