@@ -2,6 +2,9 @@
 # Every target installs what is missing first (`make deps`).
 
 BUILD_DIR ?= build
+FUZZ_DIR  ?= build-fuzz
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS ?= .
 DATA_DIR  ?= var/peermatch
 ADDR      ?= 127.0.0.1:50051
 HTTP_ADDR ?= 127.0.0.1:8080
@@ -14,9 +17,11 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   libeigen3-dev libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libicu-dev libstemmer-dev liblemon-dev libcpp-httplib-dev libmicrohttpd-dev libhnswlib-dev libfaiss-dev \
   python3 python3-grpcio python3-grpc-tools python3-protobuf python3-numpy python3-sklearn \
+  python3-pip python3-venv python3-setuptools python3-wheel \
+  clang libclang-rt-14-dev \
   nginx-light openssl
 
-.PHONY: deps build debug test serve clean
+.PHONY: deps build debug test serve clean python-package fuzz-build fuzz
 
 # Installs only what is missing; does nothing (and needs no root) otherwise.
 deps:
@@ -36,8 +41,37 @@ $(BUILD_DIR)/CMakeCache.txt: deps CMakeLists.txt
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# Every ctest of the build, then a bounded smoke run of each fuzz target
+# (PEERMATCH_FUZZ_SMOKE_SECONDS each, in the clang build $(FUZZ_DIR)).
+test: build fuzz-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	cd $(FUZZ_DIR) && ctest -L fuzz --output-on-failure -j $(JOBS)
+
+# The Python client as a wheel, stubs included: $(BUILD_DIR)/python-dist/.
+python-package: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target peermatch_python_wheel
+	@ls $(BUILD_DIR)/python-dist/*.whl
+
+# The libFuzzer targets: a clang build with ASan and UBSan (cmake/fuzz.cmake).
+$(FUZZ_DIR)/CMakeCache.txt: deps CMakeLists.txt
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+	  -DPEERMATCH_FUZZ=ON -DPython3_EXECUTABLE=$(PYTHON)
+
+fuzz-build: deps $(FUZZ_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+# Runs every fuzz target (or those FUZZ_TARGETS, a regex, names) for
+# $(FUZZ_RUNS) executions, two at a time, over a temporary copy of
+# its corpus; prints executions, crashes and time per target; fails on a crash
+# (the crashing input is saved under $(FUZZ_DIR)/fuzz_artifacts/TARGET/).
+fuzz: fuzz-build
+	@rm -f $(FUZZ_DIR)/fuzz_summary.tsv
+	@cd $(FUZZ_DIR) && PEERMATCH_FUZZ_RUNS=$(FUZZ_RUNS) \
+	  PEERMATCH_FUZZ_SUMMARY=$(CURDIR)/$(FUZZ_DIR)/fuzz_summary.tsv \
+	  ctest -L fuzz -R '$(FUZZ_TARGETS)' --output-on-failure -j $(JOBS) --timeout 14400; status=$$?; \
+	  printf '%-20s %12s %8s %10s\n' target executions crashes seconds; \
+	  sort fuzz_summary.tsv | awk -F'\t' '{ printf "%-20s %12d %8d %10.1f\n", $$1, $$2, $$3, $$4 }'; \
+	  exit $$status
 
 # Builds, loads the demo data once, and starts the server. The load writes
 # the marker "demo" into the store when its last record is durable: a later
@@ -50,4 +84,4 @@ serve: build
 	exec $(BUILD_DIR)/bin/peermatchd --data-dir $(DATA_DIR) --listen $(ADDR)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

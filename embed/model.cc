@@ -276,13 +276,29 @@ std::string Model::Serialize() const {
   return data.SerializeAsString();
 }
 
+namespace {
+
+// `projection` holds lsa_terms x dense_dim floats, and there are no
+// dimensions without LSA terms (Fit keeps dense_dim below their count).
+// Checked without overflow: a corrupt dense_dim must not pass, since it
+// sizes every query's dense vector (found by vector_codec_fuzz: a blob with
+// dense_dim ~2^30 and no LSA terms parsed, and the first query ran out of
+// memory).
+bool ProjectionFits(const internal::ModelData& data) {
+  const size_t rows = static_cast<size_t>(data.lsa_terms_size());
+  const size_t row_bytes = static_cast<size_t>(data.dense_dim()) * sizeof(float);
+  if (row_bytes == 0) return data.projection().empty();
+  return rows != 0 && data.projection().size() % row_bytes == 0 &&
+         data.projection().size() / row_bytes == rows;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Model>> Model::Parse(absl::string_view blob,
                                                           const ModelOptions& options) {
   internal::ModelData data;
   if (!data.ParseFromArray(blob.data(), static_cast<int>(blob.size())) ||
-      data.terms_size() != data.df_size() ||
-      data.projection().size() !=
-          static_cast<size_t>(data.lsa_terms_size()) * data.dense_dim() * sizeof(float)) {
+      data.terms_size() != data.df_size() || !ProjectionFits(data)) {
     return absl::DataLossError("the stored model does not parse");
   }
   ModelOptions fitted = options;
@@ -306,7 +322,10 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Parse(absl::string_view blob
     model->lsa_terms_.push_back(data.lsa_terms(i));
   }
   model->projection_.resize(data.lsa_terms_size(), data.dense_dim());
-  std::memcpy(model->projection_.data(), data.projection().data(), data.projection().size());
+  // memcpy's pointers must not be null, even for 0 bytes (an empty matrix's is).
+  if (!data.projection().empty()) {
+    std::memcpy(model->projection_.data(), data.projection().data(), data.projection().size());
+  }
   model->IndexVocabulary();
   return std::shared_ptr<const Model>(std::move(model));
 }
@@ -342,7 +361,8 @@ absl::StatusOr<Embedding> Model::DecodeVector(absl::string_view blob, uint64_t* 
     e.grams.emplace_back(data.gram_terms(i), data.gram_weights(i));
   }
   e.dense.resize(static_cast<Eigen::Index>(data.dense().size() / sizeof(float)));
-  std::memcpy(e.dense.data(), data.dense().data(), data.dense().size());
+  // memcpy's pointers must not be null, even for 0 bytes (an empty vector's is).
+  if (!data.dense().empty()) std::memcpy(e.dense.data(), data.dense().data(), data.dense().size());
   if (model_version != nullptr) *model_version = data.model_version();
   return e;
 }

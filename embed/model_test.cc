@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 
 #include "gmock/gmock.h"
+#include "peermatch/internal/matcher_data.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 
@@ -264,6 +265,28 @@ TEST(Model, FastEmbeddingEqualsTheReferenceOnSciFact) {
     }
   }
   EXPECT_EQ(differ, 0u) << "of " << cases.size();
+}
+
+// Found by vector_codec_fuzz: a model blob whose dense_dim has no LSA terms
+// (and so no projection bytes to disagree with) parsed, and the first query
+// allocated a dense vector of dense_dim floats (here 4 GiB) and ran out of
+// memory. Such a blob is corrupt: Fit keeps dense_dim below the LSA terms.
+TEST(Model, ParseRefusesDimensionsWithoutProjection) {
+  internal::ModelData data;
+  data.set_version(3);
+  data.set_dense_dim(1u << 30);
+  EXPECT_THAT(Model::Parse(data.SerializeAsString()), StatusIs(absl::StatusCode::kDataLoss));
+  data.add_lsa_terms("school");
+  data.set_projection(std::string(8, '\0'));  // 1 x 2 floats, not 1 x 2^30
+  EXPECT_THAT(Model::Parse(data.SerializeAsString()), StatusIs(absl::StatusCode::kDataLoss));
+  data.set_dense_dim(2);
+  auto parsed = Model::Parse(data.SerializeAsString());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)->dense_dim(), 2);
+  // LSA terms without dimensions are what Fit writes for a tiny corpus.
+  data.set_dense_dim(0);
+  data.clear_projection();
+  EXPECT_TRUE(Model::Parse(data.SerializeAsString()).ok());
 }
 
 }  // namespace

@@ -111,5 +111,33 @@ TEST(VectorCodec, OddAndMalformedBlobsGetModelDecodeVectorsAnswer) {
   }
 }
 
+// Found by vector_codec_fuzz: decoding a vector without a dense part (the
+// empty blob, or any vector stored before the first fit) and parsing a model
+// without a projection passed a null pointer to memcpy, undefined behaviour
+// that UBSan reports. The inputs stay in its corpus
+// (embed/fuzz_corpus/vector_codec_fuzz/), so every fuzz smoke run re-checks
+// them under UBSan; here, what they must decode to.
+TEST(VectorCodec, VectorsWithoutDenseAndModelsWithoutProjectionDecode) {
+  uint64_t version = 99;
+  absl::StatusOr<Embedding> empty = Model::DecodeVector("", &version);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(version, 0u);
+  EXPECT_TRUE(empty->words.empty());
+  EXPECT_EQ(empty->dense.size(), 0);
+
+  auto model = Model::Empty();
+  Embedding sparse;
+  sparse.words = {{"school", 0.5f}};
+  absl::StatusOr<Embedding> decoded = Model::DecodeVector(model->EncodeVector(sparse), &version);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->words, sparse.words);
+  EXPECT_EQ(decoded->dense.size(), 0);
+
+  auto parsed = Model::Parse(model->Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)->dense_dim(), 0);
+  EXPECT_EQ((*parsed)->EmbedQuery("pupils at home", "en").dense.size(), 0);
+}
+
 }  // namespace
 }  // namespace peermatch

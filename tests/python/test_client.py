@@ -1,13 +1,19 @@
 """End-to-end tests of the Python client against a real peermatchd.
 
+They test the client as installed: ctest's python_client (run_installed.py)
+installs the wheel from `make python-package` into a fresh virtual
+environment and runs this file from there, with $PEERMATCH_PYTHON_VENV
+naming it; InstalledPackageTest then checks that the client and its stubs
+came from that environment, not from the source tree.
+
 A module-level fixture starts build/bin/peermatchd on a free port with an empty
 temporary data directory, a write token and a read token; setUpModule imports
 the demo data through Client.import_records, and tearDownModule stops the
 server with SIGTERM and checks that it exits 0.
 
-Paths: $PEERMATCH_BIN_DIR (default <repo>/build/bin) and
-$PEERMATCH_PYTHON_STUBS (default <repo>/build/python).
-Run: /usr/bin/python3 -m unittest discover -s tests/python -v
+Paths: $PEERMATCH_BIN_DIR (default <repo>/build/bin); $PEERMATCH_PYTHON_STUBS
+(default: none, the installed package's own stubs).
+Run: cd build && ctest -R python_client --output-on-failure
 """
 
 import os
@@ -22,17 +28,18 @@ import time
 import unittest
 from unittest import mock
 
+import grpc
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("PEERMATCH_BIN_DIR") or os.path.join(REPO, "build", "bin")
-STUBS = os.environ.get("PEERMATCH_PYTHON_STUBS") or os.path.join(REPO, "build", "python")
+STUBS = os.environ.get("PEERMATCH_PYTHON_STUBS") or None
+VENV = os.environ.get("PEERMATCH_PYTHON_VENV")
 CLIENT_DIR = os.path.join(REPO, "clients", "python")
 CITIES = os.path.join(REPO, "data", "demo", "cities.jsonl")
 CASES = os.path.join(REPO, "data", "demo", "cases.jsonl")
 EXAMPLE = os.path.join(CLIENT_DIR, "examples", "match_example.py")
 
-if CLIENT_DIR not in sys.path:
-    sys.path.insert(0, CLIENT_DIR)
-
+import peermatch_client  # noqa: E402
 from peermatch_client import Client, PeermatchError, load_stubs, to_dict  # noqa: E402
 
 WRITE_TOKEN = "write-token-0123456789abcdef"
@@ -570,10 +577,63 @@ class EnvironmentTest(ClientTestCase):
                 self.assertCode("PERMISSION_DENIED", client.delete_case, "x")
 
 
+class InstalledPackageTest(unittest.TestCase):
+    """The client under test is the installed wheel, stubs included."""
+
+    def setUp(self):
+        if not VENV:
+            self.skipTest("not run from an installed wheel (ctest python_client does that)")
+
+    def assertInVenv(self, path):
+        venv = os.path.realpath(VENV)
+        self.assertTrue(os.path.realpath(path).startswith(venv + os.sep),
+                        "%s is not inside %s" % (path, venv))
+
+    def test_client_and_stubs_come_from_the_virtual_environment(self):
+        self.assertEqual(os.path.realpath(sys.prefix), os.path.realpath(VENV))
+        self.assertInVenv(peermatch_client.__file__)
+        stubs = load_stubs()
+        for module in (stubs.model_pb2, stubs.peermatch_pb2, stubs.peermatch_pb2_grpc):
+            self.assertInVenv(module.__file__)
+        self.assertFalse(os.path.realpath(peermatch_client.__file__).startswith(
+            os.path.realpath(CLIENT_DIR) + os.sep))
+
+    def test_installed_metadata_matches_the_package(self):
+        from importlib import metadata
+        self.assertEqual(metadata.version("peermatch-client"), peermatch_client.__version__)
+        files = {str(f) for f in metadata.files("peermatch-client")}
+        self.assertIn("peermatch/v1/peermatch_pb2_grpc.py", files)
+        self.assertIn("peermatch/v1/model_pb2.py", files)
+        self.assertIn("peermatch_client/client.py", files)
+        # Each requirement ("grpcio>=1.51") is met by what is installed (Debian's).
+        requires = metadata.requires("peermatch-client")
+        self.assertEqual(sorted(re.split(r"[<>=!~ (]", r)[0] for r in requires),
+                         ["grpcio", "protobuf"])
+        for requirement in requires:
+            name, minimum = re.fullmatch(r"([\w-]+) ?\(?>=([\d.]+)\)?", requirement).groups()
+            installed = metadata.version(name)
+            self.assertGreaterEqual(tuple(int(x) for x in re.findall(r"\d+", installed)[:3]),
+                                    tuple(int(x) for x in minimum.split(".")),
+                                    "%s %s does not meet %s" % (name, installed, requirement))
+
+    def test_every_service_method_has_a_stub(self):
+        # The wheel carries the stubs of the proto in the tree, whatever its RPCs.
+        stubs = load_stubs()
+        service = stubs.peermatch_pb2.DESCRIPTOR.services_by_name["Peermatch"]
+        stub = stubs.peermatch_pb2_grpc.PeermatchStub(grpc.insecure_channel("127.0.0.1:1"))
+        for method in service.methods:
+            self.assertTrue(callable(getattr(stub, method.name, None)), method.name)
+
+
 class ExampleTest(unittest.TestCase):
     def run_example(self, *args, **env):
-        full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([STUBS, CLIENT_DIR]), **env)
-        return subprocess.run(["/usr/bin/python3", EXAMPLE] + list(args), env=full_env,
+        # The example as a user runs it, with the interpreter that has the
+        # client installed (the venv's, under ctest) and nothing on PYTHONPATH.
+        full_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        if STUBS:
+            full_env["PYTHONPATH"] = os.pathsep.join([STUBS, CLIENT_DIR])
+        full_env.update(env)
+        return subprocess.run([sys.executable, EXAMPLE] + list(args), env=full_env,
                               capture_output=True, text=True, timeout=60)
 
     def test_example_prints_peers_with_evidence(self):

@@ -1,17 +1,22 @@
 #!/usr/bin/python3
 """Prints the peer cities most likely to have solved a challenge.
 
-    PYTHONPATH=build/python:clients/python /usr/bin/python3 \
-        clients/python/examples/match_example.py --k 3 \
+    python3 clients/python/examples/match_example.py --k 3 \
         "Since schools closed, many pupils in rural districts have no internet at home"
+
+with the peermatch_client wheel installed (or, in a checkout without it,
+PYTHONPATH=build/python:clients/python).
 """
 
 import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from peermatch_client import Client, PeermatchError  # noqa: E402
+try:
+    from peermatch_client import Client, PeermatchError
+except ImportError:  # not installed: the checkout's copy, beside this folder
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from peermatch_client import Client, PeermatchError  # noqa: E402
 
 
 def main():

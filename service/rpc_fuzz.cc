@@ -1,0 +1,187 @@
+// libFuzzer target: every gRPC method of the server, with arbitrary request
+// bytes, through the real handlers.
+//
+// Once per process: a real server (fuzz_server.h: store over RocksDB in a
+// temporary directory, engine, service, health check) with a write and a
+// read token, loaded with the demo data. Each input (rpc_fuzz_input.h) is
+// one call over the server's in-process channel, made with a generic stub so
+// that the server parses the bytes itself. A call may fail with any status;
+// the target checks that the server neither crashes nor trips a sanitizer,
+// nor hangs, and that it still answers a health check (every 64 calls).
+//
+// To keep each execution cheap and the machine safe: refits are off (see
+// fuzz_server.h), and a CreateBackup's directory is replaced by one of four
+// under the temporary directory (an empty one is kept, to reach its check).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "peermatch/v1/peermatch.pb.h"
+#include "service/fuzz_server.h"
+#include "service/rpc_fuzz_input.h"
+
+namespace peermatch::fuzz {
+namespace {
+
+class RpcFuzzer {
+ public:
+  RpcFuzzer() : channel_(server_.server().InProcessChannel()) {
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+
+    methods_ = FuzzedMethods();
+    for (const auto* m : methods_) {
+      if (m->name() == "Check") health_ = m;
+    }
+    if (health_ == nullptr) Fail("no health check method");
+  }
+
+  // Makes the call `data` describes; aborts when the server stops answering.
+  void Call(const uint8_t* data, size_t size) {
+    if (size < 2) return;
+    const auto& method = *methods_[data[0] % methods_.size()];
+    const auto credentials = static_cast<Credentials>(data[1] % 4);
+    const absl::string_view payload(reinterpret_cast<const char*>(data + 2), size - 2);
+    std::vector<std::string> messages;
+    if (method.client_streaming()) {
+      // Up to the first message that does not parse, included: the server
+      // ends the call there, and a client that went on writing would wait
+      // for its deadline (gRPC holds the Write).
+      const google::protobuf::Message* prototype =
+          google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+              method.input_type());
+      std::unique_ptr<google::protobuf::Message> parsed(prototype->New());
+      for (absl::string_view m : SplitMessages(payload)) {
+        messages.emplace_back(m);
+        if (!parsed->ParseFromArray(m.data(), static_cast<int>(m.size()))) break;
+      }
+    } else {
+      messages.emplace_back(payload);
+    }
+    if (method.name() == "CreateBackup") messages[0] = ConfineBackup(messages[0]);
+    Invoke(method, credentials, messages);
+
+    // The server must go on answering. (Every call, checked each time,
+    // would double the cost of the cheap ones; a call that hangs is caught
+    // by libFuzzer's -timeout.)
+    if (++calls_ % kHealthEvery == 0) {
+      const grpc::Status health = Invoke(*health_, Credentials::kRead, {""});
+      if (!health.ok()) Fail("the health check failed: " + health.error_message());
+    }
+  }
+
+ private:
+  // A backup goes to one of four directories under the server's temporary
+  // directory, whatever it names.
+  std::string ConfineBackup(const std::string& bytes) {
+    v1::CreateBackupRequest request;
+    if (!request.ParseFromString(bytes) || request.to_dir().empty()) return bytes;
+    request.set_to_dir(server_.dir() + "/backups/" +
+                       std::to_string(static_cast<uint8_t>(request.to_dir()[0]) % 4));
+    return request.SerializeAsString();
+  }
+
+  // One call, as a generic stream (which serves unary and streaming methods
+  // alike): the messages, half-close, every reply, the status.
+  grpc::Status Invoke(const google::protobuf::MethodDescriptor& method,
+                      Credentials credentials, const std::vector<std::string>& messages) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    switch (credentials) {
+      case Credentials::kWrite:
+        ctx.AddMetadata("authorization", std::string("Bearer ") + kWriteToken);
+        break;
+      case Credentials::kRead:
+        ctx.AddMetadata("authorization", std::string("Bearer ") + kReadToken);
+        break;
+      case Credentials::kWrong:
+        ctx.AddMetadata("authorization", "Bearer not-a-token-of-this-server");
+        break;
+      case Credentials::kNone:
+        break;
+    }
+    if (!method.client_streaming() && !method.server_streaming()) {
+      return InvokeUnary(&ctx, method, messages.empty() ? "" : messages[0]);
+    }
+    grpc::CompletionQueue cq;
+    auto call = stub_->PrepareCall(&ctx, WireName(method), &cq);
+    call->StartCall(Tag(1));
+    bool ok = Wait(&cq);
+    for (size_t i = 0; ok && i < messages.size(); ++i) {
+      grpc::Slice slice(messages[i]);
+      grpc::ByteBuffer buffer(&slice, 1);
+      if (i + 1 < messages.size()) {
+        call->Write(buffer, Tag(2));
+      } else {
+        call->WriteLast(buffer, grpc::WriteOptions(), Tag(2));  // and half-close
+      }
+      ok = Wait(&cq);
+    }
+    if (ok && messages.empty()) {
+      call->WritesDone(Tag(3));
+      ok = Wait(&cq);
+    }
+    // Replies, until the server ends the stream (or the call failed).
+    for (grpc::ByteBuffer reply; ok;) {
+      call->Read(&reply, Tag(4));
+      ok = Wait(&cq);
+    }
+    grpc::Status status;
+    call->Finish(&status, Tag(5));
+    Wait(&cq);
+    cq.Shutdown();
+    void* tag;
+    while (cq.Next(&tag, &ok)) {
+    }
+    return status;
+  }
+
+  // A unary call, on the generic stub's callback API.
+  grpc::Status InvokeUnary(grpc::ClientContext* ctx,
+                           const google::protobuf::MethodDescriptor& method,
+                           const std::string& message) {
+    grpc::Slice slice(message);
+    grpc::ByteBuffer request(&slice, 1), reply;
+    absl::Notification done;
+    grpc::Status status;
+    stub_->UnaryCall(ctx, WireName(method), grpc::StubOptions(), &request, &reply,
+                     [&](grpc::Status s) {
+                       status = std::move(s);
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+    return status;
+  }
+
+  static void* Tag(intptr_t n) { return reinterpret_cast<void*>(n); }
+  static bool Wait(grpc::CompletionQueue* cq) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq->Next(&tag, &ok)) Fail("the completion queue shut down");
+    return ok;
+  }
+
+  static constexpr int kHealthEvery = 64;
+  FuzzServer server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  int64_t calls_ = 0;
+  std::unique_ptr<grpc::GenericStub> stub_;
+  std::vector<const google::protobuf::MethodDescriptor*> methods_;
+  const google::protobuf::MethodDescriptor* health_ = nullptr;
+};
+
+}  // namespace
+}  // namespace peermatch::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Never destroyed: the server's threads run until the process exits.
+  static auto* fuzzer = new peermatch::fuzz::RpcFuzzer();
+  fuzzer->Call(data, size);
+  return 0;
+}
