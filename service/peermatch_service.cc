@@ -1,5 +1,6 @@
 #include "service/peermatch_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <string>
@@ -87,22 +88,47 @@ void CountImported(const v1::ImportRecord& record, int index,
 // build, not one per record). A first message with ImportOptions asking for
 // a dry run or all-or-nothing makes the reactor hold the records (up to
 // kMaxImportBatchBytes) and hand them to Engine::ImportBatch at the end.
-class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
+//
+// The stream is read as raw messages and parsed here, so that a message
+// that is not an ImportRecord (a string field that is not UTF-8, or other
+// bytes) is reported like any bad record, naming its index, instead of
+// ending the stream as if the client had closed it (which the typed reactor
+// did: the rest of the stream was dropped and the call answered OK). Under
+// a dry run or all-or-nothing such a message makes the import write nothing.
+class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   // Finishes at once with `refused` when it is not OK.
-  ImportReactor(grpc::CallbackServerContext* ctx, Engine* engine, v1::ImportSummary* summary,
+  ImportReactor(grpc::CallbackServerContext* ctx, Engine* engine, grpc::ByteBuffer* reply,
                 const absl::Status& refused)
-      : ctx_(ctx), engine_(engine), summary_(summary) {
+      : ctx_(ctx), engine_(engine), reply_(reply), summary_(&summary_storage_) {
     if (!refused.ok()) {
       Finish(ToGrpc(refused));
       return;
     }
-    StartRead(&record_);
+    StartRead(&raw_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side (or cancelled)
-      Finish(ToGrpc(Complete()));
+      const absl::Status s = Complete();
+      if (s.ok()) {
+        grpc::Slice slice(summary_->SerializeAsString());
+        *reply_ = grpc::ByteBuffer(&slice, 1);
+      }
+      Finish(ToGrpc(s));
+      return;
+    }
+    if (!Parse()) {
+      v1::ImportError* e = summary_->add_errors();
+      e->set_index(index_++);
+      e->set_code(absl::StatusCodeToString(absl::StatusCode::kInvalidArgument));
+      e->set_message(
+          "record: the bytes do not parse as peermatch.v1.ImportRecord (is a string field not "
+          "UTF-8?)");
+      started_ = true;
+      unparsable_ = true;
+      raw_.Clear();
+      StartRead(&raw_);
       return;
     }
     const bool first = !started_;
@@ -120,43 +146,81 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportRecord> {
         return;
       }
       held_.push_back(std::move(record_));
-      ++index_;
+      held_index_.push_back(index_++);
     } else {
       CountImported(record_, index_++, engine_->Apply(record_, Visibility::kDeferred), summary_);
     }
     record_.Clear();
-    StartRead(&record_);
+    raw_.Clear();
+    StartRead(&raw_);
   }
   void OnDone() override { delete this; }
 
  private:
   bool Held() const { return options_.dry_run() || options_.all_or_nothing(); }
 
+  // raw_ into record_; false when the bytes are not an ImportRecord.
+  bool Parse() {
+    record_.Clear();
+    grpc::Slice slice;
+    if (!raw_.DumpToSingleSlice(&slice).ok()) return false;
+    return record_.ParseFromArray(slice.begin(), static_cast<int>(slice.size()));
+  }
+
   // At the end of the stream: applies the held records, and publishes.
   absl::Status Complete() {
     if (Held()) {
       // A stream the client gave up on is not a whole batch: write none of it.
       if (ctx_->IsCancelled()) return absl::CancelledError("import: the client cancelled");
+      if (unparsable_ && !options_.dry_run()) {
+        // All or nothing, and a message was not a record: report every
+        // problem, write nothing.
+        auto outcome = engine_->ImportBatch(held_, /*dry_run=*/true, Visibility::kDeferred);
+        if (!outcome.ok()) return outcome.status();
+        for (size_t i = 0; i < held_.size(); ++i) {
+          if (!outcome->results[i].ok()) {
+            CountImported(held_[i], held_index_[i], outcome->results[i], summary_);
+          }
+        }
+        SortErrors();
+        return absl::OkStatus();
+      }
       auto outcome = engine_->ImportBatch(held_, options_.dry_run(), Visibility::kDeferred);
       if (!outcome.ok()) return outcome.status();
       const bool counted = outcome->written || options_.dry_run();
       for (size_t i = 0; i < held_.size(); ++i) {
         if (outcome->results[i].ok() && !counted) continue;  // rolled back with the rest
-        CountImported(held_[i], static_cast<int>(i), outcome->results[i], summary_);
+        CountImported(held_[i], held_index_[i], outcome->results[i], summary_);
       }
+      SortErrors();
     }
     engine_->Publish();
     return absl::OkStatus();
   }
 
+  // Errors in stream order (unparsable messages are reported as they come,
+  // the held records' at the end).
+  void SortErrors() {
+    auto* errors = summary_->mutable_errors();
+    std::stable_sort(errors->begin(), errors->end(),
+                     [](const v1::ImportError& a, const v1::ImportError& b) {
+                       return a.index() < b.index();
+                     });
+  }
+
   grpc::CallbackServerContext* const ctx_;
   Engine* engine_;
-  v1::ImportSummary* summary_;
+  grpc::ByteBuffer* const reply_;
+  v1::ImportSummary summary_storage_;
+  v1::ImportSummary* const summary_;
+  grpc::ByteBuffer raw_;
   v1::ImportRecord record_;
   v1::ImportOptions options_;
   bool started_ = false;
+  bool unparsable_ = false;  // a message that is not an ImportRecord was read
   int index_ = 0;  // of the next record, not counting the options
   std::vector<v1::ImportRecord> held_;
+  std::vector<int> held_index_;  // each held record's index in the stream
   size_t held_bytes_ = 0;
 };
 
@@ -462,9 +526,9 @@ grpc::ServerUnaryReactor* PeermatchService::DeleteCase(grpc::CallbackServerConte
   return Done(ctx, engine_->DeleteCase(req->id()));
 }
 
-grpc::ServerReadReactor<v1::ImportRecord>* PeermatchService::ImportRecords(
-    grpc::CallbackServerContext* ctx, v1::ImportSummary* summary) {
-  return new ImportReactor(ctx, engine_, summary, Authorize(ctx, Access::kWrite));
+grpc::ServerReadReactor<grpc::ByteBuffer>* PeermatchService::ImportRecords(
+    grpc::CallbackServerContext* ctx, grpc::ByteBuffer* reply) {
+  return new ImportReactor(ctx, engine_, reply, Authorize(ctx, Access::kWrite));
 }
 
 template <typename Request, typename Response>

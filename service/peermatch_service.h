@@ -35,8 +35,12 @@
 
 namespace peermatch {
 
+// Match and SimilarCases take raw bytes (the reply cache keys on them);
+// ImportRecords does too, so that a message that does not parse is
+// reported as a bad record instead of ending the stream.
 using PeermatchServiceBase = v1::Peermatch::WithRawCallbackMethod_Match<
-    v1::Peermatch::WithRawCallbackMethod_SimilarCases<v1::Peermatch::CallbackService>>;
+    v1::Peermatch::WithRawCallbackMethod_SimilarCases<
+        v1::Peermatch::WithRawCallbackMethod_ImportRecords<v1::Peermatch::CallbackService>>>;
 
 // Where the service runs its heavy calls.
 struct HeavyWork {
@@ -101,8 +105,8 @@ class PeermatchService final : public PeermatchServiceBase {
                                        const v1::UpdateCityRequest* req, v1::City* resp) override;
   grpc::ServerUnaryReactor* UpdateCase(grpc::CallbackServerContext* ctx,
                                        const v1::UpdateCaseRequest* req, v1::Case* resp) override;
-  grpc::ServerReadReactor<v1::ImportRecord>* ImportRecords(grpc::CallbackServerContext* ctx,
-                                                           v1::ImportSummary* summary) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ImportRecords(grpc::CallbackServerContext* ctx,
+                                                           grpc::ByteBuffer* reply) override;
   grpc::ServerUnaryReactor* Match(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                   grpc::ByteBuffer* resp) override;
   grpc::ServerUnaryReactor* SimilarCases(grpc::CallbackServerContext* ctx,

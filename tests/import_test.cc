@@ -154,6 +154,39 @@ TEST(Import, AllOrNothingWithOneBadRecordWritesNothing) {
   EXPECT_EQ(server.store().GetCity("fermo")->name(), "Fermo");
 }
 
+// A message that is not an ImportRecord (here a title that is not UTF-8,
+// which the C++ client still serializes) used to end the stream as if the
+// client had closed it: the records after it were dropped and the call
+// answered OK with an empty summary.
+TEST(Import, AMessageThatDoesNotParseIsABadRecordAndTheStreamGoesOn) {
+  TestServer server;
+  v1::ImportRecord unparsable = Record(kRadio);
+  unparsable.mutable_case_()->set_id("example-town-latin1");
+  unparsable.mutable_case_()->set_title("Caf\xe9 lessons");  // Latin-1, not UTF-8
+  Sent sent = Import(server, {Record(kTown), unparsable, Record(kRadio)});
+  ASSERT_TRUE(sent.status.ok()) << sent.status.error_message();
+  EXPECT_EQ(sent.summary.cities_written(), 1);
+  EXPECT_EQ(sent.summary.cases_written(), 1);
+  ASSERT_EQ(sent.summary.errors_size(), 1);
+  EXPECT_EQ(sent.summary.errors(0).index(), 1);
+  EXPECT_EQ(sent.summary.errors(0).code(), "INVALID_ARGUMENT");
+  EXPECT_THAT(sent.summary.errors(0).message(), HasSubstr("do not parse as peermatch.v1.ImportRecord"));
+  EXPECT_TRUE(server.store().GetCase("example-town-radio").ok());
+  EXPECT_THAT(server.store().GetCase("example-town-latin1"), StatusIs(absl::StatusCode::kNotFound));
+
+  // All or nothing: the same stream writes nothing, and says why.
+  TestServer batch_server;
+  const std::string before = DumpStore(batch_server.store());
+  const v1::ImportOptions batch = AllOrNothing();
+  Sent held = Import(batch_server, {Record(kTown), unparsable, Record(kRadio)}, &batch);
+  ASSERT_TRUE(held.status.ok()) << held.status.error_message();
+  EXPECT_EQ(held.summary.cities_written(), 0);
+  EXPECT_EQ(held.summary.cases_written(), 0);
+  ASSERT_EQ(held.summary.errors_size(), 1);
+  EXPECT_EQ(held.summary.errors(0).index(), 1);
+  EXPECT_EQ(DumpStore(batch_server.store()), before);
+}
+
 TEST(Import, AllOrNothingGoodBatchWritesEveryRecordAndMakesThemMatchable) {
   TestServer server;
   ASSERT_TRUE(Import(server, {Record(kFermo), Record(kFermoCase)}).status.ok());
