@@ -21,7 +21,7 @@ data, clients), so files the README creates stay there.
 Afterwards the demo data must be exactly as loaded, apart from the README's
 own example city (ids starting with "example-town").
 
-Usage: readme_test.py --source-dir DIR --bin-dir DIR [--python-dir DIR]
+Usage: readme_test.py --source-dir DIR --bin-dir DIR [--wheel-dir DIR]
 """
 
 import argparse
@@ -138,6 +138,9 @@ def main():
     ap.add_argument("--source-dir", required=True)
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--python-dir", default="")
+    ap.add_argument("--wheel-dir", default="",
+                    help="where make python-package puts the wheel; the Python cells run in "
+                         "a fresh venv with it installed, as the README says")
     args = ap.parse_args()
     src = os.path.abspath(args.source_dir)
     bin_dir = os.path.abspath(args.bin_dir)
@@ -186,7 +189,8 @@ def main():
                 continue
             if kind == "python":
                 if py is None:
-                    py = start_python(work, env, grpc_port, readme)
+                    py = start_python(work, env, grpc_port, readme,
+                                      install_client(work, args.wheel_dir, env))
                 ok, out = run_python(py, text)
             else:
                 script = rewrite(text, grpc_port, http_port)
@@ -249,11 +253,32 @@ for line in sys.stdin:
 """
 
 
-def start_python(work, env, grpc_port, readme):
+def install_client(work, wheel_dir, env):
+    """The README's install: a venv with Debian's site packages, the wheel
+    pip-installed into it. Returns its interpreter (/usr/bin/python3 when
+    no wheel directory is given)."""
+    if not wheel_dir:
+        return "/usr/bin/python3"
+    import glob
+    wheels = glob.glob(os.path.join(wheel_dir, "peermatch_client-*.whl"))
+    if len(wheels) != 1:
+        raise SystemExit(f"expected one wheel in {wheel_dir}, found {wheels}")
+    venv = os.path.join(work, "venv")
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", "--without-pip",
+                    venv], check=True)
+    python = os.path.join(venv, "bin", "python")
+    clean = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--no-cache-dir", wheels[0]], check=True, env=clean)
+    return python
+
+
+def start_python(work, env, grpc_port, readme, python):
     # The README's set-up block for the Python examples: the ```python block.
     m = re.search(r"```python\n(.*?)```", readme, re.S)
     setup = m.group(1).replace("127.0.0.1:50051", f"127.0.0.1:{grpc_port}")
-    p = subprocess.Popen(["/usr/bin/python3", "-c", PY_DRIVER], cwd=work, env=env,
+    env = {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    p = subprocess.Popen([python, "-c", PY_DRIVER], cwd=work, env=env,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     p.stdin.write(setup.encode("unicode_escape").decode() + "\n")
     p.stdin.flush()
