@@ -20,6 +20,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/peermatchd_process.h"
 #include "tests/testing/run_command.h"
 #include "tests/testing/temp_dir.h"
 
@@ -37,44 +38,18 @@ const std::string kSrc = PEERMATCH_SOURCE_DIR;
 
 // A peermatchd on a free loopback port over `data_dir`, stopped (SIGTERM)
 // when destroyed.
-class Daemon {
+class Daemon : public testing::PeermatchdProcess {
  public:
-  Daemon(const std::string& data_dir, const std::vector<std::string>& flags = {}) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      std::vector<std::string> words = {kBin + "/peermatchd", "--data-dir", data_dir, "--listen",
-                                        "127.0.0.1:0", "--http-listen", "off", "--quiet"};
-      words.insert(words.end(), flags.begin(), flags.end());
-      std::vector<char*> argv;
-      for (auto& w : words) argv.push_back(w.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[512] = {0};
-    if (fgets(line, sizeof line, out_) == nullptr) return;
-    const std::string first(line);
-    const size_t at = first.find("127.0.0.1:");
-    if (at != std::string::npos) address_ = first.substr(at, first.find(' ', at) - at);
-  }
-  ~Daemon() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    fclose(out_);
-  }
-  // Empty when the server did not start.
-  const std::string& address() const { return address_; }
+  Daemon(const std::string& data_dir, const std::vector<std::string>& flags = {})
+      : PeermatchdProcess(Flags(data_dir, flags)) {}
 
  private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  std::string address_;
+  static std::vector<std::string> Flags(const std::string& data_dir,
+                                        const std::vector<std::string>& more) {
+    std::vector<std::string> flags = {"--data-dir", data_dir, "--quiet"};
+    flags.insert(flags.end(), more.begin(), more.end());
+    return flags;
+  }
 };
 
 void WriteFile(const std::string& path, const std::string& text) {
