@@ -64,6 +64,11 @@ constexpr Section kSections[] = {
      "case on 100,000 and 1,000,000 synthetic cases (builds each store first: about 3 "
      "minutes, 3 GB of disk, 5.3 GB resident at 1M)",
      peermatch::bench::RunStartupBench},
+    {"scale",
+     "uncached Match on 100,000 and 1,000,000 synthetic cases beside Xapian's BM25 on the same "
+     "texts and questions (first pass and steady state), and the pruned retrieval's recall "
+     "against the exhaustive ranking (builds each store and Xapian database first)",
+     peermatch::bench::RunScaleBench},
 };
 
 void PrintHelp() {

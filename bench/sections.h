@@ -13,6 +13,9 @@ namespace peermatch::bench {
 // Exact dense top-k (DenseScanner) against FAISS IndexFlatIP and the
 // memory-bandwidth floor: single-query latency and a batch of queries.
 void RunExactBench(const BenchOptions& options, BenchResults* results);
+// Section `scale` (scale_bench.cc): uncached Match at 100k and 1M cases
+// beside Xapian (issue 16).
+void RunScaleBench(const BenchOptions& options, BenchResults* results);
 
 }  // namespace peermatch::bench
 

@@ -231,6 +231,19 @@ absl::Status BuildStore(const std::string& dir, size_t n, Built* built) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status BuildServedStore(const std::string& dir, size_t n, double* seconds) {
+  Built built;
+  absl::Status s = BuildStore(dir, n, &built);
+  if (seconds != nullptr) *seconds = built.seconds;
+  return s;
+}
+
+v1::Case SyntheticCase(size_t i) { return MakeCase(i); }
+
+namespace {
+
 // Runs the child on `dir`; its "key value" lines, or an error.
 absl::StatusOr<std::map<std::string, double>> MeasureInChild(const std::string& dir, size_t n) {
   std::error_code ec;

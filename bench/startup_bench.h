@@ -26,7 +26,9 @@
 #include <cstddef>
 #include <string>
 
+#include "absl/status/status.h"
 #include "bench/bench_util.h"
+#include "peermatch/v1/model.pb.h"
 
 namespace peermatch::bench {
 
@@ -36,6 +38,14 @@ void RunStartupBench(const BenchOptions& options, BenchResults* results);
 // holds `cases` cases) and the engine as peermatchd does, builds the first
 // snapshot, and prints "key value" lines on stdout. Returns the exit code.
 int RunStartupChild(const std::string& dir, size_t cases);
+
+// Builds at `dir` (removed first) the store the section opens: `n`
+// synthetic cases (SyntheticCase(0 .. n-1)) in n/5 cities, a fitted model
+// and every case's vector, so that opening it neither refits nor re-embeds.
+// `seconds` (may be null) receives the time it took.
+absl::Status BuildServedStore(const std::string& dir, size_t n, double* seconds);
+// Case i of such a store: deterministic, whatever order cases are made in.
+v1::Case SyntheticCase(size_t i);
 
 }  // namespace peermatch::bench
 

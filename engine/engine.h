@@ -195,6 +195,9 @@ class Engine {
 
   // The published snapshot: one atomic load; never builds, never waits.
   std::shared_ptr<const Snapshot> snapshot() const { return snapshots_.Current(); }
+  // A query vector with the engine's term ids, as Match gives it to the
+  // index (for benchmarks comparing retrieval paths on the same query).
+  IndexQuery ToIndexQueryForBench(const QueryVector& q) const;
 
  private:
   Engine(Store* store, const EngineOptions& options);

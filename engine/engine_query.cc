@@ -268,24 +268,47 @@ void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCi
 // place is that of its best shown hit, so the first cities seen in the top
 // hits are exactly the best cities. Deeper only when the page is not full
 // yet and deeper hits could still be shown.
+// True when no hit ranked after `last_score` can be shown as evidence of a
+// city of the page (offset .. end): a city's further evidence must score
+// above 0 and within kExtraEvidenceGap of its best, and the page's last
+// city has the lowest best.
+bool PageEvidenceComplete(const RankedCities& ranked, size_t end, float last_score) {
+  if (ranked.cities.empty()) return false;
+  const size_t page_last = std::min(end, ranked.cities.size()) - 1;
+  const float lowest_best = ranked.hits[ranked.cities[page_last].hits[0]].score;
+  return last_score <= 0 || last_score < lowest_best - kExtraEvidenceGap;
+}
+
 absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept& kept,
                                         const MatchQuery& query, StopCheck* stop) {
-  const size_t wanted = static_cast<size_t>(query.offset + query.k) + 1;
-  // When fewer cities than that have a kept case, the page can only be
-  // filled by ranking every kept case: do so at once.
-  size_t first_depth = std::max<size_t>(256, wanted * (query.evidence_per_city + 1) * 4);
-  if (kept.cities < wanted) first_depth = std::max<size_t>(kept.cases, 1);
+  const size_t end = static_cast<size_t>(query.offset + query.k);
+  const size_t wanted = end + 1;
+  // The answer is defined as the grouping of the best `full_depth` hits
+  // (deeper only while the page is not full). When fewer cities than
+  // `wanted` have a kept case, the page can only be filled by ranking every
+  // kept case: do so at once.
+  size_t full_depth = std::max<size_t>(256, wanted * (query.evidence_per_city + 1) * 4);
+  if (kept.cities < wanted) full_depth = std::max<size_t>(kept.cases, 1);
+  // A shallower search first (pruned retrieval is cheaper for a small k):
+  // when it already holds `wanted` cities and no deeper hit could be a page
+  // city's evidence, grouping the `full_depth` hits gives the same answer.
+  size_t depth = std::min(full_depth, std::max<size_t>(32, wanted * 2));
   RankedCities ranked;
-  for (size_t depth = first_depth;; depth *= 2) {
+  for (;; depth = depth < full_depth ? std::min(full_depth, depth * 2) : depth * 2) {
     if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
     std::vector<Hit> hits = search.index.Search(search.iq, search.structured, search.mask,
                                                 search.weights, depth);
     // Hits come best first: past one below min_score, none can be shown.
     const bool last = hits.size() < depth || depth >= kept.cases ||
                       (!hits.empty() && hits.back().score < query.min_score);
+    const float last_score = hits.empty() ? 0.0f : hits.back().score;
     ranked.hits = Shown(std::move(hits), query.min_score);
     GroupByCity(search.index, query.evidence_per_city, query.max_per_country, &ranked);
-    if (ranked.cities.size() >= wanted || last) break;
+    if (last) break;
+    if (ranked.cities.size() >= wanted &&
+        (depth >= full_depth || PageEvidenceComplete(ranked, end, last_score))) {
+      break;
+    }
   }
   return ranked;
 }
@@ -347,6 +370,10 @@ absl::Status CheckMatchQuery(const MatchQuery& query) {
 }
 
 }  // namespace
+
+IndexQuery Engine::ToIndexQueryForBench(const QueryVector& q) const {
+  return ToIndexQuery(q, terms_);
+}
 
 absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
                                           const QueryStop& stop_when) const {

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "index/dense_scan.h"
+#include "index/internal/pruned_search.h"
 
 namespace peermatch {
 namespace {
@@ -25,14 +26,14 @@ float Jaccard(const std::vector<std::string>& a, const std::vector<std::string>&
   return static_cast<float>(inter) / static_cast<float>(a.size() + b.size() - inter);
 }
 
-// Mean and population standard deviation of scores[d] over `docs`.
-std::pair<float, float> Moments(const std::vector<float>& scores,
-                                const std::vector<uint32_t>& docs) {
-  if (docs.empty()) return {0.0f, 1.0f};
+// Mean and population standard deviation of the candidates' scores, given
+// in position order.
+internal::SystemMoments Moments(const std::vector<float>& values) {
+  if (values.empty()) return {0.0f, 1.0f};
   double sum = 0, sum2 = 0;
-  for (uint32_t d : docs) sum += scores[d], sum2 += double(scores[d]) * scores[d];
-  const double mean = sum / docs.size();
-  const double var = std::max(0.0, sum2 / docs.size() - mean * mean);
+  for (float v : values) sum += v, sum2 += double(v) * v;
+  const double mean = sum / values.size();
+  const double var = std::max(0.0, sum2 / values.size() - mean * mean);
   return {static_cast<float>(mean), static_cast<float>(std::sqrt(var) + 1e-9)};
 }
 
@@ -78,9 +79,11 @@ class TopK {
 
 struct Scratch {
   std::vector<uint32_t> candidates;
+  std::vector<int64_t> word_fixed, gram_fixed;
   std::vector<float> word, gram, dense;
   std::vector<bool> in_set;
   TopK top;
+  std::vector<uint32_t> forced;
   // The dense product: the exact scanner's kernel on this thread alone
   // (concurrent queries run on their own threads; a shared pool would
   // serialize them).
@@ -91,6 +94,16 @@ struct Scratch {
     return options;
   }()};
 };
+
+internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
+  internal::FusionParams p;
+  p.lexical = weights.lexical;
+  p.subword = weights.subword;
+  p.semantic = weights.semantic;
+  p.structure = weights.structure;
+  p.use_dense = use_dense;
+  return p;
+}
 
 }  // namespace
 
@@ -154,17 +167,40 @@ void Index::Postings::Build(const std::vector<std::shared_ptr<const IndexEntry>>
       }
     }
   });
+  max_weight.assign(num_terms, 0.0f);
+  nonnegative = true;
+  for (uint32_t t = 0; t < num_terms; ++t) {
+    float m = 0;
+    for (uint32_t p = begin[t]; p < begin[t + 1]; ++p) {
+      m = std::max(m, weight[p]);
+      if (!(weight[p] >= 0)) nonnegative = false;
+    }
+    max_weight[t] = m;
+  }
 }
 
-void Index::Postings::Accumulate(const SparseIds& query, std::vector<float>* scores) const {
+void Index::Postings::Accumulate(const SparseIds& query, std::vector<int64_t>* scores) const {
   for (const auto& [term, count] : query) {
     if (term + 1 >= begin.size()) continue;
-    for (uint32_t p = begin[term]; p < begin[term + 1]; ++p) (*scores)[doc[p]] += count * weight[p];
+    for (uint32_t p = begin[term]; p < begin[term + 1]; ++p) {
+      (*scores)[doc[p]] += internal::ToFixed(count, weight[p]);
+    }
   }
 }
 
 size_t Index::Postings::Bytes() const {
   return begin.size() * sizeof(uint32_t) + nnz * sizeof(uint32_t) + nnz * sizeof(float);
+}
+
+std::vector<internal::QueryTerm> Index::Postings::Terms(const SparseIds& query) const {
+  std::vector<internal::QueryTerm> out;
+  for (const auto& [term, count] : query) {
+    if (term + 1 >= begin.size() || begin[term] == begin[term + 1]) continue;
+    out.push_back({{doc.get() + begin[term], weight.get() + begin[term],
+                    begin[term + 1] - begin[term], max_weight[term]},
+                   count});
+  }
+  return out;
 }
 
 std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
@@ -231,7 +267,8 @@ size_t Index::MemoryBytes() const {
   for (const auto& e : entries_) {
     forward += (e->words.size() + e->grams.size()) * sizeof(SparseIds::value_type);
   }
-  return words_.Bytes() + grams_.Bytes() + forward + dense_.Bytes();
+  return words_.Bytes() + grams_.Bytes() + forward + dense_.Bytes() +
+         (words_.max_weight.size() + grams_.max_weight.size()) * sizeof(float);
 }
 
 int Index::CityPosition(absl::string_view city_id) const {
@@ -239,9 +276,10 @@ int Index::CityPosition(absl::string_view city_id) const {
   return it == city_positions_.end() ? -1 : static_cast<int>(it->second);
 }
 
-std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
-                               const std::vector<bool>& keep, const ScoreWeights& weights,
-                               size_t k) const {
+std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
+                                         const StructuredQuery& structured,
+                                         const std::vector<bool>& keep,
+                                         const ScoreWeights& weights, size_t k) const {
   const size_t n = docs_.size();
   std::vector<Hit> hits;
   if (n == 0 || k == 0) return hits;
@@ -253,11 +291,17 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   std::vector<float>& word = scratch.word;
   std::vector<float>& gram = scratch.gram;
   std::vector<float>& dense = scratch.dense;
-  word.assign(n, 0.0f);
-  gram.assign(n, 0.0f);
+  scratch.word_fixed.assign(n, 0);
+  scratch.gram_fixed.assign(n, 0);
+  words_.Accumulate(query.words, &scratch.word_fixed);
+  grams_.Accumulate(query.grams, &scratch.gram_fixed);
+  word.resize(n);
+  gram.resize(n);
+  for (size_t d = 0; d < n; ++d) {
+    word[d] = internal::FromFixed(scratch.word_fixed[d]);
+    gram[d] = internal::FromFixed(scratch.gram_fixed[d]);
+  }
   dense.assign(n, 0.0f);
-  words_.Accumulate(query.words, &word);
-  grams_.Accumulate(query.grams, &gram);
   const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
   const bool use_dense = query.dense.size() == dim && dim > 0;
   if (use_dense) {
@@ -290,9 +334,13 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   for (uint32_t d = 0; d < n; ++d) {
     if (in_set[d]) candidates.push_back(d);
   }
-  const auto [word_mean, word_sd] = Moments(word, candidates);
-  const auto [gram_mean, gram_sd] = Moments(gram, candidates);
-  const auto [dense_mean, dense_sd] = Moments(dense, candidates);
+  internal::FusionParams params = Fusion(weights, use_dense);
+  std::vector<float> values(candidates.size());
+  for (const auto& [system, moments] :
+       {std::pair{&word, &params.word}, {&gram, &params.gram}, {&dense, &params.dense}}) {
+    for (size_t i = 0; i < candidates.size(); ++i) values[i] = (*system)[candidates[i]];
+    *moments = Moments(values);
+  }
   float best_word = 0, best_gram = 0;
   for (uint32_t d : candidates) {
     best_word = std::max(best_word, word[d]);
@@ -309,11 +357,7 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     if (!kept(d)) continue;
     // A case that no text system finds anything in is not a match.
     if (word[d] <= 0 && gram[d] <= 0 && dense[d] <= 0) continue;
-    const float score = weights.lexical * (word[d] - word_mean) / word_sd +
-                        weights.subword * (gram[d] - gram_mean) / gram_sd +
-                        (use_dense ? weights.semantic * (dense[d] - dense_mean) / dense_sd : 0.0f) +
-                        weights.structure * structure(d);
-    top.Offer(score, d);
+    top.Offer(internal::FusedScore(params, word[d], gram[d], dense[d], structure(d)), d);
   }
   hits.reserve(top.items().size());
   for (const Scored& s : top.Sorted()) {
@@ -324,6 +368,105 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
     h.semantic = dense[s.doc];
     h.structure = structure(s.doc);
+    hits.push_back(h);
+  }
+  return hits;
+}
+
+std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
+                               const std::vector<bool>& keep, const ScoreWeights& weights,
+                               size_t k) const {
+  const size_t n = docs_.size();
+  if (n == 0 || k == 0) return {};
+  bool prunable = words_.nonnegative && grams_.nonnegative && weights.lexical >= 0 &&
+                  weights.subword >= 0 && weights.semantic >= 0 && weights.structure >= 0;
+  for (const SparseIds* terms : {&query.words, &query.grams}) {
+    for (const auto& [term, count] : *terms) prunable = prunable && count > 0;
+  }
+  if (!prunable) return SearchExhaustive(query, structured, keep, weights, k);
+  auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
+
+  thread_local Scratch scratch;
+  const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
+  const bool use_dense = query.dense.size() == dim && dim > 0;
+  const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
+  std::vector<float>& dense = scratch.dense;
+  TopK& top = scratch.top;
+  std::vector<uint32_t>& forced = scratch.forced;
+  forced.clear();
+  size_t num_kept = 0;
+  if (use_dense) {
+    // The dense system's top: every row's cosine (the exact scan), the
+    // best `depth` kept ones.
+    dense.resize(n);
+    scratch.scanner
+        .ScoreAll({dense_.data(), n, static_cast<size_t>(dim)}, query.dense.data(), dense.data())
+        .IgnoreError();
+    top.Reset(depth);
+    for (uint32_t d = 0; d < n; ++d) {
+      if (!kept(d)) continue;
+      ++num_kept;
+      top.Offer(dense[d], d);
+    }
+    for (const Scored& s : top.items()) forced.push_back(s.doc);
+    std::sort(forced.begin(), forced.end());
+  } else {
+    top.Reset(0);
+    num_kept = keep.empty() ? n : static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
+  }
+  if (num_kept == 0) return {};
+  float max_dense = 0;
+  for (const Scored& s : top.items()) max_dense = std::max(max_dense, s.score);
+
+  const std::vector<internal::QueryTerm> words = words_.Terms(query.words);
+  const std::vector<internal::QueryTerm> grams = grams_.Terms(query.grams);
+  const bool use_structure = !structured.empty();
+  internal::DocAccess access;
+  access.num_docs = n;
+  access.keep = &keep;
+  access.dense = use_dense ? dense.data() : nullptr;
+  struct StructureCtx {
+    const StructuredQuery* q;
+    const std::vector<const DocInfo*>* docs;
+  } ctx{&structured, &docs_};
+  if (use_structure) {
+    access.structure = [](const void* c, uint32_t d) {
+      const auto* x = static_cast<const StructureCtx*>(c);
+      return StructureOverlap(*x->q, *(*x->docs)[d]);
+    };
+    access.structure_ctx = &ctx;
+  }
+  const std::vector<internal::ScoredDoc> candidates =
+      internal::CandidateUnion(words, grams, forced, depth, access);
+
+  internal::FusionParams params = Fusion(weights, use_dense);
+  std::vector<float> values(candidates.size());
+  float best_word = 0, best_gram = 0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    values[i] = internal::FromFixed(candidates[i].word);
+    best_word = std::max(best_word, values[i]);
+  }
+  params.word = Moments(values);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    values[i] = internal::FromFixed(candidates[i].gram);
+    best_gram = std::max(best_gram, values[i]);
+  }
+  params.gram = Moments(values);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    values[i] = use_dense ? dense[candidates[i].doc] : 0.0f;
+  }
+  params.dense = Moments(values);
+
+  std::vector<Hit> hits;
+  for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access)) {
+    Hit h;
+    h.doc = s.doc;
+    h.score = score;
+    const float w = internal::FromFixed(s.word), g = internal::FromFixed(s.gram);
+    h.lexical = best_word > 0 ? w / best_word : 0.0f;
+    h.subword = best_gram > 0 ? g / best_gram : 0.0f;
+    h.semantic = use_dense ? dense[s.doc] : 0.0f;
+    h.structure = use_structure ? StructureOverlap(structured, *docs_[s.doc]) : 0.0f;
     hits.push_back(h);
   }
   return hits;

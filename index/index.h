@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "index/dense_rows.h"
+#include "index/internal/pruned_search.h"
 #include "peermatch/v1/model.pb.h"
 
 namespace peermatch {
@@ -148,9 +149,21 @@ class Index {
   // (all when `keep` is empty) and that at least one text system scores
   // above zero (no shared word, no shared gram, no positive cosine: no
   // match). Ties break by index position, so results are deterministic.
+  //
+  // Pruned (index/internal/pruned_search.h): the word and gram systems'
+  // tops and the fused top-k are found with windowed MaxScore over the
+  // postings, touching only the cases that can still make it; the result is
+  // bit for bit SearchExhaustive's (index_test compares them on random
+  // corpora). Word and gram scores are fixed-point sums (exact in any
+  // order). Falls back to SearchExhaustive when a query count or weight is
+  // not positive (the bounds assume them).
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
                           const std::vector<bool>& keep, const ScoreWeights& weights,
                           size_t k) const;
+  // The same ranking by scoring every kept case (the reference).
+  std::vector<Hit> SearchExhaustive(const IndexQuery& query, const StructuredQuery& structured,
+                                    const std::vector<bool>& keep, const ScoreWeights& weights,
+                                    size_t k) const;
 
   // Per query word present in case `doc`: (term id, count * weight), the
   // term's contribution to the word BM25 score, largest first.
@@ -177,11 +190,16 @@ class Index {
     // nnz each; not value-initialized (every slot is written once).
     std::unique_ptr<uint32_t[]> doc;
     std::unique_ptr<float[]> weight;
+    std::vector<float> max_weight;  // num_terms: the largest weight of each list
+    bool nonnegative = true;        // every weight >= 0 (pruning's bounds need it)
     size_t nnz = 0;
     void Build(const std::vector<std::shared_ptr<const IndexEntry>>& entries,
                SparseIds IndexEntry::*field, uint32_t num_terms, bool two_threads);
-    // scores[d] += sum over query terms of count * weight(term, d).
-    void Accumulate(const SparseIds& query, std::vector<float>* scores) const;
+    // scores[d] += sum over query terms of count * weight(term, d), in
+    // fixed point (internal::ToFixed).
+    void Accumulate(const SparseIds& query, std::vector<int64_t>* scores) const;
+    // The query's terms that have postings, in query order.
+    std::vector<internal::QueryTerm> Terms(const SparseIds& query) const;
     size_t Bytes() const;
   };
   Postings words_;

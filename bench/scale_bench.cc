@@ -1,0 +1,159 @@
+// Section `scale`: an uncached Match at 100,000 and 1,000,000 cases beside
+// Xapian answering the same new questions on the same texts, and the pruned
+// retrieval's recall against the exhaustive ranking (bench/README.md).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
+#include "bench/sections.h"
+#include "bench/startup_bench.h"
+#include "bench/xapian_anchor.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace peermatch::bench {
+namespace {
+
+std::string Label(size_t n) { return n >= 1000000 ? absl::StrCat(n / 1000000, "m") : SizeLabel(n); }
+
+struct Pass {
+  std::vector<double> ours_ms, xapian_ms;
+};
+
+void MeasureSize(size_t n, int num_queries, BenchResults* results) {
+  const std::string label = Label(n);
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / "peermatch-scale-bench").string();
+  std::fprintf(stderr, "scale: building a store of %zu cases\n", n);
+  double build_seconds = 0;
+  if (absl::Status s = BuildServedStore(dir + "/store", n, &build_seconds); !s.ok()) {
+    results->SetString("scale_error", s.ToString());
+    return;
+  }
+  results->SetNumber(absl::StrCat("scale_store_build_", label, "_seconds"), build_seconds);
+
+  // Xapian over the same texts.
+  std::fprintf(stderr, "scale: indexing %zu cases with Xapian\n", n);
+  double t = NowSeconds();
+  auto xapian = XapianAnchor::Create(dir + "/xapian");
+  if (!xapian.ok()) return results->SetString("scale_error", xapian.status().ToString());
+  for (size_t i = 0; i < n; ++i) {
+    const v1::Case c = SyntheticCase(i);
+    if (absl::Status s = (*xapian)->Add(c.title(), c.description()); !s.ok()) {
+      return results->SetString("scale_error", s.ToString());
+    }
+  }
+  if (absl::Status s = (*xapian)->Finish(); !s.ok()) {
+    return results->SetString("scale_error", s.ToString());
+  }
+  results->SetNumber(absl::StrCat("xapian_index_", label, "_seconds"), NowSeconds() - t);
+
+  StoreOptions so;
+  so.sync = false;
+  auto store = Store::Open(dir + "/store", so);
+  if (!store.ok()) return results->SetString("scale_error", store.status().ToString());
+  EngineOptions eo;
+  eo.background_refit = false;
+  auto engine = Engine::Open(store->get(), eo);
+  if (!engine.ok()) return results->SetString("scale_error", engine.status().ToString());
+  (*engine)->snapshot();
+
+  // New questions, as a city would type them: 8-20 words of one topic.
+  std::mt19937_64 rng(20261201 + n);
+  std::vector<std::string> questions;
+  for (int i = 0; i < num_queries; ++i) {
+    questions.push_back(SyntheticText(rng, static_cast<int>(rng() % kSyntheticTopics),
+                                      8 + static_cast<int>(rng() % 13)));
+  }
+  // Two passes over the same questions, each question timed on both sides
+  // back to back (Xapian first, then ours): the first pass with cold caches,
+  // the second in steady state.
+  Pass passes[2];
+  int64_t failures = 0;
+  for (Pass& pass : passes) {
+    for (const std::string& q : questions) {
+      double t0 = NowSeconds();
+      if (!(*xapian)->Search(q, 10).ok()) ++failures;
+      pass.xapian_ms.push_back((NowSeconds() - t0) * 1e3);
+      MatchQuery query;
+      query.about.text = q;
+      t0 = NowSeconds();
+      if (!(*engine)->Match(query).ok()) ++failures;
+      pass.ours_ms.push_back((NowSeconds() - t0) * 1e3);
+    }
+  }
+  const double ours = Median(passes[1].ours_ms), theirs = Median(passes[1].xapian_ms);
+  results->SetInt(absl::StrCat("scale_", label, "_queries"), num_queries);
+  results->SetNumber(absl::StrCat("match_uncached_", label, "_p50_ms"), ours);
+  results->SetNumber(absl::StrCat("match_uncached_", label, "_p99_ms"),
+                     Percentile(passes[1].ours_ms, 0.99));
+  results->SetNumber(absl::StrCat("match_uncached_", label, "_first_pass_p50_ms"),
+                     Median(passes[0].ours_ms));
+  results->SetNumber(absl::StrCat("xapian_", label, "_p50_ms"), theirs);
+  results->SetNumber(absl::StrCat("xapian_", label, "_p99_ms"),
+                     Percentile(passes[1].xapian_ms, 0.99));
+  results->SetNumber(absl::StrCat("xapian_", label, "_first_pass_p50_ms"),
+                     Median(passes[0].xapian_ms));
+  results->SetNumber(absl::StrCat("match_uncached_", label, "_vs_xapian"), ours / theirs);
+  results->SetInt(absl::StrCat("scale_", label, "_failures"), failures);
+
+  // Recall@10 of the index's retrieval as Match runs it (solutions only)
+  // against scoring every case, on the same questions.
+  const std::shared_ptr<const Snapshot> snap = (*engine)->snapshot();
+  const Index& index = *snap->index;
+  std::vector<bool> solutions(index.size());
+  for (uint32_t d = 0; d < index.size(); ++d) {
+    solutions[d] = index.attributes(d).kind == v1::CASE_KIND_SOLUTION;
+  }
+  size_t found = 0, wanted = 0, identical = 0;
+  const int recall_queries = std::min(num_queries, 50);
+  for (int i = 0; i < recall_queries; ++i) {
+    const QueryVector qv = snap->model->EmbedQuery(questions[i], "en");
+    const IndexQuery iq = (*engine)->ToIndexQueryForBench(qv);
+    const std::vector<Hit> pruned = index.Search(iq, {}, solutions, ScoreWeights(), 10);
+    const std::vector<Hit> exact = index.SearchExhaustive(iq, {}, solutions, ScoreWeights(), 10);
+    bool same = pruned.size() == exact.size();
+    for (size_t r = 0; r < exact.size(); ++r) {
+      ++wanted;
+      same = same && pruned[r].doc == exact[r].doc && pruned[r].score == exact[r].score;
+      for (const Hit& h : pruned) found += h.doc == exact[r].doc ? 1 : 0;
+    }
+    identical += same ? 1 : 0;
+  }
+  results->SetNumber(absl::StrCat("match_", label, "_recall_at_10"),
+                     wanted == 0 ? 0.0 : static_cast<double>(found) / wanted);
+  results->SetInt(absl::StrCat("match_", label, "_identical_to_exhaustive"),
+                  static_cast<int64_t>(identical));
+  results->SetInt(absl::StrCat("match_", label, "_recall_queries"), recall_queries);
+  results->SetNumber(absl::StrCat("memory_resident_", label, "_bytes_per_case"),
+                     static_cast<double>(ResidentBytes()) / n);
+
+  engine->reset();
+  store->reset();
+  xapian->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+void RunScaleBench(const BenchOptions& options, BenchResults* results) {
+  results->SetString("xapian_version", XapianAnchor::Version());
+  results->SetString(
+      "scale_workload",
+      "synthetic cases (bench/startup_bench.cc SyntheticCase: Zipf-distributed English words "
+      "of 20 topics and shared common words, names from syllables; 5 cases a city, 3 of them "
+      "solutions); new questions of 8-20 words; Engine::Match in-process, k 10, one query at "
+      "a time on one thread; Xapian 1.4 BM25 top 10 of the same texts (title twice), OR "
+      "query, one thread");
+  const std::vector<size_t> sizes =
+      options.quick ? std::vector<size_t>{20000} : std::vector<size_t>{100000, 1000000};
+  for (size_t n : sizes) MeasureSize(n, options.quick ? 50 : 200, results);
+}
+
+}  // namespace peermatch::bench

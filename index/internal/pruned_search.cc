@@ -1,0 +1,343 @@
+#include "index/internal/pruned_search.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace peermatch::internal {
+namespace {
+
+// Cases per window: the essential lists are added up term at a time into
+// window-sized accumulators (cache-resident), then each touched case is
+// decided in position order.
+constexpr uint32_t kWindow = 4096;
+constexpr float kNoThreshold = -std::numeric_limits<float>::infinity();
+
+// A query term's postings being walked forward.
+struct Cursor {
+  const uint32_t* doc;
+  const float* weight;
+  uint32_t size;
+  uint32_t pos;
+  float count;
+  int64_t bound;  // >= every contribution of this list
+
+  // Moves to the first posting at or after case d (galloping); true when
+  // that posting is case d's.
+  bool Seek(uint32_t d) {
+    if (pos >= size) return false;
+    if (doc[pos] >= d) return doc[pos] == d;
+    uint64_t lo = pos, step = 1, hi = pos + 1;
+    while (hi < size && doc[hi] < d) {
+      lo = hi;
+      step *= 2;
+      hi = lo + step;
+    }
+    const uint64_t end = std::min<uint64_t>(hi + 1, size);
+    pos = static_cast<uint32_t>(std::lower_bound(doc + lo + 1, doc + end, d) - doc);
+    return pos < size && doc[pos] == d;
+  }
+  int64_t Value() const { return ToFixed(count, weight[pos]); }
+};
+
+// Both systems' cursors, each sorted by bound (smallest first), with
+// prefix sums of the bounds: prefix[s][e] bounds a case's score from the
+// lists [0, e) of system s.
+struct Lists {
+  std::vector<Cursor> list[2];
+  std::vector<int64_t> prefix[2];
+
+  Lists(const std::vector<QueryTerm>& words, const std::vector<QueryTerm>& grams) {
+    const std::vector<QueryTerm>* terms[2] = {&words, &grams};
+    for (int s = 0; s < 2; ++s) {
+      for (const QueryTerm& t : *terms[s]) {
+        if (t.postings.size == 0) continue;
+        list[s].push_back({t.postings.doc, t.postings.weight, t.postings.size, 0, t.count,
+                           ToFixed(t.count, t.postings.max_weight)});
+      }
+      std::stable_sort(list[s].begin(), list[s].end(),
+                       [](const Cursor& a, const Cursor& b) { return a.bound < b.bound; });
+      prefix[s].assign(list[s].size() + 1, 0);
+      for (size_t i = 0; i < list[s].size(); ++i) {
+        prefix[s][i + 1] = prefix[s][i] + list[s][i].bound;
+      }
+    }
+  }
+  // Adds the contributions of the lists [0, e[s]) that hold case d.
+  void Probe(uint32_t d, const size_t e[2], int64_t acc[2]) {
+    for (int s = 0; s < 2; ++s) {
+      for (size_t i = 0; i < e[s]; ++i) {
+        if (list[s][i].Seek(d)) acc[s] += list[s][i].Value();
+      }
+    }
+  }
+};
+
+// Window accumulators of the essential lists.
+class Window {
+ public:
+  Window() { std::memset(touched_, 0, sizeof(touched_)); }
+
+  // Adds the lists [e[s], end) of each system for cases in [base, end_doc)
+  // and marks `forced` cases (sorted; *next advanced past the window); then
+  // calls visit(d, word, gram) for each touched case in position order and
+  // clears the window.
+  template <typename Visit>
+  void Run(Lists* lists, const size_t e[2], uint32_t base, uint32_t end_doc,
+           const std::vector<uint32_t>& forced, size_t* next, Visit visit) {
+    for (int s = 0; s < 2; ++s) {
+      for (size_t i = e[s]; i < lists->list[s].size(); ++i) {
+        Cursor& c = lists->list[s][i];
+        if (c.pos < c.size && c.doc[c.pos] < base) c.Seek(base);
+        for (; c.pos < c.size && c.doc[c.pos] < end_doc; ++c.pos) {
+          const uint32_t w = c.doc[c.pos] - base;
+          acc_[s][w] += c.Value();
+          touched_[w >> 6] |= uint64_t{1} << (w & 63);
+        }
+      }
+    }
+    for (; *next < forced.size() && forced[*next] < end_doc; ++*next) {
+      const uint32_t w = forced[*next] - base;
+      touched_[w >> 6] |= uint64_t{1} << (w & 63);
+    }
+    for (uint32_t word = 0; word < kWindow / 64; ++word) {
+      for (uint64_t bits = touched_[word]; bits != 0; bits &= bits - 1) {
+        const uint32_t w = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+        visit(base + w, acc_[0][w], acc_[1][w]);
+        acc_[0][w] = acc_[1][w] = 0;
+      }
+      touched_[word] = 0;
+    }
+  }
+
+ private:
+  int64_t acc_[2][kWindow] = {};
+  uint64_t touched_[kWindow / 64];
+};
+
+// A bounded heap keeping the best entries by (score desc, doc asc).
+template <typename Entry>
+class Best {
+ public:
+  explicit Best(size_t capacity) : capacity_(capacity) { heap_.reserve(capacity); }
+  bool full() const { return capacity_ > 0 && heap_.size() >= capacity_; }
+  float threshold() const { return full() ? heap_.front().score : kNoThreshold; }
+  // True when e was kept.
+  bool Offer(const Entry& e) {
+    if (capacity_ == 0) return false;
+    if (heap_.size() < capacity_) {
+      heap_.push_back(e);
+      std::push_heap(heap_.begin(), heap_.end(), BetterThan);
+      return true;
+    }
+    if (!BetterThan(e, heap_.front())) return false;
+    std::pop_heap(heap_.begin(), heap_.end(), BetterThan);
+    heap_.back() = e;
+    std::push_heap(heap_.begin(), heap_.end(), BetterThan);
+    return true;
+  }
+  std::vector<Entry>& items() { return heap_; }
+  std::vector<Entry>& Sorted() {
+    std::sort(heap_.begin(), heap_.end(), BetterThan);
+    return heap_;
+  }
+
+ private:
+  static bool BetterThan(const Entry& x, const Entry& y) {
+    return x.score != y.score ? x.score > y.score : x.doc < y.doc;
+  }
+  size_t capacity_;
+  std::vector<Entry> heap_;
+};
+
+struct DocScore {
+  float score;
+  uint32_t doc;
+};
+struct FusedEntry {
+  float score;
+  uint32_t doc;
+  int64_t word, gram;
+};
+
+// Both systems' exact scores of one case by binary search (for the few
+// cases no pass visited).
+ScoredDoc ExactScores(const std::vector<QueryTerm>& words, const std::vector<QueryTerm>& grams,
+                      uint32_t d) {
+  ScoredDoc out{d, 0, 0};
+  const std::vector<QueryTerm>* terms[2] = {&words, &grams};
+  for (int s = 0; s < 2; ++s) {
+    for (const QueryTerm& t : *terms[s]) {
+      const uint32_t* end = t.postings.doc + t.postings.size;
+      const uint32_t* it = std::lower_bound(t.postings.doc, end, d);
+      if (it == end || *it != d) continue;
+      (s == 0 ? out.word : out.gram) += ToFixed(t.count, t.postings.weight[it - t.postings.doc]);
+    }
+  }
+  return out;
+}
+
+// The largest e with FromFixed(prefix[e]) <= threshold: the lists [0, e)
+// alone cannot lift a case past it.
+size_t NonEssential(const std::vector<int64_t>& prefix, bool full, float threshold) {
+  if (!full) return 0;
+  size_t e = 0;
+  while (e + 1 < prefix.size() && FromFixed(prefix[e + 1]) <= threshold) ++e;
+  return e;
+}
+
+}  // namespace
+
+std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
+                                      const std::vector<QueryTerm>& grams,
+                                      const std::vector<uint32_t>& forced, size_t depth,
+                                      const DocAccess& access) {
+  Lists lists(words, grams);
+  Best<DocScore> best[2] = {Best<DocScore>(depth), Best<DocScore>(depth)};
+  std::vector<ScoredDoc> seen;  // every case that entered a heap, or forced
+  thread_local Window window_storage;  // left cleared after every Run
+  Window* window = &window_storage;
+  size_t next_forced = 0;
+  const uint32_t n = static_cast<uint32_t>(access.num_docs);
+  for (uint32_t base = 0; base < n; base += kWindow) {
+    size_t e[2];
+    for (int s = 0; s < 2; ++s) {
+      e[s] = NonEssential(lists.prefix[s], best[s].full(), best[s].threshold());
+    }
+    const bool nothing_essential =
+        e[0] == lists.list[0].size() && e[1] == lists.list[1].size();
+    if (nothing_essential && next_forced == forced.size()) break;
+    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + kWindow, n);
+    window->Run(&lists, e, base, end_doc, forced, &next_forced,
+                [&](uint32_t d, int64_t word, int64_t gram) {
+                  if (!access.kept(d)) return;
+                  const bool is_forced = std::binary_search(forced.begin(), forced.end(), d);
+                  const int64_t acc[2] = {word, gram};
+                  bool needed = is_forced;
+                  for (int s = 0; s < 2 && !needed; ++s) {
+                    needed = !best[s].full() ||
+                             FromFixed(acc[s] + lists.prefix[s][e[s]]) > best[s].threshold();
+                  }
+                  if (!needed) return;
+                  int64_t exact[2] = {word, gram};
+                  lists.Probe(d, e, exact);
+                  bool entered = is_forced;
+                  for (int s = 0; s < 2; ++s) {
+                    const float score = FromFixed(exact[s]);
+                    // Zero scores never compete: the exhaustive ranking
+                    // fills with zero-score cases by position (below).
+                    if (score > 0 && best[s].Offer({score, d})) entered = true;
+                  }
+                  if (entered) seen.push_back({d, exact[0], exact[1]});
+                });
+  }
+  std::vector<uint32_t> members;
+  for (int s = 0; s < 2; ++s) {
+    for (const DocScore& x : best[s].items()) members.push_back(x.doc);
+    if (best[s].full()) continue;
+    // Fewer than `depth` positive: the lowest kept positions scoring zero.
+    std::vector<uint32_t> positive;
+    for (const DocScore& x : best[s].items()) positive.push_back(x.doc);
+    std::sort(positive.begin(), positive.end());
+    size_t have = positive.size();
+    for (uint32_t d = 0; d < n && have < depth; ++d) {
+      if (!access.kept(d) || std::binary_search(positive.begin(), positive.end(), d)) continue;
+      members.push_back(d);
+      ++have;
+    }
+  }
+  members.insert(members.end(), forced.begin(), forced.end());
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  std::sort(seen.begin(), seen.end(),
+            [](const ScoredDoc& a, const ScoredDoc& b) { return a.doc < b.doc; });
+  std::vector<ScoredDoc> out;
+  out.reserve(members.size());
+  for (uint32_t d : members) {
+    auto it = std::lower_bound(seen.begin(), seen.end(), d,
+                               [](const ScoredDoc& a, uint32_t x) { return a.doc < x; });
+    out.push_back(it != seen.end() && it->doc == d ? *it : ExactScores(words, grams, d));
+  }
+  return out;
+}
+
+std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>& words,
+                                                   const std::vector<QueryTerm>& grams,
+                                                   const FusionParams& p, float max_dense,
+                                                   size_t k, const DocAccess& access) {
+  Lists lists(words, grams);
+  Best<FusedEntry> best(k);
+  const uint32_t n = static_cast<uint32_t>(access.num_docs);
+  const float max_structure = access.structure != nullptr ? 1.0f : 0.0f;
+  auto structure = [&](uint32_t d) {
+    return access.structure != nullptr ? access.structure(access.structure_ctx, d) : 0.0f;
+  };
+  auto bound = [&](int64_t word, int64_t gram) {
+    return FusedScore(p, FromFixed(word), FromFixed(gram), max_dense, max_structure);
+  };
+  std::vector<uint64_t> touched((n + 63) / 64, 0);
+  thread_local Window window_storage;  // left cleared after every Run
+  Window* window = &window_storage;
+  const std::vector<uint32_t> no_forced;
+  size_t no_next = 0;
+  for (uint32_t base = 0; base < n; base += kWindow) {
+    // The non-essential lists: grown one list at a time, the one adding
+    // least to the fused score first, while their bound stays at or below
+    // the k-th score.
+    size_t e[2] = {0, 0};
+    if (best.full()) {
+      const float theta = best.threshold();
+      const float scale[2] = {p.lexical / p.word.sd, p.subword / p.gram.sd};
+      for (;;) {
+        int pick = -1;
+        double cost = 0;
+        for (int s = 0; s < 2; ++s) {
+          if (e[s] >= lists.list[s].size()) continue;
+          const double c = scale[s] * static_cast<double>(lists.list[s][e[s]].bound);
+          if (pick < 0 || c < cost) pick = s, cost = c;
+        }
+        if (pick < 0) break;
+        size_t trial[2] = {e[0], e[1]};
+        ++trial[pick];
+        if (bound(lists.prefix[0][trial[0]], lists.prefix[1][trial[1]]) > theta) break;
+        e[pick] = trial[pick];
+      }
+    }
+    if (e[0] == lists.list[0].size() && e[1] == lists.list[1].size()) break;
+    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + kWindow, n);
+    window->Run(&lists, e, base, end_doc, no_forced, &no_next,
+                [&](uint32_t d, int64_t word, int64_t gram) {
+                  touched[d >> 6] |= uint64_t{1} << (d & 63);
+                  if (!access.kept(d)) return;
+                  if (best.full() &&
+                      bound(word + lists.prefix[0][e[0]], gram + lists.prefix[1][e[1]]) <=
+                          best.threshold()) {
+                    return;
+                  }
+                  int64_t exact[2] = {word, gram};
+                  lists.Probe(d, e, exact);
+                  const float w = FromFixed(exact[0]), g = FromFixed(exact[1]);
+                  const float dense = access.dense != nullptr ? access.dense[d] : 0.0f;
+                  if (w <= 0 && g <= 0 && dense <= 0) return;
+                  best.Offer({FusedScore(p, w, g, dense, structure(d)), d, exact[0], exact[1]});
+                });
+  }
+  // Cases no list holds score by their dense part alone (and a case some
+  // list holds but the pass skipped scores no more than the k-th best, so
+  // scoring it here as if it had no words cannot let it in).
+  if (access.dense != nullptr && p.use_dense &&
+      (!best.full() || FusedScore(p, 0, 0, max_dense, max_structure) > best.threshold())) {
+    for (uint32_t d = 0; d < n; ++d) {
+      if ((touched[d >> 6] >> (d & 63)) & 1) continue;
+      const float dense = access.dense[d];
+      if (dense <= 0 || !access.kept(d)) continue;
+      if (best.full() && FusedScore(p, 0, 0, dense, max_structure) <= best.threshold()) continue;
+      best.Offer({FusedScore(p, 0, 0, dense, structure(d)), d, 0, 0});
+    }
+  }
+  std::vector<std::pair<float, ScoredDoc>> out;
+  for (const FusedEntry& x : best.Sorted()) out.push_back({x.score, {x.doc, x.word, x.gram}});
+  return out;
+}
+
+}  // namespace peermatch::internal
