@@ -95,6 +95,9 @@ struct Scratch {
   }()};
 };
 
+// Above this many query postings per case, Search scans exhaustively.
+constexpr size_t kPrunedMaxPostingsPerCase = 4;
+
 internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
   internal::FusionParams p;
   p.lexical = weights.lexical;
@@ -373,17 +376,42 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   return hits;
 }
 
-std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
-                               const std::vector<bool>& keep, const ScoreWeights& weights,
-                               size_t k) const {
-  const size_t n = docs_.size();
-  if (n == 0 || k == 0) return {};
+bool Index::Prunable(const IndexQuery& query, const ScoreWeights& weights) const {
   bool prunable = words_.nonnegative && grams_.nonnegative && weights.lexical >= 0 &&
                   weights.subword >= 0 && weights.semantic >= 0 && weights.structure >= 0;
   for (const SparseIds* terms : {&query.words, &query.grams}) {
     for (const auto& [term, count] : *terms) prunable = prunable && count > 0;
   }
-  if (!prunable) return SearchExhaustive(query, structured, keep, weights, k);
+  return prunable;
+}
+
+std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
+                               const std::vector<bool>& keep, const ScoreWeights& weights,
+                               size_t k) const {
+  const size_t n = docs_.size();
+  if (n == 0 || k == 0) return {};
+  const bool prunable = Prunable(query, weights);
+  // A query whose postings cover the corpus several times over (a small
+  // vocabulary, every term in most cases) leaves bounds nothing to prune:
+  // one exhaustive pass is cheaper than two pruned ones. Same answer.
+  size_t volume = 0;
+  for (const auto& [postings, terms] : {std::pair{&words_, &query.words}, {&grams_, &query.grams}}) {
+    for (const auto& [term, count] : *terms) {
+      if (term + 1 < postings->begin.size()) volume += postings->begin[term + 1] - postings->begin[term];
+    }
+  }
+  if (!prunable || volume > kPrunedMaxPostingsPerCase * n) {
+    return SearchExhaustive(query, structured, keep, weights, k);
+  }
+  return SearchPruned(query, structured, keep, weights, k);
+}
+
+std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
+                                     const std::vector<bool>& keep, const ScoreWeights& weights,
+                                     size_t k) const {
+  const size_t n = docs_.size();
+  if (n == 0 || k == 0) return {};
+  if (!Prunable(query, weights)) return SearchExhaustive(query, structured, keep, weights, k);
   auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
 
   thread_local Scratch scratch;

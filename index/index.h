@@ -156,10 +156,17 @@ class Index {
   // bit for bit SearchExhaustive's (index_test compares them on random
   // corpora). Word and gram scores are fixed-point sums (exact in any
   // order). Falls back to SearchExhaustive when a query count or weight is
-  // not positive (the bounds assume them).
+  // not positive (the bounds assume them), and when the query's postings
+  // cover the corpus several times over (then bounds prune nothing and one
+  // exhaustive pass is cheaper).
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
                           const std::vector<bool>& keep, const ScoreWeights& weights,
                           size_t k) const;
+  // The same ranking, always by the pruned path (unless a count or weight
+  // is not positive); Search chooses between it and SearchExhaustive.
+  std::vector<Hit> SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
+                                const std::vector<bool>& keep, const ScoreWeights& weights,
+                                size_t k) const;
   // The same ranking by scoring every kept case (the reference).
   std::vector<Hit> SearchExhaustive(const IndexQuery& query, const StructuredQuery& structured,
                                     const std::vector<bool>& keep, const ScoreWeights& weights,
@@ -174,6 +181,9 @@ class Index {
 
  private:
   Index() = default;
+  // True when every count, posting weight and score weight is such that
+  // the pruned path's bounds hold.
+  bool Prunable(const IndexQuery& query, const ScoreWeights& weights) const;
   static std::shared_ptr<const Index> BuildWith(
       std::vector<std::shared_ptr<const IndexEntry>> entries, std::vector<CityInfo> cities,
       uint32_t num_terms, DenseRows dense, const std::vector<const float*>* dense_rows);

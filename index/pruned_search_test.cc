@@ -1,4 +1,5 @@
-// Index::Search (pruned) against Index::SearchExhaustive (every case scored)
+// Index::SearchPruned (and Search, which picks it or the exhaustive scan)
+// against Index::SearchExhaustive (every case scored)
 // on random corpora and queries with fixed seeds: the same hits, bit for bit.
 #include <algorithm>
 #include <cmath>
@@ -113,7 +114,7 @@ void CheckPrunedEqualsExhaustive(uint32_t seed, int num_cases, int dim) {
     const size_t k = ks[trial % 5];
     const std::string where = "seed " + std::to_string(seed) + " cases " +
                               std::to_string(num_cases) + " trial " + std::to_string(trial);
-    ExpectSameHits(corpus.index->Search(q, structured, keep, weights, k),
+    ExpectSameHits(corpus.index->SearchPruned(q, structured, keep, weights, k),
                    corpus.index->SearchExhaustive(q, structured, keep, weights, k), where);
   }
 }
@@ -140,9 +141,21 @@ TEST(PrunedSearch, EqualsExhaustiveWhenFewCasesScore) {
     q.grams = {{kTerms - 100 - trial, 2.0f}};
     if (trial % 2 == 0) q.dense = RandomQuery(rng, 8, 1, 1).dense;
     ScoreWeights weights;
-    ExpectSameHits(corpus.index->Search(q, {}, {}, weights, 50),
+    ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, weights, 50),
                    corpus.index->SearchExhaustive(q, {}, {}, weights, 50),
                    "rare trial " + std::to_string(trial));
+  }
+}
+
+TEST(PrunedSearch, SearchGivesTheExhaustiveRankingWhicheverPathItTakes) {
+  std::mt19937 rng(6);
+  const Corpus corpus = MakeCorpus(rng, 6000, 8);
+  for (int trial = 0; trial < 10; ++trial) {
+    // From a few rare terms (pruned) to many common ones (exhaustive).
+    const IndexQuery q = RandomQuery(rng, 8, 1 + trial * 3, 1 + trial * 20);
+    ExpectSameHits(corpus.index->Search(q, {}, {}, ScoreWeights(), 40),
+                   corpus.index->SearchExhaustive(q, {}, {}, ScoreWeights(), 40),
+                   "either trial " + std::to_string(trial));
   }
 }
 
@@ -151,7 +164,7 @@ TEST(PrunedSearch, NonPositiveCountsFallBackToTheExhaustiveRanking) {
   const Corpus corpus = MakeCorpus(rng, 2000, 8);
   IndexQuery q = RandomQuery(rng, 8, 6, 20);
   q.words[0].second = -1.0f;  // the bounds assume positive counts
-  ExpectSameHits(corpus.index->Search(q, {}, {}, ScoreWeights(), 30),
+  ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, ScoreWeights(), 30),
                  corpus.index->SearchExhaustive(q, {}, {}, ScoreWeights(), 30), "negative");
 }
 

@@ -76,8 +76,6 @@ struct Lists {
 // Window accumulators of the essential lists.
 class Window {
  public:
-  Window() { std::memset(touched_, 0, sizeof(touched_)); }
-
   // Adds the lists [e[s], end) of each system for cases in [base, end_doc)
   // and marks `forced` cases (sorted; *next advanced past the window); then
   // calls visit(d, word, gram) for each touched case in position order and
@@ -89,30 +87,32 @@ class Window {
       for (size_t i = e[s]; i < lists->list[s].size(); ++i) {
         Cursor& c = lists->list[s][i];
         if (c.pos < c.size && c.doc[c.pos] < base) c.Seek(base);
-        for (; c.pos < c.size && c.doc[c.pos] < end_doc; ++c.pos) {
-          const uint32_t w = c.doc[c.pos] - base;
-          acc_[s][w] += c.Value();
-          touched_[w >> 6] |= uint64_t{1} << (w & 63);
+        const uint32_t* doc = c.doc;
+        const float* weight = c.weight;
+        const double count = static_cast<double>(c.count) * kFixedScale;
+        int64_t* acc = acc_[s];
+        uint32_t p = c.pos;
+        for (; p < c.size && doc[p] < end_doc; ++p) {
+          acc[doc[p] - base] += static_cast<int64_t>(count * static_cast<double>(weight[p]));
         }
+        c.pos = p;
       }
     }
-    for (; *next < forced.size() && forced[*next] < end_doc; ++*next) {
-      const uint32_t w = forced[*next] - base;
-      touched_[w >> 6] |= uint64_t{1} << (w & 63);
-    }
-    for (uint32_t word = 0; word < kWindow / 64; ++word) {
-      for (uint64_t bits = touched_[word]; bits != 0; bits &= bits - 1) {
-        const uint32_t w = word * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
-        visit(base + w, acc_[0][w], acc_[1][w]);
-        acc_[0][w] = acc_[1][w] = 0;
-      }
-      touched_[word] = 0;
+    // A touched case is one with a contribution above zero (a case whose
+    // essential contributions all truncate to zero is left to the bounds:
+    // it scores what the lists [0, e) give it, which cannot beat the k-th).
+    const uint32_t len = end_doc - base;
+    for (uint32_t w = 0; w < len; ++w) {
+      const bool is_forced = *next < forced.size() && forced[*next] == base + w;
+      if (acc_[0][w] == 0 && acc_[1][w] == 0 && !is_forced) continue;
+      if (is_forced) ++*next;
+      visit(base + w, acc_[0][w], acc_[1][w]);
+      acc_[0][w] = acc_[1][w] = 0;
     }
   }
 
  private:
   int64_t acc_[2][kWindow] = {};
-  uint64_t touched_[kWindow / 64];
 };
 
 // A bounded heap keeping the best entries by (score desc, doc asc).
@@ -199,9 +199,14 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
   Window* window = &window_storage;
   size_t next_forced = 0;
   const uint32_t n = static_cast<uint32_t>(access.num_docs);
+  size_t visited = 0, probed = 0;
   for (uint32_t base = 0; base < n; base += kWindow) {
-    size_t e[2];
-    for (int s = 0; s < 2; ++s) {
+    // Probing is worth it only while it spares most touched cases; after a
+    // window where it did not, the next one adds up every list.
+    const bool add_all = probed * 4 > visited;
+    visited = probed = 0;
+    size_t e[2] = {0, 0};
+    for (int s = 0; s < 2 && !add_all; ++s) {
       e[s] = NonEssential(lists.prefix[s], best[s].full(), best[s].threshold());
     }
     const bool nothing_essential =
@@ -211,6 +216,7 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
     window->Run(&lists, e, base, end_doc, forced, &next_forced,
                 [&](uint32_t d, int64_t word, int64_t gram) {
                   if (!access.kept(d)) return;
+                  ++visited;
                   const bool is_forced = std::binary_search(forced.begin(), forced.end(), d);
                   const int64_t acc[2] = {word, gram};
                   bool needed = is_forced;
@@ -220,7 +226,7 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                   }
                   if (!needed) return;
                   int64_t exact[2] = {word, gram};
-                  lists.Probe(d, e, exact);
+                  if (e[0] + e[1] > 0) ++probed, lists.Probe(d, e, exact);
                   bool entered = is_forced;
                   for (int s = 0; s < 2; ++s) {
                     const float score = FromFixed(exact[s]);
@@ -280,12 +286,16 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
   Window* window = &window_storage;
   const std::vector<uint32_t> no_forced;
   size_t no_next = 0;
+  size_t visited = 0, probed = 0;
   for (uint32_t base = 0; base < n; base += kWindow) {
     // The non-essential lists: grown one list at a time, the one adding
     // least to the fused score first, while their bound stays at or below
-    // the k-th score.
+    // the k-th score (none after a window where probing spared little, as
+    // in CandidateUnion).
+    const bool add_all = probed * 4 > visited;
+    visited = probed = 0;
     size_t e[2] = {0, 0};
-    if (best.full()) {
+    if (best.full() && !add_all) {
       const float theta = best.threshold();
       const float scale[2] = {p.lexical / p.word.sd, p.subword / p.gram.sd};
       for (;;) {
@@ -309,13 +319,14 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                 [&](uint32_t d, int64_t word, int64_t gram) {
                   touched[d >> 6] |= uint64_t{1} << (d & 63);
                   if (!access.kept(d)) return;
+                  ++visited;
                   if (best.full() &&
                       bound(word + lists.prefix[0][e[0]], gram + lists.prefix[1][e[1]]) <=
                           best.threshold()) {
                     return;
                   }
                   int64_t exact[2] = {word, gram};
-                  lists.Probe(d, e, exact);
+                  if (e[0] + e[1] > 0) ++probed, lists.Probe(d, e, exact);
                   const float w = FromFixed(exact[0]), g = FromFixed(exact[1]);
                   const float dense = access.dense != nullptr ? access.dense[d] : 0.0f;
                   if (w <= 0 && g <= 0 && dense <= 0) return;
