@@ -489,6 +489,17 @@ absl::StatusOr<size_t> DenseScanner::Search(const DenseMatrixView& x, const floa
   return WriteBest(merge, count, k, scores, ids);
 }
 
+float DenseScanner::Dot(const float* row, const float* query, size_t d) const {
+#ifdef PEERMATCH_DENSE_SCAN_X86
+  if (use_avx2_) {
+    float out;
+    ScoreRowsAvx2(row, d, 0, 1, query, &out);
+    return out;
+  }
+#endif
+  return DotPortable(row, query, d);
+}
+
 absl::Status DenseScanner::ScoreAll(const DenseMatrixView& x, const float* query, float* scores) {
   if (x.d == 0) return absl::InvalidArgumentError("x.d: must be positive");
   if (x.n == 0) return absl::OkStatus();

@@ -116,6 +116,11 @@ class DenseScanner {
   // pointer is null while n > 0.
   absl::Status ScoreAll(const DenseMatrixView& x, const float* query, float* scores);
 
+  // One row's inner product with `query` (d floats each), computed by the
+  // kernel in use exactly as ScoreAll computes it (the same bits). Needs no
+  // lock: safe from any thread, concurrently with any call.
+  float Dot(const float* row, const float* query, size_t d) const;
+
   int num_threads() const { return num_threads_; }
   // True when the AVX2+FMA kernel is in use.
   bool uses_avx2() const { return use_avx2_; }

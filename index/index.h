@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "index/dense_rows.h"
+#include "index/internal/dense_codes.h"
 #include "index/internal/pruned_search.h"
 #include "peermatch/v1/model.pb.h"
 
@@ -215,6 +216,9 @@ class Index {
   Postings words_;
   Postings grams_;
   DenseRows dense_;  // size() x dense_dim(), row-major
+  // 8-bit codes of dense_ (bounds for the pruned path); null below
+  // kCodesFrom cases.
+  std::unique_ptr<internal::DenseCodes> codes_;
 };
 
 // Overlap of a case's structure with the query's: Jaccard of themes, SDGs

@@ -63,14 +63,25 @@ struct Lists {
       }
     }
   }
-  // Adds the contributions of the lists [0, e[s]) that hold case d.
-  void Probe(uint32_t d, const size_t e[2], int64_t acc[2]) {
+  // Adds to acc[s] the contributions of the lists [0, e[s]) that hold case
+  // d, from the list with the largest bound down; remaining[s] is left as the
+  // bound of the lists not probed yet. Stops early, leaving acc partial,
+  // when give_up(acc, remaining) says the case cannot make it (checked after
+  // each list); returns false then.
+  template <typename GiveUp>
+  bool Probe(uint32_t d, const size_t e[2], int64_t acc[2], size_t left[2],
+             GiveUp give_up) {
     for (int s = 0; s < 2; ++s) {
-      for (size_t i = 0; i < e[s]; ++i) {
-        if (list[s][i].Seek(d)) acc[s] += list[s][i].Value();
+      while (left[s] > 0) {
+        Cursor& c = list[s][--left[s]];
+        if (c.Seek(d)) acc[s] += c.Value();
+        if (give_up(acc, left)) return false;
       }
     }
+    return true;
   }
+  // The bound of system s's lists [0, left).
+  int64_t Remaining(int s, size_t left) const { return prefix[s][left]; }
 };
 
 // Window accumulators of the essential lists.
@@ -226,7 +237,23 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                   }
                   if (!needed) return;
                   int64_t exact[2] = {word, gram};
-                  if (e[0] + e[1] > 0) ++probed, lists.Probe(d, e, exact);
+                  size_t left[2] = {e[0], e[1]};
+                  if (e[0] + e[1] > 0) {
+                    ++probed;
+                    // Give up once neither heap can take it (a forced case
+                    // needs its exact scores whatever they are).
+                    auto hopeless = [&](const int64_t* acc, const size_t* l) {
+                      if (is_forced) return false;
+                      for (int s = 0; s < 2; ++s) {
+                        if (!best[s].full() ||
+                            FromFixed(acc[s] + lists.Remaining(s, l[s])) > best[s].threshold()) {
+                          return false;
+                        }
+                      }
+                      return true;
+                    };
+                    if (!lists.Probe(d, e, exact, left, hopeless)) return;
+                  }
                   bool entered = is_forced;
                   for (int s = 0; s < 2; ++s) {
                     const float score = FromFixed(exact[s]);
@@ -278,7 +305,7 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
   auto structure = [&](uint32_t d) {
     return access.structure != nullptr ? access.structure(access.structure_ctx, d) : 0.0f;
   };
-  auto bound = [&](int64_t word, int64_t gram) {
+  auto bound = [&](int64_t word, int64_t gram) {  // any case's, from the lists' bounds
     return FusedScore(p, FromFixed(word), FromFixed(gram), max_dense, max_structure);
   };
   std::vector<uint64_t> touched((n + 63) / 64, 0);
@@ -320,15 +347,33 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                   touched[d >> 6] |= uint64_t{1} << (d & 63);
                   if (!access.kept(d)) return;
                   ++visited;
-                  if (best.full() &&
-                      bound(word + lists.prefix[0][e[0]], gram + lists.prefix[1][e[1]]) <=
-                          best.threshold()) {
-                    return;
+                  if (best.full()) {
+                    const float w = FromFixed(word + lists.prefix[0][e[0]]);
+                    const float g = FromFixed(gram + lists.prefix[1][e[1]]);
+                    const float dense_bound =
+                        access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense)
+                                                      : 0.0f;
+                    if (FusedScore(p, w, g, dense_bound, max_structure) <= best.threshold()) {
+                      return;
+                    }
                   }
                   int64_t exact[2] = {word, gram};
-                  if (e[0] + e[1] > 0) ++probed, lists.Probe(d, e, exact);
+                  size_t left[2] = {e[0], e[1]};
+                  if (e[0] + e[1] > 0) {
+                    ++probed;
+                    const float dense_bound =
+                        access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense)
+                                                      : 0.0f;
+                    auto hopeless = [&](const int64_t* acc, const size_t* l) {
+                      return best.full() &&
+                             FusedScore(p, FromFixed(acc[0] + lists.Remaining(0, l[0])),
+                                        FromFixed(acc[1] + lists.Remaining(1, l[1])),
+                                        dense_bound, max_structure) <= best.threshold();
+                    };
+                    if (!lists.Probe(d, e, exact, left, hopeless)) return;
+                  }
                   const float w = FromFixed(exact[0]), g = FromFixed(exact[1]);
-                  const float dense = access.dense != nullptr ? access.dense[d] : 0.0f;
+                  const float dense = access.cosine(d);
                   if (w <= 0 && g <= 0 && dense <= 0) return;
                   best.Offer({FusedScore(p, w, g, dense, structure(d)), d, exact[0], exact[1]});
                 });
@@ -336,13 +381,15 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
   // Cases no list holds score by their dense part alone (and a case some
   // list holds but the pass skipped scores no more than the k-th best, so
   // scoring it here as if it had no words cannot let it in).
-  if (access.dense != nullptr && p.use_dense &&
+  if (access.dense_upper != nullptr && p.use_dense &&
       (!best.full() || FusedScore(p, 0, 0, max_dense, max_structure) > best.threshold())) {
     for (uint32_t d = 0; d < n; ++d) {
       if ((touched[d >> 6] >> (d & 63)) & 1) continue;
-      const float dense = access.dense[d];
-      if (dense <= 0 || !access.kept(d)) continue;
-      if (best.full() && FusedScore(p, 0, 0, dense, max_structure) <= best.threshold()) continue;
+      const float upper = access.dense_upper[d];
+      if (upper <= 0 || !access.kept(d)) continue;
+      if (best.full() && FusedScore(p, 0, 0, upper, max_structure) <= best.threshold()) continue;
+      const float dense = access.cosine(d);
+      if (dense <= 0) continue;
       best.Offer({FusedScore(p, 0, 0, dense, structure(d)), d, 0, 0});
     }
   }

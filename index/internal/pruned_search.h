@@ -83,11 +83,17 @@ struct ScoredDoc {
 struct DocAccess {
   size_t num_docs = 0;
   const std::vector<bool>* keep = nullptr;  // empty: every case
-  const float* dense = nullptr;             // every case's cosine, or null (then 0)
+  // Every case's cosine bounded from above (num_docs floats), or null when
+  // the query has no dense part (then every cosine is 0).
+  const float* dense_upper = nullptr;
+  // A case's exact cosine (when dense_upper is set).
+  float (*dense)(const void* ctx, uint32_t doc) = nullptr;
+  const void* dense_ctx = nullptr;
   // structure(d) in [0, 1]; null when the query has no structure.
   float (*structure)(const void* ctx, uint32_t doc) = nullptr;
   const void* structure_ctx = nullptr;
   bool kept(uint32_t d) const { return keep->empty() || (*keep)[d]; }
+  float cosine(uint32_t d) const { return dense_upper != nullptr ? dense(dense_ctx, d) : 0.0f; }
 };
 
 // Pass 1: the `depth` best kept cases by word score and by gram score (as
