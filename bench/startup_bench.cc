@@ -234,6 +234,8 @@ absl::Status BuildStore(const std::string& dir, size_t n, Built* built) {
 }  // namespace
 
 absl::Status BuildServedStore(const std::string& dir, size_t n, double* seconds) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
   Built built;
   absl::Status s = BuildStore(dir, n, &built);
   if (seconds != nullptr) *seconds = built.seconds;

@@ -292,9 +292,13 @@ absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept&
   // A shallower search first (pruned retrieval is cheaper for a small k):
   // when it already holds `wanted` cities and no deeper hit could be a page
   // city's evidence, grouping the `full_depth` hits gives the same answer.
-  size_t depth = std::min(full_depth, std::max<size_t>(32, wanted * 2));
+  size_t depth = search.index.PrunesFor(search.iq, search.weights)
+                     ? std::min(full_depth, std::max<size_t>(32, wanted * 2))
+                     : full_depth;
   RankedCities ranked;
-  for (;; depth = depth < full_depth ? std::min(full_depth, depth * 2) : depth * 2) {
+  // When the shallow search does not settle it, the next is the full depth
+  // at once (each search is a whole retrieval: two cost less than four).
+  for (;; depth = depth < full_depth ? full_depth : depth * 2) {
     if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
     std::vector<Hit> hits = search.index.Search(search.iq, search.structured, search.mask,
                                                 search.weights, depth);

@@ -388,6 +388,19 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   return hits;
 }
 
+bool Index::PrunesFor(const IndexQuery& query, const ScoreWeights& weights) const {
+  // A query whose postings cover the corpus several times over (a small
+  // vocabulary, every term in most cases) leaves bounds nothing to prune:
+  // one exhaustive pass is cheaper than two pruned ones. Same answer.
+  size_t volume = 0;
+  for (const auto& [postings, terms] : {std::pair{&words_, &query.words}, {&grams_, &query.grams}}) {
+    for (const auto& [term, count] : *terms) {
+      if (term + 1 < postings->begin.size()) volume += postings->begin[term + 1] - postings->begin[term];
+    }
+  }
+  return Prunable(query, weights) && volume <= kPrunedMaxPostingsPerCase * docs_.size();
+}
+
 bool Index::Prunable(const IndexQuery& query, const ScoreWeights& weights) const {
   bool prunable = words_.nonnegative && grams_.nonnegative && weights.lexical >= 0 &&
                   weights.subword >= 0 && weights.semantic >= 0 && weights.structure >= 0;
@@ -402,19 +415,7 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
                                size_t k) const {
   const size_t n = docs_.size();
   if (n == 0 || k == 0) return {};
-  const bool prunable = Prunable(query, weights);
-  // A query whose postings cover the corpus several times over (a small
-  // vocabulary, every term in most cases) leaves bounds nothing to prune:
-  // one exhaustive pass is cheaper than two pruned ones. Same answer.
-  size_t volume = 0;
-  for (const auto& [postings, terms] : {std::pair{&words_, &query.words}, {&grams_, &query.grams}}) {
-    for (const auto& [term, count] : *terms) {
-      if (term + 1 < postings->begin.size()) volume += postings->begin[term + 1] - postings->begin[term];
-    }
-  }
-  if (!prunable || volume > kPrunedMaxPostingsPerCase * n) {
-    return SearchExhaustive(query, structured, keep, weights, k);
-  }
+  if (!PrunesFor(query, weights)) return SearchExhaustive(query, structured, keep, weights, k);
   return SearchPruned(query, structured, keep, weights, k);
 }
 

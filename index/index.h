@@ -163,6 +163,9 @@ class Index {
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
                           const std::vector<bool>& keep, const ScoreWeights& weights,
                           size_t k) const;
+  // True when Search would take the pruned path for this query (then a
+  // smaller k costs less; the exhaustive scan costs the same for any k).
+  bool PrunesFor(const IndexQuery& query, const ScoreWeights& weights) const;
   // The same ranking, always by the pruned path (unless a count or weight
   // is not positive); Search chooses between it and SearchExhaustive.
   std::vector<Hit> SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
