@@ -20,6 +20,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   python3-pip python3-venv python3-setuptools python3-wheel \
   clang libclang-rt-14-dev \
   nginx-light openssl
+DEB_PACKAGES += libcld2-dev  # issue 13: language detection (CLD2, Apache-2.0)
 
 .PHONY: deps build debug test serve clean python-package fuzz-build fuzz
 

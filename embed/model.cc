@@ -9,6 +9,7 @@
 #include "embed/internal/model_util.h"
 #include "embed/internal/svd.h"
 #include "peermatch/internal/matcher_data.pb.h"
+#include "records/case_language.h"
 #include "unicode/utf8.h"
 
 namespace peermatch {
@@ -91,8 +92,9 @@ Model::Model(const ModelOptions& options) : options_(options), analyzer_(options
 
 Model::Counts Model::Count(const v1::Case& c) const {
   Counts counts;
+  const std::string language = CaseAnalysisLanguage(c);
   ForEachField(c, [&](absl::string_view text, float weight) {
-    AddTokens(analyzer_, text, c.language(), weight, &counts.words, &counts.grams);
+    AddTokens(analyzer_, text, language, weight, &counts.words, &counts.grams);
   });
   counts.words = Merge(std::move(counts.words));
   counts.grams = Merge(std::move(counts.grams));
@@ -266,6 +268,7 @@ std::string Model::Serialize() const {
   data.set_b(options_.b);
   data.set_title_weight(options_.title_weight);
   data.set_fitted_at(fitted_at_);
+  data.set_analyzer_version(analyzer_version_);
   for (size_t i = 0; i < terms_.size(); ++i) {
     data.add_terms(terms_[i]);
     data.add_df(df_[i]);
@@ -311,6 +314,7 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Parse(absl::string_view blob
   model->avg_word_len_ = data.avg_doc_len();
   model->avg_gram_len_ = data.avg_gram_len();
   model->fitted_at_ = data.fitted_at();
+  model->analyzer_version_ = data.analyzer_version();
   model->terms_.reserve(data.terms_size());
   for (int i = 0; i < data.terms_size(); ++i) {
     model->term_ids_.emplace(data.terms(i), static_cast<uint32_t>(i));

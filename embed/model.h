@@ -116,6 +116,9 @@ class Model {
   size_t vocabulary_size() const { return terms_.size(); }
   uint32_t num_docs() const { return num_docs_; }
   int64_t fitted_at() const { return fitted_at_; }
+  // The analysis rules the model was fitted with (kAnalyzerVersion when
+  // fitted by this build; 0 for a model stored before it was recorded).
+  uint32_t analyzer_version() const { return analyzer_version_; }
   float Idf(absl::string_view term) const;
   const ModelOptions& options() const { return options_; }
 
@@ -146,6 +149,7 @@ class Model {
   float avg_word_len_ = 1;
   float avg_gram_len_ = 1;
   int64_t fitted_at_ = 0;
+  uint32_t analyzer_version_ = kAnalyzerVersion;
   std::vector<std::string> terms_;
   std::vector<uint32_t> df_;
   absl::flat_hash_map<std::string, uint32_t> term_ids_;

@@ -6,6 +6,7 @@
 
 #include "embed/internal/model_util.h"
 #include "embed/model.h"
+#include "records/case_language.h"
 #include "unicode/utf8.h"
 
 namespace peermatch {
@@ -173,9 +174,10 @@ Embedding Model::Embed(const v1::Case& c) const {
     return it == term_ids_.end() ? -1 : static_cast<int32_t>(it->second);
   };
   // Words and grams into counts.
+  const std::string language = CaseAnalysisLanguage(c);
   ForEachField(c, [&](absl::string_view text, float weight) {
-    analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface,
-                                           WordRef ref) {
+    analyzer_.Scan(text, language, [&](absl::string_view term, absl::string_view surface,
+                                       WordRef ref) {
       CachedWord& w = s.Find(surface, ref);
       if (w.doc_stamp == 0) {
         w.doc_stamp = 1;

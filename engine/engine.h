@@ -51,8 +51,10 @@
 #include "engine/internal/refit_scheduler.h"
 #include "engine/internal/replica_follower.h"
 #include "engine/internal/snapshot_manager.h"
+#include "records/case_language.h"
 #include "engine/pairing_query.h"
 #include "engine/query.h"
+#include "records/case_language.h"
 #include "engine/snapshot.h"
 #include "peermatch/v1/model.pb.h"
 #include "records/limits.h"
@@ -83,6 +85,10 @@ struct EngineOptions {
   // and every case's vectors and swap them in. No refits (the writer does
   // them). 0: not a replica.
   int replica_refresh_ms = 0;
+  // Issue 13: the language a case or query text is analyzed in when it
+  // neither states one nor is detected confidently (records/case_language.h).
+  // Every case write sets the case's detected-language fields.
+  std::string default_language = kDefaultLanguage;
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;

@@ -12,6 +12,7 @@
 // a batch's new terms are interned (first occurrence first), then its
 // entries that used local ids are renumbered and sorted.
 #include <algorithm>
+#include <limits>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -328,9 +329,14 @@ absl::Status Engine::Load() {
   std::shared_ptr<const Index> index =
       Index::Build(std::move(loaded), std::move(dense), city_list, terms_.size());
   const int64_t num_docs = model->num_docs();
+  // A model fitted with other analysis rules (an older build): any case's
+  // terms may differ, so it counts as every case changed and is refitted.
+  const bool other_rules = num_docs > 0 && model->analyzer_version() != kAnalyzerVersion;
   snapshots_.Install(std::move(model), std::move(city_list), std::move(index));
 
-  refits_.Refitted(static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs));
+  refits_.Refitted(other_rules ? std::numeric_limits<int32_t>::max()
+                               : static_cast<int64_t>(unembedded.size()) +
+                                     std::abs(num_cases - num_docs));
   return absl::OkStatus();
 }
 

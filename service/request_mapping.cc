@@ -375,9 +375,22 @@ absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& req, 
   return query;
 }
 
+namespace {
+// Issue 13: set only when the engine says how it chose the language.
+void ToQueryLanguage(const QueryLanguage& in, v1::QueryLanguage* out) {
+  out->set_language(in.language);
+  out->set_source(in.source);
+  out->set_detected_language(in.detected);
+  out->set_confidence(static_cast<float>(in.confidence));
+}
+}  // namespace
+
 v1::MatchResponse ToMatchResponse(MatchResult result) {
   v1::MatchResponse out;
   out.set_model_version(static_cast<int64_t>(result.model_version));
+  if (result.query_language.source != v1::LANGUAGE_SOURCE_UNSPECIFIED) {
+    ToQueryLanguage(result.query_language, out.mutable_query_language());
+  }
   for (PeerCity& peer : result.peers.items) ToPeerMatch(std::move(peer), out.add_peers());
   return out;
 }
@@ -385,6 +398,9 @@ v1::MatchResponse ToMatchResponse(MatchResult result) {
 v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result) {
   v1::SimilarCasesResponse out;
   out.set_model_version(static_cast<int64_t>(result.model_version));
+  if (result.query_language.source != v1::LANGUAGE_SOURCE_UNSPECIFIED) {
+    ToQueryLanguage(result.query_language, out.mutable_query_language());
+  }
   for (SimilarCase& c : result.cases.items) {
     v1::CaseMatch* wire = out.add_cases();
     *wire->mutable_case_() = std::move(c.record);

@@ -45,6 +45,28 @@ TEST(UpdateMapping, UnknownNestedAndImmutablePathsNameThePathAndListTheUpdatable
                        "target_groups, year, language, outcome"));
 }
 
+TEST(UpdateMapping, TheServersLanguageFieldsAreNotUpdatable) {
+  // Issue 13: every write sets them; a mask naming one is refused...
+  v1::UpdateCaseRequest c;
+  c.mutable_case_()->set_id("fermo-radio");
+  c.mutable_update_mask()->add_paths("detectedLanguage");
+  EXPECT_THAT(ToCaseUpdate(c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith("update_mask.paths[0]: \"detectedLanguage\" is set "
+                                             "by the server; updatable fields: city_id")));
+  // ..."*" leaves them out, and a body as GET returns it updates the rest.
+  c.mutable_update_mask()->set_paths(0, "*");
+  auto all = ToCaseUpdate(c);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(all->fields, ElementsAre("city_id", "kind", "title", "description", "themes", "tags",
+                                       "sdgs", "target_groups", "year", "language", "outcome"));
+  auto body = UpdateCaseRequestFromJson(
+      "fermo-radio", R"({"year": 2020, "detectedLanguage": "it", "languageSource": "LANGUAGE_SOURCE_DETECTED"})",
+      "");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(ToCaseUpdate(*body)->fields, ElementsAre("year"));
+}
+
 TEST(UpdateMapping, TheRecordAndItsIdAreRequired) {
   v1::UpdateCityRequest req;
   EXPECT_THAT(ToCityUpdate(req), StatusIs(absl::StatusCode::kInvalidArgument,

@@ -181,7 +181,7 @@ TEST(Cli, MakeServeRunsTheLoadThisTestInterrupts) {
 TEST(Cli, AnInterruptedFirstLoadIsCompletedByTheNextOne) {
   TempDir dir;
   const std::string db = dir.Sub("db");
-  // The load pauses after 150 of its 429 records (92 cities, then cases);
+  // The load pauses after 150 of its 472 records (93 cities, then cases);
   // SIGINT then stops it as Ctrl-C stops `make serve`.
   int err[2];
   ASSERT_EQ(pipe(err), 0);
@@ -209,7 +209,7 @@ TEST(Cli, AnInterruptedFirstLoadIsCompletedByTheNextOne) {
   {
     auto store = Store::Open(db);
     ASSERT_TRUE(store.ok()) << store.status();
-    EXPECT_EQ((*store)->Count()->cities, 92);
+    EXPECT_EQ((*store)->Count()->cities, 93);
     EXPECT_EQ((*store)->Count()->cases, 58);
     EXPECT_THAT((*store)->GetLoadMarker("demo"), StatusIs(absl::StatusCode::kNotFound));
   }
@@ -222,8 +222,8 @@ TEST(Cli, AnInterruptedFirstLoadIsCompletedByTheNextOne) {
   {
     auto store = Store::Open(db);
     ASSERT_TRUE(store.ok());
-    EXPECT_EQ((*store)->Count()->cities, 92);
-    EXPECT_EQ((*store)->Count()->cases, 337);
+    EXPECT_EQ((*store)->Count()->cities, 93);
+    EXPECT_EQ((*store)->Count()->cases, 379);
     EXPECT_TRUE((*store)->GetLoadMarker("demo").ok());
     // Every demo city and case, as the files have them.
     for (const char* file : {"/data/demo/cities.jsonl", "/data/demo/cases.jsonl"}) {
@@ -293,7 +293,7 @@ TEST(Cli, ServerAnswersHealthAndStopsCleanlyOnSigterm) {
   Result exported = RunCommand(kBin + "/peermatch --server " + address + " export --file " +
                                dir.Sub("export.jsonl"));
   EXPECT_EQ(exported.exit_code, 0) << exported.output;
-  EXPECT_THAT(exported.output, HasSubstr("exported 92 cities and 337 cases"));
+  EXPECT_THAT(exported.output, HasSubstr("exported 93 cities and 379 cases"));
 
   kill(pid, SIGTERM);
   std::string rest;

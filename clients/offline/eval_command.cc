@@ -135,6 +135,8 @@ absl::Status RunEval(Context& ctx) {
   engine_options.background_refit = false;
   engine_options.refit_at_open = false;
   engine_options.refit_min_changes = 1 << 30;  // one fit, after loading
+  // Records without a "language" are detected; --language when not confidently.
+  engine_options.default_language = language;
   auto engine = Engine::Open(store->get(), engine_options);
   if (!engine.ok()) return engine.status();
 
@@ -163,7 +165,7 @@ absl::Status RunEval(Context& ctx) {
     c.set_title(title.empty() ? "-" : Utf8Prefix(title, kMaxTitleBytes));
     c.set_description(text.empty() ? "-" : Utf8Prefix(text, kMaxDescriptionBytes));
     c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
-    c.set_language(language);
+    c.set_language(Field(o, "language"));  // empty: detected by the engine
     auto r = (*engine)->PutCase(c, Visibility::kDeferred);
     if (!r.ok()) {
       return absl::Status(r.status().code(),
@@ -182,10 +184,18 @@ absl::Status RunEval(Context& ctx) {
   for (size_t i = 0; i < doc_ids.size(); ++i) doc_of_case[absl::StrCat("d", i)] = doc_ids[i];
 
   // Judged queries only.
-  std::vector<std::pair<std::string, std::string>> queries;
+  struct Query {
+    std::string id, text, language;
+  };
+  std::vector<Query> queries;
   s = ForEachJsonLine(queries_path, [&](int line, const google::protobuf::Struct& o) {
     const std::string id = Field(o, "_id");
-    if (qrels->count(id) > 0) queries.emplace_back(id, Field(o, "text"));
+    const std::string query_language = Field(o, "language");
+    if (!query_language.empty() && !IsIsoLanguage(query_language)) {
+      return absl::InvalidArgumentError(absl::StrCat(queries_path, ":", line, ": language: \"",
+                                                     query_language, "\" is not an ISO 639-1 code"));
+    }
+    if (qrels->count(id) > 0) queries.push_back({id, Field(o, "text"), query_language});
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -197,17 +207,17 @@ absl::Status RunEval(Context& ctx) {
   const auto query_start = Clock::now();
   for (size_t i = 0; i < queries.size(); ++i) {
     SimilarQuery query;
-    query.about.text = Utf8Prefix(queries[i].second, kMaxQueryBytes);
-    query.about.language = language;
+    query.about.text = Utf8Prefix(queries[i].text, kMaxQueryBytes);
+    query.about.language = queries[i].language;  // empty: detected
     query.k = 100;
     auto result = (*engine)->SimilarCases(query);
     if (!result.ok()) {
-      return absl::Status(result.status().code(), absl::StrCat("query ", queries[i].first, ": ",
+      return absl::Status(result.status().code(), absl::StrCat("query ", queries[i].id, ": ",
                                                                result.status().message()));
     }
     std::vector<std::string> ranking;
     for (const auto& m : result->cases.items) ranking.push_back(doc_of_case[m.record.id()]);
-    const Judgments& judged = (*qrels)[queries[i].first];
+    const Judgments& judged = (*qrels)[queries[i].id];
     ndcg += NdcgAt(ranking, judged, 10);
     recall += RecallAt(ranking, judged, 100);
     mrr += MrrAt(ranking, judged, 10);
@@ -247,10 +257,13 @@ void AddEvalCommands(std::vector<Command>* out) {
       "100 cases for every query that has judgments, and prints nDCG@10, Recall@100\n"
       "and MRR@10 with counts and timings. Runs offline; no server needed.\n"
       "\n"
-      "  --corpus F    JSON Lines: {\"_id\": ..., \"title\": ..., \"text\": ...}\n"
-      "  --queries F   JSON Lines: {\"_id\": ..., \"text\": ...}\n"
+      "  --corpus F    JSON Lines: {\"_id\": ..., \"title\": ..., \"text\": ...,\n"
+      "                \"language\": ...} (language optional, ISO 639-1)\n"
+      "  --queries F   JSON Lines: {\"_id\": ..., \"text\": ..., \"language\": ...}\n"
       "  --qrels F     TSV: query-id, corpus-id, score (> 0 is relevant); header allowed\n"
-      "  --language L  ISO 639-1 code of the texts (stemmer and stopwords); default en\n"
+      "  --language L  for records without a \"language\": the language when detection\n"
+      "                is not confident (ISO 639-1; default en). Detection (CLD2) runs\n"
+      "                for every such record, as the server does for cases.\n"
       "\n"
       "Example (BEIR SciFact, test split):\n"
       "  peermatch eval --corpus ../shared/datasets/scifact/corpus.jsonl \\\n"

@@ -1,5 +1,7 @@
 #include "engine/internal/query_util.h"
 
+#include "records/case_language.h"
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -23,7 +25,7 @@ DocInfo MakeDocInfo(const v1::Case& c) {
   for (int t : c.themes()) info.themes |= 1u << t;
   for (int g : c.sdgs()) info.sdgs |= 1u << g;
   for (const auto& g : c.target_groups()) info.target_groups.push_back(absl::AsciiStrToLower(g));
-  info.language = c.language().empty() ? "en" : c.language();
+  info.language = CaseAnalysisLanguage(c);
   info.year = c.year();
   return info;
 }

@@ -44,8 +44,8 @@ from peermatch_client import Client, PeermatchError, load_stubs, to_dict  # noqa
 
 WRITE_TOKEN = "write-token-0123456789abcdef"
 READ_TOKEN = "read-token-0123456789abcdef"
-DEMO_CITIES = 92
-DEMO_CASES = 337
+DEMO_CITIES = 93
+DEMO_CASES = 379
 QUERY = "Since schools closed, many pupils in rural districts have no internet at home"
 
 _server = {}
