@@ -95,6 +95,7 @@ void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
 void AddExportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
 void AddPairCommands(std::vector<Command>* out);    // pair_command.cc
+void AddRoundCommands(std::vector<Command>* out);   // round_commands.cc
 
 }  // namespace peermatch::cli
 

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   peermatch::cli::AddMatchCommands(&commands);
   peermatch::cli::AddPairCommands(&commands);
+  peermatch::cli::AddRoundCommands(&commands);
   peermatch::cli::AddExportCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);

@@ -687,3 +687,34 @@ class PairTest(ClientTestCase):
         error = self.assertCode("INVALID_ARGUMENT", self.r.pair, k=50)
         self.assertIn("k", error.message)
         self.assertCode("NOT_FOUND", self.r.pair, keep=[("fermo", "atlantis")])
+
+
+class RoundTest(ClientTestCase):
+    def test_round_create_decide_rematch_close(self):
+        r = self.w.create_round("python cohort", k=2, capacity=2, exclude_same_country=True)
+        self.assertEqual(r.id, "python-cohort")
+        self.assertGreater(len(r.pairs), 0)
+        first, second = r.pairs[0].pair, r.pairs[1].pair
+        d = self.w.decline_pair(r.id, first.asking_city_id, first.peer_city_id,
+                                reason="not-relevant", comment="other topic")
+        self.assertTrue(d.changed)
+        self.assertEqual(d.pair.reason, _server["pb"].DECLINE_REASON_NOT_RELEVANT)
+        again = self.w.decline_pair(r.id, first.asking_city_id, first.peer_city_id,
+                                    reason="not-relevant", comment="other topic")
+        self.assertFalse(again.changed)
+        self.w.accept_pair(r.id, second.asking_city_id, second.peer_city_id)
+        rematched = self.w.rematch_round(r.id)
+        declined = (first.asking_city_id, first.peer_city_id)
+        self.assertNotIn(declined, [(p.asking_city_id, p.peer_city_id) for p in rematched.added])
+        stored = self.r.get_round(r.id)
+        self.assertEqual(stored.rematches, 1)
+        self.assertEqual((stored.accepted, stored.declined), (1, 1))
+        self.assertIn(r.id, [x.id for x in self.r.list_rounds()])
+        self.assertCode("PERMISSION_DENIED", self.r.accept_pair, r.id, second.asking_city_id,
+                        second.peer_city_id)
+        self.assertEqual(self.w.close_round(r.id).state, _server["pb"].ROUND_STATE_CLOSED)
+        error = self.assertCode("FAILED_PRECONDITION", self.w.accept_pair, r.id,
+                                first.asking_city_id, first.peer_city_id)
+        self.assertIn("round_id", error.message)
+        error = self.assertCode("NOT_FOUND", self.r.get_round, "atlantis")
+        self.assertIn("round_id", error.message)
