@@ -679,7 +679,8 @@ class PairTest(ClientTestCase):
         self.assertLessEqual(max(serves.values()), 3)
         self.assertAlmostEqual(summary.total_score, sum(p.score for p in pairs), places=3)
         self.assertEqual(summary.matched_cities + len(summary.unmatched), summary.asking_cities)
-        again, _ = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        again, again_summary = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        self.assertEqual(summary.model_version, again_summary.model_version)
         self.assertEqual([(p.asking_city_id, p.peer_city_id) for p in pairs],
                          [(p.asking_city_id, p.peer_city_id) for p in again])
 
