@@ -166,7 +166,7 @@ absl::Status RunSimilar(Context& ctx) {
 
 constexpr char kCommonFlags[] =
     "  --case ID             use a stored case as the query (its city is left out)\n"
-    "  --language L          language of TEXT (ISO 639-1; default en)\n"
+    "  --language L          language of TEXT (ISO 639-1; default: detected, else en)\n"
     "  --k N                 results per page (1-100; default 10)\n"
     "  --page-token T        the next page, as printed after a full page\n"
     "  --min-score S         hide results scoring below S (the score shown; above about 2\n"

@@ -44,6 +44,7 @@ class Language {
     // another language's rules.
     if (!code.empty()) stemmer_ = sb_stemmer_new(code.c_str(), "UTF_8");
     has_stopwords_ = HasStopwords(code);
+    elides_ = code == "fr" || code == "it";
   }
   ~Language() {
     if (stemmer_ != nullptr) sb_stemmer_delete(stemmer_);
@@ -87,12 +88,15 @@ class Language {
 
   const std::string& code() const { return code_; }
   bool has_stopwords() const { return has_stopwords_; }
+  // Whether words may start with an elided article (fr, it).
+  bool elides() const { return elides_; }
 
  private:
   static constexpr size_t kMaxCachedWords = 1 << 17;
   std::string code_;
   sb_stemmer* stemmer_ = nullptr;
   bool has_stopwords_ = false;
+  bool elides_ = false;
   uint64_t space_;
   // The facts stored in the map's slots: one memory access per word.
   absl::flat_hash_map<std::string, WordFacts> cache_;
@@ -150,7 +154,9 @@ class TermSink {
     }
     // "l'école" is one word to ICU (the apostrophe joins letters); the
     // elided article is a word of its own, and a stopword.
-    if (letters) word = text_internal::StripElision(language_.code(), word);
+    if (letters && language_.elides()) {
+      word = text_internal::StripElision(language_.code(), word);
+    }
     if (!joined) EndChain();
     chain_.append(word.data(), word.size());
     ++chain_parts_;

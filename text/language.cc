@@ -61,6 +61,12 @@ ScriptCounts CountScripts(absl::string_view text) {
 
 LanguageGuess DetectLanguage(absl::string_view text) {
   LanguageGuess guess;
+  if (text.size() > kMaxDetectionBytes) {
+    // Cut on a character boundary (CLD2 would stop at a cut character).
+    size_t end = kMaxDetectionBytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
   const ScriptCounts scripts = CountScripts(text);
   if (scripts.letters == 0) return guess;
   text_internal::Cld2Answer answer = text_internal::RunCld2(text, /*best_effort=*/false);

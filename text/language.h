@@ -19,6 +19,7 @@
 #ifndef PEERMATCH_TEXT_LANGUAGE_H_
 #define PEERMATCH_TEXT_LANGUAGE_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,14 @@ struct LanguageGuess {
 // low whatever CLD2 says).
 inline constexpr int kFullConfidenceLetters = 20;
 
+// Detection looks at most at this many bytes of a text (its start): enough
+// for CLD2 to be sure (ten short sentences already are), and a 16 KiB
+// description costs no more than a page.
+inline constexpr size_t kMaxDetectionBytes = 4096;
+
 // Detects the main language of `text` (UTF-8; invalid bytes end what is
-// looked at). Never fails: an undetectable text gives an empty code.
+// looked at; beyond kMaxDetectionBytes is not looked at). Never fails: an
+// undetectable text gives an empty code.
 LanguageGuess DetectLanguage(absl::string_view text);
 
 // Below this confidence a detected language is not used for analysis

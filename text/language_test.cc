@@ -167,3 +167,23 @@ TEST(ResolveLanguage, FallsBackBelowTheConfidenceThreshold) {
 
 }  // namespace
 }  // namespace peermatch
+
+namespace peermatch {
+namespace {
+
+TEST(DetectLanguage, OnlyTheStartOfALongTextIsLookedAt) {
+  // A French start then a long English rest: the start decides.
+  std::string text = "Les parents apprennent à lire avec leurs enfants à la bibliothèque. ";
+  while (text.size() < kMaxDetectionBytes) text += "Les ateliers ont lieu le samedi matin. ";
+  const std::string french_only = DetectLanguage(text).code;
+  for (int i = 0; i < 200; ++i) text += "The library runs reading workshops for families. ";
+  EXPECT_EQ(french_only, "fr");
+  EXPECT_EQ(DetectLanguage(text).code, "fr");
+  // A multi-byte character across the cut does not matter.
+  std::string cut(kMaxDetectionBytes - 1, 'a');
+  cut += "é and then English words about the library and its reading workshops";
+  EXPECT_LE(DetectLanguage(cut).confidence, 1.0);
+}
+
+}  // namespace
+}  // namespace peermatch

@@ -244,7 +244,7 @@ class ReadTest(ClientTestCase):
         self.assertEqual(ids, [c.id for c in self.r.list_cities(page_size=1000)])
 
     def test_list_cities_pages_are_page_size(self):
-        # The raw pages behind list_cities: 9 full pages of 10, then 2.
+        # The raw pages behind list_cities: 9 full pages of 10, then 3.
         pb = _server["pb"]
         stub = load_stubs().peermatch_pb2_grpc.PeermatchStub(self.r._channel)
         sizes, token = [], ""
@@ -255,7 +255,7 @@ class ReadTest(ClientTestCase):
             token = page.next_page_token
             if not token:
                 break
-        self.assertEqual(sizes, [10] * 9 + [2])
+        self.assertEqual(sizes, [10] * 9 + [3])
 
     def test_list_cities_by_region(self):
         model = _server["model"]
@@ -679,7 +679,8 @@ class PairTest(ClientTestCase):
         self.assertLessEqual(max(serves.values()), 3)
         self.assertAlmostEqual(summary.total_score, sum(p.score for p in pairs), places=3)
         self.assertEqual(summary.matched_cities + len(summary.unmatched), summary.asking_cities)
-        again, _ = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        again, again_summary = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        self.assertEqual(summary.model_version, again_summary.model_version)
         self.assertEqual([(p.asking_city_id, p.peer_city_id) for p in pairs],
                          [(p.asking_city_id, p.peer_city_id) for p in again])
 
