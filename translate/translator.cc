@@ -1,6 +1,7 @@
 #include "translate/translator.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,9 +12,13 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "hunspell/hunspell.hxx"
 #include "text/analyzer.h"
+#include "unicode/uchar.h"
+#include "unicode/unistr.h"
 
 namespace peermatch {
 namespace {
@@ -48,6 +53,38 @@ bool StripSuffix(std::string* w, absl::string_view affix, size_t keep) {
   return true;
 }
 
+std::string CaseFolded(const std::string& s) {
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(s);
+  u.foldCase();
+  std::string out;
+  u.toUTF8String(out);
+  return out;
+}
+
+std::string Capitalized(const std::string& s) {
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(s);
+  if (u.isEmpty()) return s;
+  const UChar32 first = u.char32At(0);
+  u.replace(0, U16_LENGTH(first), icu::UnicodeString(u_toupper(first)));
+  std::string out;
+  u.toUTF8String(out);
+  return out;
+}
+
+// FNV-1a of a file's bytes (0 when it cannot be read).
+uint64_t ContentHash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t h = 14695981039346656037ull;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 1099511628211ull;
+    }
+  }
+  return h;
+}
+
 // Read once: the version line of a lexicon file's header.
 std::string HeaderVersion(const std::string& path) {
   std::ifstream in(path);
@@ -62,6 +99,11 @@ std::string HeaderVersion(const std::string& path) {
 
 struct Translator::Loaded {
   std::unique_ptr<const Lexicon> lexicon;
+  // Hunspell's lemmas of a word form ("quiero" -> "querer"), when the
+  // lexicon directory has the language's dictionary (hunspell/<lang>.aff,
+  // .dic); Hunspell objects are not thread-safe, hence the mutex.
+  mutable absl::Mutex hunspell_mu;
+  std::unique_ptr<Hunspell> hunspell ABSL_PT_GUARDED_BY(hunspell_mu);
   // Arabic: light10 form of each key -> the keys' translations.
   absl::flat_hash_map<std::string, std::vector<const LexiconEntry*>> light;
 };
@@ -86,6 +128,13 @@ Translator::Translator(std::string directory) : directory_(std::move(directory))
     const std::string path = directory_ + "/" + name;
     files_[lang] = path;
     parts.push_back(absl::StrCat(lang, ":", HeaderVersion(path)));
+    // The lemma fallback's dictionary changes translations too.
+    const std::string dic = absl::StrCat(directory_, "/hunspell/", lang, ".dic");
+    if (access(dic.c_str(), R_OK) == 0) {
+      parts.push_back(absl::StrFormat("%s-hunspell:%016x", lang,
+                                      ContentHash(dic) ^ ContentHash(absl::StrCat(
+                                                              directory_, "/hunspell/", lang, ".aff"))));
+    }
   }
   version_ = absl::StrJoin(parts, ",");
 }
@@ -114,6 +163,11 @@ const Translator::Loaded* Translator::LoadedFor(absl::string_view language) cons
                  std::string(lex.status().message()).c_str(), std::string(language).c_str());
   } else {
     l->lexicon = *std::move(lex);
+    const std::string aff = absl::StrCat(directory_, "/hunspell/", language, ".aff");
+    const std::string dic = absl::StrCat(directory_, "/hunspell/", language, ".dic");
+    if (access(aff.c_str(), R_OK) == 0 && access(dic.c_str(), R_OK) == 0) {
+      l->hunspell = std::make_unique<Hunspell>(aff.c_str(), dic.c_str());
+    }
     if (language == "ar") {
       l->lexicon->ForEachKey([&](absl::string_view key, absl::Span<const LexiconEntry> entries) {
         auto& v = l->light[Light10(key)];
@@ -129,6 +183,26 @@ const Translator::Loaded* Translator::LoadedFor(absl::string_view language) cons
 const Lexicon* Translator::LexiconFor(absl::string_view language) const {
   const Loaded* l = LoadedFor(language);
   return l == nullptr ? nullptr : l->lexicon.get();
+}
+
+std::vector<std::string> Translator::Lemmas(const Loaded& l, absl::string_view surface) const {
+  std::vector<std::string> out;
+  if (l.hunspell == nullptr) return out;
+  const std::string word(surface);
+  std::vector<std::string> stems;
+  {
+    absl::MutexLock lock(&l.hunspell_mu);
+    stems = l.hunspell->stem(word);
+    // Nouns are capitalised in German dictionaries: "schulen" -> "Schulen".
+    if (stems.empty()) stems = l.hunspell->stem(Capitalized(word));
+  }
+  for (const std::string& s : stems) {
+    std::string folded = CaseFolded(s);
+    if (folded != word && std::find(out.begin(), out.end(), folded) == out.end()) {
+      out.push_back(std::move(folded));
+    }
+  }
+  return out;
 }
 
 void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_view term,
@@ -148,7 +222,10 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
     return !entries.empty();
   };
   const absl::string_view lang = lex.language();
-  if (add_all(lex.BySurface(surface)) || add_stem(lex.ByStem(term))) return;
+  if (add_all(lex.BySurface(surface))) return;
+  bool any = false;
+  for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+  if (any || add_stem(lex.ByStem(term))) return;
   if (lang == "ar") {
     auto it = l.light.find(Light10(surface));
     if (it != l.light.end()) {

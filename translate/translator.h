@@ -3,12 +3,15 @@
 //
 // A word is looked up, in order, by
 //   1. its surface form (as the Analyzer gives it),
-//   2. its Analyzer term (the stem: "alfabetizaciones" -> "alfabetiz"),
-//   3. a fallback of its language: Arabic light10 prefix/suffix stripping
+//   2. its Hunspell lemmas, for the languages whose Hunspell dictionary the
+//      build copied next to the lexicons (fr es pt de ru it: "quiero" ->
+//      "querer", "знаю" -> "знать"),
+//   3. its Analyzer term (the stem: "alfabetizaciones" -> "alfabetiz"),
+//   4. a fallback of its language: Arabic light10 prefix/suffix stripping
 //      and preposition clitics; Korean particle (josa) stripping, then the
 //      longest lexicon prefix; Chinese longest matches inside the segmented
 //      word ("该去" -> 该 + 去),
-//   4. for Korean only, when nothing matched: the Revised Romanisation of
+//   5. for Korean only, when nothing matched: the Revised Romanisation of
 //      the word (names: 톰 -> "tom"), marked as such.
 // English ("en") and an empty language are never translated. Every
 // translation names the dictionary it came from, so nothing is translated
@@ -79,9 +82,10 @@ class Translator {
   const TranslationGroup& Lookup(absl::string_view language, absl::string_view surface,
                                  absl::string_view term) const;
 
-  // Names the lexicons' contents: "es:<hash>,fr:<hash>,..." over every
-  // lexicon file present (read from the files' headers only), "" when
-  // there are none. Changes whenever a lexicon changes.
+  // Names the lexicons' contents: "es:<hash>,es-hunspell:<hash>,fr:..."
+  // over every lexicon file present (its header's hash) and the Hunspell
+  // dictionary beside it (hashed), "" when there are none. Changes
+  // whenever a lexicon or a lemma dictionary changes.
   const std::string& Version() const { return version_; }
 
   // The lexicon of `language`, loading it on first use; null when there is
@@ -91,6 +95,7 @@ class Translator {
  private:
   struct Loaded;
   const Loaded* LoadedFor(absl::string_view language) const;
+  std::vector<std::string> Lemmas(const Loaded& l, absl::string_view surface) const;
   void Fill(const Loaded& l, absl::string_view surface, absl::string_view term,
             TranslationGroup* group) const;
 

@@ -127,6 +127,9 @@ TEST(BuiltLexicons, TranslateTheNetworksLanguages) {
   EXPECT_THAT(t.Lookup("ko", "학교", "학교").terms, Contains("school"));
   EXPECT_THAT(t.Lookup("ru", "школа", "школ").terms, Contains("school"));
   EXPECT_THAT(t.Lookup("de", "schule", "schul").terms, Contains("school"));
+  // Hunspell lemmas: forms Snowball does not join to their headword.
+  EXPECT_THAT(English(t.Lookup("es", "quiero", "quier")), Contains("love"));
+  EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, Contains("know"));
 }
 
 }  // namespace
