@@ -111,6 +111,11 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
     t.weight = share;
     t.translation = {from.source_word, from.source_language, from.target_word, from.dictionary};
   }
+  // Equal shares in the words' order, not the term ids' (which depend on
+  // the order terms entered the dictionary, e.g. before and after a reopen).
+  std::stable_sort(out.begin(), out.end(), [](const SharedTerm& a, const SharedTerm& b) {
+    return a.weight != b.weight ? a.weight > b.weight : a.term < b.term;
+  });
   return out;
 }
 
