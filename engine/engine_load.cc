@@ -285,6 +285,14 @@ absl::Status Engine::Load() {
     if (!parsed.ok()) return parsed.status();
     model = *std::move(parsed);
   }
+  // Issue 13: vectors embedded with other lexicons do not compare with
+  // today's queries: start from no model (every case is re-embedded and the
+  // model refitted, as on a first start).
+  uint64_t vectors_of = *version;
+  if (*version > 0 && model->LexiconsChanged()) {
+    model = Model::Empty(options_.model);
+    vectors_of = 0;
+  }
 
   // Room for every case's dense vector; only rows written cost memory.
   const size_t expected =
@@ -296,7 +304,7 @@ absl::Status Engine::Load() {
     // The loader's batches go before anything else is allocated.
     CaseLoader loader(&terms_, &dense);
     absl::Status s = store_->ForEachCaseWithVector(
-        *version, [&](v1::Case& c, const absl::string_view* vector) {
+        vectors_of, [&](v1::Case& c, const absl::string_view* vector) {
           loader.Add(c, vector);
           return absl::OkStatus();
         });

@@ -139,6 +139,11 @@ struct ScoreParts {
 struct SharedTerm {
   std::string term;
   double weight = 0;
+  // Issue 13: when the term matched through a translation of the query's
+  // word (source_word is then `term`); empty dictionary otherwise.
+  struct Translation {
+    std::string source_word, source_language, target_word, dictionary;
+  } translation;
 };
 
 // A solution that makes a city a peer.

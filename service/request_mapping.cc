@@ -175,12 +175,28 @@ void SetParts(const ScoreParts& parts, v1::ScoreParts* out) {
   out->set_structure(parts.structure);
 }
 
+void SetTranslation(const SharedTerm::Translation& t, v1::Translation* out) {
+  out->set_source_word(t.source_word);
+  out->set_source_language(t.source_language);
+  out->set_target_word(t.target_word);
+  out->set_dictionary(t.dictionary);
+}
+
 void AddSharedTerms(std::vector<SharedTerm> terms,
                     google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
   for (SharedTerm& t : terms) {
     v1::SharedTerm* wire = out->Add();
     wire->set_term(std::move(t.term));
     wire->set_weight(t.weight);
+    if (!t.translation.dictionary.empty()) SetTranslation(t.translation, wire->mutable_translation());
+  }
+}
+
+// Issue 13: the translations behind the shared terms, in their order.
+void AddTranslations(const std::vector<SharedTerm>& terms,
+                     google::protobuf::RepeatedPtrField<v1::Translation>* out) {
+  for (const SharedTerm& t : terms) {
+    if (!t.translation.dictionary.empty()) SetTranslation(t.translation, out->Add());
   }
 }
 
@@ -195,6 +211,7 @@ void ToPeerMatch(PeerCity peer, v1::PeerMatch* out) {
     wire->set_title(std::move(e.title));
     wire->set_score(e.score);
     SetParts(e.parts, wire->mutable_parts());
+    AddTranslations(e.shared_terms, wire->mutable_translations());
     AddSharedTerms(std::move(e.shared_terms), wire->mutable_shared_terms());
   }
 }
@@ -407,6 +424,7 @@ v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result) {
     wire->set_score(c.score);
     wire->set_rank(c.rank);
     SetParts(c.parts, wire->mutable_parts());
+    AddTranslations(c.shared_terms, wire->mutable_translations());
     AddSharedTerms(std::move(c.shared_terms), wire->mutable_shared_terms());
   }
   return out;
