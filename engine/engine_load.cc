@@ -331,7 +331,8 @@ absl::Status Engine::Load() {
   snapshots_.Install(std::move(model), std::move(city_list), std::move(index));
 
   refits_.Refitted(static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs));
-  return absl::OkStatus();
+  // The fusion weights are fitted for this model and these judgements.
+  return RefitFusion();
 }
 
 }  // namespace peermatch

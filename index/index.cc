@@ -324,6 +324,9 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
     h.semantic = dense[s.doc];
     h.structure = structure(s.doc);
+    h.z_lexical = (word[s.doc] - word_mean) / word_sd;
+    h.z_subword = (gram[s.doc] - gram_mean) / gram_sd;
+    h.z_semantic = use_dense ? (dense[s.doc] - dense_mean) / dense_sd : 0.0f;
     hits.push_back(h);
   }
   return hits;

@@ -99,6 +99,13 @@ struct Hit {
   float subword = 0;    // gram BM25 / best gram BM25
   float semantic = 0;   // cosine
   float structure = 0;  // overlap in [0, 1]
+  // The standardized parts the fused score weighs (issue 14: the features
+  // the learned fusion is fitted on): score = lexical weight * z_lexical +
+  // subword weight * z_subword + semantic weight * z_semantic + structure
+  // weight * structure.
+  float z_lexical = 0;
+  float z_subword = 0;
+  float z_semantic = 0;  // 0 without dense vectors
 };
 
 class Index {

@@ -120,6 +120,10 @@ class PeermatchService final : public PeermatchServiceBase {
                                          v1::BackupInfo* resp) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
+  // In feedback_handler.cc (issue 14).
+  grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* ctx,
+                                           const v1::RecordFeedbackRequest* req,
+                                           v1::RecordFeedbackResponse* resp) override;
 
  private:
   // OK when the call's `authorization` metadata grants `needed` (auth.h).
