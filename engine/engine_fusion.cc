@@ -57,6 +57,8 @@ absl::Status Engine::RefitFusion() {
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
   std::vector<FusionExample> examples;
+  std::vector<std::string> solution_ids;  // the solutions' dense numbers
+  std::map<std::string, uint32_t> solution_number;
   if (options_.fusion.enabled) {
     for (const auto& [key, judged] : by_challenge) {
       const v1::Judgement& j = *judged.first;
@@ -83,13 +85,17 @@ absl::Status Engine::RefitFusion() {
       FusionExample& e = examples.emplace_back();
       e.key = key;
       for (const Hit& h : hits) {
+        const std::string& id = index.doc(h.doc).case_id;
+        auto [number, added] = solution_number.emplace(id, solution_ids.size());
+        if (added) solution_ids.push_back(id);
+        e.solutions.push_back(number->second);
         e.features.push_back(FeaturesOf(h));
-        auto it = judged.solutions.find(index.doc(h.doc).case_id);
+        auto it = judged.solutions.find(id);
         e.labels.push_back(it == judged.solutions.end() ? 0 : (it->second ? 1 : -1));
       }
     }
   }
-  auto fit = std::make_shared<FusionFit>(FitFusion(examples, options_.weights, options_.fusion));
+  auto fit = std::make_shared<FusionFit>(FitFusion(examples, solution_ids, options_.weights, options_.fusion));
   fit->judgements = static_cast<int64_t>(judgements->size());
   if (fit->learned) fit->model_version = snap->model->version();
   snapshots_.SetFusion(std::move(fit));

@@ -85,6 +85,8 @@ v1::FusionStats ToFusionStats(const FusionFit& fit) {
   out.mutable_weights()->set_subword(fit.weights.subword);
   out.mutable_weights()->set_semantic(fit.weights.semantic);
   out.mutable_weights()->set_structure(fit.weights.structure);
+  out.mutable_weights()->set_accepted(fit.accepted_weight);
+  out.mutable_weights()->set_declined(fit.declined_weight);
   out.set_model_version(static_cast<int64_t>(fit.model_version));
   out.set_judgements(fit.judgements);
   out.set_positives(fit.positives);

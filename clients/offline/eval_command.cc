@@ -245,10 +245,12 @@ void Print(bool json, const Figures& base, const std::optional<Figures>& learned
       extra = absl::StrFormat(
           ", \"learned\": {\"ndcg_at_10\": %.4f, \"recall_at_100\": %.4f, \"mrr_at_10\": %.4f, "
           "\"fusion_learned\": %s, \"decisions\": %d, \"weights\": {\"lexical\": %.4f, "
-          "\"subword\": %.4f, \"semantic\": %.4f, \"structure\": %.4f}, "
+          "\"subword\": %.4f, \"semantic\": %.4f, \"structure\": %.4f, \"accepted\": %.4f, "
+          "\"declined\": %.4f}, "
           "\"heldout_default_ndcg\": %.4f, \"heldout_learned_ndcg\": %.4f, \"reason\": \"%s\"}",
           learned->ndcg, learned->recall, learned->mrr, fusion->learned ? "true" : "false",
-          decisions, w.lexical, w.subword, w.semantic, w.structure, fusion->heldout_default_ndcg,
+          decisions, w.lexical, w.subword, w.semantic, w.structure, fusion->accepted_weight,
+          fusion->declined_weight, fusion->heldout_default_ndcg,
           fusion->heldout_learned_ndcg, absl::CEscape(fusion->reason));
     }
     std::printf(
@@ -274,9 +276,11 @@ void Print(bool json, const Figures& base, const std::optional<Figures>& learned
     std::printf("MRR@10       %.4f   %.4f  (%+.4f)\n", base.mrr, learned->mrr,
                 learned->mrr - base.mrr);
     const ScoreWeights& w = fusion->weights;
-    std::printf("fusion: %s, weights lexical %.4f, subword %.4f, semantic %.4f, structure %.4f\n",
-                fusion->learned ? "learned" : "default", w.lexical, w.subword, w.semantic,
-                w.structure);
+    std::printf(
+        "fusion: %s, weights lexical %.4f, subword %.4f, semantic %.4f, structure %.4f, "
+        "accepted %.4f, declined %.4f\n",
+        fusion->learned ? "learned" : "default", w.lexical, w.subword, w.semantic, w.structure,
+        fusion->accepted_weight, fusion->declined_weight);
     std::printf("  %lld simulated decisions: %s\n", static_cast<long long>(decisions),
                 fusion->reason.c_str());
   }
