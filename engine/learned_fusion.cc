@@ -14,7 +14,6 @@ namespace {
 constexpr int kFeatures = 6;  // the 4 text features, then log1p(relevant), log1p(not relevant)
 constexpr int kFolds = 5;
 constexpr int kNewtonIterations = 50;
-constexpr double kStandardErrors = 2;  // the held-out gain must be this many standard errors
 
 using Vec = Eigen::Matrix<double, kFeatures, 1>;
 using Mat = Eigen::Matrix<double, kFeatures, kFeatures>;
@@ -253,13 +252,13 @@ FusionFit FitFusion(const std::vector<FusionExample>& examples,
   double var = 0;
   for (double g : gains) var += (g - gain) * (g - gain);
   const double se = gains.size() > 1 ? std::sqrt(var / (judged - 1) / judged) : 0;
-  if (gains.empty() || gain < options.min_heldout_gain || gain < kStandardErrors * se) {
+  if (gains.empty() || gain < options.min_heldout_gain || gain < options.min_heldout_standard_errors * se) {
     fit.reason = absl::StrFormat(
         "the judgements do not generalize: held-out nDCG@10 %.4f with fitted weights against "
         "%.4f with the defaults (a gain of %+.4f, standard error %.4f; at least %.3f and %g "
         "standard errors are needed): the default weights are used",
         fit.heldout_learned_ndcg, fit.heldout_default_ndcg, gain, se, options.min_heldout_gain,
-        kStandardErrors);
+        options.min_heldout_standard_errors);
     return fit;
   }
 

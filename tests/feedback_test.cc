@@ -144,6 +144,7 @@ TEST(Feedback, LearnedWeightsAreUsedByTheNextMatch) {
   options.fusion.min_negatives = 3;
   options.fusion.min_queries = 1;
   options.fusion.min_heldout_gain = -1;  // take any fit: this tests the plumbing
+  options.fusion.min_heldout_standard_errors = -1e9;
   TestServer server(options);
   const std::vector<std::string> texts = {"pupils without internet during closures",
                                           "older adults learning digital skills",
@@ -185,6 +186,7 @@ TEST(Feedback, TurnedOffKeepsTheDefaults) {
   options.fusion.min_negatives = 1;
   options.fusion.min_queries = 1;
   options.fusion.min_heldout_gain = -1;
+  options.fusion.min_heldout_standard_errors = -1e9;
   TestServer server(options);
   const std::string text = "pupils without internet during closures";
   const v1::MatchResponse before = Match(server, text);
