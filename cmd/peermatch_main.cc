@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   peermatch::cli::AddExportCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
+  peermatch::cli::AddFeedbackCommands(&commands);
   peermatch::cli::AddBackupCommands(&commands);
   peermatch::cli::AddEvalCommands(&commands);
 

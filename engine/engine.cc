@@ -155,7 +155,8 @@ absl::Status Engine::Refit() {
   auto seq = CommitRefit(version, fitted.model, std::move(entries), std::move(dense));
   if (!seq.ok()) return seq.status();
   snapshots_.PublishUpTo(*seq);
-  return absl::OkStatus();
+  // The learned weights belong to a model's features: fit them anew.
+  return RefitFusion();
 }
 
 absl::StatusOr<uint64_t> Engine::CommitRefit(

@@ -345,7 +345,8 @@ absl::Status Engine::Load() {
   refits_.Refitted(other_rules ? std::numeric_limits<int32_t>::max()
                                : static_cast<int64_t>(unembedded.size()) +
                                      std::abs(num_cases - num_docs));
-  return absl::OkStatus();
+  // The fusion weights are fitted for this model and these judgements.
+  return RefitFusion();
 }
 
 }  // namespace peermatch

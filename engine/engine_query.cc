@@ -380,7 +380,7 @@ absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
   const absl::StatusOr<Kept> kept =
       KeepMask(index, query.filters, v1::CASE_KIND_SOLUTION, *spec, &stop);
   if (!kept.ok()) return kept.status();
-  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, WeightsOf(*snap)};
   const absl::StatusOr<RankedCities> found = RankCities(search, *kept, query, &stop);
   if (!found.ok()) return found.status();
   const RankedCities& ranked = *found;
@@ -417,7 +417,7 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
   if (!kept.ok()) return kept.status();
   if (s = stop.Check("while ranking the cases"); !s.ok()) return s;
   const size_t end = static_cast<size_t>(query.offset + query.k);
-  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, WeightsOf(*snap)};
   const absl::StatusOr<std::vector<Hit>> ranked =
       RankCases(search, *kept, end + 1, query.min_score, &stop);
   if (!ranked.ok()) return ranked.status();

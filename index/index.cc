@@ -80,6 +80,8 @@ struct Scratch {
   std::vector<uint32_t> candidates;
   std::vector<float> word, gram, dense;
   std::vector<bool> in_set;
+  std::vector<float> boost;  // all zero between queries
+  std::vector<uint32_t> boosted;
   TopK top;
   // The dense product: the exact scanner's kernel on this thread alone
   // (concurrent queries run on their own threads; a shared pool would
@@ -212,6 +214,10 @@ std::shared_ptr<const Index> Index::BuildWith(
       index->cities_.push_back(CityInfo{e->info.city_id, "", v1::REGION_UNSPECIFIED, nullptr});
     }
     index->doc_city_.push_back(it->second);
+    if (index->docs_.size() > 1 &&
+        !(index->docs_[index->docs_.size() - 2]->case_id < e->info.case_id)) {
+      index->sorted_by_id_ = false;
+    }
   }
 
   const size_t dim = index->dense_.cols();
@@ -232,6 +238,18 @@ size_t Index::MemoryBytes() const {
     forward += (e->words.size() + e->grams.size()) * sizeof(SparseIds::value_type);
   }
   return words_.Bytes() + grams_.Bytes() + forward + dense_.Bytes();
+}
+
+int Index::CasePosition(absl::string_view case_id) const {
+  if (!sorted_by_id_) {
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (docs_[i]->case_id == case_id) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  auto it = std::lower_bound(docs_.begin(), docs_.end(), case_id,
+                             [](const DocInfo* d, absl::string_view id) { return d->case_id < id; });
+  return it != docs_.end() && (*it)->case_id == case_id ? static_cast<int>(it - docs_.begin()) : -1;
 }
 
 int Index::CityPosition(absl::string_view city_id) const {
@@ -304,6 +322,18 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
   auto structure = [&](uint32_t d) {
     return use_structure ? StructureOverlap(structured, *docs_[d]) : 0.0f;
   };
+  // The boosted cases' extra score, by position (reset after the ranking).
+  std::vector<float>& boost = scratch.boost;
+  if (boost.size() != n) boost.assign(n, 0.0f);
+  scratch.boosted.clear();
+  if (weights.boosts != nullptr) {
+    for (const auto& [id, value] : *weights.boosts) {
+      const int p = CasePosition(id);
+      if (p < 0) continue;
+      boost[p] += value;
+      scratch.boosted.push_back(static_cast<uint32_t>(p));
+    }
+  }
   top.Reset(k);
   for (uint32_t d = 0; d < n; ++d) {
     if (!kept(d)) continue;
@@ -312,7 +342,7 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     const float score = weights.lexical * (word[d] - word_mean) / word_sd +
                         weights.subword * (gram[d] - gram_mean) / gram_sd +
                         (use_dense ? weights.semantic * (dense[d] - dense_mean) / dense_sd : 0.0f) +
-                        weights.structure * structure(d);
+                        weights.structure * structure(d) + boost[d];
     top.Offer(score, d);
   }
   hits.reserve(top.items().size());
@@ -324,8 +354,13 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
     h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
     h.semantic = dense[s.doc];
     h.structure = structure(s.doc);
+    h.z_lexical = (word[s.doc] - word_mean) / word_sd;
+    h.z_subword = (gram[s.doc] - gram_mean) / gram_sd;
+    h.z_semantic = use_dense ? (dense[s.doc] - dense_mean) / dense_sd : 0.0f;
+    h.boost = boost[s.doc];
     hits.push_back(h);
   }
+  for (uint32_t p : scratch.boosted) boost[p] = 0.0f;
   return hits;
 }
 

@@ -82,6 +82,10 @@ struct StructuredQuery {
   bool empty() const { return themes == 0 && sdgs == 0 && target_groups.empty(); }
 };
 
+// A score added to named cases, (case id, value) sorted by case id: the
+// learned fusion's solution prior (engine/learned_fusion.h; issue 14).
+using CaseBoosts = std::vector<std::pair<std::string, float>>;
+
 // Weights of the fused score (see the top of this file). Tuned on the
 // train split of BEIR SciFact; the results are on a plateau (README).
 struct ScoreWeights {
@@ -90,6 +94,8 @@ struct ScoreWeights {
   float semantic = 0.1f;   // LSA cosine
   float structure = 0.3f;  // themes / SDGs / target groups overlap, in [0, 1]
   int depth = 100;         // each system's top-`depth` make the candidate set
+  // Added to the fused score of the cases it names (null: none).
+  std::shared_ptr<const CaseBoosts> boosts;
 };
 
 struct Hit {
@@ -99,6 +105,14 @@ struct Hit {
   float subword = 0;    // gram BM25 / best gram BM25
   float semantic = 0;   // cosine
   float structure = 0;  // overlap in [0, 1]
+  // The standardized parts the fused score weighs (issue 14: the features
+  // the learned fusion is fitted on): score = lexical weight * z_lexical +
+  // subword weight * z_subword + semantic weight * z_semantic + structure
+  // weight * structure.
+  float z_lexical = 0;
+  float z_subword = 0;
+  float z_semantic = 0;  // 0 without dense vectors
+  float boost = 0;       // from ScoreWeights::boosts
 };
 
 class Index {
@@ -158,6 +172,9 @@ class Index {
 
   // Position in cities() of a city id, or -1.
   int CityPosition(absl::string_view city_id) const;
+  // Position of a case id, or -1 (a binary search: entries are in id order
+  // when built from the engine's corpus; a linear scan otherwise).
+  int CasePosition(absl::string_view case_id) const;
 
  private:
   Index() = default;
@@ -170,6 +187,7 @@ class Index {
   std::vector<CityInfo> cities_;
   std::vector<uint32_t> doc_city_;  // index into cities_
   std::vector<Attributes> attributes_;
+  bool sorted_by_id_ = true;
   absl::flat_hash_map<std::string, uint32_t> city_positions_;
   // Postings, CSR by term id.
   struct Postings {

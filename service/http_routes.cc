@@ -348,6 +348,10 @@ void AddWriteRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
   r.Add("POST", "/v1/pairs", [stub, in](const HttpRequest& req, const Params&) {
     return Pairs(*stub, in.get(), req);
   });
+  // Issue 14: feedback on a Match result.
+  r.Add("POST", "/v1/feedback",
+        Unary(stub, in, &Stub::RecordFeedback,
+              Make<v1::RecordFeedbackRequest>(FromBody<v1::RecordFeedbackRequest>)));
 }
 
 // Pairing rounds (issue 14): the round's id from the path, the rest from

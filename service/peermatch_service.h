@@ -140,6 +140,10 @@ class PeermatchService final : public PeermatchServiceBase {
                                          v1::RematchRoundResponse* resp) override;
   grpc::ServerUnaryReactor* CloseRound(grpc::CallbackServerContext* ctx,
                                        const v1::CloseRoundRequest* req, v1::Round* resp) override;
+  // In feedback_handler.cc (issue 14).
+  grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* ctx,
+                                           const v1::RecordFeedbackRequest* req,
+                                           v1::RecordFeedbackResponse* resp) override;
 
  private:
   // OK when the call's `authorization` metadata grants `needed` (auth.h).

@@ -15,6 +15,12 @@
 //               on each (store_rounds.cc; added by issue 14: a database
 //               from an older build gains the family when this build opens
 //               it; an older build then refuses to open the database)
+//   meta        "judgement/" CHALLENGE '\0' solution case id
+//               -> peermatch.v1.Judgement (binary proto; issue 14, in
+//               judgements.cc). CHALLENGE is the challenge's case id, or
+//               '~' and 16 hex digits of the FNV-1a 64 hash of its text
+//               (case ids never start with '~'), so one (challenge,
+//               solution) has one judgement: the latest.
 // be64 is an 8-byte big-endian integer, so keys sort by version.
 //
 // Durability: every acknowledged write is one WriteBatch, applied atomically
@@ -232,6 +238,22 @@ class Store {
   // DECLINE_REASON_NOT_RELEVANT labels it not relevant (other reasons say
   // nothing about relevance).
   absl::StatusOr<std::vector<RoundDecision>> ListRoundDecisions() const;
+  // --- Judgements (issue 14; judgements.cc) ---
+  // Writes `j` (synced, like every write), replacing the judgement of the
+  // same challenge and solution if there is one. time_micros 0 is set to
+  // now. Errors, with nothing written: INVALID_ARGUMENT naming the field
+  // ("challenge_case_id: set exactly one of challenge_case_id and
+  // challenge_text", a text that is blank, not UTF-8 or over
+  // kMaxQueryBytes, a solution_case_id naming a challenge, an unknown
+  // source); NOT_FOUND naming the field for an unknown challenge or
+  // solution case; FAILED_PRECONDITION on a read replica. Returns the
+  // judgement as stored.
+  absl::StatusOr<v1::Judgement> AddJudgement(const v1::Judgement& j);
+  // Every stored judgement, in key order (by challenge, then solution),
+  // from one consistent snapshot. Judgements whose cases were deleted since
+  // are still listed (their users skip them). DATA_LOSS for one that does
+  // not parse.
+  absl::StatusOr<std::vector<v1::Judgement>> ListJudgements() const;
 
   // --- Vectors and models (opaque to the store; see matcher/) ---
   // NOT_FOUND if the case has no vector for that version.

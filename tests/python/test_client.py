@@ -293,6 +293,27 @@ class ReadTest(ClientTestCase):
         self.assertEqual(self.r.health(), "SERVING")
 
 
+class FeedbackTest(ClientTestCase):
+    """RecordFeedback (issue 14): validated, needs a write token, reported in stats."""
+
+    def test_feedback_is_checked_and_stored(self):
+        solution = "kashan-covid-device-lending"
+        self.assertCode("PERMISSION_DENIED", self.r.record_feedback, solution, True,
+                        query_text=QUERY)
+        before = self.r.stats().fusion.judgements
+        err = self.assertCode("NOT_FOUND", self.w.record_feedback, "atlantis-radio", True,
+                              query_text=QUERY)
+        self.assertIn("solution_case_id", str(err))
+        self.assertEqual(self.r.stats().fusion.judgements, before, "nothing written")
+        resp = self.w.record_feedback(solution, False, query_text=QUERY, city_id="kashan")
+        self.assertEqual(resp.judgement.solution_case_id, solution)
+        self.assertFalse(resp.judgement.relevant)
+        stats = self.r.stats()
+        self.assertEqual(stats.fusion.judgements, before + 1)
+        self.assertFalse(stats.fusion.learned)
+        self.assertIn("too few judgements", stats.fusion.reason)
+
+
 class MatchTest(ClientTestCase):
     def check_answer(self, answer, k):
         self.assertGreater(len(answer.peers), 0)

@@ -42,12 +42,13 @@ struct TestServerOptions {
   // directory (see TestServer::backup_root()).
   std::string backup_root;
   std::function<void(const Cancellation&)> pairing_after_progress;  // see ServerOptions
+  FusionOptions fusion;  // EngineOptions::fusion
 };
 
 class TestServer {
  public:
   explicit TestServer(const TestServerOptions& options = {})
-      : opened_(dir_.Sub("db"), options.before_publish, options.at_query_check) {
+      : opened_(dir_.Sub("db"), options.before_publish, options.at_query_check, options.fusion) {
     if (options.demo_data) LoadDemo();
     ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";

@@ -538,8 +538,26 @@ class Client:
     # -- service --
 
     def stats(self, timeout=None):
-        """Counts of cities and cases, the model version and the index size (Stats)."""
+        """Counts of cities and cases, the model version, the index size and the
+        fusion in use (`fusion`: learned or default weights, and why) (Stats)."""
         return self._call(self._stub.GetStats, self.peermatch_pb2.GetStatsRequest(), timeout)
+
+    def record_feedback(self, solution_case_id, useful, query_case_id=None, query_text=None,
+                        city_id=None, timeout=None):
+        """Feedback on a Match result (RecordFeedback; write token): the solution
+        `solution_case_id` was (`useful=True`) or was not useful evidence for the
+        challenge, given as the stored `query_case_id` or the `query_text` Match
+        was asked with. Returns the RecordFeedbackResponse (the judgement as
+        stored and the fusion in use after it)."""
+        req = self.peermatch_pb2.RecordFeedbackRequest(
+            solution_case_id=solution_case_id, useful=bool(useful))
+        if query_case_id is not None:
+            req.query_case_id = query_case_id
+        if query_text is not None:
+            req.query_text = query_text
+        if city_id is not None:
+            req.city_id = city_id
+        return self._call(self._stub.RecordFeedback, req, timeout)
 
     def health(self, service="", timeout=None):
         """The standard gRPC health check: "SERVING" when the server is up."""
