@@ -20,6 +20,8 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   python3-pip python3-venv python3-setuptools python3-wheel \
   clang libclang-rt-14-dev \
   nginx-light openssl
+DEB_PACKAGES += chromium chromium-driver python3-selenium  # issue 15: the console's browser tests
+DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)  # issue 15: builds the console (a Node that has its own npm will do)
 
 .PHONY: deps build debug test serve clean python-package fuzz-build fuzz
 
