@@ -331,6 +331,55 @@ class ConsoleTest(unittest.TestCase):
             DAEMON.request("DELETE", "/v1/cases/fermo-console-test-case")
 
 
+    def test_import_shows_progress_and_the_rejected_lines(self):
+        ids = [f"fermo-console-import-{i}" for i in range(45)]
+        lines = [json.dumps({"case": {"id": i, "cityId": "fermo", "kind": "CASE_KIND_SOLUTION",
+                                      "title": f"Imported {i}", "description": "Reading circles",
+                                      "themes": ["THEME_CULTURE_OF_LEARNING"]}}) for i in ids]
+        lines[41] = lines[41].replace('"themes": ["THEME_CULTURE_OF_LEARNING"]',
+                                                              '"themes": [], "sdgs": [18]')
+        path = os.path.join(DAEMON.tmp.name, "import.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]) + "\n")  # a blank line 21
+        try:
+            self.sign_in(console_env.WRITE_TOKEN)
+            self.go("#/cases", "#import-file")
+            DRIVER.find_element(By.ID, "import-file").send_keys(path)
+            result = self.wait(lambda d: d.find_element(By.ID, "import-result").text)
+            self.assertIn("44 cases written", result)
+            self.assertIn("1 rejected", result)
+            # Line 43 of the file (the blank line 21 counts): the error names the field.
+            self.assertRegex(result, r"line 43 \(fermo-console-import-41\): case\.themes")
+            bar = DRIVER.find_element(By.ID, "import-progress")
+            self.assertEqual((bar.get_attribute("value"), bar.get_attribute("max")), ("45", "45"))
+            status, _, _ = DAEMON.request("GET", "/v1/cases/fermo-console-import-44")
+            self.assertEqual(status, 200)
+            self.screenshot("import")
+        finally:
+            for i in ids:
+                DAEMON.request("DELETE", f"/v1/cases/{i}")
+
+
+class OpenServerTest(unittest.TestCase):
+    """A server without tokens (loopback only): no sign-in, full access."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = console_env.Daemon(ARGS.source_dir, ARGS.bin_dir, tokens=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+
+    def test_no_sign_in_and_edit_controls_shown(self):
+        DRIVER.get(self.daemon.url + "/#/cases")
+        WebDriverWait(DRIVER, 20).until(
+            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-routed") == "#/cases")
+        self.assertEqual(DRIVER.find_element(By.ID, "access").get_attribute("data-access"), "open")
+        self.assertEqual(DRIVER.find_elements(By.ID, "token"), [])
+        self.assertEqual(len(DRIVER.find_elements(By.CSS_SELECTOR, "#new-case, #import-file")), 2)
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser()

@@ -112,9 +112,10 @@ function renderPairs(out, answer, request) {
   for (const p of pairs) {
     const a = state.cityById.get(p.askingCityId);
     const b = state.cityById.get(p.peerCityId);
-    if (a && b) map.arc(a, b, `strength-${strength(p.score)}`);
+    if (a && b) map.arc(a, b, `${regionClass(a.region)} strength-${strength(p.score)}`);
   }
-  out.append(h("h2", {}, "Who learns from whom"), h("div", { class: "map-wrap", id: "pair-map" }, map.svg), regionLegend());
+  out.append(h("h2", {}, "Who learns from whom"),
+    h("p", { class: "muted" }, "An arc from each asking city to its peer, in the asking city's colour; the stronger the pair, the more opaque."), h("div", { class: "map-wrap", id: "pair-map" }, map.svg), regionLegend());
   // (b) the network graph
   out.append(h("h2", {}, "The cohort as a network"), graph(cohort, pairs));
   // (c) the table
@@ -139,7 +140,8 @@ function graph(cohort, pairs) {
   const W = 900;
   const H = 520;
   const nodes = cohort.map((c) => ({ id: c.id, city: c }));
-  const links = pairs.map((p) => ({ source: p.askingCityId, target: p.peerCityId, score: p.score }))
+  const links = pairs.map((p) => ({ source: p.askingCityId, target: p.peerCityId, score: p.score,
+    region: (state.cityById.get(p.askingCityId) || {}).region }))
     .filter((l) => nodes.some((n) => n.id === l.source) && nodes.some((n) => n.id === l.target));
   const sim = forceSimulation(nodes)
     .force("link", forceLink(links).id((d) => d.id).distance(50))
@@ -152,7 +154,7 @@ function graph(cohort, pairs) {
   const svg = s("svg", { class: "graph", id: "pair-graph", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "Network of the pairs" },
     s("defs", {}, s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 16, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" },
       s("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow-head" }))),
-    links.map((l) => s("line", { class: `edge strength-${strength(l.score)}`, x1: clamp(l.source.x, W), y1: clamp(l.source.y, H), x2: clamp(l.target.x, W), y2: clamp(l.target.y, H), "marker-end": "url(#arrow)" })),
+    links.map((l) => s("line", { class: `edge ${regionClass(l.region)} strength-${strength(l.score)}`, x1: clamp(l.source.x, W), y1: clamp(l.source.y, H), x2: clamp(l.target.x, W), y2: clamp(l.target.y, H), "marker-end": "url(#arrow)" })),
     nodes.map((n) => s("g", { class: "node", transform: `translate(${clamp(n.x, W).toFixed(1)},${clamp(n.y, H).toFixed(1)})` },
       s("circle", { r: 6, class: `city-dot ${regionClass(n.city.region)}` }, s("title", {}, `${n.city.name} (${n.city.country})`)),
       s("text", { x: 8, y: 4, class: "node-label" }, n.city.name))));
