@@ -23,7 +23,9 @@ export async function matchView() {
   const challenges = (await listAll("/v1/cases", "cases", { kind: "challenge" }))
     .sort((a, b) => cityName(a.cityId).localeCompare(cityName(b.cityId)));
   const text = h("textarea", { id: "match-text", rows: 5, cols: 70, placeholder: "Describe a challenge, in any language" });
-  const language = options("match-language", null, Object.entries(LANGUAGES));
+  // Empty: the server's default (detected from the text where the server
+  // detects languages, English otherwise).
+  const language = options("match-language", "Detect from the text", Object.entries(LANGUAGES));
   const stored = options("match-case", "— or pick a stored challenge —",
     challenges.map((c) => [c.id, `${cityName(c.cityId)}: ${c.title}`]));
   const region = options("match-region", "Any region", Object.entries(REGIONS));
@@ -59,7 +61,7 @@ export async function matchView() {
       queryText = c ? `${c.title}. ${c.description}` : "";
     } else {
       request.text = text.value;
-      request.language = language.value;
+      if (language.value) request.language = language.value;
     }
     try {
       const answer = await call("POST", "/v1/match", request);
@@ -89,6 +91,7 @@ async function renderPeers(out, answer, queryText) {
   }));
   const allTerms = [...new Set(answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => (e.sharedTerms || []).map((t) => t.term))))];
   out.appendChild(h("div", { class: "card" }, h("h2", {}, "Your challenge"),
+    answer.queryLanguage ? h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, answer.queryLanguage)} (${answer.queryLanguage})`) : null,
     h("p", { class: "text", id: "query-text" }, highlighted(queryText, allTerms))));
   const list = h("ol", { class: "peers", id: "peers" });
   for (const p of answer.peers) {
