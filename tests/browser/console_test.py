@@ -288,6 +288,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(DRIVER.find_elements(By.CSS_SELECTOR, "#new-case, #import-file"), [])
         self.go("#/case/wuhan-covid-air-classroom", "#case-title")
         self.assertEqual(DRIVER.find_elements(By.CSS_SELECTOR, "#edit-case, #delete-case"), [])
+        self.screenshot("read-only")
         self.go("#/case/wuhan-covid-air-classroom/edit", "main .msg-error")
         self.assertEqual(DRIVER.find_elements(By.ID, "case-form"), [])
         # The token the page holds is refused for a write by the server.
@@ -299,7 +300,6 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(status, 403)
         status, _, _ = DAEMON.request("GET", "/v1/cases/wuhan-covid-air-classroom")
         self.assertEqual(status, 200)
-        self.screenshot("read-only")
 
     def test_write_token_edits_and_sees_errors_next_to_their_field(self):
         self.sign_in(console_env.WRITE_TOKEN)

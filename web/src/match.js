@@ -34,11 +34,13 @@ export async function matchView() {
   const k = h("input", { id: "match-k", type: "number", min: 1, max: 100, value: 5, size: 4 });
   const perCountry = h("input", { id: "match-per-country", type: "number", min: 0, max: 100, value: 0, size: 4 });
   const results = h("div", { id: "match-results" });
-  const preset = sessionStorage.getItem("peermatch.matchCase");
-  if (preset) {
-    stored.value = preset;
-    sessionStorage.removeItem("peermatch.matchCase");
-  }
+  // From a case's or a city's page: that challenge, or the city's first.
+  const askingCity = sessionStorage.getItem("peermatch.askingCity");
+  const first = askingCity ? challenges.find((c) => c.cityId === askingCity) : null;
+  const preset = sessionStorage.getItem("peermatch.matchCase") || (first ? first.id : "");
+  if (preset) stored.value = preset;
+  sessionStorage.removeItem("peermatch.matchCase");
+  sessionStorage.removeItem("peermatch.askingCity");
   const form = h("form", { id: "match-form", class: "card" },
     h("div", { class: "field" }, h("label", { for: "match-text" }, "Challenge"), text),
     h("div", { class: "field" }, h("label", { for: "match-language" }, "Written in"), language),
