@@ -18,6 +18,7 @@
 #include "service/server.h"
 #include "store/data_dir.h"
 #include "store/store.h"
+#include "web/console_files.h"
 
 namespace {
 
@@ -279,6 +280,7 @@ int main(int argc, char** argv) {
   options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
   if (options.http_listen == "off") options.http_listen.clear();
   options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
+  options.console = peermatch::ConsoleFiles();  // the staff console at / (issue 15)
   options.http_limits.request_deadline_seconds = static_cast<int>(http_deadline);
   options.http_limits.idle_timeout_seconds = static_cast<int>(http_idle);
   options.http_limits.max_connections = static_cast<int>(http_connections);

@@ -14,7 +14,7 @@ using ::testing::ElementsAre;
 using testing::StatusIs;
 
 constexpr char kCityFields[] =
-    "updatable fields: name, country, region, population, languages, joined_year";
+    "updatable fields: name, country, region, population, languages, joined_year, location";
 
 v1::UpdateCityRequest CityRequest(std::initializer_list<const char*> paths) {
   v1::UpdateCityRequest req;
@@ -89,7 +89,7 @@ TEST(UpdateMapping, PathsInProtoOrJsonNamesOnceInFieldOrder) {
   EXPECT_THAT(u->fields, ElementsAre("name", "joined_year"));
   u = ToCityUpdate(CityRequest({"*"}));
   EXPECT_THAT(u->fields, ElementsAre("name", "country", "region", "population", "languages",
-                                     "joined_year"));
+                                     "joined_year", "location"));
   // Without a mask: the fields the request sets.
   v1::UpdateCityRequest req = CityRequest({});
   req.mutable_city()->set_population(5);

@@ -194,7 +194,8 @@ class ImportTest(ClientTestCase):
         with open(path, "w", encoding="utf-8") as f:
             f.write('{"city": {"id": "bahir-dar", "name": "Bahir Dar", "country": "ET", '
                     '"region": "REGION_AFRICA", "population": "350000", '
-                    '"languages": ["am", "en"]}}\n')
+                    '"languages": ["am", "en"], '
+                    '"location": {"latitude": 11.594, "longitude": 37.39}}}\n')
             f.write("\n")  # blank lines are skipped; error indexes stay line numbers
             f.write('{"case": {"id": "py-bad-sdg", "cityId": "bahir-dar", "kind": '
                     '"CASE_KIND_SOLUTION", "title": "t", "description": "d", '
