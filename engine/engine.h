@@ -206,10 +206,13 @@ class Engine {
   // --- Judgements and the learned fusion (issue 14; engine_fusion.cc) ---
   // Stores `j` (Store::AddJudgement: its contract and errors, nothing
   // written on error) and then refits the fusion weights to every stored
-  // judgement (RefitFusion). A pairing round's decision is one call:
-  //   engine->AddJudgement(j);  // j.source() == SOURCE_ROUND_DECISION
+  // judgement (RefitFusion). Pairing rounds' decisions are not stored as
+  // judgements: RefitFusion reads them from the rounds (an accepted pair is
+  // relevant, one declined as not relevant is not), so call RefitFusion
+  // after a decision.
   absl::StatusOr<v1::Judgement> AddJudgement(const v1::Judgement& j);
-  // Fits the fusion weights to every stored judgement on the current model
+  // Fits the fusion weights to every stored judgement and every pairing
+  // round decision that labels relevance, on the current model
   // (engine/learned_fusion.h: the line, the held-out check) and publishes
   // them; the defaults when the fit says so. Called when the engine opens,
   // after every model refit and by AddJudgement; call it after writing

@@ -3,6 +3,7 @@
 // fitting the fusion weights to them (engine/learned_fusion.h).
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -45,10 +46,33 @@ absl::StatusOr<v1::Judgement> Engine::AddJudgement(const v1::Judgement& j) {
 
 absl::Status Engine::RefitFusion() {
   absl::MutexLock lock(&fusion_mu_);
+  // Pairing rounds' decisions are judgements too, read from the rounds
+  // themselves (so a decision changed later counts as it stands now): an
+  // accepted pair labels its challenge and solution relevant, a pair
+  // declined as not relevant labels them not relevant; other reasons (no
+  // capacity, already partners, ...) say nothing about relevance. Explicit
+  // judgements (RecordFeedback, eval) come after them and win.
+  absl::StatusOr<std::vector<RoundDecision>> decisions = store_->ListRoundDecisions();
+  if (!decisions.ok()) return decisions.status();
+  std::vector<v1::Judgement> all;
+  for (const RoundDecision& d : *decisions) {
+    if (d.challenge_id.empty() || d.solution_id.empty()) continue;
+    const bool accepted = d.state == v1::PAIR_STATE_ACCEPTED;
+    if (!accepted && !(d.state == v1::PAIR_STATE_DECLINED &&
+                       d.reason == v1::DECLINE_REASON_NOT_RELEVANT)) {
+      continue;
+    }
+    v1::Judgement& j = all.emplace_back();
+    j.set_challenge_case_id(d.challenge_id);
+    j.set_solution_case_id(d.solution_id);
+    j.set_relevant(accepted);
+    j.set_source(v1::Judgement::SOURCE_ROUND_DECISION);
+  }
   absl::StatusOr<std::vector<v1::Judgement>> judgements = store_->ListJudgements();
   if (!judgements.ok()) return judgements.status();
+  for (v1::Judgement& j : *judgements) all.push_back(std::move(j));
   std::map<std::string, Judged> by_challenge;
-  for (const v1::Judgement& j : *judgements) {
+  for (const v1::Judgement& j : all) {
     Judged& judged = by_challenge[ChallengeKey(j)];
     if (judged.first == nullptr) judged.first = &j;
     judged.solutions[j.solution_case_id()] = j.relevant();
@@ -68,7 +92,7 @@ absl::Status Engine::RefitFusion() {
         auto c = store_->GetCase(j.challenge_case_id());
         if (!c.ok()) continue;  // deleted since: its judgements are not usable
         text = internal::CaseQueryText(*c);
-        language = c->language();
+        language = CaseAnalysisLanguage(*c);
         asking_city = c->city_id();
         structured = internal::CaseStructure(*c);
       }
@@ -96,7 +120,7 @@ absl::Status Engine::RefitFusion() {
     }
   }
   auto fit = std::make_shared<FusionFit>(FitFusion(examples, solution_ids, options_.weights, options_.fusion));
-  fit->judgements = static_cast<int64_t>(judgements->size());
+  fit->judgements = static_cast<int64_t>(all.size());
   if (fit->learned) fit->model_version = snap->model->version();
   snapshots_.SetFusion(std::move(fit));
   return absl::OkStatus();

@@ -214,6 +214,10 @@ grpc::ServerUnaryReactor* PeermatchService::DecideRoundPair(
       });
   if (!round.ok()) return Done(ctx, NameField("round_id", round.status()));
   resp->set_changed(changed);
+  // The decision is stored; the learned fusion reads decisions as
+  // judgements (Engine::RefitFusion). A failed fit keeps the previous
+  // weights and is not this call's error.
+  if (changed) engine_->RefitFusion().IgnoreError();
   return Done(ctx, absl::OkStatus());
 }
 

@@ -133,6 +133,53 @@ TEST(Feedback, OneJudgementIsStoredAndLeavesTheDefaults) {
   EXPECT_EQ(Match(server, text).DebugString(), before.DebugString());
 }
 
+// A pairing round's decisions are judgements too (Engine::RefitFusion reads
+// them from the rounds): an accept is relevant, a decline as not relevant is
+// not, a decline for another reason says nothing; a changed decision counts
+// as it stands.
+TEST(Feedback, RoundDecisionsAreJudgementsAsTheyStand) {
+  TestServerOptions options;
+  options.demo_data = true;
+  options.tokens = true;
+  TestServer server(options);
+  auto call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", std::string("Bearer ") + testing::kWriteToken);
+    return (server.stub().*method)(&ctx, req, resp);
+  };
+  v1::CreateRoundRequest create;
+  create.set_name("judgement test");
+  create.mutable_options()->set_k(2);
+  v1::Round round;
+  grpc::Status s = call(&v1::Peermatch::Stub::CreateRound, create, &round);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GE(round.pairs_size(), 4);
+  auto decide = [&](int i, v1::PairState state, v1::DeclineReason reason) {
+    v1::DecideRoundPairRequest req;
+    req.set_round_id(round.id());
+    req.set_asking_city_id(round.pairs(i).pair().asking_city_id());
+    req.set_peer_city_id(round.pairs(i).pair().peer_city_id());
+    req.set_decision(state);
+    req.set_reason(reason);
+    v1::DecideRoundPairResponse resp;
+    grpc::Status d = call(&v1::Peermatch::Stub::DecideRoundPair, req, &resp);
+    ASSERT_TRUE(d.ok()) << d.error_message();
+  };
+  decide(0, v1::PAIR_STATE_ACCEPTED, v1::DECLINE_REASON_UNSPECIFIED);
+  decide(1, v1::PAIR_STATE_DECLINED, v1::DECLINE_REASON_NOT_RELEVANT);
+  decide(2, v1::PAIR_STATE_DECLINED, v1::DECLINE_REASON_NOT_RELEVANT);
+  decide(3, v1::PAIR_STATE_DECLINED, v1::DECLINE_REASON_NO_CAPACITY);
+  v1::FusionStats fusion = Stats(server).fusion();
+  EXPECT_EQ(fusion.judgements(), 3);
+  EXPECT_EQ(fusion.positives(), 1);
+  EXPECT_EQ(fusion.negatives(), 2);
+  EXPECT_EQ(StoredJudgements(server), 0u);  // read from the round, not copied
+  decide(2, v1::PAIR_STATE_DECLINED, v1::DECLINE_REASON_NO_CAPACITY);  // changed
+  fusion = Stats(server).fusion();
+  EXPECT_EQ(fusion.judgements(), 2);
+  EXPECT_EQ(fusion.negatives(), 1);
+}
+
 // Over a low line, feedback refits the weights at once: stats report them,
 // and the next Match (the same question, so a cached reply would be stale)
 // is ranked with them.
