@@ -10,9 +10,13 @@ namespace peermatch::text_internal {
 
 Cld2Answer RunCld2(absl::string_view text, bool best_effort) {
   CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING, CLD2::UNKNOWN_LANGUAGE};
-  CLD2::Language languages[3];
+  // CLD2 leaves these unset when it stops early (text that is not valid
+  // UTF-8 past valid_prefix_bytes): rpc_fuzz found a garbage Language read
+  // from them. Unknown and 0 unless CLD2 says otherwise.
+  CLD2::Language languages[3] = {CLD2::UNKNOWN_LANGUAGE, CLD2::UNKNOWN_LANGUAGE,
+                                 CLD2::UNKNOWN_LANGUAGE};
   int percents[3] = {0, 0, 0};
-  double scores[3];
+  double scores[3] = {0, 0, 0};
   int text_bytes = 0;
   int valid_prefix_bytes = 0;
   bool reliable = false;
