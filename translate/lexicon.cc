@@ -122,7 +122,10 @@ absl::Span<const LexiconEntry* const> Lexicon::ByStem(absl::string_view stem) co
 
 void Lexicon::ForEachKey(
     absl::FunctionRef<void(absl::string_view, absl::Span<const LexiconEntry>)> fn) const {
-  for (const auto& [key, r] : by_key_) {
+  std::vector<std::pair<absl::string_view, Range>> keys(by_key_.begin(), by_key_.end());
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [key, r] : keys) {
     fn(key, absl::MakeConstSpan(entries_.data() + r.begin, r.end - r.begin));
   }
 }

@@ -64,7 +64,10 @@ class Lexicon {
   // Translations of every key whose stem is `stem` (deduplicated by
   // English phrase, at most kMaxTranslationsPerKey); empty if none.
   absl::Span<const LexiconEntry* const> ByStem(absl::string_view stem) const;
-  // Calls fn(key, translations) for every key, in no particular order.
+  // Calls fn(key, translations) for every key, in key (byte) order: callers
+  // that keep only the first few of a group (Arabic light10 stems) must get
+  // the same ones in every process (a hash map's order varies between
+  // processes).
   void ForEachKey(
       absl::FunctionRef<void(absl::string_view, absl::Span<const LexiconEntry>)> fn) const;
 
