@@ -37,8 +37,8 @@ std::shared_ptr<Cancellation> SubmitOrFinish(Reactor* reactor, const absl::Statu
   return *std::move(submitted);
 }
 
-// A unary call whose work runs as one job on the executor (the rounds'
-// CreateRound and RematchRound): the job fills the response, and its
+// A unary call whose work runs as one job on the executor (CreateBackup,
+// and the rounds' CreateRound and RematchRound): the job fills the response, and its
 // outcome finishes the call. A client that cancels (or whose deadline
 // passes) cancels the job; a job cancelled before it starts is not run.
 // Deletes itself when gRPC is done with it.
