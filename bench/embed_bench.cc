@@ -43,6 +43,33 @@ std::vector<v1::Case> ReadCases(const std::string& path, size_t limit, size_t* b
   return cases;
 }
 
+// Issue 13: a mixed-language corpus, the eight Tatoeba pairs' queries (fr
+// es pt de zh ar ru ko, 1,000 each) and their English sentences, each case
+// with its record's language, so that every non-English case is translated.
+std::vector<v1::Case> ReadMixedCases(size_t limit_per_file, size_t* bytes) {
+  std::vector<v1::Case> cases;
+  for (const char* pair : {"fra", "spa", "por", "deu", "cmn", "ara", "rus", "kor"}) {
+    const std::string dir =
+        absl::StrCat(PEERMATCH_SOURCE_DIR, "/../shared/datasets/tatoeba/", pair, "-eng/");
+    for (const char* file : {"queries_test.jsonl", "corpus.jsonl"}) {
+      std::ifstream in(dir + file);
+      std::string line;
+      for (size_t n = 0; n < limit_per_file && std::getline(in, line); ++n) {
+        google::protobuf::Struct doc;
+        if (!google::protobuf::util::JsonStringToMessage(line, &doc).ok()) continue;
+        v1::Case c;
+        c.set_title("-");
+        c.set_description(doc.fields().at("text").string_value());
+        auto lang = doc.fields().find("language");
+        if (lang != doc.fields().end()) c.set_language(lang->second.string_value());
+        *bytes += c.description().size();
+        cases.push_back(std::move(c));
+      }
+    }
+  }
+  return cases;
+}
+
 // Best of three fit_transform runs of TfidfVectorizer, in documents per
 // second; 0 when Python or scikit-learn is not there.
 double SklearnDocsPerSecond(const std::string& path, size_t limit) {
@@ -92,8 +119,9 @@ double ColdSeconds(const std::string& model_bytes, const std::vector<v1::Case>& 
 
 // The same in steady state: two threads that keep the model, after one
 // untimed pass; each timed pass starts both threads together. Best of 3.
-double SteadySeconds(const std::string& model_bytes, const std::vector<v1::Case>& cases) {
-  const std::shared_ptr<const Model> model = *Model::Parse(model_bytes);
+double SteadySeconds(const std::string& model_bytes, const std::vector<v1::Case>& cases,
+                     const ModelOptions& options = {}) {
+  const std::shared_ptr<const Model> model = *Model::Parse(model_bytes, options);
   constexpr int kPasses = 4;  // the first is the warm-up
   std::atomic<int> arrived{0};
   std::atomic<int> started{-1};
@@ -151,6 +179,25 @@ void RunEmbedBench(bool quick, std::vector<std::pair<std::string, std::string>>*
   keys->emplace_back("sklearn_tfidf_docs_per_s", absl::StrFormat("%.0f", sklearn));
   keys->emplace_back("embed_speedup_vs_sklearn", ratio(steady));
   keys->emplace_back("embed_cold_speedup_vs_sklearn", ratio(cold));
+  // Issue 13: the same steady-state figure on a mixed-language corpus,
+  // where every non-English case also counts its words' translations.
+  size_t mixed_bytes = 0;
+  const std::vector<v1::Case> mixed = ReadMixedCases(quick ? 200 : SIZE_MAX, &mixed_bytes);
+  if (!mixed.empty()) {
+    std::vector<const v1::Case*> mixed_pointers;
+    for (const auto& c : mixed) mixed_pointers.push_back(&c);
+    const std::string mixed_model = Model::Fit(mixed_pointers, 1, ModelOptions()).model->Serialize();
+    const double mixed_steady = SteadySeconds(mixed_model, mixed);
+    ModelOptions untranslated;
+    untranslated.translate_cases = false;
+    const double plain_steady = SteadySeconds(
+        Model::Fit(mixed_pointers, 1, untranslated).model->Serialize(), mixed, untranslated);
+    keys->emplace_back("embed_mixed_documents", absl::StrCat(mixed.size()));
+    keys->emplace_back("embed_mixed_docs_per_s",
+                       absl::StrFormat("%.0f", mixed.size() / mixed_steady));
+    keys->emplace_back("embed_mixed_untranslated_docs_per_s",
+                       absl::StrFormat("%.0f", mixed.size() / plain_steady));
+  }
   keys->emplace_back(
       "embed_pipeline",
       "\"ours: Model::Embed = words as ICU segments them (ASCII without ICU, same words), "

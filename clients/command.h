@@ -92,9 +92,11 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& server);
 // open a data directory in this process (import, backup, restore, backups,
 // eval) are in clients/offline/offline_commands.h.
 void AddDataCommands(std::vector<Command>* out);    // data_commands.cc
+void AddFeedbackCommands(std::vector<Command>* out);  // feedback_command.cc (issue 14)
 void AddExportCommands(std::vector<Command>* out);  // import_commands.cc
 void AddMatchCommands(std::vector<Command>* out);   // match_commands.cc
 void AddPairCommands(std::vector<Command>* out);    // pair_command.cc
+void AddRoundCommands(std::vector<Command>* out);   // round_commands.cc
 
 }  // namespace peermatch::cli
 

@@ -246,6 +246,13 @@ absl::Status RunStats(Context& ctx) {
                 static_cast<long long>(stats.challenges()),
                 static_cast<long long>(stats.solutions()),
                 static_cast<long long>(stats.model_version()));
+    const v1::FusionStats& f = stats.fusion();
+    std::printf(
+        "fusion %s: lexical %.3f, subword %.3f, semantic %.3f, structure %.3f, accepted %.3f, "
+        "declined %.3f; %s\n",
+        f.learned() ? "learned" : "default", f.weights().lexical(), f.weights().subword(),
+        f.weights().semantic(), f.weights().structure(), f.weights().accepted(),
+        f.weights().declined(), f.reason().c_str());
   }
   return absl::OkStatus();
 }

@@ -90,6 +90,18 @@ std::string Terms(const google::protobuf::RepeatedPtrField<v1::SharedTerm>& term
   return absl::StrJoin(out, ", ");
 }
 
+// Issue 13: "alfabetización → literacy (FreeDict spa-eng)", one per
+// translation, so that a match across languages shows why.
+std::string Translations(const google::protobuf::RepeatedPtrField<v1::Translation>& ts) {
+  std::vector<std::string> out;
+  for (const auto& t : ts) {
+    out.push_back(absl::StrCat(t.source_word(), " \u2192 ",
+                               t.target_word().empty() ? "(romanised)" : t.target_word(), " (",
+                               t.dictionary(), ")"));
+  }
+  return absl::StrJoin(out, "; ");
+}
+
 std::string Parts(const v1::ScoreParts& p) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "words %.2f, subwords %.2f, meaning %.2f, themes %.2f",
@@ -124,6 +136,9 @@ absl::Status RunMatch(Context& ctx) {
       if (!e.shared_terms().empty()) {
         std::printf("        shared: %s\n", Terms(e.shared_terms()).c_str());
       }
+      if (!e.translations().empty()) {
+        std::printf("        translated: %s\n", Translations(e.translations()).c_str());
+      }
     }
   }
   if (!resp.next_page_token().empty()) {
@@ -157,6 +172,9 @@ absl::Status RunSimilar(Context& ctx) {
                 m.case_().kind() == v1::CASE_KIND_CHALLENGE ? "challenge" : "solution", m.score(),
                 m.case_().title().c_str());
     if (!m.shared_terms().empty()) std::printf("    shared: %s\n", Terms(m.shared_terms()).c_str());
+    if (!m.translations().empty()) {
+      std::printf("    translated: %s\n", Translations(m.translations()).c_str());
+    }
   }
   if (!resp.next_page_token().empty()) {
     std::printf("more: --page-token %s\n", resp.next_page_token().c_str());
@@ -166,7 +184,7 @@ absl::Status RunSimilar(Context& ctx) {
 
 constexpr char kCommonFlags[] =
     "  --case ID             use a stored case as the query (its city is left out)\n"
-    "  --language L          language of TEXT (ISO 639-1; default en)\n"
+    "  --language L          language of TEXT (ISO 639-1; default: detected, else en)\n"
     "  --k N                 results per page (1-100; default 10)\n"
     "  --page-token T        the next page, as printed after a full page\n"
     "  --min-score S         hide results scoring below S (the score shown; above about 2\n"

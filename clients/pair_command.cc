@@ -14,12 +14,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "clients/command.h"
+#include "clients/pair_view.h"
 #include "records/records.h"
 
 namespace peermatch::cli {
-namespace {
 
-// RFC 4180: quote a field holding a comma, a quote or a line break.
 std::string Csv(const std::string& field) {
   if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
   std::string out = "\"";
@@ -29,6 +28,8 @@ std::string Csv(const std::string& field) {
   }
   return out + "\"";
 }
+
+namespace {
 
 absl::Status ParsePairs(const Args& args, const std::string& flag,
                         google::protobuf::RepeatedPtrField<v1::CityPair>* out) {
@@ -143,23 +144,75 @@ void PrintJson(FILE* out, const std::vector<v1::Pair>& pairs, const v1::PairingS
   std::fputs(json.c_str(), out);
 }
 
-// The table staff read: one row per pair, the asking city named on its
-// first row; then the summary and the cities that got fewer peers.
-void PrintTable(FILE* out, const std::vector<v1::Pair>& pairs,
-                const std::map<std::string, v1::City>& cities) {
-  std::fprintf(out, "%s %s %6s  %-8s %s\n", Fit("ASKING CITY", 28).c_str(),
-               Fit("PEER CITY", 28).c_str(), "SCORE", "STRENGTH", "WHAT THE PEER DID");
+}  // namespace
+
+void PrintPairTable(FILE* out, const std::vector<v1::Pair>& pairs,
+                    const std::map<std::string, v1::City>& cities,
+                    const std::vector<std::string>* states) {
+  std::fprintf(out, "%s %s %6s  %-8s %s%s\n", Fit("ASKING CITY", 28).c_str(),
+               Fit("PEER CITY", 28).c_str(), "SCORE", "STRENGTH",
+               states != nullptr ? Fit("STATE", 24).c_str() : "", "WHAT THE PEER DID");
   std::string last;
-  for (const v1::Pair& p : pairs) {
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const v1::Pair& p = pairs[i];
     const bool first = p.asking_city_id() != last;
     last = p.asking_city_id();
-    std::fprintf(out, "%s %s %6.2f  %-8s %s\n",
+    std::fprintf(out, "%s %s %6.2f  %-8s %s%s\n",
                  Fit(first ? CityLabel(cities, p.asking_city_id()) : "", 28).c_str(),
                  Fit(CityLabel(cities, p.peer_city_id()), 28).c_str(), p.score(),
                  Strength(p.score()),
+                 states != nullptr ? Fit((*states)[i], 24).c_str() : "",
                  std::string(absl::StripTrailingAsciiWhitespace(Fit(p.solution_title(), 56))).c_str());
   }
 }
+
+absl::StatusOr<v1::PairCitiesRequest> PairRequestFromFlags(const Args& args) {
+  v1::PairCitiesRequest req;
+  auto k = args.GetInt("k", 0);
+  auto capacity = args.GetInt("capacity", 0);
+  auto per_city = args.GetInt("candidates-per-city", 0);
+  auto min_score = args.GetDouble("min-score", 0);
+  for (const auto* s : {&k, &capacity, &per_city}) {
+    if (!s->ok()) return s->status();
+  }
+  if (!min_score.ok()) return min_score.status();
+  req.set_k(static_cast<int>(*k));
+  req.set_capacity(static_cast<int>(*capacity));
+  req.set_candidates_per_city(static_cast<int>(*per_city));
+  req.set_min_score(*min_score);
+  req.set_exclude_same_country(args.Has("exclude-same-country"));
+  req.set_mutual(args.Has("mutual"));
+  req.set_score_only(args.Has("score-only"));
+  for (const auto& c : args.GetAll("city")) req.add_city_ids(c);
+  for (const auto& r : args.GetAll("region")) {
+    auto region = ParseEnum<v1::Region>("region", r);
+    if (!region.ok()) return region.status();
+    req.add_regions(*region);
+  }
+  for (const auto& t : args.GetAll("theme")) {
+    auto theme = ParseEnum<v1::Theme>("theme", t);
+    if (!theme.ok()) return theme.status();
+    req.add_themes(*theme);
+  }
+  if (auto s = ParsePairs(args, "avoid", req.mutable_avoid()); !s.ok()) return s;
+  if (auto s = ParsePairs(args, "keep", req.mutable_keep()); !s.ok()) return s;
+  return req;
+}
+
+const std::set<std::string>& PairingFlags() {
+  static const auto* flags = new std::set<std::string>{
+      "k", "capacity", "exclude-same-country", "min-score", "avoid", "keep", "city", "region",
+      "theme", "mutual", "score-only", "candidates-per-city"};
+  return *flags;
+}
+
+const std::set<std::string>& PairingBooleanFlags() {
+  static const auto* flags =
+      new std::set<std::string>{"exclude-same-country", "mutual", "score-only"};
+  return *flags;
+}
+
+namespace {
 
 void PrintSummary(FILE* out, const v1::PairingSummary& summary,
                   const std::vector<Shortfall>& shortfalls, int k,
@@ -189,35 +242,9 @@ absl::Status RunPair(Context& ctx) {
   if (format != "csv" && format != "json" && format != "table") {
     return absl::InvalidArgumentError("--format: table, csv or json");
   }
-  v1::PairCitiesRequest req;
-  auto k = ctx.args.GetInt("k", 0);
-  auto capacity = ctx.args.GetInt("capacity", 0);
-  auto per_city = ctx.args.GetInt("candidates-per-city", 0);
-  auto min_score = ctx.args.GetDouble("min-score", 0);
-  for (const auto* s : {&k, &capacity, &per_city}) {
-    if (!s->ok()) return s->status();
-  }
-  if (!min_score.ok()) return min_score.status();
-  req.set_k(static_cast<int>(*k));
-  req.set_capacity(static_cast<int>(*capacity));
-  req.set_candidates_per_city(static_cast<int>(*per_city));
-  req.set_min_score(*min_score);
-  req.set_exclude_same_country(ctx.args.Has("exclude-same-country"));
-  req.set_mutual(ctx.args.Has("mutual"));
-  req.set_score_only(ctx.args.Has("score-only"));
-  for (const auto& c : ctx.args.GetAll("city")) req.add_city_ids(c);
-  for (const auto& r : ctx.args.GetAll("region")) {
-    auto region = ParseEnum<v1::Region>("region", r);
-    if (!region.ok()) return region.status();
-    req.add_regions(*region);
-  }
-  for (const auto& t : ctx.args.GetAll("theme")) {
-    auto theme = ParseEnum<v1::Theme>("theme", t);
-    if (!theme.ok()) return theme.status();
-    req.add_themes(*theme);
-  }
-  if (auto s = ParsePairs(ctx.args, "avoid", req.mutable_avoid()); !s.ok()) return s;
-  if (auto s = ParsePairs(ctx.args, "keep", req.mutable_keep()); !s.ok()) return s;
+  absl::StatusOr<v1::PairCitiesRequest> parsed = PairRequestFromFlags(ctx.args);
+  if (!parsed.ok()) return parsed.status();
+  const v1::PairCitiesRequest& req = *parsed;
   // The request's defaults (PairCitiesRequest): 0 means 3; mutual pairs 1:1.
   const int want = req.mutual() ? 1 : req.k() > 0 ? req.k() : 3;
   const int room = req.mutual() ? 1 : req.capacity() > 0 ? req.capacity() : 3;
@@ -254,7 +281,7 @@ absl::Status RunPair(Context& ctx) {
   if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--output: cannot write ", path));
   const std::vector<Shortfall> shortfalls = Shortfalls(pairs, summary, want, room, req.min_score());
   if (format == "table") {
-    PrintTable(out, pairs, *cities);
+    PrintPairTable(out, pairs, *cities);
     std::fprintf(out, "\n");
     PrintSummary(out, summary, shortfalls, want, *cities);
   } else {
@@ -271,6 +298,11 @@ absl::Status RunPair(Context& ctx) {
 }
 
 }  // namespace
+
+std::set<std::string> WithPairingFlags(std::set<std::string> own) {
+  own.insert(PairingFlags().begin(), PairingFlags().end());
+  return own;
+}
 
 void AddPairCommands(std::vector<Command>* out) {
   out->push_back(Command{
@@ -313,10 +345,7 @@ void AddPairCommands(std::vector<Command>* out) {
       "With CSV or JSON, the totals and the cities with fewer peers go to stderr.\n"
       "Example:\n"
       "  peermatch pair --k 3 --capacity 3 --exclude-same-country --format csv > pairs.csv\n",
-      {"k", "capacity", "exclude-same-country", "min-score", "avoid", "keep", "city", "region",
-       "theme", "mutual", "score-only", "candidates-per-city", "format", "output"},
-      {"exclude-same-country", "mutual", "score-only"},
-      RunPair});
+      WithPairingFlags({"format", "output"}), PairingBooleanFlags(), RunPair});
 }
 
 }  // namespace peermatch::cli

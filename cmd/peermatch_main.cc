@@ -55,9 +55,11 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   peermatch::cli::AddMatchCommands(&commands);
   peermatch::cli::AddPairCommands(&commands);
+  peermatch::cli::AddRoundCommands(&commands);
   peermatch::cli::AddExportCommands(&commands);
   peermatch::cli::AddImportCommands(&commands);
   peermatch::cli::AddDataCommands(&commands);
+  peermatch::cli::AddFeedbackCommands(&commands);
   peermatch::cli::AddBackupCommands(&commands);
   peermatch::cli::AddEvalCommands(&commands);
 

@@ -18,6 +18,7 @@
 #include "service/server.h"
 #include "store/data_dir.h"
 #include "store/store.h"
+#include "web/console_files.h"
 
 namespace {
 
@@ -86,6 +87,10 @@ constexpr char kUsage[] =
     "  --heavy-queue N        heavy calls that may wait for one of those threads; more\n"
     "                         are refused at once with RESOURCE_EXHAUSTED, \"busy, retry\n"
     "                         later\" (PEERMATCH_HEAVY_QUEUE; default 8)\n"
+    "  --no-learned-fusion    rank with the default fusion weights even when enough\n"
+    "                         judgements (feedback, round decisions) exist to fit them\n"
+    "                         (PEERMATCH_NO_LEARNED_FUSION=1); `peermatch stats` says\n"
+    "                         which weights are used and why\n"
     "  --shutdown-grace-seconds N   on SIGTERM/SIGINT, how long in-flight calls may take\n"
     "                         to finish (PEERMATCH_SHUTDOWN_GRACE_SECONDS; default 5)\n"
     "\n"
@@ -168,7 +173,9 @@ bool ReadAccessFlags(const peermatch::cli::Args& args, const std::string& data_d
 
 int main(int argc, char** argv) {
   peermatch::ConfigureProcessForServing();
-  auto args = peermatch::cli::Args::Parse(argc, argv, 1, {"help", "quiet", "metrics-token-required"});
+  auto args = peermatch::cli::Args::Parse(argc, argv, 1,
+                                          {"help", "quiet", "metrics-token-required",
+                                           "no-learned-fusion"});
   if (args.ok() && args->Has("help")) {
     std::printf("%s", kUsage);
     return 0;
@@ -182,7 +189,7 @@ int main(int argc, char** argv) {
                                     "http-request-deadline-seconds", "http-idle-timeout-seconds",
                                     "http-max-connections", "http-max-connections-per-client",
                                     "http-threads", "http-queue", "metrics-token-required",
-                                    "backup-root"})
+                                    "backup-root", "no-learned-fusion"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -256,6 +263,11 @@ int main(int argc, char** argv) {
   }
   peermatch::EngineOptions engine_options;
   if (!replica_of.empty()) engine_options.replica_refresh_ms = static_cast<int>(refresh_ms);
+  const char* no_learned_env = std::getenv("PEERMATCH_NO_LEARNED_FUSION");
+  if (args->Has("no-learned-fusion") ||
+      (no_learned_env != nullptr && std::string(no_learned_env) == "1")) {
+    engine_options.fusion.enabled = false;
+  }
   auto engine = peermatch::Engine::Open(store->get(), engine_options);
   if (!engine.ok()) {
     std::fprintf(stderr, "peermatchd: %s\n", engine.status().ToString().c_str());
@@ -268,6 +280,7 @@ int main(int argc, char** argv) {
   options.http_listen = FlagOrEnv(*args, "http-listen", "PEERMATCH_HTTP_LISTEN", "127.0.0.1:8080");
   if (options.http_listen == "off") options.http_listen.clear();
   options.cors_origin = FlagOrEnv(*args, "cors-origin", "PEERMATCH_CORS_ORIGIN", "");
+  options.console = peermatch::ConsoleFiles();  // the staff console at / (issue 15)
   options.http_limits.request_deadline_seconds = static_cast<int>(http_deadline);
   options.http_limits.idle_timeout_seconds = static_cast<int>(http_idle);
   options.http_limits.max_connections = static_cast<int>(http_connections);

@@ -6,9 +6,11 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/str_split.h"
 #include "embed/internal/model_util.h"
 #include "embed/internal/svd.h"
 #include "peermatch/internal/matcher_data.pb.h"
+#include "records/case_language.h"
 #include "unicode/utf8.h"
 
 namespace peermatch {
@@ -40,11 +42,17 @@ void ParallelFor(size_t n, const Fn& fn) {
   other.join();
 }
 
-void AddTokens(const Analyzer& analyzer, absl::string_view text, absl::string_view lang,
-               float weight, TermWeights* words, TermWeights* grams) {
-  analyzer.Scan(text, lang, [&](absl::string_view term, absl::string_view surface, WordRef) {
+// `translator` (may be null) adds each word's English translations.
+void AddTokens(const Analyzer& analyzer, const Translator* translator, absl::string_view text,
+               absl::string_view lang, float weight, TermWeights* words, TermWeights* grams) {
+  analyzer.Scan(text, lang, [&](absl::string_view term, absl::string_view surface, WordRef ref) {
     for (std::string& g : CharGrams(surface)) grams->emplace_back(std::move(g), weight);
     words->emplace_back(std::string(term), weight);
+    if (translator != nullptr && !ref.compound) {
+      for (const std::string& t : translator->Lookup(lang, surface, term).terms) {
+        words->emplace_back(t, weight);
+      }
+    }
   });
 }
 
@@ -84,15 +92,30 @@ float Model::Idf(absl::string_view term) const {
   return std::log(1.0f + (static_cast<float>(num_docs_) - df + 0.5f) / (df + 0.5f));
 }
 
-Model::Model(const ModelOptions& options) : options_(options), analyzer_(options.analyzer) {
+Model::Model(const ModelOptions& options)
+    : options_(options),
+      analyzer_(options.analyzer),
+      translator_(options.translator != nullptr ? options.translator : &Translator::Default()),
+      lexicon_version_(translator_->Version()) {
   static std::atomic<uint64_t> next_serial{1};
   serial_ = next_serial.fetch_add(1);
 }
 
+const Translator* Model::TranslatorFor(absl::string_view language, bool enabled) const {
+  return enabled && translator_->Translates(language) ? translator_ : nullptr;
+}
+
+uint32_t Model::Df(absl::string_view term) const {
+  auto it = term_ids_.find(term);
+  return it == term_ids_.end() ? 0 : df_[it->second];
+}
+
 Model::Counts Model::Count(const v1::Case& c) const {
   Counts counts;
+  const std::string language = CaseAnalysisLanguage(c);
   ForEachField(c, [&](absl::string_view text, float weight) {
-    AddTokens(analyzer_, text, c.language(), weight, &counts.words, &counts.grams);
+    AddTokens(analyzer_, TranslatorFor(language, options_.translate_cases), text, language,
+              weight, &counts.words, &counts.grams);
   });
   counts.words = Merge(std::move(counts.words));
   counts.grams = Merge(std::move(counts.grams));
@@ -152,12 +175,43 @@ void Model::IndexVocabulary() {
 
 QueryVector Model::EmbedQuery(absl::string_view text, absl::string_view language) const {
   QueryVector q;
+  const Translator* translator = TranslatorFor(language, options_.translate_queries);
   for (Token& t : analyzer_.Analyze(text, language)) {
     for (std::string& g : CharGrams(t.surface)) q.grams.emplace_back(std::move(g), 1.0f);
     // A compound's joined form is no word of the text: explanations show its
     // parts instead.
     if (!t.compound) q.surface.emplace(t.term, t.surface);
-    q.words.emplace_back(std::move(t.term), 1.0f);
+    const TranslationGroup* g =
+        translator == nullptr || t.compound ? nullptr : &translator->Lookup(language, t.surface, t.term);
+    if (g == nullptr || g->empty()) {
+      q.words.emplace_back(std::move(t.term), 1.0f);
+      continue;
+    }
+    // One synonym group: the word itself, its spelling read as English
+    // (names, cognates), and every translation.
+    std::vector<std::string> group = {t.term};
+    for (std::string& e : analyzer_.Terms(t.surface, "en")) {
+      q.surface.emplace(e, t.surface);
+      group.push_back(std::move(e));
+    }
+    group.insert(group.end(), g->terms.begin(), g->terms.end());
+    std::sort(group.begin(), group.end());
+    group.erase(std::unique(group.begin(), group.end()), group.end());
+    uint32_t df = 0;
+    for (const std::string& term : group) df = std::max(df, Df(term));
+    const float idf_group =
+        std::log(1.0f + (static_cast<float>(num_docs_) - df + 0.5f) / (df + 0.5f));
+    for (std::string& term : group) {
+      q.words.emplace_back(term, idf_group / Idf(term));
+    }
+    for (const Alternative& a : g->alternatives) {
+      for (absl::string_view term : absl::StrSplit(a.terms, ' ', absl::SkipEmpty())) {
+        if (q.surface.contains(term)) continue;
+        q.translations.try_emplace(std::string(term), TermTranslation{t.surface, std::string(language),
+                                                         std::string(a.english),
+                                                         std::string(a.dictionary)});
+      }
+    }
   }
   q.words = Merge(std::move(q.words));
   q.grams = Merge(std::move(q.grams));
@@ -266,6 +320,8 @@ std::string Model::Serialize() const {
   data.set_b(options_.b);
   data.set_title_weight(options_.title_weight);
   data.set_fitted_at(fitted_at_);
+  data.set_analyzer_version(analyzer_version_);
+  data.set_lexicon_version(lexicon_version_);
   for (size_t i = 0; i < terms_.size(); ++i) {
     data.add_terms(terms_[i]);
     data.add_df(df_[i]);
@@ -311,6 +367,8 @@ absl::StatusOr<std::shared_ptr<const Model>> Model::Parse(absl::string_view blob
   model->avg_word_len_ = data.avg_doc_len();
   model->avg_gram_len_ = data.avg_gram_len();
   model->fitted_at_ = data.fitted_at();
+  model->analyzer_version_ = data.analyzer_version();
+  model->lexicon_version_ = data.lexicon_version();
   model->terms_.reserve(data.terms_size());
   for (int i = 0; i < data.terms_size(); ++i) {
     model->term_ids_.emplace(data.terms(i), static_cast<uint32_t>(i));

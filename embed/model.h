@@ -19,6 +19,18 @@
 //    of the matrix of all such rows (randomized truncated SVD), and
 //    L2-normalized. A query projects its idf-weighted counts.
 //
+// Translation (issue 13): with a Translator that has a lexicon for the
+// text's language (not English),
+// - a query's word w with translations becomes one Pirkola synonym group
+//   g = {w's term, w's English term, every translation's English terms}:
+//   each t of g gets the count idf(g) / idf(t), so that query . case sums
+//   sat(tf_t) * idf(g) over the group ("satsum"), with idf(g) that of the
+//   group's most frequent term (its df the largest of the group's);
+// - a case's word w also counts each English term of its translations once
+//   (tf + 1 each, times the field's weight), so English queries find it.
+// The model records the lexicons' version (lexicon_version()): a model
+// fitted with other lexicons must be refitted.
+//
 // Embed() has a fast path for a fitted model: terms and character grams
 // become vocabulary ids through a per-thread cache of the words seen
 // (bounded; reset when the thread embeds with another model), counts
@@ -42,6 +54,7 @@
 #include "common/cancellation.h"
 #include "absl/strings/string_view.h"
 #include "text/analyzer.h"
+#include "translate/translator.h"
 #include "peermatch/v1/model.pb.h"
 
 namespace peermatch {
@@ -55,6 +68,11 @@ struct ModelOptions {
   int svd_power_iters = 7;    // ... and power iterations, for accuracy
   uint64_t seed = 42;         // randomized SVD seed: same data, same model
   AnalyzerOptions analyzer;
+  // Cross-lingual matching through the English pivot (issue 13; see
+  // "Translation" below). English text is never translated.
+  const Translator* translator = nullptr;  // null: Translator::Default()
+  bool translate_queries = true;  // structured (Pirkola) query translation
+  bool translate_cases = true;    // a case's words also count their translations
 };
 
 // Sparse (term, value) pairs sorted by term.
@@ -67,6 +85,14 @@ struct Embedding {
   Eigen::VectorXf dense; // unit length, or empty before the first fit
 };
 
+// The translation that put an English term into a query (for evidence).
+struct TermTranslation {
+  std::string source_word;      // as the query wrote it (case-folded): "alfabetización"
+  std::string source_language;  // "es"
+  std::string target_word;      // the dictionary's English: "literacy"
+  std::string dictionary;       // "FreeDict spa-eng"
+};
+
 // A query's vectors.
 struct QueryVector {
   TermWeights words;     // (term, count)
@@ -75,6 +101,8 @@ struct QueryVector {
   // The word each term came from, for explanations; none for a term that
   // only a hyphenated compound's joined form made ("homelearn").
   absl::flat_hash_map<std::string, std::string> surface;
+  // English terms that only a translation brought in, with that translation.
+  absl::flat_hash_map<std::string, TermTranslation> translations;
 };
 
 // Character 4-gram terms carry this prefix, so words and grams never clash.
@@ -116,7 +144,15 @@ class Model {
   size_t vocabulary_size() const { return terms_.size(); }
   uint32_t num_docs() const { return num_docs_; }
   int64_t fitted_at() const { return fitted_at_; }
+  // The analysis rules the model was fitted with (kAnalyzerVersion when
+  // fitted by this build; 0 for a model stored before it was recorded).
+  uint32_t analyzer_version() const { return analyzer_version_; }
   float Idf(absl::string_view term) const;
+  // The lexicons the model embeds with (Translator::Version()).
+  const std::string& lexicon_version() const { return lexicon_version_; }
+  // True when the lexicons changed since the model was fitted (its cases
+  // must be re-embedded and the model refitted).
+  bool LexiconsChanged() const { return lexicon_version_ != translator_->Version(); }
   const ModelOptions& options() const { return options_; }
 
   // Encodes/decodes a case's vectors for the store.
@@ -139,13 +175,21 @@ class Model {
   Embedding Weigh(const Counts& counts) const;
   Eigen::VectorXf Project(const TermWeights& weights) const;
 
+  // The translator for a case's or query's language, or null.
+  const Translator* TranslatorFor(absl::string_view language, bool enabled) const;
+  // df of a term (0 when unknown).
+  uint32_t Df(absl::string_view term) const;
+
   ModelOptions options_;
   Analyzer analyzer_;
+  const Translator* translator_;
+  std::string lexicon_version_;
   uint64_t version_ = 0;
   uint32_t num_docs_ = 0;
   float avg_word_len_ = 1;
   float avg_gram_len_ = 1;
   int64_t fitted_at_ = 0;
+  uint32_t analyzer_version_ = kAnalyzerVersion;
   std::vector<std::string> terms_;
   std::vector<uint32_t> df_;
   absl::flat_hash_map<std::string, uint32_t> term_ids_;

@@ -6,6 +6,7 @@
 
 #include "embed/internal/model_util.h"
 #include "embed/model.h"
+#include "records/case_language.h"
 #include "unicode/utf8.h"
 
 namespace peermatch {
@@ -90,6 +91,8 @@ struct EmbedScratch {
   uint32_t doc_stamp = 1;
   std::vector<DocWord> doc_words;
   std::vector<std::string> unknown_terms;  // of the document's words
+  // The document's words' English translations (issue 13): (id, weight).
+  std::vector<std::pair<uint32_t, float>> translated;
 
   void ForgetWords() {
     last_space = 0;
@@ -173,9 +176,21 @@ Embedding Model::Embed(const v1::Case& c) const {
     return it == term_ids_.end() ? -1 : static_cast<int32_t>(it->second);
   };
   // Words and grams into counts.
+  const std::string language = CaseAnalysisLanguage(c);
+  const Translator* translator = TranslatorFor(language, options_.translate_cases);
   ForEachField(c, [&](absl::string_view text, float weight) {
-    analyzer_.Scan(text, c.language(), [&](absl::string_view term, absl::string_view surface,
-                                           WordRef ref) {
+    analyzer_.Scan(text, language, [&](absl::string_view term, absl::string_view surface,
+                                       WordRef ref) {
+      if (translator != nullptr && !ref.compound) {
+        for (const std::string& t : translator->Lookup(language, surface, term).terms) {
+          const int32_t id = lookup(t);
+          if (id >= 0) {
+            s.translated.emplace_back(static_cast<uint32_t>(id), weight);
+          } else {
+            s.unknown_word_tf.emplace_back(t, weight);
+          }
+        }
+      }
       CachedWord& w = s.Find(surface, ref);
       if (w.doc_stamp == 0) {
         w.doc_stamp = 1;
@@ -216,7 +231,8 @@ Embedding Model::Embed(const v1::Case& c) const {
       s.doc_words[w.doc_slot].weight += weight;
     });
   });
-  s.items.clear();
+  s.items.swap(s.translated);
+  s.translated.clear();
   for (const DocWord& d : s.doc_words) {
     const CachedWord& w = d.word;
     if (w.term_id >= 0) {

@@ -11,6 +11,7 @@
 #include "peermatch/internal/matcher_data.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace peermatch {
 namespace {
@@ -271,6 +272,61 @@ TEST(Model, FastEmbeddingEqualsTheReferenceOnSciFact) {
 // (and so no projection bytes to disagree with) parsed, and the first query
 // allocated a dense vector of dense_dim floats (here 4 GiB) and ran out of
 // memory. Such a blob is corrupt: Fit keeps dense_dim below the LSA terms.
+// Issue 13: with a lexicon for Spanish, a Spanish case also counts its
+// words' English translations (fast path = reference), a Spanish query word
+// becomes a synonym group weighted idf(g)/idf(t) and remembers the
+// translation, and English is untouched.
+TEST(Model, TranslatesNonEnglishCasesAndQueriesIntoTheEnglishPivot) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("es-en.lex"))
+      << "peermatch-lexicon 1\nlanguage\tes\nversion\tv1\ndict\t0\tTest dict\ttest 1\n"
+         "escuela\tescuel\t0\tschool\tschool\nescuela\tescuel\t0\tacademy\tacademi\n";
+  const Translator translator(dir.path());
+  ModelOptions options;
+  options.translator = &translator;
+  std::vector<v1::Case> cases = {MakeCase("School meals", "Pupils eat at school"),
+                                 MakeCase("Academy", "An academy for adults"),
+                                 MakeCase("Radio", "Radio lessons"),
+                                 MakeCase("Escuela", "Una escuela nueva")};
+  cases[3].set_language("es");
+  std::vector<const v1::Case*> pointers;
+  for (const auto& c : cases) pointers.push_back(&c);
+  const auto fitted = Model::Fit(pointers, 1, options);
+  const Model& m = *fitted.model;
+  EXPECT_EQ(m.lexicon_version(), "es:v1");
+  EXPECT_FALSE(m.LexiconsChanged());
+
+  const Embedding spanish = m.Embed(cases[3]);
+  EXPECT_GT(WeightOf(spanish.words, "school"), 0);
+  EXPECT_GT(WeightOf(spanish.words, "escuel"), 0);  // its own word stays
+  ExpectSameEmbedding(spanish, m.EmbedReference(cases[3]));
+  EXPECT_LT(WeightOf(m.Embed(cases[0]).words, "academi"), 0);  // English: no translation
+
+  const QueryVector q = m.EmbedQuery("escuela", "es");
+  // Group {escuel, escuela (read as English), school, academi}: its idf is
+  // that of its largest df (school and academi are in 2 documents each).
+  const float idf_group = m.Idf("school");
+  EXPECT_FLOAT_EQ(WeightOf(q.words, "school"), idf_group / m.Idf("school"));
+  EXPECT_FLOAT_EQ(WeightOf(q.words, "academi"), idf_group / m.Idf("academi"));
+  EXPECT_FLOAT_EQ(WeightOf(q.words, "escuel"), idf_group / m.Idf("escuel"));
+  ASSERT_TRUE(q.translations.contains("school"));
+  EXPECT_EQ(q.translations.at("school").source_word, "escuela");
+  EXPECT_EQ(q.translations.at("school").source_language, "es");
+  EXPECT_EQ(q.translations.at("school").target_word, "school");
+  EXPECT_EQ(q.translations.at("school").dictionary, "Test dict");
+
+  const QueryVector english = m.EmbedQuery("school", "en");
+  EXPECT_TRUE(english.translations.empty());
+  EXPECT_FLOAT_EQ(WeightOf(english.words, "school"), 1.0f);
+
+  ModelOptions off = options;
+  off.translate_queries = false;
+  off.translate_cases = false;
+  const auto plain = Model::Fit(pointers, 1, off);
+  EXPECT_LT(WeightOf(plain.model->Embed(cases[3]).words, "school"), 0);
+  EXPECT_TRUE(plain.model->EmbedQuery("escuela", "es").translations.empty());
+}
+
 TEST(Model, ParseRefusesDimensionsWithoutProjection) {
   internal::ModelData data;
   data.set_version(3);

@@ -155,7 +155,8 @@ absl::Status Engine::Refit() {
   auto seq = CommitRefit(version, fitted.model, std::move(entries), std::move(dense));
   if (!seq.ok()) return seq.status();
   snapshots_.PublishUpTo(*seq);
-  return absl::OkStatus();
+  // The learned weights belong to a model's features: fit them anew.
+  return RefitFusion();
 }
 
 absl::StatusOr<uint64_t> Engine::CommitRefit(
@@ -204,7 +205,9 @@ absl::StatusOr<PutResult> Engine::PutCityLocked(const v1::City& city, uint64_t* 
   return r;
 }
 
-absl::StatusOr<PutResult> Engine::PutCaseLocked(const v1::Case& c, uint64_t* seq) {
+absl::StatusOr<PutResult> Engine::PutCaseLocked(const v1::Case& written, uint64_t* seq) {
+  v1::Case c = written;
+  SetCaseLanguage(&c, options_.default_language);
   std::shared_ptr<const Model> model = snapshots_.model();
   Embedding e = model->Embed(c);
   CaseVector vec{model->version(), model->EncodeVector(e)};
@@ -270,6 +273,7 @@ absl::StatusOr<v1::Case> Engine::UpdateCase(absl::string_view id,
     c = *std::move(stored);
     if (absl::Status s = change(&c); !s.ok()) return s;
     if (c.id() != id) return absl::InvalidArgumentError("case.id: an update cannot change it");
+    SetCaseLanguage(&c, options_.default_language);  // what is stored, and returned
     r = PutCaseLocked(c, &seq);
   }
   if (!r.ok()) return r.status();
@@ -335,13 +339,16 @@ absl::StatusOr<Store::BatchOutcome> Engine::ImportBatch(
     std::vector<Embedding> embeddings(records.size());
     std::vector<CaseVector> vectors(records.size());
     std::vector<Store::BatchRecord> batch(records.size());
+    std::vector<v1::Case> cases(records.size());  // with their language fields set
     for (size_t i = 0; i < records.size(); ++i) {
       if (records[i].has_city()) {
         batch[i].city = &records[i].city();
       } else if (records[i].has_case_()) {
-        embeddings[i] = model->Embed(records[i].case_());
+        cases[i] = records[i].case_();
+        SetCaseLanguage(&cases[i], options_.default_language);
+        embeddings[i] = model->Embed(cases[i]);
         vectors[i] = CaseVector{model->version(), model->EncodeVector(embeddings[i])};
-        batch[i].c = &records[i].case_();
+        batch[i].c = &cases[i];
         batch[i].vector = &vectors[i];
       }
     }
@@ -358,7 +365,7 @@ absl::StatusOr<Store::BatchOutcome> Engine::ImportBatch(
       if (records[i].has_city()) {
         seq = snapshots_.PutCity(MakeCityInfo(records[i].city()));
       } else {
-        const v1::Case& c = records[i].case_();
+        const v1::Case& c = cases[i];
         if (refitting_) changed_during_refit_.insert(c.id());
         seq = snapshots_.PutEntry(MakeEntry(c, embeddings[i]), std::move(embeddings[i].dense));
         ++cases_changed;

@@ -51,8 +51,11 @@
 #include "engine/internal/refit_scheduler.h"
 #include "engine/internal/replica_follower.h"
 #include "engine/internal/snapshot_manager.h"
+#include "records/case_language.h"
+#include "engine/learned_fusion.h"
 #include "engine/pairing_query.h"
 #include "engine/query.h"
+#include "records/case_language.h"
 #include "engine/snapshot.h"
 #include "peermatch/v1/model.pb.h"
 #include "records/limits.h"
@@ -62,7 +65,10 @@ namespace peermatch {
 
 struct EngineOptions {
   ModelOptions model;
+  // The default fusion weights; learned ones replace them when `fusion`
+  // says so (engine/learned_fusion.h).
   ScoreWeights weights;
+  FusionOptions fusion;
   // The drift rule (see the top of this file).
   int refit_min_changes = 20;
   double refit_fraction = 0.2;
@@ -83,6 +89,10 @@ struct EngineOptions {
   // and every case's vectors and swap them in. No refits (the writer does
   // them). 0: not a replica.
   int replica_refresh_ms = 0;
+  // Issue 13: the language a case or query text is analyzed in when it
+  // neither states one nor is detected confidently (records/case_language.h).
+  // Every case write sets the case's detected-language fields.
+  std::string default_language = kDefaultLanguage;
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;
@@ -193,6 +203,26 @@ class Engine {
   // Blocks until no refit is running or scheduled (for tests and tools).
   void WaitForRefit();
 
+  // --- Judgements and the learned fusion (issue 14; engine_fusion.cc) ---
+  // Stores `j` (Store::AddJudgement: its contract and errors, nothing
+  // written on error) and then refits the fusion weights to every stored
+  // judgement (RefitFusion). Pairing rounds' decisions are not stored as
+  // judgements: RefitFusion reads them from the rounds (an accepted pair is
+  // relevant, one declined as not relevant is not), so call RefitFusion
+  // after a decision.
+  absl::StatusOr<v1::Judgement> AddJudgement(const v1::Judgement& j);
+  // Fits the fusion weights to every stored judgement and every pairing
+  // round decision that labels relevance, on the current model
+  // (engine/learned_fusion.h: the line, the held-out check) and publishes
+  // them; the defaults when the fit says so. Called when the engine opens,
+  // after every model refit and by AddJudgement; call it after writing
+  // judgements straight into the store. Reading the judgements may fail
+  // (I/O): the previous fusion then stays and the error is returned. The
+  // fit itself reads the published snapshot and never blocks queries.
+  absl::Status RefitFusion();
+  // The fusion in use (never null once the engine is open).
+  std::shared_ptr<const FusionFit> fusion() const;
+
   // The published snapshot: one atomic load; never builds, never waits.
   std::shared_ptr<const Snapshot> snapshot() const { return snapshots_.Current(); }
   // A query vector with the engine's term ids, as Match gives it to the
@@ -224,6 +254,13 @@ class Engine {
   // Cancelled when the engine closes: a refit in flight stops at its next
   // check instead of holding the close up.
   Cancellation closing_;
+
+  // The weights a query on `snap` uses.
+  const ScoreWeights& WeightsOf(const Snapshot& snap) const {
+    return snap.fusion != nullptr ? snap.fusion->weights : options_.weights;
+  }
+  // Serializes fits of the fusion weights.
+  absl::Mutex fusion_mu_;
 
   // Serializes writes and the commit of a refit.
   absl::Mutex write_mu_;

@@ -12,6 +12,7 @@
 // a batch's new terms are interned (first occurrence first), then its
 // entries that used local ids are renumbered and sorted.
 #include <algorithm>
+#include <limits>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -284,6 +285,14 @@ absl::Status Engine::Load() {
     if (!parsed.ok()) return parsed.status();
     model = *std::move(parsed);
   }
+  // Issue 13: vectors embedded with other lexicons do not compare with
+  // today's queries: start from no model (every case is re-embedded and the
+  // model refitted, as on a first start).
+  uint64_t vectors_of = *version;
+  if (*version > 0 && model->LexiconsChanged()) {
+    model = Model::Empty(options_.model);
+    vectors_of = 0;
+  }
 
   // Room for every case's dense vector; only rows written cost memory.
   const size_t expected =
@@ -295,7 +304,7 @@ absl::Status Engine::Load() {
     // The loader's batches go before anything else is allocated.
     CaseLoader loader(&terms_, &dense);
     absl::Status s = store_->ForEachCaseWithVector(
-        *version, [&](v1::Case& c, const absl::string_view* vector) {
+        vectors_of, [&](v1::Case& c, const absl::string_view* vector) {
           loader.Add(c, vector);
           return absl::OkStatus();
         });
@@ -328,10 +337,16 @@ absl::Status Engine::Load() {
   std::shared_ptr<const Index> index =
       Index::Build(std::move(loaded), std::move(dense), city_list, terms_.size());
   const int64_t num_docs = model->num_docs();
+  // A model fitted with other analysis rules (an older build): any case's
+  // terms may differ, so it counts as every case changed and is refitted.
+  const bool other_rules = num_docs > 0 && model->analyzer_version() != kAnalyzerVersion;
   snapshots_.Install(std::move(model), std::move(city_list), std::move(index));
 
-  refits_.Refitted(static_cast<int64_t>(unembedded.size()) + std::abs(num_cases - num_docs));
-  return absl::OkStatus();
+  refits_.Refitted(other_rules ? std::numeric_limits<int32_t>::max()
+                               : static_cast<int64_t>(unembedded.size()) +
+                                     std::abs(num_cases - num_docs));
+  // The fusion weights are fitted for this model and these judgements.
+  return RefitFusion();
 }
 
 }  // namespace peermatch

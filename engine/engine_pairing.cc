@@ -38,7 +38,7 @@ absl::StatusOr<PairingResult> Engine::PairCities(
 
   const auto scoring_start = Clock::now();
   const internal::ScoringInputs in{snap->index.get(), snap->model.get(), store_, &terms_,
-                                   &options_.weights};
+                                   &WeightsOf(*snap)};
   const absl::StatusOr<internal::BestPeers> best =
       internal::ScoreCohort(query, *params, *cohort, in, progress, cancel);
   if (!best.ok()) return best.status();

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/engine.h"
+#include "text/language.h"
 #include "engine/internal/query_util.h"
 #include "records/validate.h"
 
@@ -92,7 +93,7 @@ absl::Status CheckPage(int k, int offset, double min_score) {
 // The query part shared by Match and SimilarCases.
 struct QuerySpec {
   std::string text;
-  std::string language;
+  QueryLanguage language;
   StructuredQuery structured;
   std::string asking_city;  // excluded
   std::string case_id;      // the query case, when given by id
@@ -116,14 +117,27 @@ StructuredQuery Structure(const QuerySubject& about) {
   return structured;
 }
 
+// The language a query text is analyzed in (text/language.h).
+void QueryTextLanguage(absl::string_view stated, absl::string_view text,
+                       absl::string_view default_language, QueryLanguage* out) {
+  const ResolvedLanguage r = ResolveLanguage(stated, text, default_language);
+  out->language = r.analysis;
+  out->detected = r.detected;
+  out->confidence = r.confidence;
+  out->source = r.source == LanguageSource::kStated     ? v1::LANGUAGE_SOURCE_STATED
+                : r.source == LanguageSource::kDetected ? v1::LANGUAGE_SOURCE_DETECTED
+                                                        : v1::LANGUAGE_SOURCE_DEFAULT;
+}
+
 // The text, language and structure a subject stands for. NOT_FOUND for an
 // unknown case.
-absl::StatusOr<QuerySpec> ResolveSubject(const QuerySubject& about, const Store& store) {
+absl::StatusOr<QuerySpec> ResolveSubject(const QuerySubject& about, const Store& store,
+                                         absl::string_view default_language) {
   QuerySpec spec;
   spec.structured = Structure(about);
   if (about.case_id.empty()) {
     spec.text = about.text;
-    spec.language = about.language;
+    QueryTextLanguage(about.language, about.text, default_language, &spec.language);
     return spec;
   }
   auto c = store.GetCase(about.case_id);
@@ -133,7 +147,10 @@ absl::StatusOr<QuerySpec> ResolveSubject(const QuerySubject& about, const Store&
   if (!c.ok()) return c.status();
   spec.case_id = c->id();
   spec.asking_city = c->city_id();
-  spec.language = c->language();
+  spec.language.language = CaseAnalysisLanguage(*c);
+  spec.language.source = c->language_source();
+  spec.language.detected = c->detected_language();
+  spec.language.confidence = c->language_confidence();
   spec.text = internal::CaseQueryText(*c);
   if (spec.structured.empty()) spec.structured = internal::CaseStructure(*c);
   return spec;
@@ -383,24 +400,25 @@ absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
                                           const QueryStop& stop_when) const {
   if (absl::Status s = CheckMatchQuery(query); !s.ok()) return s;
   StopCheck stop("Match", stop_when, options_.at_query_check_for_test);
-  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
+  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_, options_.default_language);
   if (!spec.ok()) return spec.status();
   if (!query.asking_city_id.empty()) spec->asking_city = query.asking_city_id;
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
-  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
+  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language.language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
   const absl::StatusOr<Kept> kept =
       KeepMask(index, query.filters, v1::CASE_KIND_SOLUTION, *spec, &stop);
   if (!kept.ok()) return kept.status();
-  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, WeightsOf(*snap)};
   const absl::StatusOr<RankedCities> found = RankCities(search, *kept, query, &stop);
   if (!found.ok()) return found.status();
   const RankedCities& ranked = *found;
 
   MatchResult result;
   result.model_version = snap->model->version();
+  result.query_language = spec->language;
   const size_t end = static_cast<size_t>(query.offset + query.k);
   for (size_t i = query.offset; i < ranked.cities.size() && i < end; ++i) {
     if (absl::Status s = stop.Check("while explaining the peers"); !s.ok()) return s;
@@ -416,7 +434,7 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
   if (s.ok()) s = CheckSubjectAndFilters(query.about, query.filters);
   if (!s.ok()) return s;
   StopCheck stop("SimilarCases", stop_when, options_.at_query_check_for_test);
-  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_);
+  absl::StatusOr<QuerySpec> spec = ResolveSubject(query.about, *store_, options_.default_language);
   if (!spec.ok()) return spec.status();
   // "More like this" for a case: other cities' cases and the city's own
   // alike; only the case itself is left out.
@@ -424,13 +442,13 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
   const Index& index = *snap->index;
-  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language);
+  const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language.language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
   const absl::StatusOr<Kept> kept = KeepMask(index, query.filters, query.kind, *spec, &stop);
   if (!kept.ok()) return kept.status();
   if (s = stop.Check("while ranking the cases"); !s.ok()) return s;
   const size_t end = static_cast<size_t>(query.offset + query.k);
-  const SearchContext search{index, q, iq, spec->structured, kept->mask, options_.weights};
+  const SearchContext search{index, q, iq, spec->structured, kept->mask, WeightsOf(*snap)};
   const absl::StatusOr<std::vector<Hit>> ranked =
       RankCases(search, *kept, end + 1, query.min_score, &stop);
   if (!ranked.ok()) return ranked.status();
@@ -438,6 +456,7 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
 
   SimilarResult result;
   result.model_version = snap->model->version();
+  result.query_language = spec->language;
   for (size_t i = query.offset; i < hits.size() && i < end; ++i) {
     if (s = stop.Check("while explaining the cases"); !s.ok()) return s;
     const Hit& h = hits[i];

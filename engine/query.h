@@ -59,7 +59,9 @@ struct QuerySubject {
   // answers and the case itself out of both.
   std::string text;
   std::string case_id;
-  std::string language;  // ISO 639-1 of `text`; "" when unknown
+  // ISO 639-1 of `text`; "" when not stated: detected (the engine's
+  // default_language when not confidently). Unused with case_id.
+  std::string language;
   // For a case: when all three are empty, the case's own.
   std::vector<v1::Theme> themes;
   std::vector<int> sdgs;                   // 1-17
@@ -137,6 +139,11 @@ struct ScoreParts {
 struct SharedTerm {
   std::string term;
   double weight = 0;
+  // Issue 13: when the term matched through a translation of the query's
+  // word (source_word is then `term`); empty dictionary otherwise.
+  struct Translation {
+    std::string source_word, source_language, target_word, dictionary;
+  } translation;
 };
 
 // A solution that makes a city a peer.
@@ -156,9 +163,19 @@ struct PeerCity {
   std::vector<Evidence> evidence;  // best first, at most evidence_per_city
 };
 
+// The language a query's text was analyzed in, and how it was chosen
+// (v1::QueryLanguage).
+struct QueryLanguage {
+  std::string language;
+  v1::LanguageSource source = v1::LANGUAGE_SOURCE_UNSPECIFIED;
+  std::string detected;  // "" when detection did not run or found nothing
+  double confidence = 0;
+};
+
 struct MatchResult {
   Page<PeerCity> peers;
   uint64_t model_version = 0;  // of the model that answered
+  QueryLanguage query_language;
 };
 
 struct SimilarCase {
@@ -172,6 +189,7 @@ struct SimilarCase {
 struct SimilarResult {
   Page<SimilarCase> cases;
   uint64_t model_version = 0;
+  QueryLanguage query_language;
 };
 
 }  // namespace peermatch

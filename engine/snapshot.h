@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "embed/model.h"
+#include "engine/learned_fusion.h"
 #include "index/index.h"
 
 namespace peermatch {
@@ -26,6 +27,10 @@ struct Snapshot {
     int64_t solutions = 0;
   };
   Counts counts;
+  // The fusion weights Match, SimilarCases and pairings use, and how they
+  // were chosen (issue 14); null only before the engine's first fit of
+  // them (the engine then uses its default weights).
+  std::shared_ptr<const FusionFit> fusion;
 };
 
 }  // namespace peermatch

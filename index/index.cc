@@ -83,6 +83,8 @@ struct Scratch {
   std::vector<int64_t> word_fixed, gram_fixed;
   std::vector<float> word, gram, dense;
   std::vector<bool> in_set;
+  std::vector<float> boost;  // all zero between queries
+  std::vector<uint32_t> boosted;
   TopK top;
   std::vector<uint32_t> forced;
   // The dense product: the exact scanner's kernel on this thread alone
@@ -115,6 +117,50 @@ internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
   return p;
 }
 
+
+// The boosts of one query laid out by case position in scratch's `boost`
+// (n floats, all zero outside a query: the destructor puts back the zeros).
+class BoostTable {
+ public:
+  BoostTable(const Index& index, const ScoreWeights& weights, std::vector<float>* boost,
+             std::vector<uint32_t>* boosted)
+      : boost_(*boost), boosted_(*boosted) {
+    const size_t n = index.size();
+    if (boost_.size() != n) boost_.assign(n, 0.0f);
+    boosted_.clear();
+    if (weights.boosts == nullptr) return;
+    for (const auto& [id, value] : *weights.boosts) {
+      const int p = index.CasePosition(id);
+      if (p < 0) continue;
+      boost_[p] += value;
+      boosted_.push_back(static_cast<uint32_t>(p));
+    }
+    for (uint32_t p : boosted_) max_ = std::max(max_, boost_[p]);
+  }
+  ~BoostTable() {
+    for (uint32_t p : boosted_) boost_[p] = 0.0f;
+  }
+  BoostTable(const BoostTable&) = delete;
+  BoostTable& operator=(const BoostTable&) = delete;
+  float operator[](uint32_t d) const { return boost_[d]; }
+  // Every case's boost, or null when no case has one.
+  const float* data() const { return boosted_.empty() ? nullptr : boost_.data(); }
+  // >= every case's boost, and >= 0 (the unboosted cases' boost).
+  float max() const { return max_; }
+
+ private:
+  std::vector<float>& boost_;
+  std::vector<uint32_t>& boosted_;
+  float max_ = 0;
+};
+
+// A hit's standardized parts (Hit::z_*), from the fusion's moments.
+void SetStandardized(const internal::FusionParams& p, float word, float gram, float dense,
+                     Hit* h) {
+  h->z_lexical = (word - p.word.mean) / p.word.sd;
+  h->z_subword = (gram - p.gram.mean) / p.gram.sd;
+  h->z_semantic = p.use_dense ? (dense - p.dense.mean) / p.dense.sd : 0.0f;
+}
 }  // namespace
 
 float StructureOverlap(const StructuredQuery& q, const DocInfo& d) {
@@ -258,6 +304,10 @@ std::shared_ptr<const Index> Index::BuildWith(
       index->cities_.push_back(CityInfo{e->info.city_id, "", v1::REGION_UNSPECIFIED, nullptr});
     }
     index->doc_city_.push_back(it->second);
+    if (index->docs_.size() > 1 &&
+        !(index->docs_[index->docs_.size() - 2]->case_id < e->info.case_id)) {
+      index->sorted_by_id_ = false;
+    }
   }
 
   const size_t dim = index->dense_.cols();
@@ -284,6 +334,18 @@ size_t Index::MemoryBytes() const {
   return words_.Bytes() + grams_.Bytes() + forward + dense_.Bytes() +
          (words_.max_weight.size() + grams_.max_weight.size()) * sizeof(float) +
          (codes_ != nullptr ? codes_->Bytes() : 0);
+}
+
+int Index::CasePosition(absl::string_view case_id) const {
+  if (!sorted_by_id_) {
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      if (docs_[i]->case_id == case_id) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  auto it = std::lower_bound(docs_.begin(), docs_.end(), case_id,
+                             [](const DocInfo* d, absl::string_view id) { return d->case_id < id; });
+  return it != docs_.end() && (*it)->case_id == case_id ? static_cast<int>(it - docs_.begin()) : -1;
 }
 
 int Index::CityPosition(absl::string_view city_id) const {
@@ -367,12 +429,14 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   auto structure = [&](uint32_t d) {
     return use_structure ? StructureOverlap(structured, *docs_[d]) : 0.0f;
   };
+  // The boosted cases' extra score, by position.
+  const BoostTable boost(*this, weights, &scratch.boost, &scratch.boosted);
   top.Reset(k);
   for (uint32_t d = 0; d < n; ++d) {
     if (!kept(d)) continue;
     // A case that no text system finds anything in is not a match.
     if (word[d] <= 0 && gram[d] <= 0 && dense[d] <= 0) continue;
-    top.Offer(internal::FusedScore(params, word[d], gram[d], dense[d], structure(d)), d);
+    top.Offer(internal::FusedScore(params, word[d], gram[d], dense[d], structure(d), boost[d]), d);
   }
   hits.reserve(top.items().size());
   for (const Scored& s : top.Sorted()) {
@@ -383,6 +447,8 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
     h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
     h.semantic = dense[s.doc];
     h.structure = structure(s.doc);
+    SetStandardized(params, word[s.doc], gram[s.doc], dense[s.doc], &h);
+    h.boost = boost[s.doc];
     hits.push_back(h);
   }
   return hits;
@@ -406,6 +472,9 @@ bool Index::Prunable(const IndexQuery& query, const ScoreWeights& weights) const
                   weights.subword >= 0 && weights.semantic >= 0 && weights.structure >= 0;
   for (const SparseIds* terms : {&query.words, &query.grams}) {
     for (const auto& [term, count] : *terms) prunable = prunable && count > 0;
+  }
+  if (weights.boosts != nullptr) {  // the bounds add finite boosts
+    for (const auto& [id, value] : *weights.boosts) prunable = prunable && std::isfinite(value);
   }
   return prunable;
 }
@@ -529,6 +598,9 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   }
   const std::vector<internal::ScoredDoc> candidates =
       internal::CandidateUnion(words, grams, forced, depth, access);
+  const BoostTable boost(*this, weights, &scratch.boost, &scratch.boosted);
+  access.boost = boost.data();
+  access.max_boost = boost.max();
 
   internal::FusionParams params = Fusion(weights, use_dense);
   std::vector<float> values(candidates.size());
@@ -558,6 +630,8 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     h.subword = best_gram > 0 ? g / best_gram : 0.0f;
     h.semantic = cosine(s.doc);
     h.structure = use_structure ? StructureOverlap(structured, *docs_[s.doc]) : 0.0f;
+    SetStandardized(params, w, g, h.semantic, &h);
+    h.boost = boost[s.doc];
     hits.push_back(h);
   }
   return hits;

@@ -13,8 +13,9 @@
 // system's scores are standardized with C's mean and standard deviation
 // (z-scores), and
 //   score = lexical * z_words + subword * z_grams + semantic * z_dense
-//           + structure * overlap
-// ranks every candidate case.
+//           + structure * overlap + boost
+// ranks every candidate case (boost: ScoreWeights::boosts, 0 for a case
+// it does not name).
 //
 // Thread-safety: immutable after Build(); share as shared_ptr<const Index>.
 #ifndef PEERMATCH_INDEX_INDEX_H_
@@ -84,6 +85,10 @@ struct StructuredQuery {
   bool empty() const { return themes == 0 && sdgs == 0 && target_groups.empty(); }
 };
 
+// A score added to named cases, (case id, value) sorted by case id: the
+// learned fusion's solution prior (engine/learned_fusion.h; issue 14).
+using CaseBoosts = std::vector<std::pair<std::string, float>>;
+
 // Weights of the fused score (see the top of this file). Tuned on the
 // train split of BEIR SciFact; the results are on a plateau (README).
 struct ScoreWeights {
@@ -92,6 +97,8 @@ struct ScoreWeights {
   float semantic = 0.1f;   // LSA cosine
   float structure = 0.3f;  // themes / SDGs / target groups overlap, in [0, 1]
   int depth = 100;         // each system's top-`depth` make the candidate set
+  // Added to the fused score of the cases it names (null: none).
+  std::shared_ptr<const CaseBoosts> boosts;
 };
 
 struct Hit {
@@ -101,6 +108,14 @@ struct Hit {
   float subword = 0;    // gram BM25 / best gram BM25
   float semantic = 0;   // cosine
   float structure = 0;  // overlap in [0, 1]
+  // The standardized parts the fused score weighs (issue 14: the features
+  // the learned fusion is fitted on): score = lexical weight * z_lexical +
+  // subword weight * z_subword + semantic weight * z_semantic + structure
+  // weight * structure.
+  float z_lexical = 0;
+  float z_subword = 0;
+  float z_semantic = 0;  // 0 without dense vectors
+  float boost = 0;       // from ScoreWeights::boosts
 };
 
 class Index {
@@ -153,11 +168,12 @@ class Index {
   //
   // Pruned (index/internal/pruned_search.h): the word and gram systems'
   // tops and the fused top-k are found with windowed MaxScore over the
-  // postings, touching only the cases that can still make it; the result is
-  // bit for bit SearchExhaustive's (index_test compares them on random
-  // corpora). Word and gram scores are fixed-point sums (exact in any
+  // postings, touching only the cases that can still make it (the bounds
+  // include each case's boost); the result is bit for bit SearchExhaustive's
+  // (pruned_search_test compares them on random corpora, with and without
+  // boosts). Word and gram scores are fixed-point sums (exact in any
   // order). Falls back to SearchExhaustive when a query count or weight is
-  // not positive (the bounds assume them), and when the query's postings
+  // negative or a boost is not finite (the bounds assume neither), and when the query's postings
   // cover the corpus several times over (then bounds prune nothing and one
   // exhaustive pass is cheaper).
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
@@ -182,6 +198,9 @@ class Index {
 
   // Position in cities() of a city id, or -1.
   int CityPosition(absl::string_view city_id) const;
+  // Position of a case id, or -1 (a binary search: entries are in id order
+  // when built from the engine's corpus; a linear scan otherwise).
+  int CasePosition(absl::string_view case_id) const;
 
  private:
   Index() = default;
@@ -197,6 +216,7 @@ class Index {
   std::vector<CityInfo> cities_;
   std::vector<uint32_t> doc_city_;  // index into cities_
   std::vector<Attributes> attributes_;
+  bool sorted_by_id_ = true;
   absl::flat_hash_map<std::string, uint32_t> city_positions_;
   // Postings, CSR by term id.
   struct Postings {

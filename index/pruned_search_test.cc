@@ -1,9 +1,12 @@
 // Index::SearchPruned (and Search, which picks it or the exhaustive scan)
 // against Index::SearchExhaustive (every case scored)
-// on random corpora and queries with fixed seeds: the same hits, bit for bit.
+// on random corpora and queries with fixed seeds: the same hits, bit for bit,
+// with and without per-case boosts (the learned fusion's, ScoreWeights::boosts).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "index/index.h"
@@ -32,6 +35,14 @@ SparseIds RandomSparse(std::mt19937& rng, int terms, float max_weight) {
   return out;
 }
 
+// Ids in position order (as the engine builds them), so that the boosts
+// find their cases by binary search.
+std::string CaseId(int d) {
+  char id[32];
+  std::snprintf(id, sizeof id, "case-%07d", d);
+  return id;
+}
+
 struct Corpus {
   std::shared_ptr<const Index> index;
   int dim = 0;
@@ -43,7 +54,7 @@ Corpus MakeCorpus(std::mt19937& rng, int num_cases, int dim) {
   std::normal_distribution<float> normal;
   for (int d = 0; d < num_cases; ++d) {
     auto e = std::make_shared<IndexEntry>();
-    e->info.case_id = "case-" + std::to_string(d);
+    e->info.case_id = CaseId(d);
     e->info.city_id = "city-" + std::to_string(d % 97);
     e->info.themes = 1u << (d % 7);
     e->info.sdgs = 1u << (1 + d % 17);
@@ -90,11 +101,42 @@ void ExpectSameHits(const std::vector<Hit>& pruned, const std::vector<Hit>& exha
     EXPECT_EQ(pruned[i].subword, exhaustive[i].subword) << where << " rank " << i;
     EXPECT_EQ(pruned[i].semantic, exhaustive[i].semantic) << where << " rank " << i;
     EXPECT_EQ(pruned[i].structure, exhaustive[i].structure) << where << " rank " << i;
+    EXPECT_EQ(pruned[i].z_lexical, exhaustive[i].z_lexical) << where << " rank " << i;
+    EXPECT_EQ(pruned[i].z_subword, exhaustive[i].z_subword) << where << " rank " << i;
+    EXPECT_EQ(pruned[i].z_semantic, exhaustive[i].z_semantic) << where << " rank " << i;
+    EXPECT_EQ(pruned[i].boost, exhaustive[i].boost) << where << " rank " << i;
   }
 }
 
-void CheckPrunedEqualsExhaustive(uint32_t seed, int num_cases, int dim) {
+// What boosts a trial gives.
+enum class Boosts { kNone, kMixed, kNegative };
+
+// Random boosts, as the learned fusion's (sorted by case id): on about one
+// case in `every`, of either sign (or only negative), a few of them large
+// enough to lift a case the texts barely find into the top; plus ids the
+// index does not hold (ignored).
+std::shared_ptr<const CaseBoosts> RandomBoosts(std::mt19937& rng, int num_cases, int every,
+                                               Boosts kind) {
+  if (kind == Boosts::kNone) return nullptr;
+  auto boosts = std::make_shared<CaseBoosts>();
+  std::uniform_real_distribution<float> small(kind == Boosts::kNegative ? -1.5f : -1.0f,
+                                              kind == Boosts::kNegative ? -0.01f : 1.5f);
+  std::uniform_real_distribution<float> large(kind == Boosts::kNegative ? -8.0f : 2.0f,
+                                              kind == Boosts::kNegative ? -2.0f : 8.0f);
+  for (int d = 0; d < num_cases; ++d) {
+    if (rng() % every != 0) continue;
+    boosts->emplace_back(CaseId(d), rng() % 10 == 0 ? large(rng) : small(rng));
+  }
+  boosts->emplace_back("case-unknown", 5.0f);
+  std::sort(boosts->begin(), boosts->end());
+  return boosts;
+}
+
+// Returns how many trials' hits the boosts changed (0 without boosts).
+int CheckPrunedEqualsExhaustive(uint32_t seed, int num_cases, int dim,
+                                Boosts boosts = Boosts::kNone) {
   std::mt19937 rng(seed);
+  int changed = 0;
   const Corpus corpus = MakeCorpus(rng, num_cases, dim);
   const size_t ks[] = {1, 10, 100, 256, 2000};
   for (int trial = 0; trial < 40; ++trial) {
@@ -114,9 +156,16 @@ void CheckPrunedEqualsExhaustive(uint32_t seed, int num_cases, int dim) {
     const size_t k = ks[trial % 5];
     const std::string where = "seed " + std::to_string(seed) + " cases " +
                               std::to_string(num_cases) + " trial " + std::to_string(trial);
-    ExpectSameHits(corpus.index->SearchPruned(q, structured, keep, weights, k),
-                   corpus.index->SearchExhaustive(q, structured, keep, weights, k), where);
+    const std::vector<Hit> plain = corpus.index->SearchExhaustive(q, structured, keep, weights, k);
+    weights.boosts = RandomBoosts(rng, num_cases, trial % 2 == 0 ? 7 : 200, boosts);
+    const std::vector<Hit> exhaustive =
+        corpus.index->SearchExhaustive(q, structured, keep, weights, k);
+    ExpectSameHits(corpus.index->SearchPruned(q, structured, keep, weights, k), exhaustive, where);
+    bool same = plain.size() == exhaustive.size();
+    for (size_t i = 0; same && i < plain.size(); ++i) same = plain[i].doc == exhaustive[i].doc;
+    changed += same ? 0 : 1;
   }
+  return changed;
 }
 
 TEST(PrunedSearch, EqualsExhaustiveOnASmallCorpus) { CheckPrunedEqualsExhaustive(1, 300, 16); }
@@ -130,6 +179,18 @@ TEST(PrunedSearch, EqualsExhaustiveWithoutDenseVectors) {
   CheckPrunedEqualsExhaustive(3, 9000, 0);
 }
 
+TEST(PrunedSearch, EqualsExhaustiveWithBoosts) {
+  // The bounds include each case's boost; the boosts change most rankings
+  // (else this would test nothing).
+  EXPECT_GE(CheckPrunedEqualsExhaustive(7, 20000, 16, Boosts::kMixed), 20);
+  EXPECT_GE(CheckPrunedEqualsExhaustive(8, 3000, 0, Boosts::kMixed), 20);
+}
+
+TEST(PrunedSearch, EqualsExhaustiveWithNegativeBoosts) {
+  // Only negative boosts: the largest boost is the unboosted cases' 0.
+  EXPECT_GE(CheckPrunedEqualsExhaustive(9, 9000, 16, Boosts::kNegative), 10);
+}
+
 TEST(PrunedSearch, EqualsExhaustiveWhenFewCasesScore) {
   // Queries of one or two rare terms: fewer than `depth` cases score above
   // zero, so the candidate set is filled with zero-score cases by position.
@@ -141,6 +202,8 @@ TEST(PrunedSearch, EqualsExhaustiveWhenFewCasesScore) {
     q.grams = {{kTerms - 100 - trial, 2.0f}};
     if (trial % 2 == 0) q.dense = RandomQuery(rng, 8, 1, 1).dense;
     ScoreWeights weights;
+    // Boosts on the many cases found by meaning alone, too.
+    if (trial % 3 == 0) weights.boosts = RandomBoosts(rng, 5000, 5, Boosts::kMixed);
     ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, weights, 50),
                    corpus.index->SearchExhaustive(q, {}, {}, weights, 50),
                    "rare trial " + std::to_string(trial));

@@ -8,6 +8,15 @@
 // - SolveMutual: 1:1 twinning, each city in at most one pair (a maximum-
 //   weight matching in a general graph, LEMON's MaxWeightedMatching).
 //
+// Fixed and forbidden pairs (what a pairing round's rematch needs, see
+// service/rounds.h) are constraints of the solve, never filters on its
+// answer: a `must_keep` pair is taken out of the flow and what is left of
+// its two cities' k and capacity bounds the rest, so the answer is the
+// optimum among all assignments that contain every kept pair; a forbidden
+// pair is simply never a candidate (the engine leaves the pairs of
+// PairingQuery::avoid out before scoring and pruning, so they do not even
+// take an asker's candidate slots).
+//
 // Scores are doubles; the solvers optimize integers, round(score *
 // kScoreScale). With scores of at most 6 decimals the result is exactly
 // optimal; otherwise its total is within 1e-6 per chosen pair of the optimum,

@@ -1,6 +1,7 @@
 #include "records/validate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 
@@ -164,6 +165,18 @@ absl::Status ValidateCity(const v1::City& city) {
   if (!s.ok()) return s;
   if (city.joined_year() != 0 && (city.joined_year() < 2013 || city.joined_year() > 2100)) {
     return Invalid("city.joined_year", "must be 0 (unknown) or a year from 2013 (the GNLC's founding)");
+  }
+  if (city.has_location()) {
+    // !(x >= lo && x <= hi) also refuses NaN.
+    const double lat = city.location().latitude(), lon = city.location().longitude();
+    if (!(lat >= -90 && lat <= 90)) {
+      return Invalid("city.location.latitude",
+                     absl::StrCat(lat, " is not a latitude from -90 to 90 degrees"));
+    }
+    if (!(lon >= -180 && lon <= 180)) {
+      return Invalid("city.location.longitude",
+                     absl::StrCat(lon, " is not a longitude from -180 to 180 degrees"));
+    }
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,7 @@
 #include "records/validate.h"
 
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -120,6 +122,28 @@ TEST(Validate, CityOtherFields) {
   c = GoodCity();
   c.set_joined_year(1999);
   ExpectInvalid(ValidateCity(c), "city.joined_year");
+}
+
+TEST(Validate, CityLocationRangesNameTheField) {
+  v1::City c = GoodCity();
+  c.mutable_location()->set_latitude(30.593);  // Wuhan
+  c.mutable_location()->set_longitude(114.305);
+  EXPECT_TRUE(ValidateCity(c).ok());
+  for (double lat : {-90.0, 90.0}) {
+    c.mutable_location()->set_latitude(lat);
+    EXPECT_TRUE(ValidateCity(c).ok()) << lat;
+  }
+  for (double lat : {90.001, -91.0, std::nan("")}) {
+    c.mutable_location()->set_latitude(lat);
+    ExpectInvalid(ValidateCity(c), "city.location.latitude");
+  }
+  c.mutable_location()->set_latitude(0);
+  for (double lon : {180.5, -181.0, std::numeric_limits<double>::infinity()}) {
+    c.mutable_location()->set_longitude(lon);
+    ExpectInvalid(ValidateCity(c), "city.location.longitude");
+  }
+  c.mutable_location()->set_longitude(-180);
+  EXPECT_TRUE(ValidateCity(c).ok());
 }
 
 TEST(Validate, CaseIdsAndKind) {

@@ -9,68 +9,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "service/heavy_call.h"
 #include "service/peermatch_service.h"
 #include "service/status.h"
 
 namespace peermatch {
 namespace {
-
-// Runs one backup as a job on the heavy-work executor, so that no gRPC
-// thread waits for the copy, and finishes the call when it is done. A
-// backup cancelled (client gone, deadline passed, server stopping) before
-// it starts is not made; once started, the copy runs to its end. Server
-// shutdown waits for the call, hence for the backup: the store outlives it.
-class BackupReactor final : public grpc::ServerUnaryReactor {
- public:
-  // `to_dir`: resolved under the backup root (ResolveBackupDir).
-  BackupReactor(Store* store, std::string to_dir, int keep_last, v1::BackupInfo* resp)
-      : store_(store), to_dir_(std::move(to_dir)), keep_last_(keep_last), resp_(resp) {}
-
-  // Submits the backup, or finishes the call with `refused` or with
-  // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
-  // construction, before the reactor is returned to gRPC.
-  void Start(const absl::Status& refused, Executor* executor) {
-    std::shared_ptr<Cancellation> cancel = internal::SubmitOrFinish(
-        this, refused, executor, [this](const Cancellation& c) { return Run(c); });
-    absl::MutexLock lock(&mu_);
-    cancel_ = std::move(cancel);
-  }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    if (cancel_ != nullptr) cancel_->Cancel();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  // The job. Finish is its last use of the reactor.
-  absl::Status Run(const Cancellation& cancel) {
-    if (cancel.cancelled()) {
-      const absl::Status cancelled =
-          absl::CancelledError("the backup was cancelled before it started");
-      Finish(ToGrpc(cancelled));
-      return cancelled;
-    }
-    auto info = store_->Backup(to_dir_, keep_last_);
-    if (info.ok()) {
-      resp_->set_backup_id(info->id);
-      resp_->set_timestamp(info->timestamp);
-      resp_->set_size_bytes(static_cast<int64_t>(info->size_bytes));
-      resp_->set_backups_in_dir(info->backups_in_dir);
-    }
-    const absl::Status outcome = info.status();
-    Finish(ToGrpc(outcome));
-    return outcome;
-  }
-
-  Store* const store_;
-  const std::string to_dir_;
-  const int keep_last_;
-  v1::BackupInfo* const resp_;
-  absl::Mutex mu_;
-  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
-};
 
 namespace fs = std::filesystem;
 
@@ -167,8 +111,23 @@ grpc::ServerUnaryReactor* PeermatchService::CreateBackup(grpc::CallbackServerCon
   absl::StatusOr<std::string> to_dir = std::string();
   if (refused.ok()) to_dir = CheckBackupRequest(*req, heavy_.backup_root);
   if (refused.ok()) refused = to_dir.status();
-  auto* reactor = new BackupReactor(&engine_->store(), to_dir.value_or(""), req->keep_last(),
-                                    resp);
+  // The backup runs as a job on the heavy-work executor, so that no gRPC
+  // thread waits for the copy. Cancelled before it starts (client gone,
+  // deadline passed, server stopping), it is not made; once started, the
+  // copy runs to its end. Server shutdown waits for the call, hence for the
+  // backup: the store outlives it.
+  Store* store = &engine_->store();
+  auto* reactor = new internal::HeavyUnaryReactor(
+      [store, dir = to_dir.value_or(""), keep_last = req->keep_last(),
+       resp](const Cancellation&) -> absl::Status {
+        auto info = store->Backup(dir, keep_last);
+        if (!info.ok()) return info.status();
+        resp->set_backup_id(info->id);
+        resp->set_timestamp(info->timestamp);
+        resp->set_size_bytes(static_cast<int64_t>(info->size_bytes));
+        resp->set_backups_in_dir(info->backups_in_dir);
+        return absl::OkStatus();
+      });
   reactor->Start(refused, heavy_.executor);
   return reactor;
 }

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "engine/engine.h"
@@ -90,6 +91,44 @@ class FuzzServer {
   FuzzServer& operator=(const FuzzServer&) = delete;
 
   Server& server() { return *server_; }
+
+  // Puts the data back as LoadDemo() left it: removes every city and case
+  // the fuzzed calls created and re-applies the loaded records over any they
+  // changed or deleted, through the engine (so the index follows). A target
+  // whose writes would otherwise grow the store without bound (every
+  // visible write rebuilds the index: the cost of an execution grows with
+  // it) calls this every few hundred executions.
+  void Restore() {
+    absl::flat_hash_set<std::string> city_ids, case_ids;
+    for (const v1::ImportRecord& r : loaded_) {
+      if (r.has_city()) city_ids.insert(r.city().id());
+      if (r.has_case_()) case_ids.insert(r.case_().id());
+    }
+    std::vector<std::string> extra_cases, extra_cities;
+    bool more = false;
+    auto cases = OrDie(store_->ListCases("", "", SIZE_MAX, nullptr, &more), "ListCases");
+    for (const v1::Case& c : cases) {
+      if (!case_ids.contains(c.id())) extra_cases.push_back(c.id());
+    }
+    auto cities = OrDie(store_->ListCities("", SIZE_MAX, nullptr, &more), "ListCities");
+    for (const v1::City& c : cities) {
+      if (!city_ids.contains(c.id())) extra_cities.push_back(c.id());
+    }
+    for (const std::string& id : extra_cases) {
+      if (absl::Status s = engine_->DeleteCase(id); !s.ok()) Fail("DeleteCase: " + s.ToString());
+    }
+    for (const std::string& id : extra_cities) {
+      if (auto n = engine_->DeleteCity(id, /*cascade=*/true); !n.ok()) {
+        Fail("DeleteCity: " + n.status().ToString());
+      }
+    }
+    for (const v1::ImportRecord& r : loaded_) {
+      if (auto put = engine_->Apply(r, Visibility::kDeferred); !put.ok()) {
+        Fail("Apply: " + put.status().ToString());
+      }
+    }
+    engine_->Publish();
+  }
   // The temporary directory (the store is in its db/).
   const std::string& dir() const { return dir_; }
 
@@ -109,6 +148,7 @@ class FuzzServer {
             } else if (!cities.contains(r->case_().city_id())) {
               return absl::OkStatus();
             }
+            loaded_.push_back(*r);
             return engine_->Apply(*r, Visibility::kDeferred).status();
           });
       if (!s.ok()) Fail("loading " + path + ": " + s.ToString());
@@ -117,6 +157,7 @@ class FuzzServer {
   }
 
   const int city_every_;
+  std::vector<v1::ImportRecord> loaded_;  // what LoadDemo() applied, in order
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Engine> engine_;

@@ -4,10 +4,14 @@
 #ifndef PEERMATCH_SERVICE_HEAVY_CALL_H_
 #define PEERMATCH_SERVICE_HEAVY_CALL_H_
 
+#include <functional>
 #include <memory>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/executor.h"
+#include "grpcpp/support/server_callback.h"
 #include "service/status.h"
 
 namespace peermatch::internal {
@@ -32,6 +36,46 @@ std::shared_ptr<Cancellation> SubmitOrFinish(Reactor* reactor, const absl::Statu
   }
   return *std::move(submitted);
 }
+
+// A unary call whose work runs as one job on the executor (CreateBackup,
+// and the rounds' CreateRound and RematchRound): the job fills the response, and its
+// outcome finishes the call. A client that cancels (or whose deadline
+// passes) cancels the job; a job cancelled before it starts is not run.
+// Deletes itself when gRPC is done with it.
+class HeavyUnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  using Work = std::function<absl::Status(const Cancellation&)>;
+  explicit HeavyUnaryReactor(Work work) : work_(std::move(work)) {}
+
+  // Submits the work, or finishes the call with `refused` or with
+  // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
+  // construction, before the reactor is returned to gRPC.
+  void Start(const absl::Status& refused, Executor* executor) {
+    std::shared_ptr<Cancellation> cancel =
+        SubmitOrFinish(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
+    absl::MutexLock lock(&mu_);
+    cancel_ = std::move(cancel);
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (cancel_ != nullptr) cancel_->Cancel();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  // The job. Finish is its last use of the reactor.
+  absl::Status Run(const Cancellation& cancel) {
+    const absl::Status outcome = cancel.cancelled()
+                                     ? absl::CancelledError("cancelled before it started")
+                                     : work_(cancel);
+    Finish(ToGrpc(outcome));
+    return outcome;
+  }
+
+  const Work work_;
+  absl::Mutex mu_;
+  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
+};
 
 }  // namespace peermatch::internal
 

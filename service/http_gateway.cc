@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<HttpGateway>> HttpGateway::Start(
     return text + g->counters_.Render();
   };
   g->router_ = NewApiRouter(std::move(backend));
+  AddConsoleRoutes(*g->router_, g->options_.console);
   HttpServerOptions server_options;
   server_options.listen = options.listen;
   server_options.limits = options.limits;

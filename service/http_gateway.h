@@ -22,11 +22,13 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/channel.h"
+#include "service/console.h"
 #include "service/http_routes.h"
 #include "service/http_server.h"
 #include "service/metrics.h"
@@ -45,6 +47,9 @@ struct HttpOptions {
   std::function<absl::Status(absl::string_view authorization)> metrics_authorization;
   // Where access-log lines go, one JSON object a line (null: none).
   FILE* access_log = nullptr;
+  // The staff console's files, served at / beside the API (issue 15,
+  // service/console.h); empty: no console.
+  std::vector<StaticFile> console;
 };
 
 // The gateway's own counters (the gRPC calls it makes are counted by the

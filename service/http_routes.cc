@@ -180,15 +180,16 @@ using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Reply*)
 template <typename Request>
 using Make = std::function<absl::Status(const HttpRequest&, const Params&, Request*)>;
 
-// A route that makes one unary call.
+// A route that makes one unary call, with a deadline of `time`.
 template <typename Request, typename Reply>
 HttpRouter::Handler Unary(std::shared_ptr<Stub> stub, std::shared_ptr<InflightCalls> inflight,
-                          Rpc<Request, Reply> rpc, Make<Request> make) {
-  return [stub, inflight, rpc, make](const HttpRequest& req, const Params& params) {
+                          Rpc<Request, Reply> rpc, Make<Request> make,
+                          std::chrono::system_clock::duration time = kCallTime) {
+  return [stub, inflight, rpc, make, time](const HttpRequest& req, const Params& params) {
     Request request;
     if (absl::Status s = make(req, params, &request); !s.ok()) return FromStatus(s);
     Reply reply;
-    CallScope ctx(req, inflight.get());
+    CallScope ctx(req, inflight.get(), time);
     grpc::Status s = ((*stub).*rpc)(ctx.get(), request, &reply);
     return s.ok() ? JsonResponse(ToJson(reply)) : FromGrpc(s.error_code(), s.error_message());
   };
@@ -347,6 +348,54 @@ void AddWriteRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
   r.Add("POST", "/v1/pairs", [stub, in](const HttpRequest& req, const Params&) {
     return Pairs(*stub, in.get(), req);
   });
+  // Issue 14: feedback on a Match result.
+  r.Add("POST", "/v1/feedback",
+        Unary(stub, in, &Stub::RecordFeedback,
+              Make<v1::RecordFeedbackRequest>(FromBody<v1::RecordFeedbackRequest>)));
+}
+
+// Pairing rounds (issue 14): the round's id from the path, the rest from
+// the body (a solve's deadline is a pairing's).
+template <typename Request>
+absl::Status RoundFromPath(const HttpRequest& req, const Params& params, Request* request) {
+  if (absl::Status s = ParseBody(req, request); !s.ok()) return s;
+  if (!request->round_id().empty() && request->round_id() != params[0]) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "round_id: the body names round \"", request->round_id(), "\" but the path names \"",
+        params[0], "\""));
+  }
+  request->set_round_id(params[0]);
+  return absl::OkStatus();
+}
+
+void AddRoundRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
+                    const std::shared_ptr<InflightCalls>& in) {
+  r.Add("POST", "/v1/rounds",
+        Unary(stub, in, &Stub::CreateRound,
+              Make<v1::CreateRoundRequest>(FromBody<v1::CreateRoundRequest>), kPairingTime));
+  r.Add("GET", "/v1/rounds", Unary(stub, in, &Stub::ListRounds,
+                                   Make<v1::ListRoundsRequest>(FromQuery<v1::ListRoundsRequest>)));
+  r.Add("GET", "/v1/rounds/{id}",
+        Unary(stub, in, &Stub::GetRound,
+              Make<v1::GetRoundRequest>([](const HttpRequest& req, const Params& params,
+                                           v1::GetRoundRequest* request) {
+                if (!req.query.empty()) {
+                  return absl::InvalidArgumentError(
+                      absl::StrCat(req.query[0].first, ": unknown parameter"));
+                }
+                request->set_round_id(params[0]);
+                return absl::OkStatus();
+              })));
+  r.Add("POST", "/v1/rounds/{id}/decisions",
+        Unary(stub, in, &Stub::DecideRoundPair,
+              Make<v1::DecideRoundPairRequest>(RoundFromPath<v1::DecideRoundPairRequest>)));
+  r.Add("POST", "/v1/rounds/{id}/rematch",
+        Unary(stub, in, &Stub::RematchRound,
+              Make<v1::RematchRoundRequest>(RoundFromPath<v1::RematchRoundRequest>),
+              kPairingTime));
+  r.Add("POST", "/v1/rounds/{id}/close",
+        Unary(stub, in, &Stub::CloseRound,
+              Make<v1::CloseRoundRequest>(RoundFromPath<v1::CloseRoundRequest>)));
 }
 
 void AddOperationsRoutes(HttpRouter& r, const ApiBackend& backend) {
@@ -404,6 +453,7 @@ std::unique_ptr<HttpRouter> NewApiRouter(ApiBackend backend) {
   auto stub = std::shared_ptr<Stub>(v1::Peermatch::NewStub(backend.channel));
   AddReadRoutes(*router, stub, backend.inflight);
   AddWriteRoutes(*router, stub, backend.inflight);
+  AddRoundRoutes(*router, stub, backend.inflight);
   AddOperationsRoutes(*router, backend);
   return router;
 }

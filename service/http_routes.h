@@ -24,6 +24,12 @@
 //   POST   /v1/import         JSON Lines of ImportRecord -> ImportSummary (write token)
 //   POST   /v1/pairs          PairCitiesRequest -> {"pairs": [Pair], "summary": PairingSummary}
 //   GET    /v1/stats                                          -> Stats
+//   POST   /v1/rounds         CreateRoundRequest -> Round             (write token)
+//   GET    /v1/rounds[?pageSize=&pageToken=]                  -> ListRoundsResponse
+//   GET    /v1/rounds/{id}                                    -> Round
+//   POST   /v1/rounds/{id}/decisions  DecideRoundPairRequest -> DecideRoundPairResponse (write)
+//   POST   /v1/rounds/{id}/rematch    {}  -> RematchRoundResponse        (write token)
+//   POST   /v1/rounds/{id}/close      {}  -> Round                       (write token)
 //   GET    /healthz           "SERVING" (200) or "NOT_SERVING" (503), text
 //   GET    /metrics           Prometheus text (a token when metrics_authorization says so)
 //   GET    /openapi.json      the OpenAPI 3.0 description of all of the above

@@ -365,11 +365,20 @@ MHD_Result AcceptPolicy(void* cls, const sockaddr* addr, socklen_t) {
   auto* impl = static_cast<Impl*>(cls);
   int port = 0;
   const std::string ip = AddressString(addr, &port);
+  // Both limits are checked here, not left to the library's own
+  // connection limit, so that every refusal is logged and counted. Accepts
+  // and the STARTED notification that counts a connection run on the one
+  // polling thread, so the counts are exact.
+  const char* reason = nullptr;
   {
     absl::MutexLock lock(&impl->mu);
     auto it = impl->per_client.find(ip);
-    if (it == impl->per_client.end() ||
-        it->second < impl->options.limits.max_connections_per_client) {
+    if (static_cast<int>(impl->conns.size()) >= impl->options.limits.max_connections) {
+      reason = "connection_limit";
+    } else if (it != impl->per_client.end() &&
+               it->second >= impl->options.limits.max_connections_per_client) {
+      reason = "per_client_limit";
+    } else {
       return MHD_YES;
     }
   }
@@ -377,7 +386,7 @@ MHD_Result AcceptPolicy(void* cls, const sockaddr* addr, socklen_t) {
     HttpExchange e;
     e.peer = absl::StrCat(ip, ":", port);
     e.route = "-";
-    e.reason = "per_client_limit";
+    e.reason = reason;
     impl->observer(e);
   }
   return MHD_NO;
@@ -546,7 +555,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
       flags, 0, &AcceptPolicy, raw, &Access, raw,
       MHD_OPTION_EXTERNAL_LOGGER, &Logger, raw,
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr),
-      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(l.max_connections),
+      // A backstop only: AcceptPolicy refuses (and counts) at max_connections.
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(l.max_connections) + 1,
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(l.idle_timeout_seconds),
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, l.connection_memory_bytes,
       MHD_OPTION_NOTIFY_CONNECTION, &NotifyConnection, raw,

@@ -12,6 +12,8 @@
 //   - more than max_connections_per_client connections from one address
 //     (loopback included): closed at accept, before any byte is read (no
 //     HTTP answer is possible there); max_connections in total: the same;
+//     both are logged and counted (reasons per_client_limit and
+//     connection_limit);
 //   - a request target over max_target_bytes: 414; headers over
 //     max_header_bytes: 431; a target with a bad percent escape: 400;
 //     a request line or headers beyond connection_memory_bytes never reach

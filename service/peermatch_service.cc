@@ -17,6 +17,7 @@
 #include "records/validate.h"
 #include "service/page_token.h"
 #include "service/request_mapping.h"
+#include "service/feedback_mapping.h"
 #include "service/status.h"
 
 namespace peermatch {
@@ -628,6 +629,7 @@ grpc::ServerUnaryReactor* PeermatchService::GetStats(grpc::CallbackServerContext
   resp->set_solutions(snapshot->counts.solutions);
   resp->set_model_version(static_cast<int64_t>(snapshot->model->version()));
   resp->set_index_bytes(static_cast<int64_t>(snapshot->index->MemoryBytes()));
+  *resp->mutable_fusion() = ToFusionStats(*engine_->fusion());
   return Done(ctx, absl::OkStatus());
 }
 

@@ -13,7 +13,8 @@
 // never on a gRPC thread: RESOURCE_EXHAUSTED when it is full; a call whose
 // client cancels, or whose deadline passes, cancels its job.
 //
-// Access: writes (Put*, Update*, Delete*, ImportRecords) need a write token; every
+// Access: writes (Put*, Update*, Delete*, ImportRecords, CreateBackup, and
+// the rounds' CreateRound, DecideRoundPair, RematchRound, CloseRound) need a write token; every
 // other call a read or write token (see auth.h).
 //
 // Ownership: borrows the Engine, the Auth and the executor, which must
@@ -120,6 +121,29 @@ class PeermatchService final : public PeermatchServiceBase {
                                          v1::BackupInfo* resp) override;
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req, v1::Stats* resp) override;
+  // Pairing rounds, in round_handler.cc (issue 14). CreateRound and
+  // RematchRound run on the heavy-work executor; writes need a write token
+  // and are refused FAILED_PRECONDITION on a read replica.
+  grpc::ServerUnaryReactor* CreateRound(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateRoundRequest* req,
+                                        v1::Round* resp) override;
+  grpc::ServerUnaryReactor* GetRound(grpc::CallbackServerContext* ctx,
+                                     const v1::GetRoundRequest* req, v1::Round* resp) override;
+  grpc::ServerUnaryReactor* ListRounds(grpc::CallbackServerContext* ctx,
+                                       const v1::ListRoundsRequest* req,
+                                       v1::ListRoundsResponse* resp) override;
+  grpc::ServerUnaryReactor* DecideRoundPair(grpc::CallbackServerContext* ctx,
+                                            const v1::DecideRoundPairRequest* req,
+                                            v1::DecideRoundPairResponse* resp) override;
+  grpc::ServerUnaryReactor* RematchRound(grpc::CallbackServerContext* ctx,
+                                         const v1::RematchRoundRequest* req,
+                                         v1::RematchRoundResponse* resp) override;
+  grpc::ServerUnaryReactor* CloseRound(grpc::CallbackServerContext* ctx,
+                                       const v1::CloseRoundRequest* req, v1::Round* resp) override;
+  // In feedback_handler.cc (issue 14).
+  grpc::ServerUnaryReactor* RecordFeedback(grpc::CallbackServerContext* ctx,
+                                           const v1::RecordFeedbackRequest* req,
+                                           v1::RecordFeedbackResponse* resp) override;
 
  private:
   // OK when the call's `authorization` metadata grants `needed` (auth.h).

@@ -175,12 +175,28 @@ void SetParts(const ScoreParts& parts, v1::ScoreParts* out) {
   out->set_structure(parts.structure);
 }
 
+void SetTranslation(const SharedTerm::Translation& t, v1::Translation* out) {
+  out->set_source_word(t.source_word);
+  out->set_source_language(t.source_language);
+  out->set_target_word(t.target_word);
+  out->set_dictionary(t.dictionary);
+}
+
 void AddSharedTerms(std::vector<SharedTerm> terms,
                     google::protobuf::RepeatedPtrField<v1::SharedTerm>* out) {
   for (SharedTerm& t : terms) {
     v1::SharedTerm* wire = out->Add();
     wire->set_term(std::move(t.term));
     wire->set_weight(t.weight);
+    if (!t.translation.dictionary.empty()) SetTranslation(t.translation, wire->mutable_translation());
+  }
+}
+
+// Issue 13: the translations behind the shared terms, in their order.
+void AddTranslations(const std::vector<SharedTerm>& terms,
+                     google::protobuf::RepeatedPtrField<v1::Translation>* out) {
+  for (const SharedTerm& t : terms) {
+    if (!t.translation.dictionary.empty()) SetTranslation(t.translation, out->Add());
   }
 }
 
@@ -195,6 +211,7 @@ void ToPeerMatch(PeerCity peer, v1::PeerMatch* out) {
     wire->set_title(std::move(e.title));
     wire->set_score(e.score);
     SetParts(e.parts, wire->mutable_parts());
+    AddTranslations(e.shared_terms, wire->mutable_translations());
     AddSharedTerms(std::move(e.shared_terms), wire->mutable_shared_terms());
   }
 }
@@ -375,9 +392,22 @@ absl::StatusOr<SimilarQuery> ToSimilarQuery(const v1::SimilarCasesRequest& req, 
   return query;
 }
 
+namespace {
+// Issue 13: set only when the engine says how it chose the language.
+void ToQueryLanguage(const QueryLanguage& in, v1::QueryLanguage* out) {
+  out->set_language(in.language);
+  out->set_source(in.source);
+  out->set_detected_language(in.detected);
+  out->set_confidence(static_cast<float>(in.confidence));
+}
+}  // namespace
+
 v1::MatchResponse ToMatchResponse(MatchResult result) {
   v1::MatchResponse out;
   out.set_model_version(static_cast<int64_t>(result.model_version));
+  if (result.query_language.source != v1::LANGUAGE_SOURCE_UNSPECIFIED) {
+    ToQueryLanguage(result.query_language, out.mutable_query_language());
+  }
   for (PeerCity& peer : result.peers.items) ToPeerMatch(std::move(peer), out.add_peers());
   return out;
 }
@@ -385,12 +415,16 @@ v1::MatchResponse ToMatchResponse(MatchResult result) {
 v1::SimilarCasesResponse ToSimilarCasesResponse(SimilarResult result) {
   v1::SimilarCasesResponse out;
   out.set_model_version(static_cast<int64_t>(result.model_version));
+  if (result.query_language.source != v1::LANGUAGE_SOURCE_UNSPECIFIED) {
+    ToQueryLanguage(result.query_language, out.mutable_query_language());
+  }
   for (SimilarCase& c : result.cases.items) {
     v1::CaseMatch* wire = out.add_cases();
     *wire->mutable_case_() = std::move(c.record);
     wire->set_score(c.score);
     wire->set_rank(c.rank);
     SetParts(c.parts, wire->mutable_parts());
+    AddTranslations(c.shared_terms, wire->mutable_translations());
     AddSharedTerms(std::move(c.shared_terms), wire->mutable_shared_terms());
   }
   return out;

@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
     http.cors_origin = opts.cors_origin;
     http.limits = opts.http_limits;
     http.access_log = opts.call_log;
+    http.console = opts.console;
     if (opts.metrics_token_required) {
       const Auth* auth = &opts.auth;
       http.metrics_authorization = [auth](absl::string_view authorization) {

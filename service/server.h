@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -43,6 +44,9 @@ struct ServerOptions {
   std::string cors_origin;
   // The gateway's body, connection and time limits (service/http_server.h).
   HttpLimits http_limits;
+  // The staff console's files (service/console.h), served on the HTTP
+  // gateway at /; empty: none.
+  std::vector<StaticFile> console;
   // GET /metrics needs a read or write token (with tokens configured).
   bool metrics_token_required = false;
   // Where per-call log lines go (null: none).

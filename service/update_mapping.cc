@@ -21,6 +21,16 @@ using google::protobuf::FieldDescriptor;
 // The field that names the record: never updated.
 constexpr char kIdField[] = "id";
 
+// Issue 13: fields the server sets on every write (Case's detected
+// language); an update neither lists nor takes them.
+bool ServerOwned(const FieldDescriptor& f) {
+  for (const char* name : {"detected_language", "language_confidence", "language_source",
+                           "analysis_language"}) {
+    if (f.name() == name && f.containing_type()->name() == "Case") return true;
+  }
+  return false;
+}
+
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
@@ -43,7 +53,9 @@ const FieldDescriptor* FindField(const Descriptor& type, absl::string_view name)
 std::string Updatable(const Descriptor& type) {
   std::vector<std::string> names;
   for (int i = 0; i < type.field_count(); ++i) {
-    if (type.field(i)->name() != kIdField) names.push_back(type.field(i)->name());
+    if (type.field(i)->name() != kIdField && !ServerOwned(*type.field(i))) {
+      names.push_back(type.field(i)->name());
+    }
   }
   return absl::StrCat("updatable fields: ", absl::StrJoin(names, ", "));
 }
@@ -56,6 +68,9 @@ absl::StatusOr<const FieldDescriptor*> UpdatableField(const Descriptor& type,
   if (f == nullptr) {
     return Invalid(where, absl::StrCat(Quoted(name), " is not a field of ", type.name(), "; ",
                                        Updatable(type)));
+  }
+  if (ServerOwned(*f)) {
+    return Invalid(where, absl::StrCat(Quoted(name), " is set by the server; ", Updatable(type)));
   }
   if (f->name() == kIdField) {
     return Invalid(where, absl::StrCat("\"id\" cannot change: it names the ",
@@ -77,7 +92,9 @@ absl::StatusOr<std::vector<std::string>> MaskFields(const Record& values,
     const std::string where = absl::StrCat("update_mask.paths[", i, "]");
     if (mask.paths(i) == "*") {
       for (int f = 0; f < type.field_count(); ++f) {
-        if (type.field(f)->name() != kIdField) fields.push_back(type.field(f));
+        if (type.field(f)->name() != kIdField && !ServerOwned(*type.field(f))) {
+          fields.push_back(type.field(f));
+        }
       }
       continue;
     }
@@ -89,7 +106,7 @@ absl::StatusOr<std::vector<std::string>> MaskFields(const Record& values,
     std::vector<const FieldDescriptor*> set;
     values.GetReflection()->ListFields(values, &set);
     for (const FieldDescriptor* f : set) {
-      if (f->name() != kIdField) fields.push_back(f);
+      if (f->name() != kIdField && !ServerOwned(*f)) fields.push_back(f);
     }
     if (fields.empty()) {
       return Invalid("update_mask", absl::StrCat("is empty and ", record_field,
@@ -147,6 +164,8 @@ absl::Status FromJson(absl::string_view id, absl::string_view body,
   for (const auto& [key, value] : object.fields()) {
     const FieldDescriptor* f = FindField(type, key);
     if (f != nullptr && f->name() == kIdField) continue;  // checked below
+    // A record as GET returns it carries the server's fields: not an update.
+    if (f != nullptr && ServerOwned(*f)) continue;
     absl::StatusOr<const FieldDescriptor*> updatable = UpdatableField(type, "body", key);
     if (!updatable.ok()) return updatable.status();
     keys.push_back((*updatable)->name());

@@ -14,7 +14,7 @@ using ::testing::ElementsAre;
 using testing::StatusIs;
 
 constexpr char kCityFields[] =
-    "updatable fields: name, country, region, population, languages, joined_year";
+    "updatable fields: name, country, region, population, languages, joined_year, location";
 
 v1::UpdateCityRequest CityRequest(std::initializer_list<const char*> paths) {
   v1::UpdateCityRequest req;
@@ -45,6 +45,28 @@ TEST(UpdateMapping, UnknownNestedAndImmutablePathsNameThePathAndListTheUpdatable
                        "target_groups, year, language, outcome"));
 }
 
+TEST(UpdateMapping, TheServersLanguageFieldsAreNotUpdatable) {
+  // Issue 13: every write sets them; a mask naming one is refused...
+  v1::UpdateCaseRequest c;
+  c.mutable_case_()->set_id("fermo-radio");
+  c.mutable_update_mask()->add_paths("detectedLanguage");
+  EXPECT_THAT(ToCaseUpdate(c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::StartsWith("update_mask.paths[0]: \"detectedLanguage\" is set "
+                                             "by the server; updatable fields: city_id")));
+  // ..."*" leaves them out, and a body as GET returns it updates the rest.
+  c.mutable_update_mask()->set_paths(0, "*");
+  auto all = ToCaseUpdate(c);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(all->fields, ElementsAre("city_id", "kind", "title", "description", "themes", "tags",
+                                       "sdgs", "target_groups", "year", "language", "outcome"));
+  auto body = UpdateCaseRequestFromJson(
+      "fermo-radio", R"({"year": 2020, "detectedLanguage": "it", "languageSource": "LANGUAGE_SOURCE_DETECTED"})",
+      "");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(ToCaseUpdate(*body)->fields, ElementsAre("year"));
+}
+
 TEST(UpdateMapping, TheRecordAndItsIdAreRequired) {
   v1::UpdateCityRequest req;
   EXPECT_THAT(ToCityUpdate(req), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -67,7 +89,7 @@ TEST(UpdateMapping, PathsInProtoOrJsonNamesOnceInFieldOrder) {
   EXPECT_THAT(u->fields, ElementsAre("name", "joined_year"));
   u = ToCityUpdate(CityRequest({"*"}));
   EXPECT_THAT(u->fields, ElementsAre("name", "country", "region", "population", "languages",
-                                     "joined_year"));
+                                     "joined_year", "location"));
   // Without a mask: the fields the request sets.
   v1::UpdateCityRequest req = CityRequest({});
   req.mutable_city()->set_population(5);

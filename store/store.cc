@@ -31,7 +31,7 @@ using internal::VectorKey;
 constexpr char kSchemaKey[] = "schema_version";
 constexpr char kModelVersionKey[] = "model_version";
 const char* const kFamilies[] = {"default", "meta", "cities", "cases",
-                                 "city_cases", "vectors", "models"};
+                                 "city_cases", "vectors", "models", "rounds"};
 
 // One descriptor per column family (kFamilies), sharing a block cache.
 std::vector<rocksdb::ColumnFamilyDescriptor> Families(const rocksdb::Options& db_options,
@@ -55,6 +55,7 @@ void Store::Adopt(rocksdb::DB* db) {
   city_cases_ = handles_[4];
   vectors_ = handles_[5];
   models_ = handles_[6];
+  rounds_ = handles_[7];
 }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,

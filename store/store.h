@@ -10,6 +10,17 @@
 //   city_cases  city id '\0' case id       -> ""  (index: the cases of a city)
 //   vectors     be64(model version) case id -> opaque vector blob (matcher's)
 //   models      be64(model version)        -> opaque model blob (matcher's)
+//   rounds      round id                   -> peermatch.v1.Round (binary proto):
+//               a pairing round with every pair proposed and the decision
+//               on each (store_rounds.cc; added by issue 14: a database
+//               from an older build gains the family when this build opens
+//               it; an older build then refuses to open the database)
+//   meta        "judgement/" CHALLENGE '\0' solution case id
+//               -> peermatch.v1.Judgement (binary proto; issue 14, in
+//               judgements.cc). CHALLENGE is the challenge's case id, or
+//               '~' and 16 hex digits of the FNV-1a 64 hash of its text
+//               (case ids never start with '~'), so one (challenge,
+//               solution) has one judgement: the latest.
 // be64 is an 8-byte big-endian integer, so keys sort by version.
 //
 // Durability: every acknowledged write is one WriteBatch, applied atomically
@@ -38,7 +49,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/functional/function_ref.h"
 #include "peermatch/v1/model.pb.h"
+#include "peermatch/v1/peermatch.pb.h"
 #include "store/backup.h"
 
 namespace rocksdb {
@@ -67,6 +80,23 @@ inline constexpr int kSchemaVersion = 1;
 struct CaseVector {
   uint64_t model_version = 0;
   std::string blob;
+};
+
+// One decided pair of a stored round, for learning from decisions
+// (Store::ListRoundDecisions).
+struct RoundDecision {
+  std::string round_id;
+  std::string asking_city_id;
+  std::string peer_city_id;
+  // The challenge of the asking city and the solution of the peer behind
+  // the pair's score; empty for a kept pair that no challenge matched.
+  std::string challenge_id;
+  std::string solution_id;
+  double score = 0;
+  v1::PairState state = v1::PAIR_STATE_UNSPECIFIED;  // ACCEPTED or DECLINED
+  v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED;  // DECLINED only
+  std::string comment;
+  int64_t decided_at = 0;  // Unix seconds
 };
 
 // Result of a put: whether anything was written.
@@ -173,6 +203,58 @@ class Store {
   // Writes (or replaces) marker `name` with `value`, synced like any write.
   absl::Status PutLoadMarker(absl::string_view name, absl::string_view value);
 
+  // --- Pairing rounds (store_rounds.cc) ---
+  // A round is one record, written whole in one synced batch, so a round and
+  // every decision on it are either there or not (a kill -9 loses nothing
+  // acknowledged). The store keeps rounds; what they mean (which decisions
+  // are allowed) is service/rounds.h's.
+  //
+  // Stores `round` as a new round. Its id is round.id() (a valid id,
+  // records/validate.h) when no round has it, else the first of
+  // "ID-2", "ID-3", ... that is free; the id is cut to leave room for the
+  // suffix. Returns the round as stored. INVALID_ARGUMENT ("round.id: ...")
+  // for an id that is not valid.
+  absl::StatusOr<v1::Round> CreateRound(v1::Round round);
+  // NOT_FOUND ("no round with id ...") when there is none; DATA_LOSS when
+  // the stored record does not parse.
+  absl::StatusOr<v1::Round> GetRound(absl::string_view id) const;
+  // Up to `limit` rounds with id > `start_after`, in id order; `*more` tells
+  // whether any follows.
+  absl::StatusOr<std::vector<v1::Round>> ListRounds(absl::string_view start_after, size_t limit,
+                                                    bool* more) const;
+  // Reads round `id`, lets `change` edit it in place, and writes it back;
+  // the read, the change and the write hold the store's write lock, so no
+  // other write comes between them. `change` returns whether it changed
+  // anything (false: nothing is written) or an error (nothing is written;
+  // the error is returned as is). NOT_FOUND ("no round with id ...") when
+  // there is none. Returns the round as stored. `change` must not call
+  // into the store.
+  absl::StatusOr<v1::Round> UpdateRound(
+      absl::string_view id, absl::FunctionRef<absl::StatusOr<bool>(v1::Round*)> change);
+  // Every decided pair (accepted or declined) of every round, by round id
+  // and then in the round's pair order, from one consistent view. The hook
+  // for learning from decisions: an accepted pair labels its
+  // (challenge_id, solution_id) relevant, a pair declined with
+  // DECLINE_REASON_NOT_RELEVANT labels it not relevant (other reasons say
+  // nothing about relevance).
+  absl::StatusOr<std::vector<RoundDecision>> ListRoundDecisions() const;
+  // --- Judgements (issue 14; judgements.cc) ---
+  // Writes `j` (synced, like every write), replacing the judgement of the
+  // same challenge and solution if there is one. time_micros 0 is set to
+  // now. Errors, with nothing written: INVALID_ARGUMENT naming the field
+  // ("challenge_case_id: set exactly one of challenge_case_id and
+  // challenge_text", a text that is blank, not UTF-8 or over
+  // kMaxQueryBytes, a solution_case_id naming a challenge, an unknown
+  // source); NOT_FOUND naming the field for an unknown challenge or
+  // solution case; FAILED_PRECONDITION on a read replica. Returns the
+  // judgement as stored.
+  absl::StatusOr<v1::Judgement> AddJudgement(const v1::Judgement& j);
+  // Every stored judgement, in key order (by challenge, then solution),
+  // from one consistent snapshot. Judgements whose cases were deleted since
+  // are still listed (their users skip them). DATA_LOSS for one that does
+  // not parse.
+  absl::StatusOr<std::vector<v1::Judgement>> ListJudgements() const;
+
   // --- Vectors and models (opaque to the store; see matcher/) ---
   // NOT_FOUND if the case has no vector for that version.
   absl::StatusOr<std::string> GetVector(uint64_t model_version, absl::string_view case_id) const;
@@ -257,6 +339,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* city_cases_ = nullptr;
   rocksdb::ColumnFamilyHandle* vectors_ = nullptr;
   rocksdb::ColumnFamilyHandle* models_ = nullptr;
+  rocksdb::ColumnFamilyHandle* rounds_ = nullptr;
   // Serializes check-then-write sequences.
   mutable absl::Mutex write_mu_;
 };

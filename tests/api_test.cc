@@ -151,9 +151,9 @@ TEST_F(ApiTest, ListGetAndStats) {
   for (const auto& c : cresp.cities()) EXPECT_EQ(c.region(), v1::REGION_AFRICA);
   v1::Stats stats;
   ASSERT_TRUE(stub().GetStats(Reader().get(), v1::GetStatsRequest(), &stats).ok());
-  EXPECT_EQ(stats.cities(), 92);
-  EXPECT_EQ(stats.cases(), 337);
-  EXPECT_EQ(stats.challenges() + stats.solutions(), 337);
+  EXPECT_EQ(stats.cities(), 93);
+  EXPECT_EQ(stats.cases(), 379);
+  EXPECT_EQ(stats.challenges() + stats.solutions(), 379);
   EXPECT_GT(stats.index_bytes(), 0);
 }
 

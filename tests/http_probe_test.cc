@@ -406,6 +406,37 @@ TEST_F(HttpProbeTest, ConnectionsBeyondThePerClientLimitAreClosedAtAccept) {
   EXPECT_THAT(Metrics(port), HasSubstr("peermatch_http_rejections_total{reason=\"per_client_limit\"} 1"));
 }
 
+TEST_F(HttpProbeTest, ConnectionsBeyondTheTotalLimitAreClosedAtAcceptAndCounted) {
+  HttpLimits limits;
+  limits.max_connections = 3;
+  auto gateway = Gateway(limits);
+  const int port = gateway->port();
+  std::vector<std::unique_ptr<Conn>> held;
+  for (int i = 0; i < 3; ++i) {  // three clients, one connection each
+    held.push_back(std::make_unique<Conn>(port, absl::StrCat("127.0.5.", i + 1)));
+    ASSERT_TRUE(held.back()->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(StatusOf(held.back()->ReadResponse()), 200);  // kept alive
+  }
+  Conn extra(port, "127.0.5.9");
+  extra.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(extra.ReadAll(), "");  // closed without an answer
+  held.pop_back();                 // one closes: room for one again
+  // The server sees the close asynchronously: until it does, a new
+  // connection is refused (and counted) too.
+  std::string metrics;
+  int refused = 1;
+  for (int attempt = 0; attempt < 200 && metrics.empty(); ++attempt) {
+    metrics = Metrics(port);
+    if (metrics.empty()) {
+      ++refused;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  EXPECT_THAT(metrics, HasSubstr(absl::StrCat(
+                           "peermatch_http_rejections_total{reason=\"connection_limit\"} ", refused)));
+  EXPECT_THAT(metrics, Not(HasSubstr("reason=\"per_client_limit\"")));
+}
+
 TEST_F(HttpProbeTest, AccessLogNamesTheClientAndTheRoute) {
   char* text = nullptr;
   size_t size = 0;

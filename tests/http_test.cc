@@ -85,7 +85,7 @@ TEST_F(HttpTest, ReadCalls) {
   EXPECT_EQ(list.cases_size(), 2);
   EXPECT_FALSE(list.next_page_token().empty());
   auto stats = client.Get("/v1/stats", Bearer(testing::kReadToken));
-  EXPECT_THAT(stats->body, HasSubstr("\"cities\":\"92\""));
+  EXPECT_THAT(stats->body, HasSubstr("\"cities\":\"93\""));
   auto similar = client.Post("/v1/similar", Bearer(testing::kReadToken),
                              R"({"caseId": "bahir-dar-covid-pupils-offline", "k": 3})",
                              "application/json");
@@ -337,7 +337,7 @@ TEST_F(HttpTest, HealthAndMetrics) {
   EXPECT_THAT(metrics->body,
               HasSubstr("peermatch_requests_total{method=\"/peermatch.v1.Peermatch/Match\",code=\"OK\"}"));
   EXPECT_THAT(metrics->body, HasSubstr("peermatch_request_seconds_bucket{method="));
-  EXPECT_THAT(metrics->body, HasSubstr("peermatch_index_cases 337"));
+  EXPECT_THAT(metrics->body, HasSubstr("peermatch_index_cases 379"));
   EXPECT_THAT(metrics->body, HasSubstr("peermatch_store_bytes "));
   EXPECT_THAT(metrics->body,
               HasSubstr("peermatch_http_responses_total{route=\"POST /v1/match\",code=\"200\"} 1"));

@@ -109,7 +109,7 @@ TEST_F(UpdateTest, UnknownOrImmutablePathsAreRefusedAndNothingIsWritten) {
   EXPECT_THAT(UpdateCity(req, &out),
               StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
                        "update_mask.paths[1]: \"mayor\" is not a field of City; updatable "
-                       "fields: name, country, region, population, languages, joined_year"));
+                       "fields: name, country, region, population, languages, joined_year, location"));
   req.mutable_update_mask()->set_paths(1, "id");
   EXPECT_THAT(UpdateCity(req, &out), StatusIs(grpc::StatusCode::INVALID_ARGUMENT,
                                               HasSubstr("\"id\" cannot change")));

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "libstemmer.h"
+#include "text/internal/language_rules.h"
 #include "text/internal/stopwords.h"
 #include "unicode/brkiter.h"
 #include "unicode/normalizer2.h"
@@ -21,7 +22,9 @@ namespace {
 struct WordFacts {
   uint32_t index = 0;  // in order of first sight (WordRef::index)
   bool stopword = false;
-  std::string stem;  // Snowball's stem (the word itself when none applies)
+  // Snowball's stem of the normalized word; for Korean the word without its
+  // particles; the normalized word itself when the language has no stemmer.
+  std::string stem;
 };
 
 uint64_t NewWordSpace() {
@@ -36,10 +39,12 @@ uint64_t NewWordSpace() {
 class Language {
  public:
   explicit Language(const std::string& code) : code_(code), space_(NewWordSpace()) {
-    // libstemmer knows ISO 639-1 codes as aliases ("en", "pt", ...); other
-    // languages use English stemming, the documented default.
-    stemmer_ = sb_stemmer_new(code.c_str(), "UTF_8");
-    if (stemmer_ == nullptr) stemmer_ = sb_stemmer_new("en", "UTF_8");
+    // libstemmer knows ISO 639-1 codes as aliases ("en", "pt", ...). A
+    // language it has no stemmer for (zh, ko, sw, "") is not stemmed: never
+    // another language's rules.
+    if (!code.empty()) stemmer_ = sb_stemmer_new(code.c_str(), "UTF_8");
+    has_stopwords_ = HasStopwords(code);
+    elides_ = code == "fr" || code == "it";
   }
   ~Language() {
     if (stemmer_ != nullptr) sb_stemmer_delete(stemmer_);
@@ -58,11 +63,17 @@ class Language {
       }
       WordFacts facts;
       facts.index = static_cast<uint32_t>(cache_.size());
-      facts.stopword = IsStopword(code_, word);
-      facts.stem = std::string(word);
-      if (stemmer_ != nullptr) {
-        const sb_symbol* stem = sb_stemmer_stem(stemmer_, reinterpret_cast<const sb_symbol*>(word.data()),
-                                                static_cast<int>(word.size()));
+      std::string normalized(word);
+      text_internal::NormalizeWord(code_, &normalized);
+      facts.stopword = IsStopword(code_, normalized);
+      facts.stem = normalized;
+      if (code_ == "ko") {
+        facts.stem = text_internal::StripKoreanSuffixes(normalized);
+        facts.stopword = facts.stopword || IsStopword(code_, facts.stem);
+      } else if (stemmer_ != nullptr) {
+        const sb_symbol* stem =
+            sb_stemmer_stem(stemmer_, reinterpret_cast<const sb_symbol*>(normalized.data()),
+                            static_cast<int>(normalized.size()));
         if (stem != nullptr) {
           facts.stem.assign(reinterpret_cast<const char*>(stem), sb_stemmer_length(stemmer_));
         }
@@ -75,10 +86,17 @@ class Language {
 
   void Prefetch(absl::string_view word) const { cache_.prefetch(word); }
 
+  const std::string& code() const { return code_; }
+  bool has_stopwords() const { return has_stopwords_; }
+  // Whether words may start with an elided article (fr, it).
+  bool elides() const { return elides_; }
+
  private:
   static constexpr size_t kMaxCachedWords = 1 << 17;
   std::string code_;
   sb_stemmer* stemmer_ = nullptr;
+  bool has_stopwords_ = false;
+  bool elides_ = false;
   uint64_t space_;
   // The facts stored in the map's slots: one memory access per word.
   absl::flat_hash_map<std::string, WordFacts> cache_;
@@ -134,9 +152,23 @@ class TermSink {
       stripped = StripThousands(word);
       word = stripped;
     }
+    // "l'école" is one word to ICU (the apostrophe joins letters); the
+    // elided article is a word of its own, and a stopword.
+    if (letters && language_.elides()) {
+      word = text_internal::StripElision(language_.code(), word);
+    }
     if (!joined) EndChain();
     chain_.append(word.data(), word.size());
     ++chain_parts_;
+    // Ideographic words (Chinese) are not stemmed, but a language with a
+    // list of them (zh) drops its stopwords (的, 我们).
+    const bool ideographic = rule >= UBRK_WORD_KANA && rule < UBRK_WORD_IDEO_LIMIT;
+    if (ideographic && language_.has_stopwords() && options_.remove_stopwords) {
+      WordRef ref;
+      if (language_.Facts(word, &ref).stopword) return;
+      emit_(word, word, ref);
+      return;
+    }
     if (!letters) {
       emit_(word, word, WordRef());
       return;
@@ -320,7 +352,7 @@ void ScanAscii(absl::string_view text, TermSink& terms) {
 
 void Analyzer::Scan(absl::string_view text, absl::string_view language, const Emit& emit) const {
   if (text.empty()) return;
-  TermSink terms(options_, LanguageFor(language.empty() ? "en" : language), emit);
+  TermSink terms(options_, LanguageFor(language), emit);
   if (!options_.ascii_fast_path) {
     ScanIcu(text, terms);
   } else if (IsAscii(text)) {

@@ -5,9 +5,17 @@
 // segmentation (ICU's word BreakIterator, which also segments Chinese,
 // Japanese and Thai with its dictionaries), then per word:
 // - numbers are kept, with thousands separators removed ("1,000" -> "1000");
-// - letters are dropped when they form a stopword of the language, otherwise
-//   stemmed with the Snowball stemmer of the language (libstemmer), when it
-//   has one (single letters stay: "vitamin d", "hepatitis b");
+// - letter words are normalized for their language (Arabic: harakat and
+//   tatweel removed, alef forms and ى unified; Russian: ё -> е), French and
+//   Italian elisions are split off ("l'école" -> "école"), then the word is
+//   dropped when it is a stopword of the language (full lists for en fr es
+//   pt de it ru ar zh ko), otherwise stemmed with the language's Snowball
+//   stemmer (libstemmer) when it has one (single letters stay: "vitamin d",
+//   "hepatitis b"); Korean words lose their particles and commonest endings
+//   instead ("학교에서" -> "학교");
+// - a language with no stemmer and no list (Swahili, or "") gets
+//   language-neutral analysis: segmented and case-folded only, never
+//   another language's rules;
 // - ideographic and kana words are kept as segmented, unstemmed;
 // - a hyphenated compound ("covid-19", "state-of-the-art") yields its parts
 //   and, when `join_compounds`, after them the joined form ("covid19",
@@ -72,13 +80,21 @@ struct WordRef {
 // stopwords, so this never changes a score.
 bool IsFunctionWordOfAnyLanguage(absl::string_view word);
 
+// The version of the analysis rules: changed whenever a text's terms may
+// change (lists, normalization, stemming), so that a stored model fitted
+// with other rules is refitted and every case re-embedded.
+// 2: issue 13 (full stopword lists for ten languages, per-language
+// normalization, no English rules for other languages).
+inline constexpr uint32_t kAnalyzerVersion = 2;
+
 class Analyzer {
  public:
   explicit Analyzer(const AnalyzerOptions& options = {}) : options_(options) {}
 
   // Terms of `text` in order of appearance. `language` is an ISO 639-1 code;
-  // empty or unknown means English rules for stopwords and stemming (other
-  // scripts are still segmented correctly).
+  // empty or one without rules means language-neutral analysis (no
+  // stopwords, no stemming; every script is still segmented). Choose it with
+  // ResolveLanguage (language.h) when the text does not state it.
   std::vector<Token> Analyze(absl::string_view text, absl::string_view language) const;
   // Only the terms.
   std::vector<std::string> Terms(absl::string_view text, absl::string_view language) const;

@@ -80,8 +80,10 @@ TEST(Analyzer, ChineseIsSegmentedIntoWords) {
 
 TEST(Analyzer, MixedScriptsAndUnknownLanguage) {
   Analyzer a;
-  // Unknown language: segmented, English stemming as the documented default.
-  EXPECT_THAT(a.Terms("Learning 学习", "xx"), ElementsAre("learn", "学习"));
+  // A language without rules, or none: segmented and case-folded only,
+  // never English rules (no stemming, and "the" is no stopword).
+  EXPECT_THAT(a.Terms("Learning 学习", "xx"), ElementsAre("learning", "学习"));
+  EXPECT_THAT(a.Terms("The Cities learning", ""), ElementsAre("the", "cities", "learning"));
 }
 
 TEST(Analyzer, OnlyTheJoinedFormOfACompoundIsMarkedCompound) {
@@ -247,6 +249,71 @@ TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
   WordRef french;
   a.Scan("plans", "fr", [&](absl::string_view, absl::string_view, WordRef word) { french = word; });
   EXPECT_NE(french.space, again[0].space);
+}
+
+}  // namespace
+}  // namespace peermatch
+
+namespace peermatch {
+namespace {
+
+TEST(AnalyzerLanguages, FrenchAndItalianElisionsAreSplitOff) {
+  Analyzer a;
+  // The article goes (it is a stopword), the noun is stemmed as itself.
+  EXPECT_THAT(a.Terms("l'école d'alphabétisation", "fr"), ElementsAre("écol", "alphabétis"));
+  EXPECT_EQ(a.Terms("l'école", "fr"), a.Terms("école", "fr"));
+  EXPECT_EQ(a.Terms("L’Éducation", "fr"), a.Terms("éducation", "fr"));  // typographic apostrophe
+  EXPECT_EQ(a.Terms("dell'infanzia", "it"), a.Terms("infanzia", "it"));
+  // Only in those languages.
+  EXPECT_THAT(a.Terms("l'école", "en"), ElementsAre("l'école"));
+}
+
+TEST(AnalyzerLanguages, ArabicIsNormalizedBeforeStopwordsAndStemming) {
+  Analyzer a;
+  // Hamza forms, harakat and tatweel do not make different terms.
+  EXPECT_EQ(a.Terms("أمية", "ar"), a.Terms("امية", "ar"));
+  EXPECT_EQ(a.Terms("تَعْلِيم", "ar"), a.Terms("تعليم", "ar"));
+  EXPECT_EQ(a.Terms("تعـــليم", "ar"), a.Terms("تعليم", "ar"));
+  // في and على are stopwords (Savoy's list); the content words stay.
+  EXPECT_EQ(a.Terms("في المدرسة على", "ar").size(), 1u);
+}
+
+TEST(AnalyzerLanguages, RussianYoAndFullStopwordList) {
+  Analyzer a;
+  EXPECT_EQ(a.Terms("учёба", "ru"), a.Terms("учеба", "ru"));
+  // "для", "и", "в" are Snowball stopwords; nouns are stemmed.
+  EXPECT_THAT(a.Terms("курсы для пожилых людей и в библиотеке", "ru"),
+              ElementsAre("курс", "пожил", "люд", "библиотек"));
+}
+
+TEST(AnalyzerLanguages, KoreanParticlesAreStrippedFromTheTerm) {
+  Analyzer a;
+  const auto tokens = a.Analyze("학교에서 학생들은 도서관을", "ko");
+  std::vector<std::string> terms, surfaces;
+  for (const Token& t : tokens) {
+    terms.push_back(t.term);
+    surfaces.push_back(t.surface);
+  }
+  EXPECT_THAT(terms, ElementsAre("학교", "학생", "도서관"));
+  // The surface is the word as written (its character 4-grams stay).
+  EXPECT_THAT(surfaces, ElementsAre("학교에서", "학생들은", "도서관을"));
+}
+
+TEST(AnalyzerLanguages, ChineseStopwordsAreDropped) {
+  Analyzer a;
+  EXPECT_THAT(a.Terms("我们的学习城市", "zh"), ElementsAre("学习", "城市"));
+  // Without the language, nothing is dropped.
+  EXPECT_THAT(a.Terms("我们的学习城市", ""), ElementsAre("我们", "的", "学习", "城市"));
+}
+
+TEST(AnalyzerLanguages, FullSnowballListsForTheOtherLanguages) {
+  Analyzer a;
+  // Function words the abridged lists lacked: Spanish "estaba", German
+  // "dieser", Portuguese "estava", Italian "nostri".
+  EXPECT_THAT(a.Terms("estaba la biblioteca", "es"), ElementsAre("bibliotec"));
+  EXPECT_THAT(a.Terms("dieser Bibliothek", "de"), ElementsAre("bibliothek"));
+  EXPECT_THAT(a.Terms("estava a biblioteca", "pt"), ElementsAre("bibliotec"));
+  EXPECT_THAT(a.Terms("nostri bambini", "it"), ElementsAre("bambin"));
 }
 
 }  // namespace

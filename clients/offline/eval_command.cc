@@ -7,8 +7,11 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "clients/command.h"
@@ -85,9 +88,10 @@ absl::Status ForEachJsonLine(
 }
 
 // qrels: "query-id<TAB>corpus-id<TAB>score" lines; a header line is skipped.
-absl::StatusOr<std::map<std::string, Judgments>> ReadQrels(const std::string& path) {
+absl::StatusOr<std::map<std::string, Judgments>> ReadQrels(const std::string& path,
+                                                           absl::string_view flag = "--qrels") {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--qrels: cannot open ", path));
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot open ", path));
   std::map<std::string, Judgments> qrels;
   std::string line;
   int number = 0;
@@ -112,10 +116,190 @@ void Progress(const char* what, size_t done, size_t total) {
   if (done == total) std::fprintf(stderr, "\n");
 }
 
+// Mean figures of a ranking of the judged queries.
+struct Figures {
+  double ndcg = 0, recall = 0, mrr = 0;
+  double seconds = 0;
+};
+
+struct Query {
+  std::string id, text;
+  std::string language;  // "": detected by the engine (--language when not confident)
+};
+using Queries = std::vector<Query>;
+
+// The judged queries of `path` (those `qrels` has), in file order.
+absl::StatusOr<Queries> ReadQueries(const std::string& path,
+                                    const std::map<std::string, Judgments>& qrels) {
+  Queries queries;
+  absl::Status s = ForEachJsonLine(path, [&](int line, const google::protobuf::Struct& o) {
+    const std::string id = Field(o, "_id");
+    const std::string language = Field(o, "language");
+    if (!language.empty() && !IsIsoLanguage(language)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": language: \"", language,
+                                                     "\" is not an ISO 639-1 code"));
+    }
+    if (qrels.count(id) > 0) queries.push_back({id, Field(o, "text"), language});
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return queries;
+}
+
+// The top `k` documents (corpus ids) for a query's text.
+absl::StatusOr<std::vector<std::string>> TopDocuments(
+    const Engine& engine, const Query& query,
+    const std::map<std::string, std::string>& doc_of_case, int k) {
+  SimilarQuery q;
+  q.about.text = Utf8Prefix(query.text, kMaxQueryBytes);
+  q.about.language = query.language;  // empty: detected
+  q.k = k;
+  auto result = engine.SimilarCases(q);
+  if (!result.ok()) {
+    return absl::Status(result.status().code(),
+                        absl::StrCat("query ", query.id, ": ", result.status().message()));
+  }
+  std::vector<std::string> ranking;
+  for (const auto& m : result->cases.items) ranking.push_back(doc_of_case.at(m.record.id()));
+  return ranking;
+}
+
+absl::StatusOr<Figures> Rank(const Engine& engine, const Queries& queries,
+                             const std::map<std::string, Judgments>& qrels,
+                             const std::map<std::string, std::string>& doc_of_case) {
+  Figures f;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto ranking = TopDocuments(engine, queries[i], doc_of_case, 100);
+    if (!ranking.ok()) return ranking.status();
+    const Judgments& judged = qrels.at(queries[i].id);
+    f.ndcg += NdcgAt(*ranking, judged, 10);
+    f.recall += RecallAt(*ranking, judged, 100);
+    f.mrr += MrrAt(*ranking, judged, 10);
+    Progress("ranking queries", i + 1, queries.size());
+  }
+  const double n = static_cast<double>(queries.size());
+  f.ndcg /= n, f.recall /= n, f.mrr /= n;
+  f.seconds = Seconds(start);
+  return f;
+}
+
+// How many of a feedback query's top-ranked documents, when not relevant,
+// count as declined: the page a staff member reads.
+constexpr int kDeclinedFromTop = 10;
+
+// `peermatch eval --feedback`: the feedback qrels as simulated decisions on
+// the engine's own (baseline) answers, written as judgements: relevant ->
+// accepted, judged non-relevant (grade 0) or non-relevant in the top
+// kDeclinedFromTop -> declined. Returns how many were written.
+// INVALID_ARGUMENT when a feedback query is also a test query (fitting on
+// the test queries would measure nothing) or none has a text.
+absl::StatusOr<int64_t> SimulateDecisions(Engine& engine, const std::string& queries_path,
+                                          const std::string& feedback_path,
+                                          const std::map<std::string, Judgments>& test_qrels,
+                                          const std::map<std::string, std::string>& doc_of_case) {
+  auto feedback = ReadQrels(feedback_path, "--feedback");
+  if (!feedback.ok()) return feedback.status();
+  for (const auto& [id, judged] : *feedback) {
+    if (test_qrels.count(id) > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--feedback: query ", id, " is also judged in --qrels; fit on other queries than "
+          "the ones measured (e.g. the train split)"));
+    }
+  }
+  auto queries = ReadQueries(queries_path, *feedback);
+  if (!queries.ok()) return queries.status();
+  if (queries->empty() && !feedback->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--feedback-queries: ", queries_path, " has the text of no query of --feedback"));
+  }
+  std::map<std::string, std::string> case_of_doc;
+  for (const auto& [c, d] : doc_of_case) case_of_doc[d] = c;
+  int64_t written = 0;
+  for (size_t i = 0; i < queries->size(); ++i) {
+    const Query& query = (*queries)[i];
+    const Judgments& judged = feedback->at(query.id);
+    std::map<std::string, bool> decisions;  // corpus id -> accepted
+    for (const auto& [doc, grade] : judged) decisions[doc] = grade > 0;
+    auto top = TopDocuments(engine, query, doc_of_case, kDeclinedFromTop);
+    if (!top.ok()) return top.status();
+    for (const std::string& doc : *top) decisions.emplace(doc, false);
+    for (const auto& [doc, accepted] : decisions) {
+      auto c = case_of_doc.find(doc);
+      if (c == case_of_doc.end()) continue;  // judged but not in the corpus
+      v1::Judgement j;
+      j.set_challenge_text(Utf8Prefix(query.text, kMaxQueryBytes));
+      j.set_language(query.language);
+      j.set_solution_case_id(c->second);
+      j.set_relevant(accepted);
+      j.set_source(v1::Judgement::SOURCE_EVALUATION);
+      if (auto r = engine.store().AddJudgement(j); !r.ok()) return r.status();
+      ++written;
+    }
+    Progress("simulating decisions", i + 1, queries->size());
+  }
+  return written;
+}
+
+void Print(bool json, const Figures& base, const std::optional<Figures>& learned,
+           const FusionFit* fusion, int64_t decisions, size_t documents, size_t queries,
+           size_t truncated, double load_seconds, double fit_seconds, size_t bytes) {
+  const double n = static_cast<double>(queries);
+  if (json) {
+    std::string extra;
+    if (learned.has_value()) {
+      const ScoreWeights& w = fusion->weights;
+      extra = absl::StrFormat(
+          ", \"learned\": {\"ndcg_at_10\": %.4f, \"recall_at_100\": %.4f, \"mrr_at_10\": %.4f, "
+          "\"fusion_learned\": %s, \"decisions\": %d, \"weights\": {\"lexical\": %.4f, "
+          "\"subword\": %.4f, \"semantic\": %.4f, \"structure\": %.4f, \"accepted\": %.4f, "
+          "\"declined\": %.4f}, "
+          "\"heldout_default_ndcg\": %.4f, \"heldout_learned_ndcg\": %.4f, \"reason\": \"%s\"}",
+          learned->ndcg, learned->recall, learned->mrr, fusion->learned ? "true" : "false",
+          decisions, w.lexical, w.subword, w.semantic, w.structure, fusion->accepted_weight,
+          fusion->declined_weight, fusion->heldout_default_ndcg,
+          fusion->heldout_learned_ndcg, absl::CEscape(fusion->reason));
+    }
+    std::printf(
+        "{\"ndcg_at_10\": %.4f, \"recall_at_100\": %.4f, \"mrr_at_10\": %.4f, "
+        "\"documents\": %zu, \"queries\": %zu, \"truncated_documents\": %zu, "
+        "\"load_seconds\": %.2f, \"fit_seconds\": %.2f, \"query_seconds\": %.2f, "
+        "\"queries_per_second\": %.1f, \"corpus_mb\": %.1f%s}\n",
+        base.ndcg, base.recall, base.mrr, documents, queries, truncated, load_seconds, fit_seconds,
+        base.seconds, n / base.seconds, bytes / 1e6, extra.c_str());
+    return;
+  }
+  std::printf("documents %zu (%.1f MB, %zu truncated to the case limits), judged queries %zu\n",
+              documents, bytes / 1e6, truncated, queries);
+  if (!learned.has_value()) {
+    std::printf("nDCG@10    %.4f\nRecall@100 %.4f\nMRR@10     %.4f\n", base.ndcg, base.recall,
+                base.mrr);
+  } else {
+    std::printf("             default  learned\n");
+    std::printf("nDCG@10      %.4f   %.4f  (%+.4f)\n", base.ndcg, learned->ndcg,
+                learned->ndcg - base.ndcg);
+    std::printf("Recall@100   %.4f   %.4f  (%+.4f)\n", base.recall, learned->recall,
+                learned->recall - base.recall);
+    std::printf("MRR@10       %.4f   %.4f  (%+.4f)\n", base.mrr, learned->mrr,
+                learned->mrr - base.mrr);
+    const ScoreWeights& w = fusion->weights;
+    std::printf(
+        "fusion: %s, weights lexical %.4f, subword %.4f, semantic %.4f, structure %.4f, "
+        "accepted %.4f, declined %.4f\n",
+        fusion->learned ? "learned" : "default", w.lexical, w.subword, w.semantic, w.structure,
+        fusion->accepted_weight, fusion->declined_weight);
+    std::printf("  %lld simulated decisions: %s\n", static_cast<long long>(decisions),
+                fusion->reason.c_str());
+  }
+  std::printf("time: load %.2f s, fit %.2f s, queries %.2f s (%.1f queries/s)\n", load_seconds,
+              fit_seconds, base.seconds, n / base.seconds);
+}
+
 absl::Status RunEval(Context& ctx) {
   const std::string corpus_path = ctx.args.Get("corpus");
   const std::string queries_path = ctx.args.Get("queries");
   const std::string qrels_path = ctx.args.Get("qrels");
+  const std::string feedback_path = ctx.args.Get("feedback");
   if (corpus_path.empty() || queries_path.empty() || qrels_path.empty()) {
     return absl::InvalidArgumentError("--corpus, --queries and --qrels are all required");
   }
@@ -135,6 +319,8 @@ absl::Status RunEval(Context& ctx) {
   engine_options.background_refit = false;
   engine_options.refit_at_open = false;
   engine_options.refit_min_changes = 1 << 30;  // one fit, after loading
+  // Records without a "language" are detected; --language when not confidently.
+  engine_options.default_language = language;
   auto engine = Engine::Open(store->get(), engine_options);
   if (!engine.ok()) return engine.status();
 
@@ -163,7 +349,7 @@ absl::Status RunEval(Context& ctx) {
     c.set_title(title.empty() ? "-" : Utf8Prefix(title, kMaxTitleBytes));
     c.set_description(text.empty() ? "-" : Utf8Prefix(text, kMaxDescriptionBytes));
     c.add_themes(v1::THEME_QUALITY_EXCELLENCE);
-    c.set_language(language);
+    c.set_language(Field(o, "language"));  // empty: detected by the engine
     auto r = (*engine)->PutCase(c, Visibility::kDeferred);
     if (!r.ok()) {
       return absl::Status(r.status().code(),
@@ -182,55 +368,30 @@ absl::Status RunEval(Context& ctx) {
   for (size_t i = 0; i < doc_ids.size(); ++i) doc_of_case[absl::StrCat("d", i)] = doc_ids[i];
 
   // Judged queries only.
-  std::vector<std::pair<std::string, std::string>> queries;
-  s = ForEachJsonLine(queries_path, [&](int line, const google::protobuf::Struct& o) {
-    const std::string id = Field(o, "_id");
-    if (qrels->count(id) > 0) queries.emplace_back(id, Field(o, "text"));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  if (queries.empty()) {
+  auto queries = ReadQueries(queries_path, *qrels);
+  if (!queries.ok()) return queries.status();
+  if (queries->empty()) {
     return absl::InvalidArgumentError("no query of --queries has judgments in --qrels");
   }
 
-  double ndcg = 0, recall = 0, mrr = 0;
-  const auto query_start = Clock::now();
-  for (size_t i = 0; i < queries.size(); ++i) {
-    SimilarQuery query;
-    query.about.text = Utf8Prefix(queries[i].second, kMaxQueryBytes);
-    query.about.language = language;
-    query.k = 100;
-    auto result = (*engine)->SimilarCases(query);
-    if (!result.ok()) {
-      return absl::Status(result.status().code(), absl::StrCat("query ", queries[i].first, ": ",
-                                                               result.status().message()));
-    }
-    std::vector<std::string> ranking;
-    for (const auto& m : result->cases.items) ranking.push_back(doc_of_case[m.record.id()]);
-    const Judgments& judged = (*qrels)[queries[i].first];
-    ndcg += NdcgAt(ranking, judged, 10);
-    recall += RecallAt(ranking, judged, 100);
-    mrr += MrrAt(ranking, judged, 10);
-    Progress("ranking queries", i + 1, queries.size());
+  auto baseline = Rank(**engine, *queries, *qrels, doc_of_case);
+  if (!baseline.ok()) return baseline.status();
+  std::optional<Figures> learned;
+  std::shared_ptr<const FusionFit> fusion;
+  int64_t decisions = 0;
+  if (!feedback_path.empty()) {
+    auto d = SimulateDecisions(**engine, ctx.args.Get("feedback-queries", queries_path),
+                               feedback_path, *qrels, doc_of_case);
+    if (!d.ok()) return d.status();
+    decisions = *d;
+    if (s = (*engine)->RefitFusion(); !s.ok()) return s;
+    fusion = (*engine)->fusion();
+    auto after = Rank(**engine, *queries, *qrels, doc_of_case);
+    if (!after.ok()) return after.status();
+    learned = *after;
   }
-  const double query_seconds = Seconds(query_start);
-  const double n = static_cast<double>(queries.size());
-  if (ctx.json) {
-    std::printf(
-        "{\"ndcg_at_10\": %.4f, \"recall_at_100\": %.4f, \"mrr_at_10\": %.4f, "
-        "\"documents\": %zu, \"queries\": %zu, \"truncated_documents\": %zu, "
-        "\"load_seconds\": %.2f, \"fit_seconds\": %.2f, \"query_seconds\": %.2f, "
-        "\"queries_per_second\": %.1f, \"corpus_mb\": %.1f}\n",
-        ndcg / n, recall / n, mrr / n, doc_ids.size(), queries.size(), truncated, load_seconds,
-        fit_seconds, query_seconds, n / query_seconds, bytes / 1e6);
-  } else {
-    std::printf("documents %zu (%.1f MB, %zu truncated to the case limits), judged queries %zu\n",
-                doc_ids.size(), bytes / 1e6, truncated, queries.size());
-    std::printf("nDCG@10    %.4f\nRecall@100 %.4f\nMRR@10     %.4f\n", ndcg / n, recall / n,
-                mrr / n);
-    std::printf("time: load %.2f s, fit %.2f s, queries %.2f s (%.1f queries/s)\n", load_seconds,
-                fit_seconds, query_seconds, n / query_seconds);
-  }
+  Print(ctx.json, *baseline, learned, fusion.get(), decisions, doc_ids.size(), queries->size(),
+        truncated, load_seconds, fit_seconds, bytes);
   return absl::OkStatus();
 }
 
@@ -240,6 +401,7 @@ void AddEvalCommands(std::vector<Command>* out) {
   out->push_back(Command{
       "eval", "measure ranking quality on labelled pairs (BEIR format)",
       "Usage: peermatch eval --corpus corpus.jsonl --queries queries.jsonl --qrels qrels.tsv\n"
+      "                      [--feedback train-qrels.tsv [--feedback-queries F]]\n"
       "                      [--language en] [--json]\n"
       "\n"
       "Loads the corpus into a temporary store through the same code the server\n"
@@ -247,16 +409,27 @@ void AddEvalCommands(std::vector<Command>* out) {
       "100 cases for every query that has judgments, and prints nDCG@10, Recall@100\n"
       "and MRR@10 with counts and timings. Runs offline; no server needed.\n"
       "\n"
-      "  --corpus F    JSON Lines: {\"_id\": ..., \"title\": ..., \"text\": ...}\n"
-      "  --queries F   JSON Lines: {\"_id\": ..., \"text\": ...}\n"
+      "  --corpus F    JSON Lines: {\"_id\": ..., \"title\": ..., \"text\": ...,\n"
+      "                \"language\": ...} (language optional, ISO 639-1)\n"
+      "  --queries F   JSON Lines: {\"_id\": ..., \"text\": ..., \"language\": ...}\n"
       "  --qrels F     TSV: query-id, corpus-id, score (> 0 is relevant); header allowed\n"
-      "  --language L  ISO 639-1 code of the texts (stemmer and stopwords); default en\n"
+      "  --language L  for records without a \"language\": the language when detection\n"
+      "                is not confident (ISO 639-1; default en). Detection (CLD2) runs\n"
+      "                for every such record, as the server does for cases.\n"
+      "  --feedback F  qrels used as simulated decisions (relevant: accepted; judged\n"
+      "                non-relevant, or non-relevant in the engine's top 10: declined),\n"
+      "                written as judgements; the learned fusion is fitted to them and\n"
+      "                --qrels is measured with the default and the learned weights.\n"
+      "                Its queries must not be judged in --qrels.\n"
+      "  --feedback-queries F  the texts of --feedback's queries; default --queries\n"
       "\n"
       "Example (BEIR SciFact, test split):\n"
       "  peermatch eval --corpus ../shared/datasets/scifact/corpus.jsonl \\\n"
       "    --queries ../shared/datasets/scifact/queries_test.jsonl \\\n"
-      "    --qrels ../shared/datasets/scifact/qrels/test.tsv\n",
-      {"corpus", "queries", "qrels", "language"},
+      "    --qrels ../shared/datasets/scifact/qrels/test.tsv \\\n"
+      "    --feedback ../shared/datasets/scifact/qrels/train.tsv \\\n"
+      "    --feedback-queries ../shared/datasets/scifact/queries.jsonl\n",
+      {"corpus", "queries", "qrels", "language", "feedback", "feedback-queries"},
       {},
       RunEval});
 }

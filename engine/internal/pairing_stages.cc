@@ -3,6 +3,8 @@
 // is byte-identical.
 #include "engine/internal/pairing_stages.h"
 
+#include "records/case_language.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -103,7 +105,7 @@ bool ScoreAsker(const PairingQuery& query, const PairingParams& params,
     // The challenge is embedded as a query (its counts over title,
     // description and tags), not read from the index, whose vectors are
     // the case's document weights: the scores would differ.
-    const QueryVector q = in.model->EmbedQuery(CaseQueryText(*stored), stored->language());
+    const QueryVector q = in.model->EmbedQuery(CaseQueryText(*stored), CaseAnalysisLanguage(*stored));
     const IndexQuery iq = ToIndexQuery(q, *in.terms);
     // Enough hits to see the `per_city` best peer cities of this challenge.
     for (size_t depth = static_cast<size_t>(params.per_city) * 8;; depth *= 2) {
@@ -196,7 +198,7 @@ PairDirection ExplainDirection(const Candidate& cand, bool explain, const Scorin
   out.parts = PartsOf(cand.hit);
   auto stored = in.store->GetCase(challenge.case_id);
   if (!stored.ok()) return out;
-  const QueryVector q = in.model->EmbedQuery(CaseQueryText(*stored), stored->language());
+  const QueryVector q = in.model->EmbedQuery(CaseQueryText(*stored), CaseAnalysisLanguage(*stored));
   out.shared_terms = SharedTerms(index, ToIndexQuery(q, *in.terms), q, *in.terms, cand.hit);
   return out;
 }

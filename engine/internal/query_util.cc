@@ -1,5 +1,7 @@
 #include "engine/internal/query_util.h"
 
+#include "records/case_language.h"
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -23,7 +25,7 @@ DocInfo MakeDocInfo(const v1::Case& c) {
   for (int t : c.themes()) info.themes |= 1u << t;
   for (int g : c.sdgs()) info.sdgs |= 1u << g;
   for (const auto& g : c.target_groups()) info.target_groups.push_back(absl::AsciiStrToLower(g));
-  info.language = c.language().empty() ? "en" : c.language();
+  info.language = CaseAnalysisLanguage(c);
   info.year = c.year();
   return info;
 }
@@ -81,15 +83,41 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
   std::vector<SharedTerm> out;
   for (const auto& [id, contribution] : contributions) {
     if (out.size() == static_cast<size_t>(kSharedTermsPerMatch)) break;
+    const double share = total > 0 ? contribution / total : 0.0;
     // A term without a surface word is a compound's joined form; its parts
     // are shared terms of their own. A function word of any language
     // (a French text analyzed as English keeps "pendant") is no evidence.
     auto it = q.surface.find(terms.Term(id));
-    if (it == q.surface.end() || IsFunctionWordOfAnyLanguage(it->second)) continue;
+    if (it != q.surface.end()) {
+      if (IsFunctionWordOfAnyLanguage(it->second)) continue;
+      SharedTerm& t = out.emplace_back();
+      t.term = it->second;
+      t.weight = share;
+      continue;
+    }
+    // An English term only a translation brought in: shown as the word the
+    // query wrote, with that translation. Several English terms of one
+    // word add up to one shared term.
+    auto tr = q.translations.find(terms.Term(id));
+    if (tr == q.translations.end() || IsFunctionWordOfAnyLanguage(tr->second.source_word)) continue;
+    const TermTranslation& from = tr->second;
+    auto same = std::find_if(out.begin(), out.end(), [&](const SharedTerm& t) {
+      return t.term == from.source_word && !t.translation.dictionary.empty();
+    });
+    if (same != out.end()) {
+      same->weight += share;
+      continue;
+    }
     SharedTerm& t = out.emplace_back();
-    t.term = it->second;
-    t.weight = total > 0 ? contribution / total : 0.0;
+    t.term = from.source_word;
+    t.weight = share;
+    t.translation = {from.source_word, from.source_language, from.target_word, from.dictionary};
   }
+  // Equal shares in the words' order, not the term ids' (which depend on
+  // the order terms entered the dictionary, e.g. before and after a reopen).
+  std::stable_sort(out.begin(), out.end(), [](const SharedTerm& a, const SharedTerm& b) {
+    return a.weight != b.weight ? a.weight > b.weight : a.term < b.term;
+  });
   return out;
 }
 

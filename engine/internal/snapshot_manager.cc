@@ -164,8 +164,16 @@ std::shared_ptr<Snapshot> SnapshotManager::Build(Capture& c) const {
   return snap;
 }
 
+void SnapshotManager::SetFusion(std::shared_ptr<const FusionFit> fusion) {
+  absl::MutexLock lock(&mu_);
+  fusion_ = std::move(fusion);
+  const std::shared_ptr<const Snapshot> current = std::atomic_load(&current_);
+  if (current != nullptr) PublishLocked(std::make_shared<Snapshot>(*current));
+}
+
 void SnapshotManager::PublishLocked(std::shared_ptr<Snapshot> snap) {
   snap->generation = ++generation_;
+  snap->fusion = fusion_;
   std::atomic_store(&current_, std::shared_ptr<const Snapshot>(std::move(snap)));
 }
 

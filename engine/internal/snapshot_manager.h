@@ -75,6 +75,11 @@ class SnapshotManager {
   void PublishUpTo(uint64_t seq);
   // The sequence number of the latest change.
   uint64_t LatestChange() const;
+  // Makes `fusion` the fusion of every snapshot published from now on, and
+  // publishes the current snapshot again with it (a new generation, so that
+  // replies cached under the old weights are not served), without
+  // rebuilding the index.
+  void SetFusion(std::shared_ptr<const FusionFit> fusion);
 
   std::shared_ptr<const Model> model() const;
   size_t num_entries() const;
@@ -109,6 +114,7 @@ class SnapshotManager {
   uint64_t published_seq_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   bool publishing_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const FusionFit> fusion_ ABSL_GUARDED_BY(mu_);
 
   // Read with std::atomic_load and written with std::atomic_store only
   // (C++17's atomic access to a shared_ptr), under mu_ for writes.

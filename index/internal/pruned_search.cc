@@ -133,6 +133,13 @@ class Best {
   explicit Best(size_t capacity) : capacity_(capacity) { heap_.reserve(capacity); }
   bool full() const { return capacity_ > 0 && heap_.size() >= capacity_; }
   float threshold() const { return full() ? heap_.front().score : kNoThreshold; }
+  // True when a case scoring `score` at position `doc` would be kept (ties
+  // go to the lower position).
+  bool Takes(float score, uint32_t doc) const {
+    if (capacity_ == 0) return false;
+    if (!full()) return true;
+    return score != heap_.front().score ? score > heap_.front().score : doc < heap_.front().doc;
+  }
   // True when e was kept.
   bool Offer(const Entry& e) {
     if (capacity_ == 0) return false;
@@ -306,7 +313,8 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
     return access.structure != nullptr ? access.structure(access.structure_ctx, d) : 0.0f;
   };
   auto bound = [&](int64_t word, int64_t gram) {  // any case's, from the lists' bounds
-    return FusedScore(p, FromFixed(word), FromFixed(gram), max_dense, max_structure);
+    return FusedScore(p, FromFixed(word), FromFixed(gram), max_dense, max_structure,
+                      access.max_boost);
   };
   std::vector<uint64_t> touched((n + 63) / 64, 0);
   thread_local Window window_storage;  // left cleared after every Run
@@ -353,7 +361,8 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                     const float dense_bound =
                         access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense)
                                                       : 0.0f;
-                    if (FusedScore(p, w, g, dense_bound, max_structure) <= best.threshold()) {
+                    if (FusedScore(p, w, g, dense_bound, max_structure, access.boost_of(d)) <=
+                        best.threshold()) {
                       return;
                     }
                   }
@@ -368,29 +377,36 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                       return best.full() &&
                              FusedScore(p, FromFixed(acc[0] + lists.Remaining(0, l[0])),
                                         FromFixed(acc[1] + lists.Remaining(1, l[1])),
-                                        dense_bound, max_structure) <= best.threshold();
+                                        dense_bound, max_structure,
+                                        access.boost_of(d)) <= best.threshold();
                     };
                     if (!lists.Probe(d, e, exact, left, hopeless)) return;
                   }
                   const float w = FromFixed(exact[0]), g = FromFixed(exact[1]);
                   const float dense = access.cosine(d);
                   if (w <= 0 && g <= 0 && dense <= 0) return;
-                  best.Offer({FusedScore(p, w, g, dense, structure(d)), d, exact[0], exact[1]});
+                  best.Offer({FusedScore(p, w, g, dense, structure(d), access.boost_of(d)), d,
+                              exact[0], exact[1]});
                 });
   }
   // Cases no list holds score by their dense part alone (and a case some
   // list holds but the pass skipped scores no more than the k-th best, so
-  // scoring it here as if it had no words cannot let it in).
+  // scoring it here as if it had no words cannot let it in). These are not
+  // visited in position order after the heap's cases, so a tie with the
+  // k-th score counts: a lower position wins it.
   if (access.dense_upper != nullptr && p.use_dense &&
-      (!best.full() || FusedScore(p, 0, 0, max_dense, max_structure) > best.threshold())) {
+      (!best.full() ||
+       FusedScore(p, 0, 0, max_dense, max_structure, access.max_boost) >= best.threshold())) {
     for (uint32_t d = 0; d < n; ++d) {
       if ((touched[d >> 6] >> (d & 63)) & 1) continue;
       const float upper = access.dense_upper[d];
       if (upper <= 0 || !access.kept(d)) continue;
-      if (best.full() && FusedScore(p, 0, 0, upper, max_structure) <= best.threshold()) continue;
+      if (!best.Takes(FusedScore(p, 0, 0, upper, max_structure, access.boost_of(d)), d)) {
+        continue;
+      }
       const float dense = access.cosine(d);
       if (dense <= 0) continue;
-      best.Offer({FusedScore(p, 0, 0, dense, structure(d)), d, 0, 0});
+      best.Offer({FusedScore(p, 0, 0, dense, structure(d), access.boost_of(d)), d, 0, 0});
     }
   }
   std::vector<std::pair<float, ScoredDoc>> out;

@@ -63,13 +63,15 @@ struct FusionParams {
   bool use_dense = false;
 };
 
-// The fused score of one case (the one expression both paths use).
+// The fused score of one case (the one expression both paths use), the
+// case's boost (index.h ScoreWeights::boosts; 0 for most cases) added last.
+// Non-decreasing in each input, the boost included.
 inline float FusedScore(const FusionParams& p, float word, float gram, float dense,
-                        float structure) {
+                        float structure, float boost) {
   return p.lexical * (word - p.word.mean) / p.word.sd +
          p.subword * (gram - p.gram.mean) / p.gram.sd +
          (p.use_dense ? p.semantic * (dense - p.dense.mean) / p.dense.sd : 0.0f) +
-         p.structure * structure;
+         p.structure * structure + boost;
 }
 
 // A case with its exact fixed-point word and gram scores.
@@ -92,7 +94,12 @@ struct DocAccess {
   // structure(d) in [0, 1]; null when the query has no structure.
   float (*structure)(const void* ctx, uint32_t doc) = nullptr;
   const void* structure_ctx = nullptr;
+  // Every case's boost (num_docs finite floats, mostly 0), or null for
+  // none; max_boost is >= every one of them and >= 0.
+  const float* boost = nullptr;
+  float max_boost = 0;
   bool kept(uint32_t d) const { return keep->empty() || (*keep)[d]; }
+  float boost_of(uint32_t d) const { return boost != nullptr ? boost[d] : 0.0f; }
   float cosine(uint32_t d) const { return dense_upper != nullptr ? dense(dense_ctx, d) : 0.0f; }
 };
 
@@ -107,8 +114,9 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                                       const std::vector<uint32_t>& forced, size_t depth,
                                       const DocAccess& access);
 
-// Pass 3: the best `k` kept cases by FusedScore among those with a
-// positive word, gram or dense score, best first, ties by position.
+// Pass 3: the best `k` kept cases by FusedScore (with their boosts) among
+// those with a positive word, gram or dense score, best first, ties by
+// position.
 // `max_dense` bounds every kept case's dense score.
 std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>& words,
                                                    const std::vector<QueryTerm>& grams,

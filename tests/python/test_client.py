@@ -44,8 +44,8 @@ from peermatch_client import Client, PeermatchError, load_stubs, to_dict  # noqa
 
 WRITE_TOKEN = "write-token-0123456789abcdef"
 READ_TOKEN = "read-token-0123456789abcdef"
-DEMO_CITIES = 92
-DEMO_CASES = 337
+DEMO_CITIES = 93
+DEMO_CASES = 379
 QUERY = "Since schools closed, many pupils in rural districts have no internet at home"
 
 _server = {}
@@ -194,7 +194,8 @@ class ImportTest(ClientTestCase):
         with open(path, "w", encoding="utf-8") as f:
             f.write('{"city": {"id": "bahir-dar", "name": "Bahir Dar", "country": "ET", '
                     '"region": "REGION_AFRICA", "population": "350000", '
-                    '"languages": ["am", "en"]}}\n')
+                    '"languages": ["am", "en"], '
+                    '"location": {"latitude": 11.594, "longitude": 37.39}}}\n')
             f.write("\n")  # blank lines are skipped; error indexes stay line numbers
             f.write('{"case": {"id": "py-bad-sdg", "cityId": "bahir-dar", "kind": '
                     '"CASE_KIND_SOLUTION", "title": "t", "description": "d", '
@@ -244,7 +245,7 @@ class ReadTest(ClientTestCase):
         self.assertEqual(ids, [c.id for c in self.r.list_cities(page_size=1000)])
 
     def test_list_cities_pages_are_page_size(self):
-        # The raw pages behind list_cities: 9 full pages of 10, then 2.
+        # The raw pages behind list_cities: 9 full pages of 10, then 3.
         pb = _server["pb"]
         stub = load_stubs().peermatch_pb2_grpc.PeermatchStub(self.r._channel)
         sizes, token = [], ""
@@ -255,7 +256,7 @@ class ReadTest(ClientTestCase):
             token = page.next_page_token
             if not token:
                 break
-        self.assertEqual(sizes, [10] * 9 + [2])
+        self.assertEqual(sizes, [10] * 9 + [3])
 
     def test_list_cities_by_region(self):
         model = _server["model"]
@@ -291,6 +292,27 @@ class ReadTest(ClientTestCase):
         self.assertEqual(stats.challenges + stats.solutions, DEMO_CASES)
         self.assertGreater(stats.model_version, 0)
         self.assertEqual(self.r.health(), "SERVING")
+
+
+class FeedbackTest(ClientTestCase):
+    """RecordFeedback (issue 14): validated, needs a write token, reported in stats."""
+
+    def test_feedback_is_checked_and_stored(self):
+        solution = "kashan-covid-device-lending"
+        self.assertCode("PERMISSION_DENIED", self.r.record_feedback, solution, True,
+                        query_text=QUERY)
+        before = self.r.stats().fusion.judgements
+        err = self.assertCode("NOT_FOUND", self.w.record_feedback, "atlantis-radio", True,
+                              query_text=QUERY)
+        self.assertIn("solution_case_id", str(err))
+        self.assertEqual(self.r.stats().fusion.judgements, before, "nothing written")
+        resp = self.w.record_feedback(solution, False, query_text=QUERY, city_id="kashan")
+        self.assertEqual(resp.judgement.solution_case_id, solution)
+        self.assertFalse(resp.judgement.relevant)
+        stats = self.r.stats()
+        self.assertEqual(stats.fusion.judgements, before + 1)
+        self.assertFalse(stats.fusion.learned)
+        self.assertIn("too few judgements", stats.fusion.reason)
 
 
 class MatchTest(ClientTestCase):
@@ -679,7 +701,8 @@ class PairTest(ClientTestCase):
         self.assertLessEqual(max(serves.values()), 3)
         self.assertAlmostEqual(summary.total_score, sum(p.score for p in pairs), places=3)
         self.assertEqual(summary.matched_cities + len(summary.unmatched), summary.asking_cities)
-        again, _ = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        again, again_summary = self.r.pair(k=3, capacity=3, exclude_same_country=True)
+        self.assertEqual(summary.model_version, again_summary.model_version)
         self.assertEqual([(p.asking_city_id, p.peer_city_id) for p in pairs],
                          [(p.asking_city_id, p.peer_city_id) for p in again])
 
@@ -687,3 +710,34 @@ class PairTest(ClientTestCase):
         error = self.assertCode("INVALID_ARGUMENT", self.r.pair, k=50)
         self.assertIn("k", error.message)
         self.assertCode("NOT_FOUND", self.r.pair, keep=[("fermo", "atlantis")])
+
+
+class RoundTest(ClientTestCase):
+    def test_round_create_decide_rematch_close(self):
+        r = self.w.create_round("python cohort", k=2, capacity=2, exclude_same_country=True)
+        self.assertEqual(r.id, "python-cohort")
+        self.assertGreater(len(r.pairs), 0)
+        first, second = r.pairs[0].pair, r.pairs[1].pair
+        d = self.w.decline_pair(r.id, first.asking_city_id, first.peer_city_id,
+                                reason="not-relevant", comment="other topic")
+        self.assertTrue(d.changed)
+        self.assertEqual(d.pair.reason, _server["pb"].DECLINE_REASON_NOT_RELEVANT)
+        again = self.w.decline_pair(r.id, first.asking_city_id, first.peer_city_id,
+                                    reason="not-relevant", comment="other topic")
+        self.assertFalse(again.changed)
+        self.w.accept_pair(r.id, second.asking_city_id, second.peer_city_id)
+        rematched = self.w.rematch_round(r.id)
+        declined = (first.asking_city_id, first.peer_city_id)
+        self.assertNotIn(declined, [(p.asking_city_id, p.peer_city_id) for p in rematched.added])
+        stored = self.r.get_round(r.id)
+        self.assertEqual(stored.rematches, 1)
+        self.assertEqual((stored.accepted, stored.declined), (1, 1))
+        self.assertIn(r.id, [x.id for x in self.r.list_rounds()])
+        self.assertCode("PERMISSION_DENIED", self.r.accept_pair, r.id, second.asking_city_id,
+                        second.peer_city_id)
+        self.assertEqual(self.w.close_round(r.id).state, _server["pb"].ROUND_STATE_CLOSED)
+        error = self.assertCode("FAILED_PRECONDITION", self.w.accept_pair, r.id,
+                                first.asking_city_id, first.peer_city_id)
+        self.assertIn("round_id", error.message)
+        error = self.assertCode("NOT_FOUND", self.r.get_round, "atlantis")
+        self.assertIn("round_id", error.message)

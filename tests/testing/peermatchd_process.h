@@ -84,6 +84,17 @@ class PeermatchdProcess {
            rest.find("stopped cleanly") != std::string::npos;
   }
 
+  // SIGKILL, then waits: the process gets no chance to flush or close
+  // anything (for crash tests).
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    fclose(out_);
+    pid_ = -1;
+  }
+
   // What it has written to stderr so far (with a stderr file).
   std::string Stderr() const {
     std::ifstream in(stderr_file_);

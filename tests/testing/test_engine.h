@@ -18,9 +18,10 @@ struct TestEngine {
   // Opens both over `db_dir` (created when missing); failures are test
   // failures, and leave the pointers null. `before_publish`:
   // EngineOptions::before_publish_for_test; `at_query_check`:
-  // EngineOptions::at_query_check_for_test.
+  // EngineOptions::at_query_check_for_test; `fusion`: EngineOptions::fusion.
   explicit TestEngine(const std::string& db_dir, std::function<void()> before_publish = nullptr,
-                      std::function<void(const QueryStop&)> at_query_check = nullptr) {
+                      std::function<void(const QueryStop&)> at_query_check = nullptr,
+                      const FusionOptions& fusion = {}) {
     StoreOptions so;
     so.sync = false;
     auto opened_store = Store::Open(db_dir, so);
@@ -31,6 +32,7 @@ struct TestEngine {
     eo.background_refit = false;
     eo.before_publish_for_test = std::move(before_publish);
     eo.at_query_check_for_test = std::move(at_query_check);
+    eo.fusion = fusion;
     auto opened_engine = Engine::Open(store.get(), eo);
     EXPECT_TRUE(opened_engine.ok()) << opened_engine.status();
     if (opened_engine.ok()) engine = *std::move(opened_engine);

@@ -42,12 +42,13 @@ struct TestServerOptions {
   // directory (see TestServer::backup_root()).
   std::string backup_root;
   std::function<void(const Cancellation&)> pairing_after_progress;  // see ServerOptions
+  FusionOptions fusion;  // EngineOptions::fusion
 };
 
 class TestServer {
  public:
   explicit TestServer(const TestServerOptions& options = {})
-      : opened_(dir_.Sub("db"), options.before_publish, options.at_query_check) {
+      : opened_(dir_.Sub("db"), options.before_publish, options.at_query_check, options.fusion) {
     if (options.demo_data) LoadDemo();
     ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
@@ -77,18 +78,21 @@ class TestServer {
     server_.reset();
   }
 
-  void LoadDemo() {
+  void LoadDemo() { LoadInto(*opened_.engine); }
+
+  // Loads data/demo into `engine` and fits the model.
+  static void LoadInto(Engine& engine) {
     for (const char* file : {"cities.jsonl", "cases.jsonl"}) {
       const std::string path = std::string(PEERMATCH_SOURCE_DIR) + "/data/demo/" + file;
       absl::Status s = cli::ForEachRecord(path, [&](int line, absl::StatusOr<v1::ImportRecord> r) {
         EXPECT_TRUE(r.ok()) << r.status();
-        auto applied = opened_.engine->Apply(*r, Visibility::kDeferred);
+        auto applied = engine.Apply(*r, Visibility::kDeferred);
         EXPECT_TRUE(applied.ok()) << applied.status();
         return absl::OkStatus();
       });
       EXPECT_TRUE(s.ok()) << s;
     }
-    EXPECT_TRUE(opened_.engine->Refit().ok());
+    EXPECT_TRUE(engine.Refit().ok());
   }
 
   v1::Peermatch::Stub& stub() { return *stub_; }

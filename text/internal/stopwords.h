@@ -6,8 +6,13 @@
 
 namespace peermatch {
 
-// True when `word` (case-folded) is a stopword of `language` (ISO 639-1:
-// en, es, fr, pt, de, it have lists; other languages have none).
+// Whether `language` (ISO 639-1) has a stopword list: en fr es pt de it ru
+// (Snowball's), ar (Savoy's), zh ko (stopwords-iso's).
+bool HasStopwords(absl::string_view language);
+
+// True when `word` (case-folded, and normalized as text_internal::NormalizeWord
+// does for the language) is a stopword of `language`; false for a language
+// without a list.
 bool IsStopword(absl::string_view language, absl::string_view word);
 
 // True when `word` (case-folded) is a stopword of any of those languages, or

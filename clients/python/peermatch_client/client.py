@@ -429,19 +429,9 @@ class Client:
         when given, is called with each PairingProgress. No deadline unless
         `timeout` is given: a large cohort can take a while.
         """
-        req = self.peermatch_pb2.PairCitiesRequest(
-            k=k, capacity=capacity, exclude_same_country=exclude_same_country,
-            mutual=mutual, score_only=score_only)
-        if min_score is not None:
-            req.min_score = min_score
-        if candidates_per_city is not None:
-            req.candidates_per_city = candidates_per_city
-        req.city_ids.extend(city_ids)
-        req.regions.extend(self._enums(self.model_pb2.Region, list(regions), "regions"))
-        req.themes.extend(self._enums(self.model_pb2.Theme, list(themes), "themes"))
-        for field, pairs in (("avoid", avoid), ("keep", keep)):
-            for asking, peer in pairs:
-                getattr(req, field).add(asking_city_id=asking, peer_city_id=peer)
+        req = self._pair_request(k, capacity, exclude_same_country, min_score, avoid, keep,
+                                 city_ids, regions, themes, mutual, score_only,
+                                 candidates_per_city)
         pairs, summary = [], None
         try:
             for item in self._stub.PairCities(req, timeout=timeout, metadata=self._metadata):
@@ -456,11 +446,118 @@ class Client:
             raise PeermatchError.from_rpc_error(e) from e
         return pairs, summary
 
+    def _pair_request(self, k=3, capacity=3, exclude_same_country=False, min_score=None,
+                      avoid=(), keep=(), city_ids=(), regions=(), themes=(), mutual=False,
+                      score_only=False, candidates_per_city=None):
+        req = self.peermatch_pb2.PairCitiesRequest(
+            k=k, capacity=capacity, exclude_same_country=exclude_same_country,
+            mutual=mutual, score_only=score_only)
+        if min_score is not None:
+            req.min_score = min_score
+        if candidates_per_city is not None:
+            req.candidates_per_city = candidates_per_city
+        req.city_ids.extend(city_ids)
+        req.regions.extend(self._enums(self.model_pb2.Region, list(regions), "regions"))
+        req.themes.extend(self._enums(self.model_pb2.Theme, list(themes), "themes"))
+        for field, pairs in (("avoid", avoid), ("keep", keep)):
+            for asking, peer in pairs:
+                getattr(req, field).add(asking_city_id=asking, peer_city_id=peer)
+        return req
+
+    # -- pairing rounds --
+
+    def create_round(self, name, avoid_round_ids=(), avoid_declined_only=False, timeout=None,
+                     **options):
+        """Solves a pairing and stores it as a new round, every pair proposed (CreateRound).
+
+        `options` are pair()'s keywords (k, capacity, exclude_same_country,
+        min_score, avoid, keep, city_ids, regions, themes, mutual, score_only,
+        candidates_per_city). `avoid_round_ids` lists earlier rounds whose
+        pairs the new one does not propose (with avoid_declined_only=True,
+        only their declined pairs). Returns the Round; its id is made from
+        the name ("2027 cohort" -> "2027-cohort"). Needs a write token. The
+        solve runs on the server's heavy-work pool; give a larger `timeout`
+        for a large cohort.
+        """
+        req = self.peermatch_pb2.CreateRoundRequest(
+            name=name, avoid_declined_only=avoid_declined_only)
+        req.options.CopyFrom(self._pair_request(**options))
+        req.avoid_round_ids.extend(avoid_round_ids)
+        return self._call(self._stub.CreateRound, req, timeout)
+
+    def get_round(self, round_id, timeout=None):
+        """The Round with every pair (RoundPair: pair, state, reason, comment,
+        decided_at); PeermatchError NOT_FOUND when there is none."""
+        return self._call(self._stub.GetRound,
+                          self.peermatch_pb2.GetRoundRequest(round_id=round_id), timeout)
+
+    def list_rounds(self, page_size=100, timeout=None):
+        """Iterates over every round in id order, without their pairs (lazy)."""
+        req = self.peermatch_pb2.ListRoundsRequest(page_size=page_size)
+        return self._pages(self._stub.ListRounds, req, "rounds", timeout)
+
+    def accept_pair(self, round_id, asking_city_id, peer_city_id, comment=None, timeout=None):
+        """Records that a pair of a round was accepted (DecideRoundPair);
+        returns the DecideRoundPairResponse (`changed` is False when it already
+        was). NOT_FOUND for an unknown round or a pair not in it,
+        FAILED_PRECONDITION for a closed round."""
+        return self._decide(round_id, asking_city_id, peer_city_id,
+                            self.peermatch_pb2.PAIR_STATE_ACCEPTED, None, comment, timeout)
+
+    def decline_pair(self, round_id, asking_city_id, peer_city_id, reason=None, comment=None,
+                     timeout=None):
+        """Records that a pair was declined, with an optional `reason`
+        ("not-relevant", "no-capacity", "already-partners", "language",
+        "other", or a DeclineReason) and `comment`; as accept_pair otherwise."""
+        return self._decide(round_id, asking_city_id, peer_city_id,
+                            self.peermatch_pb2.PAIR_STATE_DECLINED, reason, comment, timeout)
+
+    def _decide(self, round_id, asking, peer, decision, reason, comment, timeout):
+        req = self.peermatch_pb2.DecideRoundPairRequest(
+            round_id=round_id, asking_city_id=asking, peer_city_id=peer, decision=decision)
+        if reason is not None:
+            req.reason = self._enum(self.peermatch_pb2.DeclineReason, reason, "reason")
+        if comment is not None:
+            req.comment = comment
+        return self._call(self._stub.DecideRoundPair, req, timeout)
+
+    def rematch_round(self, round_id, timeout=None):
+        """Re-solves a round for the places declines freed (RematchRound):
+        accepted and proposed pairs are kept, declined ones never proposed
+        again. Returns the RematchRoundResponse (`round`, the `added` pairs,
+        `fewer_peers`)."""
+        return self._call(self._stub.RematchRound,
+                          self.peermatch_pb2.RematchRoundRequest(round_id=round_id),
+                          timeout)
+
+    def close_round(self, round_id, timeout=None):
+        """Closes a round (no more decisions or rematches); returns the Round."""
+        return self._call(self._stub.CloseRound,
+                          self.peermatch_pb2.CloseRoundRequest(round_id=round_id), timeout)
+
     # -- service --
 
     def stats(self, timeout=None):
-        """Counts of cities and cases, the model version and the index size (Stats)."""
+        """Counts of cities and cases, the model version, the index size and the
+        fusion in use (`fusion`: learned or default weights, and why) (Stats)."""
         return self._call(self._stub.GetStats, self.peermatch_pb2.GetStatsRequest(), timeout)
+
+    def record_feedback(self, solution_case_id, useful, query_case_id=None, query_text=None,
+                        city_id=None, timeout=None):
+        """Feedback on a Match result (RecordFeedback; write token): the solution
+        `solution_case_id` was (`useful=True`) or was not useful evidence for the
+        challenge, given as the stored `query_case_id` or the `query_text` Match
+        was asked with. Returns the RecordFeedbackResponse (the judgement as
+        stored and the fusion in use after it)."""
+        req = self.peermatch_pb2.RecordFeedbackRequest(
+            solution_case_id=solution_case_id, useful=bool(useful))
+        if query_case_id is not None:
+            req.query_case_id = query_case_id
+        if query_text is not None:
+            req.query_text = query_text
+        if city_id is not None:
+            req.city_id = city_id
+        return self._call(self._stub.RecordFeedback, req, timeout)
 
     def health(self, service="", timeout=None):
         """The standard gRPC health check: "SERVING" when the server is up."""

@@ -1,0 +1,136 @@
+#include "translate/translator.h"
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace peermatch {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+std::string Lex(const std::string& lang, const std::string& version, const std::string& entries) {
+  return "peermatch-lexicon 1\nlanguage\t" + lang + "\nversion\t" + version +
+         "\ndict\t0\tTest dict\ttest 1\n" + entries;
+}
+
+std::vector<std::string> English(const TranslationGroup& g) {
+  std::vector<std::string> out;
+  for (const auto& a : g.alternatives) out.emplace_back(a.english);
+  return out;
+}
+
+class TranslatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Write(dir_.Sub("ar-en.lex"), Lex("ar", "a1", "كتاب\tكتاب\t0\tbook\tbook\n"));
+    Write(dir_.Sub("ko-en.lex"), Lex("ko", "k1", "학교\t학교\t0\tschool\tschool\n"));
+    Write(dir_.Sub("zh-en.lex"),
+          Lex("zh", "z1", "去\t去\t0\tgo\tgo\n学校\t学校\t0\tschool\tschool\n该\t该\t0\tshould\tshould\n"));
+    Write(dir_.Sub("es-en.lex"), Lex("es", "e1", "escuela\tescuel\t0\tschool\tschool\n"));
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(TranslatorTest, SurfaceThenStem) {
+  Translator t(dir_.path());
+  EXPECT_THAT(English(t.Lookup("es", "escuela", "escuel")), ElementsAre("school"));
+  // Plural: no such surface, the stem matches.
+  const TranslationGroup& g = t.Lookup("es", "escuelas", "escuel");
+  EXPECT_THAT(English(g), ElementsAre("school"));
+  EXPECT_THAT(g.terms, ElementsAre("school"));
+  EXPECT_EQ(g.alternatives[0].dictionary, "Test dict");
+  EXPECT_TRUE(t.Lookup("es", "zorro", "zorr").empty());
+}
+
+TEST_F(TranslatorTest, EnglishAndLanguagesWithoutLexiconAreNotTranslated) {
+  Translator t(dir_.path());
+  EXPECT_TRUE(t.Translates("es"));
+  EXPECT_FALSE(t.Translates("en"));
+  EXPECT_FALSE(t.Translates(""));
+  EXPECT_FALSE(t.Translates("sw"));
+  EXPECT_TRUE(t.Lookup("sw", "shule", "shule").empty());
+  EXPECT_TRUE(Translator("").Lookup("es", "escuela", "escuel").empty());
+}
+
+TEST_F(TranslatorTest, ArabicLight10AndClitics) {
+  Translator t(dir_.path());
+  // Article + plural-ish suffix stripped on both sides.
+  EXPECT_THAT(English(t.Lookup("ar", "والكتاب", "والكتاب")), ElementsAre("book"));
+  // A preposition written onto the word.
+  EXPECT_THAT(English(t.Lookup("ar", "بكتاب", "بكتاب")), ElementsAre("book"));
+}
+
+TEST_F(TranslatorTest, KoreanParticlesPrefixesAndRomanisation) {
+  Translator t(dir_.path());
+  EXPECT_THAT(English(t.Lookup("ko", "학교에서", "학교에서")), ElementsAre("school"));
+  // No particle of the list, but a known prefix.
+  EXPECT_THAT(English(t.Lookup("ko", "학교생활", "학교생활")), ElementsAre("school"));
+  // Unknown: the romanisation, marked as such.
+  const TranslationGroup& tom = t.Lookup("ko", "톰은", "톰은");
+  ASSERT_EQ(tom.alternatives.size(), 1u);
+  EXPECT_EQ(tom.alternatives[0].dictionary, kRomanisation);
+  EXPECT_THAT(tom.terms, ElementsAre("tom"));
+}
+
+TEST_F(TranslatorTest, ChineseLongestMatchesInsideAWord) {
+  Translator t(dir_.path());
+  EXPECT_THAT(English(t.Lookup("zh", "该去", "该去")), ElementsAre("should", "go"));
+  EXPECT_THAT(English(t.Lookup("zh", "去学校", "去学校")), ElementsAre("go", "school"));
+}
+
+TEST_F(TranslatorTest, VersionNamesEveryLexiconAndChangesWithOne) {
+  const std::string before = Translator(dir_.path()).Version();
+  EXPECT_EQ(before, "ar:a1,es:e1,ko:k1,zh:z1");
+  Write(dir_.Sub("es-en.lex"), Lex("es", "e2", "escuela\tescuel\t0\tschool\tschool\n"));
+  EXPECT_EQ(Translator(dir_.path()).Version(), "ar:a1,es:e2,ko:k1,zh:z1");
+  EXPECT_EQ(Translator("").Version(), "");
+}
+
+TEST(TranslatorFunctions, RomanisationLight10Josa) {
+  EXPECT_EQ(RomanizeHangul("톰"), "tom");
+  EXPECT_EQ(RomanizeHangul("보스턴"), "boseuteon");
+  EXPECT_EQ(RomanizeHangul("abc"), "abc");
+  EXPECT_EQ(Light10("والكتاب"), "كتاب");
+  EXPECT_EQ(Light10("المعلمون"), "معلم");
+  EXPECT_EQ(Light10("من"), "من");  // too short to strip
+  EXPECT_EQ(StripJosa("학교에서"), "학교");
+  EXPECT_EQ(StripJosa("나는"), "나");
+  EXPECT_EQ(StripJosa("는"), "는");  // nothing would remain
+}
+
+// The lexicons the build made (next to the test binary): real packaged
+// dictionaries.
+TEST(BuiltLexicons, TranslateTheNetworksLanguages) {
+  const Translator& t = Translator::Default();
+  ASSERT_FALSE(t.Version().empty()) << "no lexicons next to the binaries";
+  for (const char* lang : {"ar", "de", "es", "fr", "it", "ko", "pt", "ru", "zh"}) {
+    EXPECT_TRUE(t.Translates(lang)) << lang;
+    const Lexicon* lex = t.LexiconFor(lang);
+    ASSERT_NE(lex, nullptr) << lang;
+    EXPECT_GT(lex->num_keys(), 3000u) << lang;
+    // Every input package is named with its version.
+    for (const std::string& p : lex->packages()) EXPECT_THAT(p, ::testing::ContainsRegex("[0-9]"));
+  }
+  EXPECT_THAT(English(t.Lookup("es", "alfabetización", "alfabetiz")), Contains("literacy"));
+  EXPECT_THAT(t.Lookup("zh", "学校", "学校").terms, Contains("school"));
+  EXPECT_THAT(t.Lookup("fr", "école", "écol").terms, Contains("school"));
+  EXPECT_THAT(t.Lookup("ko", "학교", "학교").terms, Contains("school"));
+  EXPECT_THAT(t.Lookup("ru", "школа", "школ").terms, Contains("school"));
+  EXPECT_THAT(t.Lookup("de", "schule", "schul").terms, Contains("school"));
+  // Hunspell lemmas: forms Snowball does not join to their headword.
+  EXPECT_THAT(English(t.Lookup("es", "quiero", "quier")), Contains("love"));
+  EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, Contains("know"));
+}
+
+}  // namespace
+}  // namespace peermatch

@@ -1,0 +1,124 @@
+// The match playground: a challenge typed in any language or a stored one,
+// filters, and the peer cities with their evidence: each score part as a
+// bar, and the shared words highlighted in both texts.
+import { call, listAll } from "./api.js";
+import { bar, clear, h, highlighted, message, show } from "./dom.js";
+import { LANGUAGES, REGIONS, THEMES, label, regionClass, strength } from "./labels.js";
+import { cities, cityName } from "./state.js";
+
+// Where the feedback ("useful / not useful") and translations of another
+// issue go: `evidenceExtras(evidence, query)` returns nodes shown under each
+// piece of evidence. It shows nothing until the API has a feedback call.
+export function evidenceExtras(evidence, query) {
+  return h("div", { class: "evidence-extras", "data-case": evidence.caseId });
+}
+
+function options(id, first, entries) {
+  return h("select", { id }, first === null ? null : h("option", { value: "" }, first),
+    entries.map(([k, v]) => h("option", { value: k }, v)));
+}
+
+export async function matchView() {
+  const all = await cities();
+  const challenges = (await listAll("/v1/cases", "cases", { kind: "challenge" }))
+    .sort((a, b) => cityName(a.cityId).localeCompare(cityName(b.cityId)));
+  const text = h("textarea", { id: "match-text", rows: 5, cols: 70, placeholder: "Describe a challenge, in any language" });
+  // Empty: the server's default (detected from the text where the server
+  // detects languages, English otherwise).
+  const language = options("match-language", "Detect from the text", Object.entries(LANGUAGES));
+  const stored = options("match-case", "— or pick a stored challenge —",
+    challenges.map((c) => [c.id, `${cityName(c.cityId)}: ${c.title}`]));
+  const region = options("match-region", "Any region", Object.entries(REGIONS));
+  const theme = options("match-theme", "Any theme", Object.entries(THEMES));
+  const exclude = options("match-exclude-country", "Exclude no country", [...new Set(all.map((c) => c.country))].sort().map((c) => [c, c]));
+  const k = h("input", { id: "match-k", type: "number", min: 1, max: 100, value: 5, size: 4 });
+  const perCountry = h("input", { id: "match-per-country", type: "number", min: 0, max: 100, value: 0, size: 4 });
+  const results = h("div", { id: "match-results" });
+  // From a case's or a city's page: that challenge, or the city's first.
+  const askingCity = sessionStorage.getItem("peermatch.askingCity");
+  const first = askingCity ? challenges.find((c) => c.cityId === askingCity) : null;
+  const preset = sessionStorage.getItem("peermatch.matchCase") || (first ? first.id : "");
+  if (preset) stored.value = preset;
+  sessionStorage.removeItem("peermatch.matchCase");
+  sessionStorage.removeItem("peermatch.askingCity");
+  const form = h("form", { id: "match-form", class: "card" },
+    h("div", { class: "field" }, h("label", { for: "match-text" }, "Challenge"), text),
+    h("div", { class: "field" }, h("label", { for: "match-language" }, "Written in"), language),
+    h("div", { class: "field" }, h("label", { for: "match-case" }, "Stored challenge"), stored),
+    h("div", { class: "filters" }, region, theme, exclude,
+      h("label", {}, "Peers ", k), h("label", { title: "At most this many cities per country; 0: no limit" }, "Per country ", perCountry)),
+    h("button", { type: "submit", id: "match-run" }, "Find peer cities"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clear(results).appendChild(h("p", { class: "muted" }, "Matching…"));
+    const filters = {};
+    if (region.value) filters.regions = [region.value];
+    if (theme.value) filters.themes = [theme.value];
+    if (exclude.value) filters.excludeCountries = [exclude.value];
+    const request = { filters, k: Number(k.value) || 5, maxPerCountry: Number(perCountry.value) || 0 };
+    let queryText = text.value;
+    if (stored.value && !text.value.trim()) {
+      request.caseId = stored.value;
+      const c = challenges.find((x) => x.id === stored.value);
+      queryText = c ? `${c.title}. ${c.description}` : "";
+    } else {
+      request.text = text.value;
+      if (language.value) request.language = language.value;
+    }
+    try {
+      const answer = await call("POST", "/v1/match", request);
+      await renderPeers(clear(results), answer, queryText);
+    } catch (e) {
+      clear(results).appendChild(message(e.message));
+    }
+  });
+  show(h("h1", {}, "Match playground"), form, results);
+}
+
+async function renderPeers(out, answer, queryText) {
+  if (!answer.peers || answer.peers.length === 0) {
+    out.appendChild(message(answer.emptyReason || "No peer city.", "note"));
+    return;
+  }
+  // The solutions' texts, to highlight the shared words in them as well.
+  const ids = answer.peers.flatMap((p) => (p.evidence || []).map((e) => e.caseId));
+  const texts = new Map();
+  await Promise.all(ids.map(async (id) => {
+    try {
+      const c = await call("GET", `/v1/cases/${encodeURIComponent(id)}`);
+      texts.set(id, c.description);
+    } catch {
+      texts.set(id, "");
+    }
+  }));
+  const allTerms = [...new Set(answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => (e.sharedTerms || []).map((t) => t.term))))];
+  out.appendChild(h("div", { class: "card" }, h("h2", {}, "Your challenge"),
+    answer.queryLanguage ? h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, answer.queryLanguage)} (${answer.queryLanguage})`) : null,
+    h("p", { class: "text", id: "query-text" }, highlighted(queryText, allTerms))));
+  const list = h("ol", { class: "peers", id: "peers" });
+  for (const p of answer.peers) {
+    const city = p.city || {};
+    list.appendChild(h("li", { class: "peer", "data-city": city.id },
+      h("h3", {}, h("span", { class: `swatch ${regionClass(city.region)}` }),
+        h("a", { href: `#/city/${encodeURIComponent(city.id)}` }, city.name), ` (${city.country}) `,
+        h("span", { class: `strength strength-${strength(p.score)}` }, `score ${p.score.toFixed(2)} · ${strength(p.score)}`)),
+      partBars(p.parts || {}),
+      (p.evidence || []).map((e) => {
+        const terms = (e.sharedTerms || []).map((t) => t.term);
+        return h("div", { class: "evidence" },
+          h("h4", {}, h("a", { href: `#/case/${encodeURIComponent(e.caseId)}` }, e.title), ` · ${e.score.toFixed(2)}`),
+          h("p", { class: "shared" }, "Shared words: ", terms.length ? terms.map((t) => [h("mark", {}, t), " "]) : "none"),
+          h("p", { class: "text solution-text" }, highlighted(texts.get(e.caseId) || "", terms)),
+          evidenceExtras(e, queryText));
+      })));
+  }
+  out.appendChild(list);
+}
+
+function partBars(parts) {
+  return h("div", { class: "parts" },
+    bar("words", parts.lexical || 0), bar("subwords", parts.subword || 0),
+    bar("meaning", parts.semantic || 0, -1, 1), bar("themes", parts.structure || 0));
+}
+
+export { partBars };
