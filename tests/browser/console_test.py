@@ -175,20 +175,28 @@ class ConsoleTest(unittest.TestCase):
         marked_solution = evidence[0].find_elements(By.CSS_SELECTOR, ".solution-text mark")
         self.assertTrue(marked_solution, "shared words are marked in the solution")
         self.assertIn("mexico-city", [p.get_attribute("data-city") for p in peers])
+        self.assertIn("Read as Spanish (es)", DRIVER.find_element(By.ID, "query-language").text)
         # Words matched through a translation are marked in both texts: the
-        # Spanish word in the challenge, its English in the solution.
+        # Spanish word in the challenge, its English in an English solution
+        # (the region's cities write in English).
+        Select(DRIVER.find_element(By.ID, "match-region")).select_by_value("REGION_EUROPE_NORTH_AMERICA")
+        DRIVER.find_element(By.ID, "match-run").click()
+        self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#peers li.peer") and "mexico-city" not in
+                  [p.get_attribute("data-city") for p in d.find_elements(By.CSS_SELECTOR, "#peers li.peer")])
         translated = DRIVER.execute_script("""
           return [...document.querySelectorAll('#peers .evidence')]
             .filter(e => e.querySelector('.translations'))
-            .map(e => ({sources: [...e.querySelectorAll('.translations mark')].map(m => m.textContent),
-                        marked: [...e.querySelectorAll('.solution-text mark.translated')].map(m => m.textContent)}));""")
+            .map(e => ({pairs: [...e.querySelectorAll('.translations mark')].map(m => m.textContent.toLowerCase()),
+                        marked: [...e.querySelectorAll('.solution-text mark.translated')].map(m => m.textContent.toLowerCase())}));""")
         self.assertTrue(translated, "some evidence matched through translations")
-        self.assertTrue(any(t["marked"] for t in translated), "translated words marked in a solution")
-        query_marks = [m.text.lower() for m in DRIVER.find_elements(By.CSS_SELECTOR, "#query-text mark.translated")]
-        self.assertTrue(query_marks, "translated words marked in the challenge")
-        sources = {s.lower() for t in translated for s in t["sources"][0::2]}
-        self.assertTrue(any(any(m.startswith(s[:4]) or s.startswith(m[:4]) for s in sources) for m in query_marks),
-                        (query_marks, sources))
+        sources = {w for t in translated for w in t["pairs"][0::2]}
+        targets = {w for t in translated for w in t["pairs"][1::2]}
+        marked = {w for t in translated for w in t["marked"]}
+        self.assertTrue(marked, "translated words marked in a solution")
+        self.assertTrue(all(any(w[:4] == x[:4] for x in targets) for w in marked), (marked, targets))
+        query_marks = {m.text.lower() for m in DRIVER.find_elements(By.CSS_SELECTOR, "#query-text mark.translated")}
+        self.assertTrue(query_marks & sources, (query_marks, sources))
+        self.assertIn("escuela", sources)
         # A read-only token gets no feedback buttons.
         self.assertEqual(DRIVER.find_elements(By.CSS_SELECTOR, ".feedback button"), [])
         self.screenshot("match")

@@ -3,7 +3,7 @@
 // bar, the shared words highlighted in both texts (those matched through a
 // translation in another colour, in both languages), and feedback buttons.
 import { call, listAll } from "./api.js";
-import { bar, clear, h, highlighted, message, show } from "./dom.js";
+import { append, bar, clear, h, highlighted, message, show } from "./dom.js";
 import { LANGUAGES, REGIONS, THEMES, label, regionClass, strength } from "./labels.js";
 import { canWrite, cities, cityName } from "./state.js";
 
@@ -12,6 +12,7 @@ import { canWrite, cities, cityName } from "./state.js";
 // on this solution for this challenge (POST /v1/feedback).
 export function evidenceExtras(evidence, query, cityId) {
   const translations = evidence.translations || [];
+  const box = h("div", { class: "evidence-extras", "data-case": evidence.caseId });
   const status = h("span", { class: "feedback-status", role: "status" });
   const send = async (useful) => {
     const body = { solutionCaseId: evidence.caseId, useful, cityId };
@@ -21,19 +22,19 @@ export function evidenceExtras(evidence, query, cityId) {
     try {
       await call("POST", "/v1/feedback", body);
       status.textContent = useful ? "Recorded: useful." : "Recorded: not useful.";
-      status.parentElement.setAttribute("data-feedback", useful ? "useful" : "not-useful");
-      for (const b of status.parentElement.querySelectorAll("button")) b.classList.toggle("chosen", b.value === String(useful));
+      box.setAttribute("data-feedback", useful ? "useful" : "not-useful");
+      for (const b of box.querySelectorAll(".feedback button")) b.classList.toggle("chosen", b.value === String(useful));
     } catch (e) {
       status.textContent = e.message;
     }
   };
-  return h("div", { class: "evidence-extras", "data-case": evidence.caseId },
-    translations.length ? h("p", { class: "translations" }, "Through translations: ",
+  return append(box,
+    [translations.length ? h("p", { class: "translations" }, "Through translations: ",
       translations.map((x, i) => [i ? "; " : "", h("mark", { class: "translated" }, x.sourceWord),
         ` (${x.sourceLanguage}) → `, h("mark", { class: "translated" }, x.targetWord), h("small", { class: "muted" }, ` ${x.dictionary}`)])) : null,
     canWrite() ? h("div", { class: "feedback" }, "Was this solution useful evidence? ",
       h("button", { type: "button", class: "useful", value: "true", onclick: () => send(true) }, "Useful"),
-      h("button", { type: "button", class: "not-useful danger", value: "false", onclick: () => send(false) }, "Not useful"), status) : null);
+      h("button", { type: "button", class: "not-useful danger", value: "false", onclick: () => send(false) }, "Not useful"), status) : null]);
 }
 
 // The words to mark as matched through a translation: in the query, the
@@ -124,7 +125,7 @@ async function renderPeers(out, answer, queryText, request) {
   const allTranslations = answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => e.translations || []));
   const allTerms = [...new Set(answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => (e.sharedTerms || []).map((t) => t.term))))];
   out.appendChild(h("div", { class: "card" }, h("h2", {}, "Your challenge"),
-    answer.queryLanguage ? h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, answer.queryLanguage)} (${answer.queryLanguage})`) : null,
+    queryLanguage(answer.queryLanguage),
     h("p", { class: "text", id: "query-text" }, highlighted(queryText, allTerms, viaTranslations(allTranslations, "query")))));
   const list = h("ol", { class: "peers", id: "peers" });
   for (const p of answer.peers) {
@@ -144,6 +145,16 @@ async function renderPeers(out, answer, queryText, request) {
       })));
   }
   out.appendChild(list);
+}
+
+// MatchResponse.query_language (QueryLanguage): the language the query was
+// read in, and whether it was stated or detected.
+function queryLanguage(q) {
+  const code = q && typeof q === "object" ? q.language : q;
+  if (!code) return null;
+  const how = q.source === "LANGUAGE_SOURCE_DETECTED" ? `, detected (confidence ${Number(q.confidence || 0).toFixed(2)})`
+    : q.source === "LANGUAGE_SOURCE_STATED" ? ", as stated" : "";
+  return h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, code)} (${code})${how}`);
 }
 
 function partBars(parts) {
