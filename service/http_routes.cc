@@ -266,9 +266,21 @@ absl::StatusOr<bool> WantsStream(const HttpRequest& req) {
 // reader goes first (members are destroyed in reverse order).
 template <typename Item>
 struct StreamedCall {
+  // A call whose stream never ran (a response built and dropped, as tests
+  // and fuzzers do with HttpRouter::Handle) is cancelled and drained, as a
+  // sync reader needs before it goes.
+  ~StreamedCall() {
+    if (reader == nullptr || finished) return;
+    scope->get()->TryCancel();
+    Item item;
+    while (reader->Read(&item)) {
+    }
+    (void)reader->Finish();
+  }
   std::shared_ptr<Stub> stub;
   std::unique_ptr<CallScope> scope;
   std::unique_ptr<grpc::ClientReader<Item>> reader;
+  bool finished = false;  // Finish() has been called
 };
 
 // Issue 15: the call's messages as NDJSON (application/x-ndjson), one
@@ -283,6 +295,7 @@ HttpResponse NdjsonStream(std::shared_ptr<StreamedCall<Item>> call) {
   const bool any = call->reader->Read(&first);
   if (!any) {
     grpc::Status s = call->reader->Finish();
+    call->finished = true;
     if (!s.ok()) return FromGrpc(s.error_code(), s.error_message());
   }
   HttpResponse res;
@@ -301,6 +314,7 @@ HttpResponse NdjsonStream(std::shared_ptr<StreamedCall<Item>> call) {
       }
     }
     grpc::Status s = call->reader->Finish();
+    call->finished = true;
     if (!s.ok() && !client_gone) {
       const int status = HttpStatus(s.error_code());
       out.Write(ErrorBody(status, absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),

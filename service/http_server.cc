@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/executor.h"
+#include "service/http_stream_body.h"
 
 namespace peermatch {
 namespace {
@@ -94,69 +94,6 @@ std::string RawResponse(const HttpResponse& res) {
                       "\r\nContent-Length: ", res.body.size(), "\r\nConnection: close\r\n\r\n",
                       res.body);
 }
-
-// Issue 15: the body of a streamed response, between the worker thread
-// that writes it and the polling thread that sends it. When the polling
-// thread finds nothing to send, it suspends the connection (so that it does
-// not poll for it); the next write, or the end, resumes it.
-class StreamBody final : public HttpBodyWriter {
- public:
-  explicit StreamBody(MHD_Connection* connection) : connection_(connection) {}
-
-  bool Write(absl::string_view bytes) override {
-    absl::MutexLock lock(&mu_);
-    if (gone_) return false;
-    pending_.append(bytes.data(), bytes.size());
-    WakeLocked();
-    return true;
-  }
-  // The writer is done: the body ends once the pending bytes are sent.
-  void End() {
-    absl::MutexLock lock(&mu_);
-    ended_ = true;
-    WakeLocked();
-  }
-
-  // libmicrohttpd's content reader (polling thread): at most `max` pending
-  // bytes, or the end, or 0 with the connection suspended.
-  static ssize_t Read(void* cls, uint64_t, char* buf, size_t max) {
-    StreamBody* self = static_cast<std::shared_ptr<StreamBody>*>(cls)->get();
-    absl::MutexLock lock(&self->mu_);
-    if (!self->pending_.empty()) {
-      const size_t n = std::min(max, self->pending_.size());
-      std::memcpy(buf, self->pending_.data(), n);
-      self->pending_.erase(0, n);
-      return static_cast<ssize_t>(n);
-    }
-    if (self->ended_) return MHD_CONTENT_READER_END_OF_STREAM;
-    self->suspended_ = true;
-    MHD_suspend_connection(self->connection_);
-    return 0;
-  }
-  // libmicrohttpd is done with the response (sent, or the connection closed).
-  static void Free(void* cls) {
-    auto* held = static_cast<std::shared_ptr<StreamBody>*>(cls);
-    {
-      absl::MutexLock lock(&(*held)->mu_);
-      (*held)->gone_ = true;
-    }
-    delete held;
-  }
-
- private:
-  void WakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!suspended_) return;
-    suspended_ = false;
-    MHD_resume_connection(connection_);
-  }
-
-  MHD_Connection* const connection_;
-  absl::Mutex mu_;
-  std::string pending_ ABSL_GUARDED_BY(mu_);
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  bool gone_ ABSL_GUARDED_BY(mu_) = false;
-  bool suspended_ ABSL_GUARDED_BY(mu_) = false;
-};
 
 // Set by the logger when libmicrohttpd answers a request itself; read by
 // the completion callback that follows on the same (polling) thread.
@@ -274,11 +211,9 @@ void Impl::QueueStream(MHD_Connection* c, Exchange* ex, HttpResponse res) {
   ex->status = res.status;
   ex->route = res.route;
   ex->reason = res.reason;
-  auto body = std::make_shared<StreamBody>(c);
+  auto body = std::make_shared<internal::StreamBody>(c);
   if (!res.body.empty()) body->Write(res.body);
-  MHD_Response* r = MHD_create_response_from_callback(
-      MHD_SIZE_UNKNOWN, 16 << 10, &StreamBody::Read, new std::shared_ptr<StreamBody>(body),
-      &StreamBody::Free);
+  MHD_Response* r = internal::NewStreamResponse(body);
   if (!res.content_type.empty()) MHD_add_response_header(r, "Content-Type", res.content_type.c_str());
   for (const auto& [name, value] : res.headers) {
     MHD_add_response_header(r, name.c_str(), value.c_str());
