@@ -1,9 +1,10 @@
 // SubmitOrFinish: how a heavy call's reactor hands its work to the
-// executor (peermatch_service.cc's PairReactor, backup_handler.cc's
-// BackupReactor). Internal to service/.
+// executor; HeavyUnaryReactor and HeavyStreamReactor, the reactors of the
+// unary and the server-streaming heavy calls. Internal to service/.
 #ifndef PEERMATCH_SERVICE_HEAVY_CALL_H_
 #define PEERMATCH_SERVICE_HEAVY_CALL_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -75,6 +76,96 @@ class HeavyUnaryReactor final : public grpc::ServerUnaryReactor {
   const Work work_;
   absl::Mutex mu_;
   std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
+};
+
+// A server-streaming call whose work runs as one job on the executor
+// (PairCities, and CreateRoundWithProgress of issue 15): the job emits
+// messages as it goes, each written in order (queued while an earlier one
+// is being written), and its outcome finishes the call once every message
+// is written. A client that cancels, goes away (a write fails) or whose
+// deadline passes cancels the job; messages emitted after that are
+// dropped. Whoever finishes the call (the job, or the OnWriteDone that
+// drains the last message) does it as its last act, outside mu_: OnDone,
+// which deletes the reactor, may follow at once on another thread.
+template <typename Response>
+class HeavyStreamReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  using Emit = std::function<void(Response)>;
+  using Work = std::function<absl::Status(const Cancellation&, const Emit&)>;
+  explicit HeavyStreamReactor(Work work) : work_(std::move(work)) {}
+
+  // Submits the work, or finishes the call with `refused` or with
+  // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
+  // construction, before the reactor is returned to gRPC.
+  void Start(const absl::Status& refused, Executor* executor) {
+    std::shared_ptr<Cancellation> cancel =
+        SubmitOrFinish(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
+    absl::MutexLock lock(&mu_);
+    cancel_ = std::move(cancel);
+  }
+  void OnWriteDone(bool ok) override {
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (!ok) {  // the client went away: drop the rest, stop the work
+        queue_.clear();
+        broken_ = true;
+        if (cancel_ != nullptr) cancel_->Cancel();
+      }
+      if (!queue_.empty()) {
+        this->StartWrite(&queue_.front());
+        return;
+      }
+      if (!TakeFinishLocked(&status)) return;
+    }
+    this->Finish(status);
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (cancel_ != nullptr) cancel_->Cancel();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  // The job.
+  absl::Status Run(const Cancellation& cancel) {
+    const absl::Status outcome =
+        work_(cancel, [this](Response response) { Enqueue(std::move(response)); });
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      final_ = ToGrpc(outcome);
+      done_ = true;
+      // Else the last OnWriteDone finishes.
+      if (!queue_.empty() || !TakeFinishLocked(&status)) return outcome;
+    }
+    this->Finish(status);
+    return outcome;
+  }
+  void Enqueue(Response response) {
+    absl::MutexLock lock(&mu_);
+    if (broken_) return;
+    queue_.push_back(std::move(response));
+    if (queue_.size() == 1) this->StartWrite(&queue_.front());
+  }
+  // True, once, when the work is done and every message written: the call
+  // is to be finished with *status.
+  bool TakeFinishLocked(grpc::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!done_ || finished_) return false;
+    finished_ = true;
+    *status = broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "client went away") : final_;
+    return true;
+  }
+
+  const Work work_;
+  absl::Mutex mu_;
+  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
+  std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);           // front: being written
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace peermatch::internal

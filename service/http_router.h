@@ -47,6 +47,17 @@ struct HttpRequest {
   const std::string& Header(const std::string& name) const;
 };
 
+// Issue 15: where a streamed response's body goes, part by part (see
+// HttpResponse::stream). Used from the one thread that runs the stream.
+class HttpBodyWriter {
+ public:
+  virtual ~HttpBodyWriter() = default;
+  // Sends `bytes` as the next part of the body, as soon as the socket takes
+  // it. False once the client has gone: nothing more will be sent, and the
+  // stream should stop (and cancel what it waits for).
+  virtual bool Write(absl::string_view bytes) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -58,6 +69,12 @@ struct HttpResponse {
   // Why a request was refused before any route ran ("no_route",
   // "wrong_method", "body_too_large", ...); empty otherwise.
   std::string reason;
+  // Issue 15: a streamed body. When set, the status and headers are sent at
+  // once, then `body`, then whatever `stream` writes, each part as it is
+  // written (chunked transfer encoding), until it returns. It runs on the
+  // transport's worker thread and may block there; it must not use the
+  // request (which may be gone), only what it captured.
+  std::function<void(HttpBodyWriter&)> stream;
 };
 
 // The canonical code name an error body carries for an HTTP status the

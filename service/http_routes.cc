@@ -243,12 +243,103 @@ HttpResponse Import(Stub& stub, InflightCalls* inflight, const HttpRequest& req)
   return JsonResponse(ToJson(summary));
 }
 
-// The pairing stream, gathered: {"pairs": [...], "summary": {...}}.
-HttpResponse Pairs(Stub& stub, InflightCalls* inflight, const HttpRequest& req) {
+// Issue 15: whether the client asked for the answer as it comes
+// (?stream=1 or ?stream=true). INVALID_ARGUMENT for another value; other
+// parameters are left alone, as these routes always have.
+absl::StatusOr<bool> WantsStream(const HttpRequest& req) {
+  bool stream = false;
+  for (const auto& [key, value] : req.query) {
+    if (key != "stream") continue;
+    if (value == "1" || value == "true") {
+      stream = true;
+    } else if (value == "0" || value == "false") {
+      stream = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("stream: \"", value, "\" is not 1, 0, true or false"));
+    }
+  }
+  return stream;
+}
+
+// A server-streaming call under way, and what it needs kept alive; the
+// reader goes first (members are destroyed in reverse order).
+template <typename Item>
+struct StreamedCall {
+  // A call whose stream never ran (a response built and dropped, as tests
+  // and fuzzers do with HttpRouter::Handle) is cancelled and drained, as a
+  // sync reader needs before it goes.
+  ~StreamedCall() {
+    if (reader == nullptr || finished) return;
+    scope->get()->TryCancel();
+    Item item;
+    while (reader->Read(&item)) {
+    }
+    (void)reader->Finish();
+  }
+  std::shared_ptr<Stub> stub;
+  std::unique_ptr<CallScope> scope;
+  std::unique_ptr<grpc::ClientReader<Item>> reader;
+  bool finished = false;  // Finish() has been called
+};
+
+// Issue 15: the call's messages as NDJSON (application/x-ndjson), one
+// canonical-JSON message a line, each sent as it arrives. The first message
+// is awaited here, so an error before it (a bad request, a refused token)
+// is an ordinary error answer with its HTTP status; an error after it
+// ends the stream with one more line, the error body ({"error": ...}). A
+// client that goes away cancels the call.
+template <typename Item>
+HttpResponse NdjsonStream(std::shared_ptr<StreamedCall<Item>> call) {
+  Item first;
+  const bool any = call->reader->Read(&first);
+  if (!any) {
+    grpc::Status s = call->reader->Finish();
+    call->finished = true;
+    if (!s.ok()) return FromGrpc(s.error_code(), s.error_message());
+  }
+  HttpResponse res;
+  res.content_type = "application/x-ndjson";
+  res.headers.emplace_back("Cache-Control", "no-store");
+  if (!any) return res;  // an empty stream: an empty body
+  res.body = ToJson(first) + "\n";
+  res.stream = [call](HttpBodyWriter& out) {
+    Item item;
+    bool client_gone = false;
+    while (call->reader->Read(&item)) {
+      if (client_gone) continue;  // drains what is under way after the cancel
+      if (!out.Write(ToJson(item) + "\n")) {
+        client_gone = true;
+        call->scope->get()->TryCancel();
+      }
+    }
+    grpc::Status s = call->reader->Finish();
+    call->finished = true;
+    if (!s.ok() && !client_gone) {
+      const int status = HttpStatus(s.error_code());
+      out.Write(ErrorBody(status, absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())),
+                          s.error_message()));
+    }
+  };
+  return res;
+}
+
+// The pairing stream, gathered: {"pairs": [...], "summary": {...}}; or,
+// with ?stream=1, as it comes (NdjsonStream).
+HttpResponse Pairs(std::shared_ptr<Stub> stub, InflightCalls* inflight, const HttpRequest& req) {
   v1::PairCitiesRequest request;
   if (absl::Status s = ParseBody(req, &request); !s.ok()) return FromStatus(s);
+  absl::StatusOr<bool> stream = WantsStream(req);
+  if (!stream.ok()) return FromStatus(stream.status());
+  if (*stream) {
+    auto call = std::make_shared<StreamedCall<v1::PairCitiesResponse>>();
+    call->stub = stub;
+    call->scope = std::make_unique<CallScope>(req, inflight, kPairingTime);
+    call->reader = stub->PairCities(call->scope->get(), request);
+    return NdjsonStream(std::move(call));
+  }
   CallScope ctx(req, inflight, kPairingTime);
-  auto reader = stub.PairCities(ctx.get(), request);
+  auto reader = stub->PairCities(ctx.get(), request);
   std::string json = "{\"pairs\": [";
   std::string summary = "{}";
   v1::PairCitiesResponse item;
@@ -346,7 +437,7 @@ void AddWriteRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
     return Import(*stub, in.get(), req);
   });
   r.Add("POST", "/v1/pairs", [stub, in](const HttpRequest& req, const Params&) {
-    return Pairs(*stub, in.get(), req);
+    return Pairs(stub, in.get(), req);
   });
   // Issue 14: feedback on a Match result.
   r.Add("POST", "/v1/feedback",
@@ -370,9 +461,21 @@ absl::Status RoundFromPath(const HttpRequest& req, const Params& params, Request
 
 void AddRoundRoutes(HttpRouter& r, const std::shared_ptr<Stub>& stub,
                     const std::shared_ptr<InflightCalls>& in) {
-  r.Add("POST", "/v1/rounds",
-        Unary(stub, in, &Stub::CreateRound,
-              Make<v1::CreateRoundRequest>(FromBody<v1::CreateRoundRequest>), kPairingTime));
+  // With ?stream=1 (issue 15), CreateRoundWithProgress: its messages as NDJSON.
+  auto create = Unary(stub, in, &Stub::CreateRound,
+                      Make<v1::CreateRoundRequest>(FromBody<v1::CreateRoundRequest>), kPairingTime);
+  r.Add("POST", "/v1/rounds", [stub, in, create](const HttpRequest& req, const Params& params) {
+    absl::StatusOr<bool> stream = WantsStream(req);
+    if (!stream.ok()) return FromStatus(stream.status());
+    if (!*stream) return create(req, params);
+    v1::CreateRoundRequest request;
+    if (absl::Status s = ParseBody(req, &request); !s.ok()) return FromStatus(s);
+    auto call = std::make_shared<StreamedCall<v1::CreateRoundProgress>>();
+    call->stub = stub;
+    call->scope = std::make_unique<CallScope>(req, in.get(), kPairingTime);
+    call->reader = stub->CreateRoundWithProgress(call->scope->get(), request);
+    return NdjsonStream(std::move(call));
+  });
   r.Add("GET", "/v1/rounds", Unary(stub, in, &Stub::ListRounds,
                                    Make<v1::ListRoundsRequest>(FromQuery<v1::ListRoundsRequest>)));
   r.Add("GET", "/v1/rounds/{id}",

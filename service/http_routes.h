@@ -23,8 +23,10 @@
 //   PATCH  /v1/cases/{id}[?updateMask=]   partial Case -> Case (UpdateCase, write token)
 //   POST   /v1/import         JSON Lines of ImportRecord -> ImportSummary (write token)
 //   POST   /v1/pairs          PairCitiesRequest -> {"pairs": [Pair], "summary": PairingSummary}
+//   POST   /v1/pairs?stream=1 PairCitiesRequest -> NDJSON: a PairCitiesResponse a line, as it comes
 //   GET    /v1/stats                                          -> Stats
 //   POST   /v1/rounds         CreateRoundRequest -> Round             (write token)
+//   POST   /v1/rounds?stream=1 CreateRoundRequest -> NDJSON: CreateRoundProgress a line (write)
 //   GET    /v1/rounds[?pageSize=&pageToken=]                  -> ListRoundsResponse
 //   GET    /v1/rounds/{id}                                    -> Round
 //   POST   /v1/rounds/{id}/decisions  DecideRoundPairRequest -> DecideRoundPairResponse (write)
@@ -33,6 +35,11 @@
 //   GET    /healthz           "SERVING" (200) or "NOT_SERVING" (503), text
 //   GET    /metrics           Prometheus text (a token when metrics_authorization says so)
 //   GET    /openapi.json      the OpenAPI 3.0 description of all of the above
+//
+// Streams (issue 15): `?stream=1` answers as application/x-ndjson, each
+// message of the gRPC stream a line as soon as it arrives (chunked). An
+// error before the first message is an ordinary error answer; one after it
+// is the stream's last line, an error body as ErrorBody() writes it.
 //
 // Bodies are read as JSON (JSON Lines for /v1/import) whatever their
 // Content-Type says: curl's default application/x-www-form-urlencoded

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/executor.h"
+#include "service/http_stream_body.h"
 
 namespace peermatch {
 namespace {
@@ -173,6 +174,10 @@ struct HttpServer::Impl {
     return queued;
   }
 
+  // Issue 15: queues a streamed response on the suspended connection,
+  // resumes it, and runs res.stream on this (worker) thread to its end.
+  static void QueueStream(MHD_Connection* c, Exchange* ex, HttpResponse res);
+
   MHD_Result First(MHD_Connection* c, Exchange* ex, const char* method);
   MHD_Result Body(Exchange* ex, const char* data, size_t size);
   MHD_Result Dispatch(MHD_Connection* c, Exchange* ex);
@@ -201,6 +206,25 @@ size_t HeaderBytes(const HttpRequest& request) {
 }
 
 }  // namespace
+
+void Impl::QueueStream(MHD_Connection* c, Exchange* ex, HttpResponse res) {
+  ex->status = res.status;
+  ex->route = res.route;
+  ex->reason = res.reason;
+  auto body = std::make_shared<internal::StreamBody>(c);
+  if (!res.body.empty()) body->Write(res.body);
+  MHD_Response* r = internal::NewStreamResponse(body);
+  if (!res.content_type.empty()) MHD_add_response_header(r, "Content-Type", res.content_type.c_str());
+  for (const auto& [name, value] : res.headers) {
+    MHD_add_response_header(r, name.c_str(), value.c_str());
+  }
+  MHD_queue_response(c, res.status, r);
+  MHD_destroy_response(r);
+  MHD_resume_connection(c);
+  // `ex` may be gone from here on (the client can close at any time).
+  res.stream(*body);
+  body->End();
+}
 
 MHD_Result Impl::First(MHD_Connection* c, Exchange* ex, const char* method) {
   const HttpLimits& limits = options.limits;
@@ -308,7 +332,11 @@ MHD_Result Impl::Dispatch(MHD_Connection* c, Exchange* ex) {
   MHD_suspend_connection(c);
   auto job = workers->Submit([this, c, ex](const Cancellation&) {
     HttpResponse res = handler(ex->request);
-    Queue(c, ex, res, /*resume=*/true);
+    if (res.stream) {
+      QueueStream(c, ex, std::move(res));
+    } else {
+      Queue(c, ex, res, /*resume=*/true);
+    }
     return absl::OkStatus();
   });
   if (!job.ok()) {

@@ -225,115 +225,34 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   size_t held_bytes_ = 0;
 };
 
-// Streams a pairing, run as a job on the heavy-work executor so that no
-// gRPC thread waits for it: progress while it runs, then the pairs, then
-// the summary. The client cancelling (or the deadline passing) cancels the
-// job. Whoever finishes the call (the job, or the OnWriteDone that drains
-// the last message) does it as its last act, outside mu_: OnDone, which
-// deletes the reactor, may follow at once on another thread.
-class PairReactor final : public grpc::ServerWriteReactor<v1::PairCitiesResponse> {
- public:
-  PairReactor(const Engine* engine, const v1::PairCitiesRequest& request, const HeavyWork* heavy)
-      : engine_(engine), request_(request), heavy_(heavy) {}
-
-  // Submits the pairing, or finishes the call with `refused` or with
-  // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
-  // construction, before the reactor is returned to gRPC.
-  void Start(const absl::Status& refused) {
-    std::shared_ptr<Cancellation> cancel = internal::SubmitOrFinish(
-        this, refused, heavy_->executor, [this](const Cancellation& c) { return Run(c); });
-    absl::MutexLock lock(&mu_);
-    cancel_ = std::move(cancel);
-  }
-  void OnWriteDone(bool ok) override {
-    grpc::Status status;
-    {
-      absl::MutexLock lock(&mu_);
-      queue_.pop_front();
-      if (!ok) {  // the client went away: drop the rest, stop the work
-        queue_.clear();
-        broken_ = true;
-        if (cancel_ != nullptr) cancel_->Cancel();
-      }
-      if (!queue_.empty()) {
-        StartWrite(&queue_.front());
-        return;
-      }
-      if (!TakeFinishLocked(&status)) return;
-    }
-    Finish(status);
-  }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    if (cancel_ != nullptr) cancel_->Cancel();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  // The job.
-  absl::Status Run(const Cancellation& cancel) {
-    const absl::Status outcome = StreamPairing(cancel);
-    grpc::Status status;
-    {
-      absl::MutexLock lock(&mu_);
-      final_ = ToGrpc(outcome);
-      done_ = true;
-      // Else the last OnWriteDone finishes.
-      if (!queue_.empty() || !TakeFinishLocked(&status)) return outcome;
-    }
-    Finish(status);
-    return outcome;
-  }
-  // Checks the request and streams the pairing; its outcome.
-  absl::Status StreamPairing(const Cancellation& cancel) {
-    const absl::StatusOr<PairingQuery> query = ToPairingQuery(request_);
-    if (!query.ok()) return query.status();
-    auto result = engine_->PairCities(
-        *query,
-        [this, &cancel](const PairingProgress& p) {
-          v1::PairCitiesResponse r;
-          *r.mutable_progress() = ToPairingProgress(p);
-          Enqueue(std::move(r));
-          if (heavy_->after_progress) heavy_->after_progress(cancel);
-        },
-        &cancel);
-    if (!result.ok()) return result.status();
-    for (PairedCities& pair : result->pairs) {
-      v1::PairCitiesResponse r;
-      *r.mutable_pair() = ToPair(std::move(pair));
-      Enqueue(std::move(r));
-    }
+// Checks a PairCities request and streams the pairing through `emit`:
+// progress while it runs (each followed by the after_progress seam), then
+// the pairs, then the summary; its outcome.
+absl::Status StreamPairing(const Engine& engine, const v1::PairCitiesRequest& request,
+                           const HeavyWork& heavy, const Cancellation& cancel,
+                           const std::function<void(v1::PairCitiesResponse)>& emit) {
+  const absl::StatusOr<PairingQuery> query = ToPairingQuery(request);
+  if (!query.ok()) return query.status();
+  auto result = engine.PairCities(
+      *query,
+      [&](const PairingProgress& p) {
+        v1::PairCitiesResponse r;
+        *r.mutable_progress() = ToPairingProgress(p);
+        emit(std::move(r));
+        if (heavy.after_progress) heavy.after_progress(cancel);
+      },
+      &cancel);
+  if (!result.ok()) return result.status();
+  for (PairedCities& pair : result->pairs) {
     v1::PairCitiesResponse r;
-    *r.mutable_summary() = ToPairingSummary(result->summary, *query);
-    Enqueue(std::move(r));
-    return absl::OkStatus();
+    *r.mutable_pair() = ToPair(std::move(pair));
+    emit(std::move(r));
   }
-  void Enqueue(v1::PairCitiesResponse response) {
-    absl::MutexLock lock(&mu_);
-    if (broken_) return;
-    queue_.push_back(std::move(response));
-    if (queue_.size() == 1) StartWrite(&queue_.front());
-  }
-  // True, once, when the work is done and every message written: the call
-  // is to be finished with *status.
-  bool TakeFinishLocked(grpc::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!done_ || finished_) return false;
-    finished_ = true;
-    *status = broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "client went away") : final_;
-    return true;
-  }
-
-  const Engine* const engine_;
-  const v1::PairCitiesRequest request_;
-  const HeavyWork* const heavy_;
-  absl::Mutex mu_;
-  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
-  std::deque<v1::PairCitiesResponse> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status final_ ABSL_GUARDED_BY(mu_);
-};
+  v1::PairCitiesResponse r;
+  *r.mutable_summary() = ToPairingSummary(result->summary, *query);
+  emit(std::move(r));
+  return absl::OkStatus();
+}
 
 // A stable fingerprint of a request without its page token (FNV-1a over
 // the deterministic serialization), so that a page token only continues the
@@ -402,8 +321,15 @@ grpc::ServerWriteReactor<v1::PairCitiesResponse>* PeermatchService::PairCities(
     grpc::CallbackServerContext* ctx, const v1::PairCitiesRequest* req) {
   absl::Status refused = Authorize(ctx, Access::kRead);
   if (refused.ok()) refused = CheckDeadline(ctx);
-  auto* reactor = new PairReactor(engine_, *req, &heavy_);
-  reactor->Start(refused);
+  const Engine* engine = engine_;
+  const HeavyWork* heavy = &heavy_;
+  auto* reactor = new internal::HeavyStreamReactor<v1::PairCitiesResponse>(
+      [engine, request = *req, heavy](
+          const Cancellation& cancel,
+          const internal::HeavyStreamReactor<v1::PairCitiesResponse>::Emit& emit) {
+        return StreamPairing(*engine, request, *heavy, cancel, emit);
+      });
+  reactor->Start(refused, heavy->executor);
   return reactor;
 }
 

@@ -49,8 +49,8 @@ struct HeavyWork {
   // CreateBackup writes only under this directory (see ResolveBackupDir);
   // empty: every CreateBackup is refused FAILED_PRECONDITION.
   std::string backup_root;
-  // Testing seam: when set, called on a pairing's thread after each of its
-  // progress messages is queued, with the job's Cancellation (a test holds
+  // Testing seam: when set, called on a pairing's thread (PairCities, and
+  // CreateRoundWithProgress) after each of its progress messages is queued, with the job's Cancellation (a test holds
   // a pairing there, at a known point, until its client has cancelled).
   std::function<void(const Cancellation&)> after_progress;
 };
@@ -127,6 +127,9 @@ class PeermatchService final : public PeermatchServiceBase {
   grpc::ServerUnaryReactor* CreateRound(grpc::CallbackServerContext* ctx,
                                         const v1::CreateRoundRequest* req,
                                         v1::Round* resp) override;
+  // Issue 15: CreateRound streaming the solve's progress, then the round.
+  grpc::ServerWriteReactor<v1::CreateRoundProgress>* CreateRoundWithProgress(
+      grpc::CallbackServerContext* ctx, const v1::CreateRoundRequest* req) override;
   grpc::ServerUnaryReactor* GetRound(grpc::CallbackServerContext* ctx,
                                      const v1::GetRoundRequest* req, v1::Round* resp) override;
   grpc::ServerUnaryReactor* ListRounds(grpc::CallbackServerContext* ctx,

@@ -17,6 +17,7 @@
 #include "records/validate.h"
 #include "service/heavy_call.h"
 #include "service/page_token.h"
+#include "service/request_mapping.h"
 #include "service/peermatch_service.h"
 #include "service/rounds.h"
 #include "service/status.h"
@@ -84,9 +85,11 @@ absl::Status InOptions(const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat("options.", s.message()));
 }
 
-// CreateRound's job: the earlier rounds to avoid, the solve, the record.
+// CreateRound's job: the earlier rounds to avoid, the solve (reporting to
+// `progress` when set), the record.
 absl::Status CreateRoundJob(const Engine& engine, const v1::CreateRoundRequest& req,
-                            PairingQuery query, const Cancellation& cancel, v1::Round* resp) {
+                            PairingQuery query, const Cancellation& cancel, v1::Round* resp,
+                            const std::function<void(const PairingProgress&)>& progress = nullptr) {
   Store& store = engine.store();
   std::vector<v1::Round> earlier;
   for (int i = 0; i < req.avoid_round_ids_size(); ++i) {
@@ -106,7 +109,7 @@ absl::Status CreateRoundJob(const Engine& engine, const v1::CreateRoundRequest& 
   }
   const size_t own_avoid = query.avoid.size();
   for (const v1::CityPair& p : avoided) query.avoid.push_back({p.asking_city_id(), p.peer_city_id()});
-  absl::StatusOr<PairingResult> result = engine.PairCities(query, nullptr, &cancel);
+  absl::StatusOr<PairingResult> result = engine.PairCities(query, progress, &cancel);
   if (!result.ok()) return InOptions(result.status());
   std::vector<std::string> cohort = CohortOf(query, cities);
   query.avoid.resize(own_avoid);  // the summary's reasons are the request's
@@ -146,21 +149,55 @@ absl::Status RematchJob(const Engine& engine, const std::string& round_id,
   return absl::OkStatus();
 }
 
+// CreateRound's (and CreateRoundWithProgress') checks after the token's
+// (`*refused`, updated): a writer, and a valid request; its query when
+// *refused stays OK.
+PairingQuery CheckCreateCall(const Store& store, const v1::CreateRoundRequest& req,
+                             absl::Status* refused) {
+  if (refused->ok()) *refused = RequireWriter(store);
+  if (!refused->ok()) return PairingQuery();
+  absl::StatusOr<PairingQuery> query = CheckCreateRound(req);
+  *refused = query.status();
+  return query.value_or(PairingQuery());
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* PeermatchService::CreateRound(grpc::CallbackServerContext* ctx,
                                                         const v1::CreateRoundRequest* req,
                                                         v1::Round* resp) {
   absl::Status refused = Authorize(ctx, Access::kWrite);
-  if (refused.ok()) refused = RequireWriter(engine_->store());
-  absl::StatusOr<PairingQuery> query = PairingQuery();
-  if (refused.ok()) query = CheckCreateRound(*req);
-  if (refused.ok()) refused = query.status();
+  const PairingQuery query = CheckCreateCall(engine_->store(), *req, &refused);
   const Engine* engine = engine_;
   auto* reactor = new internal::HeavyUnaryReactor(
-      [engine, req, query = query.value_or(PairingQuery()), resp](const Cancellation& cancel) {
+      [engine, req, query, resp](const Cancellation& cancel) {
         return CreateRoundJob(*engine, *req, query, cancel, resp);
       });
+  reactor->Start(refused, heavy_.executor);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::CreateRoundProgress>* PeermatchService::CreateRoundWithProgress(
+    grpc::CallbackServerContext* ctx, const v1::CreateRoundRequest* req) {
+  absl::Status refused = Authorize(ctx, Access::kWrite);
+  const PairingQuery query = CheckCreateCall(engine_->store(), *req, &refused);
+  const Engine* engine = engine_;
+  const HeavyWork* heavy = &heavy_;
+  using Reactor = internal::HeavyStreamReactor<v1::CreateRoundProgress>;
+  auto* reactor = new Reactor([engine, heavy, req, query](
+                                  const Cancellation& cancel, const Reactor::Emit& emit) {
+    v1::CreateRoundProgress last;
+    absl::Status s = CreateRoundJob(
+        *engine, *req, query, cancel, last.mutable_round(),
+        [&emit, &cancel, heavy](const PairingProgress& p) {
+          v1::CreateRoundProgress m;
+          *m.mutable_progress() = ToPairingProgress(p);
+          emit(std::move(m));
+          if (heavy->after_progress) heavy->after_progress(cancel);  // the testing seam
+        });
+    if (s.ok()) emit(std::move(last));
+    return s;
+  });
   reactor->Start(refused, heavy_.executor);
   return reactor;
 }

@@ -175,6 +175,30 @@ class ConsoleTest(unittest.TestCase):
         marked_solution = evidence[0].find_elements(By.CSS_SELECTOR, ".solution-text mark")
         self.assertTrue(marked_solution, "shared words are marked in the solution")
         self.assertIn("mexico-city", [p.get_attribute("data-city") for p in peers])
+        self.assertIn("Read as Spanish (es)", DRIVER.find_element(By.ID, "query-language").text)
+        # Words matched through a translation are marked in both texts: the
+        # Spanish word in the challenge, its English in an English solution
+        # (the region's cities write in English).
+        Select(DRIVER.find_element(By.ID, "match-region")).select_by_value("REGION_EUROPE_NORTH_AMERICA")
+        DRIVER.find_element(By.ID, "match-run").click()
+        self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#peers li.peer") and "mexico-city" not in
+                  [p.get_attribute("data-city") for p in d.find_elements(By.CSS_SELECTOR, "#peers li.peer")])
+        translated = DRIVER.execute_script("""
+          return [...document.querySelectorAll('#peers .evidence')]
+            .filter(e => e.querySelector('.translations'))
+            .map(e => ({pairs: [...e.querySelectorAll('.translations mark')].map(m => m.textContent.toLowerCase()),
+                        marked: [...e.querySelectorAll('.solution-text mark.translated')].map(m => m.textContent.toLowerCase())}));""")
+        self.assertTrue(translated, "some evidence matched through translations")
+        sources = {w for t in translated for w in t["pairs"][0::2]}
+        targets = {w for t in translated for w in t["pairs"][1::2]}
+        marked = {w for t in translated for w in t["marked"]}
+        self.assertTrue(marked, "translated words marked in a solution")
+        self.assertTrue(all(any(w[:4] == x[:4] for x in targets) for w in marked), (marked, targets))
+        query_marks = {m.text.lower() for m in DRIVER.find_elements(By.CSS_SELECTOR, "#query-text mark.translated")}
+        self.assertTrue(query_marks & sources, (query_marks, sources))
+        self.assertIn("escuela", sources)
+        # A read-only token gets no feedback buttons.
+        self.assertEqual(DRIVER.find_elements(By.CSS_SELECTOR, ".feedback button"), [])
         self.screenshot("match")
         self.assert_no_csp_violation()
 
@@ -191,6 +215,13 @@ class ConsoleTest(unittest.TestCase):
         self.wait(lambda d: d.find_element(By.ID, "pair-progress").get_attribute("data-state") == "done", 60)
         self.assertEqual(DRIVER.execute_script("return window.__states"), ["running", "done"])
         self.assertIn("candidate pairs", DRIVER.find_element(By.ID, "pair-stage").text)
+        # Live progress: progress messages were shown, the first of them from
+        # an earlier network read than the result's (a gathered answer
+        # arrives in one piece, with no progress messages at all).
+        progress = DRIVER.find_element(By.ID, "pair-progress")
+        self.assertGreaterEqual(int(progress.get_attribute("data-updates")), 1)
+        self.assertLess(int(progress.get_attribute("data-first-progress-read")),
+                        int(progress.get_attribute("data-result-read")))
         # Every row's cells in one call (a call per cell takes seconds).
         rows = DRIVER.execute_script("""
           return [...document.querySelectorAll('#pairs-table tbody tr')]
@@ -216,6 +247,113 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(len(csv.strip().split("\r\n")), len(rows) + 1)
         self.assertTrue(csv.startswith("asking_city_id,asking_city,"))
         self.screenshot("pairing")
+        self.assert_no_csp_violation()
+
+    def test_round_created_with_live_progress_then_declined_and_rematched(self):
+        self.sign_in(console_env.WRITE_TOKEN)
+        self.go("#/rounds", "#round-form")
+        name = DRIVER.find_element(By.ID, "r-name")
+        name.clear()
+        name.send_keys("Browser round")
+        # Two peers per city, and room at every peer (capacity 10), so that a
+        # declined place can be filled by the rematch.
+        for field, value in (("r-k", "2"), ("r-capacity", "10")):
+            DRIVER.find_element(By.ID, field).clear()
+            DRIVER.find_element(By.ID, field).send_keys(value)
+        # Records the progress element's states and updates as they happen.
+        DRIVER.execute_script("""
+          window.__events = [];
+          const el = document.getElementById('round-progress');
+          new MutationObserver(() => window.__events.push({state: el.getAttribute('data-state'),
+              updates: el.getAttribute('data-updates'), bar: (el.querySelector('progress') || {}).value}))
+            .observe(el, {attributes: true, subtree: true, attributeFilter: ['data-state', 'data-updates', 'value']});""")
+        DRIVER.find_element(By.ID, "round-create").click()
+        self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-routed") == "#/round/browser-round", 90)
+        self.find("#round-pairs tbody tr")
+        events = DRIVER.execute_script("return window.__events")
+        states = [e["state"] for e in events]
+        self.assertEqual(states[0], "running")
+        self.assertEqual(states[-1], "done")
+        # A progress message was shown while the round was still being made.
+        running_updates = [e for e in events[:states.index("done")] if e["state"] == "running" and e["updates"]]
+        self.assertTrue(running_updates, events)
+        _, _, stored = DAEMON.request("GET", "/v1/rounds/browser-round")
+        self.assertEqual(stored["name"], "Browser round")
+        rows = DRIVER.find_elements(By.CSS_SELECTOR, "#round-pairs tbody tr")
+        self.assertEqual(len(rows), len(stored["pairs"]))
+        self.assertEqual(len(DRIVER.find_elements(By.CSS_SELECTOR, "#round-map path.arc")), len(rows))
+        self.assertEqual(len(DRIVER.find_elements(By.CSS_SELECTOR, "#round-graph line.edge")), len(rows))
+        self.screenshot("round")
+
+        # Decline the first pair, with a reason and a comment.
+        row = rows[0]
+        asking, peer = row.get_attribute("data-asking"), row.get_attribute("data-peer")
+        Select(row.find_element(By.CSS_SELECTOR, "select.decline-reason")).select_by_value("DECLINE_REASON_NOT_RELEVANT")
+        row.find_element(By.CSS_SELECTOR, "input.decline-comment").send_keys("Different school system")
+        row.find_element(By.CSS_SELECTOR, "button.decline").click()
+        declined_css = f"#round-pairs tr[data-asking='{asking}'][data-peer='{peer}'][data-state='PAIR_STATE_DECLINED']"
+        declined = self.find(declined_css)
+        self.assertIn("Not relevant", declined.text)
+        self.assertIn("Different school system", declined.text)
+        self.assertEqual(declined.find_elements(By.CSS_SELECTOR, "button"), [])
+        _, _, stored = DAEMON.request("GET", "/v1/rounds/browser-round")
+        pair = [p for p in stored["pairs"] if p["pair"]["askingCityId"] == asking and p["pair"]["peerCityId"] == peer][0]
+        self.assertEqual((pair["state"], pair["reason"], pair["comment"]),
+                         ("PAIR_STATE_DECLINED", "DECLINE_REASON_NOT_RELEVANT", "Different school system"))
+        self.find("#round-waiting")
+
+        # The rematch proposes another peer for that city.
+        peers_before = {r.get_attribute("data-peer") for r in DRIVER.find_elements(
+            By.CSS_SELECTOR, f"#round-pairs tr[data-asking='{asking}']")}
+        self.find("#round-rematch").click()
+        added = self.find("#rematch-added")
+        self.assertIn(DRIVER.execute_script("return document.querySelector('#round-pairs tr[data-asking=\"' + arguments[0] + '\"] td').textContent", asking), added.text)
+        now = DRIVER.find_elements(By.CSS_SELECTOR, f"#round-pairs tr[data-asking='{asking}']")
+        new_peers = {r.get_attribute("data-peer") for r in now} - peers_before
+        self.assertEqual(len(new_peers), 1, [r.text for r in now])
+        self.assertNotIn(peer, new_peers)
+        new_row = self.find(f"#round-pairs tr[data-asking='{asking}'][data-peer='{new_peers.pop()}']")
+        self.assertEqual(new_row.get_attribute("data-state"), "PAIR_STATE_PROPOSED")
+        self.assertIn("new", new_row.text)
+        self.find(declined_css)  # still declined, still listed
+        _, _, stored = DAEMON.request("GET", "/v1/rounds/browser-round")
+        self.assertEqual(stored["rematches"], 1)
+        self.assertTrue(any(p["pair"]["askingCityId"] == asking and p["proposedIn"] == 1 for p in stored["pairs"]))
+        # The CSV has every pair with its state.
+        href = DRIVER.find_element(By.ID, "round-csv").get_attribute("href")
+        csv = urllib.parse.unquote(href[len("data:text/csv;charset=utf-8,"):]).strip().split("\r\n")
+        self.assertEqual(len(csv), len(stored["pairs"]) + 1)
+        self.assertTrue(csv[0].endswith(",state,decline_reason,comment,proposed_in"))
+        self.assertTrue(any(",declined,not_relevant,Different school system," in line for line in csv))
+        self.screenshot("round-rematched")
+        # The round is listed among the earlier rounds.
+        self.go("#/rounds", "#rounds-table")
+        self.find("#rounds-table tr[data-round='browser-round']")
+        self.screenshot("rounds")
+        self.assert_no_csp_violation()
+
+    def test_feedback_buttons_record_feedback(self):
+        self.sign_in(console_env.WRITE_TOKEN)
+        _, _, before = DAEMON.request("GET", "/v1/stats")
+        self.go("#/match", "#match-form")
+        Select(DRIVER.find_element(By.ID, "match-case")).select_by_value("bahir-dar-covid-pupils-offline")
+        DRIVER.find_element(By.ID, "match-run").click()
+        extras = self.find("#peers li.peer .evidence-extras")
+        solution = extras.get_attribute("data-case")
+        extras.find_element(By.CSS_SELECTOR, "button.not-useful").click()
+        self.wait(lambda d: extras.get_attribute("data-feedback") == "not-useful")
+        self.assertIn("Recorded", extras.text)
+        _, _, after = DAEMON.request("GET", "/v1/stats")
+        self.assertEqual(int(after["fusion"]["judgements"]), int(before["fusion"]["judgements"]) + 1)
+        self.assertEqual(int(after["fusion"]["negatives"]), int(before["fusion"]["negatives"]) + 1)
+        # The same solution judged again replaces the judgement.
+        extras.find_element(By.CSS_SELECTOR, "button.useful").click()
+        self.wait(lambda d: extras.get_attribute("data-feedback") == "useful")
+        _, _, again = DAEMON.request("GET", "/v1/stats")
+        self.assertEqual(int(again["fusion"]["judgements"]), int(after["fusion"]["judgements"]))
+        self.assertEqual(int(again["fusion"]["positives"]), int(before["fusion"]["positives"]) + 1)
+        self.assertTrue(solution)
+        self.screenshot("match-feedback")
         self.assert_no_csp_violation()
 
     def test_knowledge_gaps_count_every_challenge_by_theme_and_region(self):
@@ -289,6 +427,13 @@ class ConsoleTest(unittest.TestCase):
         self.go("#/case/wuhan-covid-air-classroom", "#case-title")
         self.assertEqual(DRIVER.find_elements(By.CSS_SELECTOR, "#edit-case, #delete-case"), [])
         self.screenshot("read-only")
+        status, _, _ = DAEMON.request("POST", "/v1/rounds", {"name": "Read-only view", "options": {"k": 1}})
+        self.assertEqual(status, 200)
+        self.go("#/rounds", "#rounds-table")
+        self.assertEqual(DRIVER.find_elements(By.ID, "round-form"), [])
+        self.go("#/round/read-only-view", "#round-pairs tbody tr")
+        self.assertEqual(DRIVER.find_elements(
+            By.CSS_SELECTOR, "#round-pairs button, #round-pairs select, #round-rematch, #round-close"), [])
         self.go("#/case/wuhan-covid-air-classroom/edit", "main .msg-error")
         self.assertEqual(DRIVER.find_elements(By.ID, "case-form"), [])
         # The token the page holds is refused for a write by the server.

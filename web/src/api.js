@@ -25,14 +25,14 @@ export class ApiError extends Error {
   }
 }
 
-function headers(extra = {}) {
+export function headers(extra = {}) {
   const out = { ...extra };
   const t = token();
   if (t) out.Authorization = `Bearer ${t}`;
   return out;
 }
 
-async function answer(res) {
+export async function answer(res) {
   const text = await res.text();
   let data = null;
   try {

@@ -72,14 +72,19 @@ export function fold(text) {
 
 // `text` as text nodes, with the words that share a stem with one of
 // `terms` wrapped in <mark> (as elements holding text nodes, not HTML).
-export function highlighted(text, terms) {
+// `translated` ([{word, title}]) marks words that matched through a
+// translation: <mark class="translated" title="...">, checked first.
+export function highlighted(text, terms, translated = []) {
   const folded = terms.map(fold).filter((t) => t.length > 0);
+  const via = translated.map((t) => ({ f: fold(t.word), title: t.title })).filter((t) => t.f.length > 0);
   const out = [];
   for (const part of String(text).split(/([\p{L}\p{N}]+)/u)) {
     if (part === "") continue;
     const f = fold(part);
-    const hit = /[\p{L}\p{N}]/u.test(part) && folded.some((t) => sharesStem(f, t));
-    out.push(hit ? h("mark", {}, part) : part);
+    const word = /[\p{L}\p{N}]/u.test(part);
+    const t = word ? via.find((x) => sharesStem(f, x.f)) : null;
+    if (t) out.push(h("mark", { class: "translated", title: t.title }, part));
+    else out.push(word && folded.some((x) => sharesStem(f, x)) ? h("mark", {}, part) : part);
   }
   return out;
 }

@@ -44,3 +44,13 @@ export function strength(score) {
 export function label(map, value) {
   return map[value] || String(value || "");
 }
+
+// Pairing rounds (issue 14): a pair's state, and why a city declined.
+export const PAIR_STATES = { PAIR_STATE_PROPOSED: "proposed", PAIR_STATE_ACCEPTED: "accepted", PAIR_STATE_DECLINED: "declined" };
+export const DECLINE_REASONS = {
+  DECLINE_REASON_NOT_RELEVANT: "Not relevant: the solution does not fit the challenge",
+  DECLINE_REASON_NO_CAPACITY: "No capacity this year",
+  DECLINE_REASON_ALREADY_PARTNERS: "Already partners",
+  DECLINE_REASON_LANGUAGE: "No common working language",
+  DECLINE_REASON_OTHER: "Other (say why in the comment)",
+};

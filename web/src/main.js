@@ -7,6 +7,7 @@ import { casesView, caseView, caseEditView } from "./cases.js";
 import { matchView } from "./match.js";
 import { pairingView } from "./pairing.js";
 import { gapsView } from "./gaps.js";
+import { roundView, roundsView } from "./rounds.js";
 
 const ACCESS_TEXT = {
   open: "Open server (no tokens): full access",
@@ -49,6 +50,8 @@ const ROUTES = [
   [/^#\/case\/([^/]+)$/, (id) => caseView(id)],
   [/^#\/match$/, () => matchView()],
   [/^#\/pairing$/, () => pairingView()],
+  [/^#\/rounds$/, () => roundsView()],
+  [/^#\/round\/([^/]+)$/, (id) => roundView(id)],
   [/^#\/gaps$/, () => gapsView()],
 ];
 

@@ -1,16 +1,47 @@
 // The match playground: a challenge typed in any language or a stored one,
 // filters, and the peer cities with their evidence: each score part as a
-// bar, and the shared words highlighted in both texts.
+// bar, the shared words highlighted in both texts (those matched through a
+// translation in another colour, in both languages), and feedback buttons.
 import { call, listAll } from "./api.js";
-import { bar, clear, h, highlighted, message, show } from "./dom.js";
+import { append, bar, clear, h, highlighted, message, show } from "./dom.js";
 import { LANGUAGES, REGIONS, THEMES, label, regionClass, strength } from "./labels.js";
-import { cities, cityName } from "./state.js";
+import { canWrite, cities, cityName } from "./state.js";
 
-// Where the feedback ("useful / not useful") and translations of another
-// issue go: `evidenceExtras(evidence, query)` returns nodes shown under each
-// piece of evidence. It shows nothing until the API has a feedback call.
-export function evidenceExtras(evidence, query) {
-  return h("div", { class: "evidence-extras", "data-case": evidence.caseId });
+// Under each piece of evidence: the translations that made it match, and
+// (write token) the "useful / not useful" buttons, which record feedback
+// on this solution for this challenge (POST /v1/feedback).
+export function evidenceExtras(evidence, query, cityId) {
+  const translations = evidence.translations || [];
+  const box = h("div", { class: "evidence-extras", "data-case": evidence.caseId });
+  const status = h("span", { class: "feedback-status", role: "status" });
+  const send = async (useful) => {
+    const body = { solutionCaseId: evidence.caseId, useful, cityId };
+    if (query.caseId) body.queryCaseId = query.caseId;
+    else body.queryText = query.text;
+    status.textContent = "Recording…";
+    try {
+      await call("POST", "/v1/feedback", body);
+      status.textContent = useful ? "Recorded: useful." : "Recorded: not useful.";
+      box.setAttribute("data-feedback", useful ? "useful" : "not-useful");
+      for (const b of box.querySelectorAll(".feedback button")) b.classList.toggle("chosen", b.value === String(useful));
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  };
+  return append(box,
+    [translations.length ? h("p", { class: "translations" }, "Through translations: ",
+      translations.map((x, i) => [i ? "; " : "", h("mark", { class: "translated" }, x.sourceWord),
+        ` (${x.sourceLanguage}) → `, h("mark", { class: "translated" }, x.targetWord), h("small", { class: "muted" }, ` ${x.dictionary}`)])) : null,
+    canWrite() ? h("div", { class: "feedback" }, "Was this solution useful evidence? ",
+      h("button", { type: "button", class: "useful", value: "true", onclick: () => send(true) }, "Useful"),
+      h("button", { type: "button", class: "not-useful danger", value: "false", onclick: () => send(false) }, "Not useful"), status) : null]);
+}
+
+// The words to mark as matched through a translation: in the query, the
+// source words; in a solution, the English they translate to.
+function viaTranslations(translations, side) {
+  return translations.map((x) => ({ word: side === "query" ? x.sourceWord : x.targetWord,
+    title: `${x.sourceWord} (${x.sourceLanguage}) → ${x.targetWord}, ${x.dictionary}` }));
 }
 
 function options(id, first, entries) {
@@ -67,7 +98,7 @@ export async function matchView() {
     }
     try {
       const answer = await call("POST", "/v1/match", request);
-      await renderPeers(clear(results), answer, queryText);
+      await renderPeers(clear(results), answer, queryText, request);
     } catch (e) {
       clear(results).appendChild(message(e.message));
     }
@@ -75,7 +106,7 @@ export async function matchView() {
   show(h("h1", {}, "Match playground"), form, results);
 }
 
-async function renderPeers(out, answer, queryText) {
+async function renderPeers(out, answer, queryText, request) {
   if (!answer.peers || answer.peers.length === 0) {
     out.appendChild(message(answer.emptyReason || "No peer city.", "note"));
     return;
@@ -91,10 +122,11 @@ async function renderPeers(out, answer, queryText) {
       texts.set(id, "");
     }
   }));
+  const allTranslations = answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => e.translations || []));
   const allTerms = [...new Set(answer.peers.flatMap((p) => (p.evidence || []).flatMap((e) => (e.sharedTerms || []).map((t) => t.term))))];
   out.appendChild(h("div", { class: "card" }, h("h2", {}, "Your challenge"),
-    answer.queryLanguage ? h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, answer.queryLanguage)} (${answer.queryLanguage})`) : null,
-    h("p", { class: "text", id: "query-text" }, highlighted(queryText, allTerms))));
+    queryLanguage(answer.queryLanguage),
+    h("p", { class: "text", id: "query-text" }, highlighted(queryText, allTerms, viaTranslations(allTranslations, "query")))));
   const list = h("ol", { class: "peers", id: "peers" });
   for (const p of answer.peers) {
     const city = p.city || {};
@@ -108,11 +140,21 @@ async function renderPeers(out, answer, queryText) {
         return h("div", { class: "evidence" },
           h("h4", {}, h("a", { href: `#/case/${encodeURIComponent(e.caseId)}` }, e.title), ` · ${e.score.toFixed(2)}`),
           h("p", { class: "shared" }, "Shared words: ", terms.length ? terms.map((t) => [h("mark", {}, t), " "]) : "none"),
-          h("p", { class: "text solution-text" }, highlighted(texts.get(e.caseId) || "", terms)),
-          evidenceExtras(e, queryText));
+          h("p", { class: "text solution-text" }, highlighted(texts.get(e.caseId) || "", terms, viaTranslations(e.translations || [], "solution"))),
+          evidenceExtras(e, request, city.id));
       })));
   }
   out.appendChild(list);
+}
+
+// MatchResponse.query_language (QueryLanguage): the language the query was
+// read in, and whether it was stated or detected.
+function queryLanguage(q) {
+  const code = q && typeof q === "object" ? q.language : q;
+  if (!code) return null;
+  const how = q.source === "LANGUAGE_SOURCE_DETECTED" ? `, detected (confidence ${Number(q.confidence || 0).toFixed(2)})`
+    : q.source === "LANGUAGE_SOURCE_STATED" ? ", as stated" : "";
+  return h("p", { class: "muted", id: "query-language" }, `Read as ${label(LANGUAGES, code)} (${code})${how}`);
 }
 
 function partBars(parts) {
