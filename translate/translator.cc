@@ -222,10 +222,22 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
     return !entries.empty();
   };
   const absl::string_view lang = lex.language();
-  if (add_all(lex.BySurface(surface))) return;
-  bool any = false;
-  for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+  // The surface form's translations and its lemmas' together: a word form
+  // a reversed dictionary lists ("пустые" -> "vacuity") says less than its
+  // lemma's entry ("пустой" -> "empty").
+  bool any = add_all(lex.BySurface(surface));
+  // Arabic lemmas come last: Hunspell's Arabic stems are many and noisy
+  // ("أفعل" -> فعل, عل, عال), so they are used only when nothing closer
+  // matched (measured: 0.507 -> 0.518 on Tatoeba ara; first, 0.432).
+  const bool late_lemmas = lang == "ar";
+  if (!late_lemmas) {
+    for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+  }
   if (any || add_stem(lex.ByStem(term))) return;
+  if (late_lemmas) {
+    for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+    if (any) return;
+  }
   if (lang == "ar") {
     auto it = l.light.find(Light10(surface));
     if (it != l.light.end()) {
