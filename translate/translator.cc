@@ -222,6 +222,11 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
     return !entries.empty();
   };
   const absl::string_view lang = lex.language();
+  // Keys are spelling-normalized (lexicon_build); Hunspell reads the word as
+  // written (Arabic hamza forms tell its verb forms apart).
+  const std::string written(surface);
+  const std::string normalized = NormalizedWord(lang, surface);
+  surface = normalized;
   // The surface form's translations and its lemmas' together: a word form
   // a reversed dictionary lists ("пустые" -> "vacuity") says less than its
   // lemma's entry ("пустой" -> "empty").
@@ -231,11 +236,15 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
   // matched (measured: 0.507 -> 0.518 on Tatoeba ara; first, 0.432).
   const bool late_lemmas = lang == "ar";
   if (!late_lemmas) {
-    for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+    for (const std::string& lemma : Lemmas(l, written)) {
+      any = add_all(lex.BySurface(NormalizedWord(lang, lemma))) || any;
+    }
   }
   if (any || add_stem(lex.ByStem(term))) return;
   if (late_lemmas) {
-    for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+    for (const std::string& lemma : Lemmas(l, written)) {
+      any = add_all(lex.BySurface(NormalizedWord(lang, lemma))) || any;
+    }
     if (any) return;
   }
   if (lang == "ar") {

@@ -176,6 +176,20 @@ TEST(BuiltLexicons, ArabicCliticFormsAndLateLemmas) {
   EXPECT_THAT(t.Lookup("ar", "سيذهب", "يذهب").terms, Contains("go"));
 }
 
+TEST(BuiltLexicons, KeysAreSpellingNormalizedLikeTheWordsLookedUp) {
+  const Translator& t = Translator::Default();
+  // FreeDict writes "استحمّ" (bathed) with a shadda; text mostly does not.
+  const Lexicon* ar = t.LexiconFor("ar");
+  ASSERT_NE(ar, nullptr);
+  EXPECT_FALSE(ar->BySurface("استحم").empty());
+  EXPECT_TRUE(ar->BySurface("استحمّ").empty());
+  // A vocalized word finds the same entry.
+  EXPECT_THAT(t.Lookup("ar", "استحمّ", "استحم").terms, Contains("bath"));
+  // Russian ё: the glossary's "пошёл" and a text's "пошел" are one key.
+  EXPECT_THAT(t.Lookup("ru", "пошел", "пошел").terms, Contains("go"));
+  EXPECT_THAT(t.Lookup("ru", "пошёл", "пошел").terms, Contains("go"));
+}
+
 TEST(BuiltLexicons, TranslationsCarryEnglishIrregularForms) {
   const Translator& t = Translator::Default();
   // "마시다" -> drink: an English text says "drank".

@@ -119,7 +119,9 @@ int Run(int argc, char** argv) {
     }
     std::string key, stem;
     if (tokens.size() == 1) {
-      key = tokens[0].surface;
+      // Spelling-normalized, as the translator looks words up: a vocalized
+      // Arabic headword (رَبِحَ) must match the plain word (ربح).
+      key = NormalizedWord(lang, tokens[0].surface);
       stem = tokens[0].term;
     } else if (tokens.size() > 1 && WrittenWithoutSpaces(lang)) {
       for (const Token& t : tokens) key += t.surface;
