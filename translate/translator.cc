@@ -301,6 +301,20 @@ const TranslationGroup& Translator::Lookup(absl::string_view language, absl::str
   TranslationGroup& g = it->second;
   if (l == nullptr || l->lexicon == nullptr) return g;
   Fill(*l, surface, term, &g);
+  // Russian and Korean have no direct dictionary into English: every other
+  // entry is reversed (eng-rus), chained through a pivot (deu-rus + deu-eng)
+  // or through hanja (학교 -> 學校 -> school), and a homograph's chain brings
+  // another word's senses (이거 "this" -> 移去 "to move away"). A glossary
+  // entry, written for the word, replaces them (measured: rus +0.011, kor
+  // +0.006 nDCG@10 on Tatoeba; for the languages with direct dictionaries it
+  // changed -0.004 to 0).
+  if (language == "ru" || language == "ko") {
+    std::vector<Alternative> curated;
+    for (const Alternative& a : g.alternatives) {
+      if (a.dictionary == kGlossary) curated.push_back(a);
+    }
+    if (!curated.empty()) g.alternatives = std::move(curated);
+  }
   if (g.alternatives.empty() && language == "ko") {
     // Names and loanwords: their romanisation may be the English word.
     const std::string r = RomanizeHangul(StripJosa(surface));

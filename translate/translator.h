@@ -17,6 +17,9 @@
 //      word ("该去" -> 该 + 去),
 //   5. for Korean only, when nothing matched: the Revised Romanisation of
 //      the word (names: 톰 -> "tom"), marked as such.
+// Russian and Korean, which have no direct dictionary into English (their
+// entries are reversed or chained), keep only a word's glossary entries when
+// it has any.
 // A one-term English translation that is the base of irregular forms also
 // carries their terms ("eat" -> "eat ate eaten"; lexicon_build adds them).
 // English ("en") and an empty language are never translated. Every
@@ -65,6 +68,8 @@ struct TranslationGroup {
 
 // The dictionary name of romanised (not translated) Korean words.
 inline constexpr char kRomanisation[] = "romanisation";
+// The dictionary name of the project's glossaries (translate/glossary/).
+inline constexpr char kGlossary[] = "peermatch glossary";
 
 class Translator {
  public:

@@ -88,6 +88,24 @@ TEST_F(TranslatorTest, ArabicHunspellLemmasOnlyWhenNothingCloserMatched) {
   EXPECT_THAT(English(t.Lookup("ar", "يربح", "يربح")), ElementsAre("earns"));
 }
 
+TEST_F(TranslatorTest, GlossaryReplacesChainedEntriesWhereNoDirectDictionaryExists) {
+  const std::string two_dicts =
+      "dict\t0\tpeermatch glossary\tproject 1\ndict\t1\thanja.txt+CC-CEDICT\ttest 1\n";
+  Write(dir_.Sub("ko-en.lex"), "peermatch-lexicon 1\nlanguage\tko\nversion\tk2\n" + two_dicts +
+                                   "이거\t이거\t0\tthis\tthis\n이거\t이거\t1\tto move away\tmove away\n"
+                                   "학교\t학교\t1\tschool\tschool\n");
+  Write(dir_.Sub("es-en.lex"), "peermatch-lexicon 1\nlanguage\tes\nversion\te2\n" + two_dicts +
+                                   "escuela\tescuel\t0\tschool\tschool\n"
+                                   "escuela\tescuel\t1\tacademy\tacademi\n");
+  Translator t(dir_.path());
+  // Korean: the hanja chain's homograph is dropped for the glossary's entry...
+  EXPECT_THAT(English(t.Lookup("ko", "이거", "이거")), ElementsAre("this"));
+  // ...and kept where the glossary has none.
+  EXPECT_THAT(English(t.Lookup("ko", "학교", "학교")), ElementsAre("school"));
+  // A language with direct dictionaries keeps every entry.
+  EXPECT_THAT(English(t.Lookup("es", "escuela", "escuel")), ElementsAre("school", "academy"));
+}
+
 TEST_F(TranslatorTest, KoreanParticlesPrefixesAndRomanisation) {
   Translator t(dir_.path());
   EXPECT_THAT(English(t.Lookup("ko", "학교에서", "학교에서")), ElementsAre("school"));
