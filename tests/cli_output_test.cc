@@ -211,6 +211,25 @@ TEST_F(CliOutput, GetShowsReadableRecordsAndItsJsonImportsBackUnchanged) {
   EXPECT_THAT(back.output, HasSubstr("imported: 0 cities and 0 cases written, 2 unchanged, 0 rejected"));
 }
 
+// Issue 13: a match names the language the query was read in and how it
+// was chosen, and a match across languages shows its translations.
+TEST_F(CliOutput, MatchNamesTheQueryLanguageAndShowsTranslations) {
+  const std::string text =
+      "\"Jóvenes desempleados necesitan formación profesional y aprendizaje en el trabajo\"";
+  CommandResult detected = Stdout("match " + text + " --evidence 1 --k 3");
+  ASSERT_EQ(detected.exit_code, 0) << detected.output;
+  EXPECT_THAT(detected.output, ::testing::StartsWith("query language: es (detected, confidence 0."));
+  EXPECT_THAT(detected.output, HasSubstr("translated: "));
+  EXPECT_THAT(detected.output, HasSubstr("formación \u2192 training (peermatch glossary)"));
+  CommandResult stated = Stdout("match " + text + " --language es --k 1");
+  ASSERT_EQ(stated.exit_code, 0) << stated.output;
+  EXPECT_THAT(stated.output, ::testing::StartsWith("query language: es (stated)\n"));
+  // Too short to detect: the default, and what detection found.
+  CommandResult fallback = Stdout("similar \"Hola\" --k 1");
+  ASSERT_EQ(fallback.exit_code, 0) << fallback.output;
+  EXPECT_THAT(fallback.output, ::testing::StartsWith("query language: en (default: "));
+}
+
 TEST_F(CliOutput, CasesOfAnUnknownCityIsNotFound) {
   CommandResult r = Peermatch("cases --city atlantis");
   EXPECT_EQ(r.exit_code, 1);

@@ -385,6 +385,12 @@ void Analyzer::Scan(absl::string_view text, absl::string_view language, const Em
 
 bool IsFunctionWordOfAnyLanguage(absl::string_view word) { return IsStopwordOfAnyLanguage(word); }
 
+std::string NormalizedWord(absl::string_view language, absl::string_view word) {
+  std::string w(word);
+  text_internal::NormalizeWord(language, &w);
+  return w;
+}
+
 std::vector<Token> Analyzer::Analyze(absl::string_view text, absl::string_view language) const {
   std::vector<Token> out;
   Scan(text, language, [&](absl::string_view term, absl::string_view surface, WordRef word) {

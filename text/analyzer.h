@@ -80,6 +80,13 @@ struct WordRef {
 // stopwords, so this never changes a score.
 bool IsFunctionWordOfAnyLanguage(absl::string_view word);
 
+// `word` (case-folded, as Token::surface) with its language's spelling
+// normalization and nothing else (Arabic: harakat and tatweel removed, alef
+// forms and ى unified; Russian: ё -> е; other languages: unchanged), as the
+// Analyzer applies it before stopwords and stemming. For callers that
+// compare words across spellings (translate/: lexicon keys and lookups).
+std::string NormalizedWord(absl::string_view language, absl::string_view word);
+
 // The version of the analysis rules: changed whenever a text's terms may
 // change (lists, normalization, stemming), so that a stored model fitted
 // with other rules is refitted and every case re-embedded.

@@ -318,3 +318,20 @@ TEST(AnalyzerLanguages, FullSnowballListsForTheOtherLanguages) {
 
 }  // namespace
 }  // namespace peermatch
+
+namespace peermatch {
+namespace {
+
+// Issue 13: the spelling normalization alone, for translate/'s lexicon keys.
+TEST(NormalizedWord, OnlyTheLanguagesSpellingRules) {
+  EXPECT_EQ(NormalizedWord("ar", "أَحْمَد"), "احمد");
+  EXPECT_EQ(NormalizedWord("ar", "مستشفى"), "مستشفي");
+  EXPECT_EQ(NormalizedWord("ru", "пошёл"), "пошел");
+  // Not stemmed, and other languages' words untouched.
+  EXPECT_EQ(NormalizedWord("ru", "школами"), "школами");
+  EXPECT_EQ(NormalizedWord("en", "пошёл"), "пошёл");
+  EXPECT_EQ(NormalizedWord("fr", "élève"), "élève");
+}
+
+}  // namespace
+}  // namespace peermatch

@@ -222,10 +222,31 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
     return !entries.empty();
   };
   const absl::string_view lang = lex.language();
-  if (add_all(lex.BySurface(surface))) return;
-  bool any = false;
-  for (const std::string& lemma : Lemmas(l, surface)) any = add_all(lex.BySurface(lemma)) || any;
+  // Keys are spelling-normalized (lexicon_build); Hunspell reads the word as
+  // written (Arabic hamza forms tell its verb forms apart).
+  const std::string written(surface);
+  const std::string normalized = NormalizedWord(lang, surface);
+  surface = normalized;
+  // The surface form's translations and its lemmas' together: a word form
+  // a reversed dictionary lists ("пустые" -> "vacuity") says less than its
+  // lemma's entry ("пустой" -> "empty").
+  bool any = add_all(lex.BySurface(surface));
+  // Arabic lemmas come last: Hunspell's Arabic stems are many and noisy
+  // ("أفعل" -> فعل, عل, عال), so they are used only when nothing closer
+  // matched (measured: 0.507 -> 0.518 on Tatoeba ara; first, 0.432).
+  const bool late_lemmas = lang == "ar";
+  if (!late_lemmas) {
+    for (const std::string& lemma : Lemmas(l, written)) {
+      any = add_all(lex.BySurface(NormalizedWord(lang, lemma))) || any;
+    }
+  }
   if (any || add_stem(lex.ByStem(term))) return;
+  if (late_lemmas) {
+    for (const std::string& lemma : Lemmas(l, written)) {
+      any = add_all(lex.BySurface(NormalizedWord(lang, lemma))) || any;
+    }
+    if (any) return;
+  }
   if (lang == "ar") {
     auto it = l.light.find(Light10(surface));
     if (it != l.light.end()) {
@@ -280,6 +301,20 @@ const TranslationGroup& Translator::Lookup(absl::string_view language, absl::str
   TranslationGroup& g = it->second;
   if (l == nullptr || l->lexicon == nullptr) return g;
   Fill(*l, surface, term, &g);
+  // Russian and Korean have no direct dictionary into English: every other
+  // entry is reversed (eng-rus), chained through a pivot (deu-rus + deu-eng)
+  // or through hanja (학교 -> 學校 -> school), and a homograph's chain brings
+  // another word's senses (이거 "this" -> 移去 "to move away"). A glossary
+  // entry, written for the word, replaces them (measured: rus +0.011, kor
+  // +0.006 nDCG@10 on Tatoeba; for the languages with direct dictionaries it
+  // changed -0.004 to 0).
+  if (language == "ru" || language == "ko") {
+    std::vector<Alternative> curated;
+    for (const Alternative& a : g.alternatives) {
+      if (a.dictionary == kGlossary) curated.push_back(a);
+    }
+    if (!curated.empty()) g.alternatives = std::move(curated);
+  }
   if (g.alternatives.empty() && language == "ko") {
     // Names and loanwords: their romanisation may be the English word.
     const std::string r = RomanizeHangul(StripJosa(surface));

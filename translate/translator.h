@@ -2,17 +2,26 @@
 // pivot of cross-lingual matching (issue 13).
 //
 // A word is looked up, in order, by
-//   1. its surface form (as the Analyzer gives it),
+//   1. its surface form (as the Analyzer gives it) together with
 //   2. its Hunspell lemmas, for the languages whose Hunspell dictionary the
-//      build copied next to the lexicons (fr es pt de ru it: "quiero" ->
-//      "querer", "знаю" -> "знать"),
-//   3. its Analyzer term (the stem: "alfabetizaciones" -> "alfabetiz"),
-//   4. a fallback of its language: Arabic light10 prefix/suffix stripping
-//      and preposition clitics; Korean particle (josa) stripping, then the
+//      build copied next to the lexicons (fr es pt de ru it ko: "quiero" ->
+//      "querer", "знаю" -> "знать", "마셨어요" -> "마시다"); both are kept,
+//      since a reversed dictionary's entry for a word form ("пустые" ->
+//      "vacuity") says less than its lemma's ("пустой" -> "empty");
+//   3. when neither matched, its Analyzer term (the stem:
+//      "alfabetizaciones" -> "alfabetiz"),
+//   4. a fallback of its language: Arabic Hunspell lemmas (only here: its
+//      stems are many and noisy), light10 prefix/suffix stripping and
+//      preposition clitics; Korean particle (josa) stripping, then the
 //      longest lexicon prefix; Chinese longest matches inside the segmented
 //      word ("该去" -> 该 + 去),
 //   5. for Korean only, when nothing matched: the Revised Romanisation of
 //      the word (names: 톰 -> "tom"), marked as such.
+// Russian and Korean, which have no direct dictionary into English (their
+// entries are reversed or chained), keep only a word's glossary entries when
+// it has any.
+// A one-term English translation that is the base of irregular forms also
+// carries their terms ("eat" -> "eat ate eaten"; lexicon_build adds them).
 // English ("en") and an empty language are never translated. Every
 // translation names the dictionary it came from, so nothing is translated
 // silently.
@@ -59,6 +68,8 @@ struct TranslationGroup {
 
 // The dictionary name of romanised (not translated) Korean words.
 inline constexpr char kRomanisation[] = "romanisation";
+// The dictionary name of the project's glossaries (translate/glossary/).
+inline constexpr char kGlossary[] = "peermatch glossary";
 
 class Translator {
  public:

@@ -1,5 +1,6 @@
 #include "translate/translator.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
@@ -70,6 +71,41 @@ TEST_F(TranslatorTest, ArabicLight10AndClitics) {
   EXPECT_THAT(English(t.Lookup("ar", "بكتاب", "بكتاب")), ElementsAre("book"));
 }
 
+TEST_F(TranslatorTest, ArabicHunspellLemmasOnlyWhenNothingCloserMatched) {
+  // The built lexicon directory's Arabic Hunspell dictionary (hunspell-ar).
+  const std::string hunspell = LexiconDirectory() + "/hunspell/ar";
+  ASSERT_TRUE(std::ifstream(hunspell + ".dic").good()) << "no hunspell-ar next to the binaries";
+  Write(dir_.Sub("ar-en.lex"),
+        Lex("ar", "a2", "ربح\tربح\t0\tprofit\tprofit\nيربح\tيربح\t0\tearns\tearn\n"));
+  std::filesystem::create_directories(dir_.Sub("hunspell"));
+  for (const char* ext : {".aff", ".dic"}) {
+    std::filesystem::copy_file(hunspell + ext, dir_.Sub(std::string("hunspell/ar") + ext));
+  }
+  Translator t(dir_.path());
+  // "تربح" (she earns): no key, no stem, no light10 form; Hunspell's lemma ربح is.
+  EXPECT_THAT(English(t.Lookup("ar", "تربح", "تربح")), ElementsAre("profit"));
+  // A word the lexicon has keeps its own translation only.
+  EXPECT_THAT(English(t.Lookup("ar", "يربح", "يربح")), ElementsAre("earns"));
+}
+
+TEST_F(TranslatorTest, GlossaryReplacesChainedEntriesWhereNoDirectDictionaryExists) {
+  const std::string two_dicts =
+      "dict\t0\tpeermatch glossary\tproject 1\ndict\t1\thanja.txt+CC-CEDICT\ttest 1\n";
+  Write(dir_.Sub("ko-en.lex"), "peermatch-lexicon 1\nlanguage\tko\nversion\tk2\n" + two_dicts +
+                                   "이거\t이거\t0\tthis\tthis\n이거\t이거\t1\tto move away\tmove away\n"
+                                   "학교\t학교\t1\tschool\tschool\n");
+  Write(dir_.Sub("es-en.lex"), "peermatch-lexicon 1\nlanguage\tes\nversion\te2\n" + two_dicts +
+                                   "escuela\tescuel\t0\tschool\tschool\n"
+                                   "escuela\tescuel\t1\tacademy\tacademi\n");
+  Translator t(dir_.path());
+  // Korean: the hanja chain's homograph is dropped for the glossary's entry...
+  EXPECT_THAT(English(t.Lookup("ko", "이거", "이거")), ElementsAre("this"));
+  // ...and kept where the glossary has none.
+  EXPECT_THAT(English(t.Lookup("ko", "학교", "학교")), ElementsAre("school"));
+  // A language with direct dictionaries keeps every entry.
+  EXPECT_THAT(English(t.Lookup("es", "escuela", "escuel")), ElementsAre("school", "academy"));
+}
+
 TEST_F(TranslatorTest, KoreanParticlesPrefixesAndRomanisation) {
   Translator t(dir_.path());
   EXPECT_THAT(English(t.Lookup("ko", "학교에서", "학교에서")), ElementsAre("school"));
@@ -130,6 +166,55 @@ TEST(BuiltLexicons, TranslateTheNetworksLanguages) {
   // Hunspell lemmas: forms Snowball does not join to their headword.
   EXPECT_THAT(English(t.Lookup("es", "quiero", "quier")), Contains("love"));
   EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, Contains("know"));
+}
+
+// Issue 13, second round: each rule on the built lexicons.
+TEST(BuiltLexicons, KoreanConjugatedFormsReachTheirDictionaryForm) {
+  const Translator& t = Translator::Default();
+  // hunspell-ko: "어지러워" -> "어지럽다" (dizzy), "읽으면서" -> "읽다" (read);
+  // neither form is a glossary key, and no particle or prefix rule reaches them.
+  EXPECT_THAT(t.Lookup("ko", "어지러워", "어지러워").terms, Contains("dizzi"));
+  EXPECT_THAT(t.Lookup("ko", "읽으면서", "읽으면서").terms, Contains("read"));
+  // Particles are still stripped: "어른들이" -> "어른" (adult).
+  EXPECT_THAT(t.Lookup("ko", "어른들이", "어른").terms, Contains("adult"));
+}
+
+TEST(BuiltLexicons, RussianWordFormAlsoGetsItsLemmasTranslations) {
+  const Translator& t = Translator::Default();
+  // The reversed dictionaries list the form "пустые" (-> vacuity); its lemma
+  // "пустой" gives "empty".
+  EXPECT_THAT(t.Lookup("ru", "пустые", "пуст").terms, Contains("empti"));
+}
+
+TEST(BuiltLexicons, ArabicCliticFormsAndLateLemmas) {
+  const Translator& t = Translator::Default();
+  // A preposition + article written onto the word: لل + كبار (adults).
+  EXPECT_THAT(t.Lookup("ar", "للكبار", "كبار").terms, Contains("adult"));
+  // The future prefix س and the imperfect: "سيذهب" (he will go).
+  EXPECT_THAT(t.Lookup("ar", "سيذهب", "يذهب").terms, Contains("go"));
+}
+
+TEST(BuiltLexicons, KeysAreSpellingNormalizedLikeTheWordsLookedUp) {
+  const Translator& t = Translator::Default();
+  // FreeDict writes "استحمّ" (bathed) with a shadda; text mostly does not.
+  const Lexicon* ar = t.LexiconFor("ar");
+  ASSERT_NE(ar, nullptr);
+  EXPECT_FALSE(ar->BySurface("استحم").empty());
+  EXPECT_TRUE(ar->BySurface("استحمّ").empty());
+  // A vocalized word finds the same entry.
+  EXPECT_THAT(t.Lookup("ar", "استحمّ", "استحم").terms, Contains("bath"));
+  // Russian ё: the glossary's "пошёл" and a text's "пошел" are one key.
+  EXPECT_THAT(t.Lookup("ru", "пошел", "пошел").terms, Contains("go"));
+  EXPECT_THAT(t.Lookup("ru", "пошёл", "пошел").terms, Contains("go"));
+}
+
+TEST(BuiltLexicons, TranslationsCarryEnglishIrregularForms) {
+  const Translator& t = Translator::Default();
+  // "마시다" -> drink: an English text says "drank".
+  EXPECT_THAT(t.Lookup("ko", "마셨어요", "마셨어요").terms, Contains("drank"));
+  EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, Contains("knew"));
+  // Regular forms need nothing: Snowball joins them.
+  EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, ::testing::Not(Contains("knowed")));
 }
 
 }  // namespace

@@ -13,7 +13,13 @@
 // translator's longest match inside a segmented word finds it. Multi-word
 // keys of other languages are dropped (the translator looks up words).
 //
-// Usage: lexicon_build LANG IN.tsv OUT.lex [--max-keys N]
+// English irregular forms (--english-forms FILE, translate/english/
+// irregular_forms.tsv: base TAB forms;...): a translation that is one English
+// term, the base of irregular forms ("eat"), also gets those forms' terms
+// ("eat ate eaten"), so that a query word's synonym group matches an English
+// text that says "ate"; Snowball joins only the regular forms.
+//
+// Usage: lexicon_build LANG IN.tsv OUT.lex [--english-forms FILE]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -50,8 +57,8 @@ struct Translation {
 };
 
 int Run(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: lexicon_build LANG IN.tsv OUT.lex\n");
+  if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--english-forms")) {
+    std::fprintf(stderr, "usage: lexicon_build LANG IN.tsv OUT.lex [--english-forms FILE]\n");
     return 2;
   }
   const std::string lang = argv[1];
@@ -68,6 +75,34 @@ int Run(int argc, char** argv) {
   // key -> (stem, translations in input order)
   std::map<std::string, std::pair<std::string, std::vector<Translation>>> out;
   std::map<std::string, std::string> english_terms;  // phrase -> terms, memoized
+  // Base term -> the terms of its irregular forms ("eat" -> "ate eaten").
+  std::map<std::string, std::string> forms;
+  if (argc == 6) {
+    std::ifstream f(argv[5]);
+    if (!f) {
+      std::fprintf(stderr, "lexicon_build: cannot read %s\n", argv[5]);
+      return 1;
+    }
+    std::string row;
+    for (int n = 1; std::getline(f, row); ++n) {
+      if (row.empty() || row[0] == '#' || row == "base\tforms") continue;
+      std::vector<std::string> cols = absl::StrSplit(row, '\t');
+      const std::vector<std::string> base = english.Terms(cols[0], "en");
+      if (cols.size() != 2 || base.size() > 1) {
+        std::fprintf(stderr, "lexicon_build: %s:%d: want a one-word base, a tab, forms\n", argv[5], n);
+        return 1;
+      }
+      if (base.empty()) continue;  // an English stopword ("be"): no term to expand
+      std::string& out_forms = forms[base[0]];
+      for (absl::string_view form : absl::StrSplit(cols[1], ';', absl::SkipEmpty())) {
+        for (const std::string& t : english.Terms(form, "en")) {
+          if (t != base[0] && !absl::StrContains(absl::StrCat(" ", out_forms, " "), absl::StrCat(" ", t, " "))) {
+            absl::StrAppend(&out_forms, out_forms.empty() ? "" : " ", t);
+          }
+        }
+      }
+    }
+  }
   std::string line;
   size_t pairs = 0, dropped_keys = 0;
   while (std::getline(in, line)) {
@@ -84,7 +119,9 @@ int Run(int argc, char** argv) {
     }
     std::string key, stem;
     if (tokens.size() == 1) {
-      key = tokens[0].surface;
+      // Spelling-normalized, as the translator looks words up: a vocalized
+      // Arabic headword (رَبِحَ) must match the plain word (ربح).
+      key = NormalizedWord(lang, tokens[0].surface);
       stem = tokens[0].term;
     } else if (tokens.size() > 1 && WrittenWithoutSpaces(lang)) {
       for (const Token& t : tokens) key += t.surface;
@@ -100,6 +137,12 @@ int Run(int argc, char** argv) {
         if (!t.compound) terms.push_back(t.term);
       }
       if (!terms.empty() && terms.size() <= kMaxEnglishTerms) it->second = absl::StrJoin(terms, " ");
+      if (terms.size() == 1) {
+        auto irregular = forms.find(terms[0]);
+        if (irregular != forms.end() && !irregular->second.empty()) {
+          absl::StrAppend(&it->second, " ", irregular->second);
+        }
+      }
     }
     if (it->second.empty()) continue;
     auto& entry = out[key];
