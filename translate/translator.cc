@@ -233,7 +233,7 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
   bool any = add_all(lex.BySurface(surface));
   // Arabic lemmas come last: Hunspell's Arabic stems are many and noisy
   // ("أفعل" -> فعل, عل, عال), so they are used only when nothing closer
-  // matched (measured: 0.507 -> 0.518 on Tatoeba ara; first, 0.432).
+  // matched (measured on Tatoeba ara: last 0.552, before the stem 0.528).
   const bool late_lemmas = lang == "ar";
   if (!late_lemmas) {
     for (const std::string& lemma : Lemmas(l, written)) {
