@@ -3,13 +3,16 @@
 // retrieval's recall against the exhaustive ranking (bench/README.md).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "bench/sections.h"
 #include "bench/startup_bench.h"
@@ -28,21 +31,38 @@ struct Pass {
   std::vector<double> ours_ms, xapian_ms;
 };
 
+// PEERMATCH_SCALE_DIR: where the stores are kept between runs (store-N,
+// built once, reused after); unset: a temporary directory, removed after.
+std::string KeptDir() {
+  const char* dir = std::getenv("PEERMATCH_SCALE_DIR");
+  return dir != nullptr ? dir : "";
+}
+
 void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   const std::string label = Label(n);
+  const std::string kept = KeptDir();
   const std::string dir =
-      (std::filesystem::temp_directory_path() / "peermatch-scale-bench").string();
-  std::fprintf(stderr, "scale: building a store of %zu cases\n", n);
-  double build_seconds = 0;
-  if (absl::Status s = BuildServedStore(dir + "/store", n, &build_seconds); !s.ok()) {
-    results->SetString("scale_error", s.ToString());
-    return;
+      kept.empty() ? (std::filesystem::temp_directory_path() / "peermatch-scale-bench").string()
+                   : absl::StrCat(kept, "/store-", n);
+  const std::string built_marker = dir + "/store-complete";
+  if (kept.empty() || !std::filesystem::exists(built_marker)) {
+    std::fprintf(stderr, "scale: building a store of %zu cases\n", n);
+    double build_seconds = 0;
+    if (absl::Status s = BuildServedStore(dir + "/store", n, &build_seconds); !s.ok()) {
+      results->SetString("scale_error", s.ToString());
+      return;
+    }
+    results->SetNumber(absl::StrCat("scale_store_build_", label, "_seconds"), build_seconds);
+    std::FILE* marker = std::fopen(built_marker.c_str(), "w");
+    if (marker != nullptr) std::fclose(marker);
+  } else {
+    std::fprintf(stderr, "scale: reusing the store of %zu cases in %s\n", n, dir.c_str());
   }
-  results->SetNumber(absl::StrCat("scale_store_build_", label, "_seconds"), build_seconds);
 
   // Xapian over the same texts (up to kXapianMaxCases: indexing 1,000,000
   // cases with it takes longer than the rest of the run here).
-  const bool with_xapian = n <= kXapianMaxCases;
+  // PEERMATCH_SCALE_NO_XAPIAN=1: ours alone (for profiling Match).
+  const bool with_xapian = n <= kXapianMaxCases && std::getenv("PEERMATCH_SCALE_NO_XAPIAN") == nullptr;
   std::fprintf(stderr, "scale: indexing %zu cases with Xapian\n", with_xapian ? n : 0);
   double t = NowSeconds();
   auto xapian = XapianAnchor::Create(dir + "/xapian");
@@ -154,7 +174,11 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   engine->reset();
   store->reset();
   xapian->reset();
-  std::filesystem::remove_all(dir);
+  if (kept.empty()) {
+    std::filesystem::remove_all(dir);
+  } else {
+    std::filesystem::remove_all(dir + "/xapian");
+  }
 }
 
 }  // namespace
@@ -168,9 +192,23 @@ void RunScaleBench(const BenchOptions& options, BenchResults* results) {
       "solutions); new questions of 8-20 words; Engine::Match in-process, k 10, one query at "
       "a time on one thread; Xapian 1.4 BM25 top 10 of the same texts (title twice), OR "
       "query, one thread");
-  const std::vector<size_t> sizes =
+  std::vector<size_t> sizes =
       options.quick ? std::vector<size_t>{20000} : std::vector<size_t>{100000, 1000000};
-  for (size_t n : sizes) MeasureSize(n, options.quick ? 50 : 200, results);
+  // PEERMATCH_SCALE_SIZES: other sizes, comma-separated (e.g. 100000).
+  if (const char* only = std::getenv("PEERMATCH_SCALE_SIZES"); only != nullptr) {
+    sizes.clear();
+    for (absl::string_view part : absl::StrSplit(only, ',', absl::SkipEmpty())) {
+      size_t v = 0;
+      if (absl::SimpleAtoi(part, &v) && v > 0) sizes.push_back(v);
+    }
+  }
+  int queries = options.quick ? 50 : 200;
+  // PEERMATCH_SCALE_QUERIES: another number of new questions per size.
+  if (const char* q = std::getenv("PEERMATCH_SCALE_QUERIES"); q != nullptr) {
+    int v = 0;
+    if (absl::SimpleAtoi(q, &v) && v > 0) queries = v;
+  }
+  for (size_t n : sizes) MeasureSize(n, queries, results);
 }
 
 }  // namespace peermatch::bench

@@ -285,17 +285,6 @@ void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCi
 // place is that of its best shown hit, so the first cities seen in the top
 // hits are exactly the best cities. Deeper only when the page is not full
 // yet and deeper hits could still be shown.
-// True when no hit ranked after `last_score` can be shown as evidence of a
-// city of the page (offset .. end): a city's further evidence must score
-// above 0 and within kExtraEvidenceGap of its best, and the page's last
-// city has the lowest best.
-bool PageEvidenceComplete(const RankedCities& ranked, size_t end, float last_score) {
-  if (ranked.cities.empty()) return false;
-  const size_t page_last = std::min(end, ranked.cities.size()) - 1;
-  const float lowest_best = ranked.hits[ranked.cities[page_last].hits[0]].score;
-  return last_score <= 0 || last_score < lowest_best - kExtraEvidenceGap;
-}
-
 absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept& kept,
                                         const MatchQuery& query, StopCheck* stop) {
   const size_t end = static_cast<size_t>(query.offset + query.k);
@@ -306,30 +295,22 @@ absl::StatusOr<RankedCities> RankCities(const SearchContext& search, const Kept&
   // kept case: do so at once.
   size_t full_depth = std::max<size_t>(256, wanted * (query.evidence_per_city + 1) * 4);
   if (kept.cities < wanted) full_depth = std::max<size_t>(kept.cases, 1);
-  // A shallower search first (pruned retrieval is cheaper for a small k):
-  // when it already holds `wanted` cities and no deeper hit could be a page
-  // city's evidence, grouping the `full_depth` hits gives the same answer.
-  size_t depth = search.index.PrunesFor(search.iq, search.weights)
-                     ? std::min(full_depth, std::max<size_t>(32, wanted * 2))
-                     : full_depth;
+  // One search at the full depth (issue 16: a shallow search of 32 first
+  // settled the page for 28 of 200 new questions at 100,000 cases, so most
+  // Matches paid two whole retrievals; the full depth at once measured 1.7-2.3x
+  // faster there); deeper only while the page is not full.
+  size_t depth = full_depth;
   RankedCities ranked;
-  // When the shallow search does not settle it, the next is the full depth
-  // at once (each search is a whole retrieval: two cost less than four).
-  for (;; depth = depth < full_depth ? full_depth : depth * 2) {
+  for (;; depth *= 2) {
     if (absl::Status s = stop->Check("while ranking the cases"); !s.ok()) return s;
     std::vector<Hit> hits = search.index.Search(search.iq, search.structured, search.mask,
                                                 search.weights, depth);
     // Hits come best first: past one below min_score, none can be shown.
     const bool last = hits.size() < depth || depth >= kept.cases ||
                       (!hits.empty() && hits.back().score < query.min_score);
-    const float last_score = hits.empty() ? 0.0f : hits.back().score;
     ranked.hits = Shown(std::move(hits), query.min_score);
     GroupByCity(search.index, query.evidence_per_city, query.max_per_country, &ranked);
-    if (last) break;
-    if (ranked.cities.size() >= wanted &&
-        (depth >= full_depth || PageEvidenceComplete(ranked, end, last_score))) {
-      break;
-    }
+    if (last || ranked.cities.size() >= wanted) break;
   }
   return ranked;
 }

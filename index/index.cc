@@ -549,7 +549,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     }
     top.Reset(depth);
     for (uint32_t d = 0; d < n; ++d) {
-      if (upper[d] < cut || !kept(d)) continue;
+      if (!kept(d) || upper[d] < cut) continue;
       top.Offer(scratch.scanner.Dot(dense_.row(d), query.dense.data(), static_cast<size_t>(dim)),
                 d);
     }

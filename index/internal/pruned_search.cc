@@ -399,8 +399,9 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
        FusedScore(p, 0, 0, max_dense, max_structure, access.max_boost) >= best.threshold())) {
     for (uint32_t d = 0; d < n; ++d) {
       if ((touched[d >> 6] >> (d & 63)) & 1) continue;
+      if (!access.kept(d)) continue;
       const float upper = access.dense_upper[d];
-      if (upper <= 0 || !access.kept(d)) continue;
+      if (upper <= 0) continue;
       if (!best.Takes(FusedScore(p, 0, 0, upper, max_structure, access.boost_of(d)), d)) {
         continue;
       }

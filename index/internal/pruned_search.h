@@ -85,7 +85,7 @@ struct ScoredDoc {
 struct DocAccess {
   size_t num_docs = 0;
   const std::vector<bool>* keep = nullptr;  // empty: every case
-  // Every case's cosine bounded from above (num_docs floats), or null when
+  // Every kept case's cosine bounded from above (num_docs floats), or null when
   // the query has no dense part (then every cosine is 0).
   const float* dense_upper = nullptr;
   // A case's exact cosine (when dense_upper is set).
