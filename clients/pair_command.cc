@@ -53,31 +53,15 @@ struct Shortfall {
   std::string reason;
 };
 
-// Every asking city with fewer than `k` peers, by id: those with none carry
-// the server's reason. For those with some, the reason follows from the
-// solver's optimality: a further pair scoring at least min_score and at
-// least 0 would raise the total, so every other candidate peer (among the
-// --candidates-per-city kept) is full, or scores below 0 when min_score < 0.
-std::vector<Shortfall> Shortfalls(const std::vector<v1::Pair>& pairs,
-                                  const v1::PairingSummary& summary, int k, int capacity,
-                                  double min_score) {
-  std::map<std::string, int> got, served;
-  for (const auto& p : pairs) {
-    ++got[p.asking_city_id()];
-    ++served[p.peer_city_id()];
-  }
-  const int full = static_cast<int>(std::count_if(
-      served.begin(), served.end(), [&](const auto& s) { return s.second >= capacity; }));
+// Every asking city with fewer than k peers, by id, each with the reason
+// the server gives (PairingSummary: `unmatched` for those with none,
+// `fewer_peers` for the others).
+std::vector<Shortfall> Shortfalls(const v1::PairingSummary& summary) {
   std::map<std::string, Shortfall> out;
-  for (const auto& [id, n] : got) {
-    if (n >= k) continue;
-    out[id] = Shortfall{id, n,
-                        absl::StrCat("its other candidate peers are full (", full,
-                                     " peers already serve ", capacity, " cities each)",
-                                     min_score < 0 ? " or score below 0" : "",
-                                     "; raise --capacity")};
-  }
   for (const auto& u : summary.unmatched()) out[u.city_id()] = Shortfall{u.city_id(), 0, u.reason()};
+  for (const auto& u : summary.fewer_peers()) {
+    out[u.city_id()] = Shortfall{u.city_id(), u.peers(), u.reason()};
+  }
   std::vector<Shortfall> list;
   for (auto& [id, s] : out) list.push_back(std::move(s));
   return list;
@@ -247,7 +231,6 @@ absl::Status RunPair(Context& ctx) {
   const v1::PairCitiesRequest& req = *parsed;
   // The request's defaults (PairCitiesRequest): 0 means 3; mutual pairs 1:1.
   const int want = req.mutual() ? 1 : req.k() > 0 ? req.k() : 3;
-  const int room = req.mutual() ? 1 : req.capacity() > 0 ? req.capacity() : 3;
 
   // Names and countries for every output.
   auto cities = AllCities(ctx);
@@ -279,7 +262,7 @@ absl::Status RunPair(Context& ctx) {
 
   FILE* out = path.empty() || path == "-" ? stdout : std::fopen(path.c_str(), "w");
   if (out == nullptr) return absl::InvalidArgumentError(absl::StrCat("--output: cannot write ", path));
-  const std::vector<Shortfall> shortfalls = Shortfalls(pairs, summary, want, room, req.min_score());
+  const std::vector<Shortfall> shortfalls = Shortfalls(summary);
   if (format == "table") {
     PrintPairTable(out, pairs, *cities);
     std::fprintf(out, "\n");

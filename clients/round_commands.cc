@@ -60,6 +60,10 @@ void PrintRound(const v1::Round& r, const Cities& cities) {
     std::printf("  %s no peer: %s\n", Fit(CityLabel(cities, u.city_id()), 28).c_str(),
                 u.reason().c_str());
   }
+  for (const v1::Unmatched& u : s.fewer_peers()) {  // issue 12
+    std::printf("  %s %d of %d: %s\n", Fit(CityLabel(cities, u.city_id()), 28).c_str(), u.peers(),
+                r.options().k() > 0 ? r.options().k() : 3, u.reason().c_str());
+  }
 }
 
 // One unary round call, with the token; a long deadline for the solves.

@@ -63,6 +63,8 @@ def main():
         # late use-after-free) made records_fuzz's RSS climb to 1.7 GB over a
         # long run; 64 MB still catches a use shortly after the free.
         env.setdefault("ASAN_OPTIONS", "quarantine_size_mb=64")
+        env.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "lsan_suppressions.txt"))
         done = subprocess.run(command, cwd=work, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, errors="replace")
         seconds = time.monotonic() - start

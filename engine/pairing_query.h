@@ -116,6 +116,16 @@ struct UnmatchedCity {
   Reason reason = Reason::kNoCandidate;
   double best_score = 0;  // kBelowMinScore
   int64_t candidates = 0;  // kPeersTaken
+  // Issue 12: for a city in PairingSummary::fewer_peers (it got at least one
+  // peer, fewer than k), the peers it got and what became of its other
+  // candidate peer cities. Its reason is then kNoCandidate when all four
+  // counts are 0 (no other city has a solution left for it), else
+  // kPeersTaken.
+  int peers = 0;
+  int64_t full = 0;       // kept candidates already serving `capacity` askers
+  int64_t not_worth = 0;  // kept candidates with room but scoring below 0
+  int64_t below_min = 0;  // candidates scoring below min_score
+  int64_t pruned = 0;     // candidates beyond candidates_per_city
 };
 
 struct PairingSummary {
@@ -125,6 +135,9 @@ struct PairingSummary {
   int matched_cities = 0;        // asking cities with at least one peer
   int fully_matched_cities = 0;  // asking cities with k peers
   std::vector<UnmatchedCity> unmatched;  // by city id
+  // Issue 12: asking cities that got at least one peer but fewer than k
+  // (never in mutual mode, where k is 1), by city id, with the counts above.
+  std::vector<UnmatchedCity> fewer_peers;
   int64_t candidate_pairs = 0;  // scored
   int64_t kept_candidates = 0;  // after pruning
   double scoring_seconds = 0;

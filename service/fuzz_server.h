@@ -1,13 +1,20 @@
 // FuzzServer: the real server the fuzz targets that drive it share (rpc_fuzz,
 // and the HTTP router's): a store over RocksDB in a fresh temporary
-// directory (under $TMPDIR; removed at exit), an engine loaded with a third
-// of the demo data and fitted once (a 16-dimension LSA), and Server::Start on a loopback port with a write
-// and a read token. Refits are off, so that every execution is cheap and
-// the model does not change under the fuzzer.
+// directory (under $TMPDIR; removed at exit), an engine loaded with part of
+// the demo data and fitted once (a 16-dimension LSA), and Server::Start on a
+// loopback port with a write and a read token and a backup root. Refits are
+// off, so that every execution is cheap and the model does not change under
+// the fuzzer.
+//
+// Reset() puts every table back (cities, cases, rounds, judgements, load
+// markers, the model) by restarting the server over a fresh copy of the
+// store as it was right after loading: a fuzzer's writes would otherwise
+// grow the store, and every execution's cost with it, over a long run.
 //
 // Failures while starting abort (a fuzz target has no other way to fail).
 // Thread-safety: construct once (a function-local static); the server is
-// then used from the fuzzer's thread, its handlers run on gRPC's threads.
+// then used and reset from the fuzzer's thread, its handlers run on gRPC's
+// threads.
 #ifndef PEERMATCH_SERVICE_FUZZ_SERVER_H_
 #define PEERMATCH_SERVICE_FUZZ_SERVER_H_
 
@@ -19,7 +26,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "engine/engine.h"
@@ -67,75 +73,77 @@ class FuzzServer {
       std::error_code ec;
       std::filesystem::remove_all(*removed_at_exit, ec);
     });
-    StoreOptions store_options;
-    store_options.sync = false;
-    store_ = OrDie(Store::Open(dir_ + "/db", store_options), "Store::Open");
-    EngineOptions engine_options;
-    engine_options.background_refit = false;
-    engine_options.refit_min_changes = INT_MAX;
-    engine_options.refit_fraction = 1e9;
-    // A small LSA model: the same code paths (every case has a dense
-    // vector), but the fit takes ~2 s under the sanitizers instead of ~22.
-    engine_options.model.dense_dim = 16;
-    engine_options.model.svd_power_iters = 1;
-    engine_ = OrDie(Engine::Open(store_.get(), engine_options), "Engine::Open");
-    LoadDemo();
+    // The pristine store: loaded and fitted once, then closed; Reset()
+    // copies it.
+    {
+      auto store = OrDie(Store::Open(dir_ + "/pristine", StoreOptionsForFuzzing()), "Store::Open");
+      auto engine = OrDie(Engine::Open(store.get(), EngineOptionsForFuzzing()), "Engine::Open");
+      LoadDemo(engine.get());
+    }
+    Reset();
+  }
+  FuzzServer(const FuzzServer&) = delete;
+  FuzzServer& operator=(const FuzzServer&) = delete;
+
+  // The running server. Reset() replaces it: take its InProcessChannel()
+  // again after each Reset().
+  Server& server() { return *server_; }
+
+  // Stops the server (no call may be in flight), replaces the store with a
+  // copy of the pristine one (and empties the backup root), and starts a
+  // new server over it. Costs a store and engine open and a server start:
+  // ~0.1 s under the sanitizers, so call it every few thousand executions.
+  void Reset() {
+    Close();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_ + "/db", ec);
+    std::filesystem::remove_all(backup_root(), ec);
+    std::filesystem::copy(dir_ + "/pristine", dir_ + "/db", std::filesystem::copy_options::recursive,
+                          ec);
+    if (ec) Fail("copying the pristine store: " + ec.message());
+    std::filesystem::create_directories(backup_root(), ec);
+    store_ = OrDie(Store::Open(dir_ + "/db", StoreOptionsForFuzzing()), "Store::Open");
+    engine_ = OrDie(Engine::Open(store_.get(), EngineOptionsForFuzzing()), "Engine::Open");
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.call_log = nullptr;
     options.auth.AddToken(Access::kWrite, kWriteToken);
     options.auth.AddToken(Access::kRead, kReadToken);
+    options.backup_root = backup_root();
     server_ = OrDie(Server::Start(engine_.get(), std::move(options)), "Server::Start");
   }
-  FuzzServer(const FuzzServer&) = delete;
-  FuzzServer& operator=(const FuzzServer&) = delete;
-
-  Server& server() { return *server_; }
-
-  // Puts the data back as LoadDemo() left it: removes every city and case
-  // the fuzzed calls created and re-applies the loaded records over any they
-  // changed or deleted, through the engine (so the index follows). A target
-  // whose writes would otherwise grow the store without bound (every
-  // visible write rebuilds the index: the cost of an execution grows with
-  // it) calls this every few hundred executions.
-  void Restore() {
-    absl::flat_hash_set<std::string> city_ids, case_ids;
-    for (const v1::ImportRecord& r : loaded_) {
-      if (r.has_city()) city_ids.insert(r.city().id());
-      if (r.has_case_()) case_ids.insert(r.case_().id());
-    }
-    std::vector<std::string> extra_cases, extra_cities;
-    bool more = false;
-    auto cases = OrDie(store_->ListCases("", "", SIZE_MAX, nullptr, &more), "ListCases");
-    for (const v1::Case& c : cases) {
-      if (!case_ids.contains(c.id())) extra_cases.push_back(c.id());
-    }
-    auto cities = OrDie(store_->ListCities("", SIZE_MAX, nullptr, &more), "ListCities");
-    for (const v1::City& c : cities) {
-      if (!city_ids.contains(c.id())) extra_cities.push_back(c.id());
-    }
-    for (const std::string& id : extra_cases) {
-      if (absl::Status s = engine_->DeleteCase(id); !s.ok()) Fail("DeleteCase: " + s.ToString());
-    }
-    for (const std::string& id : extra_cities) {
-      if (auto n = engine_->DeleteCity(id, /*cascade=*/true); !n.ok()) {
-        Fail("DeleteCity: " + n.status().ToString());
-      }
-    }
-    for (const v1::ImportRecord& r : loaded_) {
-      if (auto put = engine_->Apply(r, Visibility::kDeferred); !put.ok()) {
-        Fail("Apply: " + put.status().ToString());
-      }
-    }
-    engine_->Publish();
-  }
+  // The server's backup root: CreateBackup writes only under it.
+  std::string backup_root() const { return dir_ + "/backups"; }
   // The temporary directory (the store is in its db/).
   const std::string& dir() const { return dir_; }
 
  private:
   // A third of the demo's cities (every third line) and their cases: the
   // same kinds of data, at a third of the cost of a pairing or a scan.
-  void LoadDemo() {
+  void Close() {
+    server_.reset();
+    engine_.reset();
+    store_.reset();
+  }
+
+  static StoreOptions StoreOptionsForFuzzing() {
+    StoreOptions options;
+    options.sync = false;  // the store is thrown away: no fsync per write
+    return options;
+  }
+  static EngineOptions EngineOptionsForFuzzing() {
+    EngineOptions options;
+    options.background_refit = false;
+    options.refit_min_changes = INT_MAX;
+    options.refit_fraction = 1e9;
+    // A small LSA model: the same code paths (every case has a dense
+    // vector), but the fit takes ~2 s under the sanitizers instead of ~22.
+    options.model.dense_dim = 16;
+    options.model.svd_power_iters = 1;
+    return options;
+  }
+
+  void LoadDemo(Engine* engine) {
     absl::flat_hash_set<std::string> cities;
     for (const char* file : {"cities.jsonl", "cases.jsonl"}) {
       const std::string path = std::string(PEERMATCH_SOURCE_DIR) + "/data/demo/" + file;
@@ -148,16 +156,14 @@ class FuzzServer {
             } else if (!cities.contains(r->case_().city_id())) {
               return absl::OkStatus();
             }
-            loaded_.push_back(*r);
-            return engine_->Apply(*r, Visibility::kDeferred).status();
+            return engine->Apply(*r, Visibility::kDeferred).status();
           });
       if (!s.ok()) Fail("loading " + path + ": " + s.ToString());
     }
-    if (absl::Status s = engine_->Refit(); !s.ok()) Fail("Refit: " + s.ToString());
+    if (absl::Status s = engine->Refit(); !s.ok()) Fail("Refit: " + s.ToString());
   }
 
   const int city_every_;
-  std::vector<v1::ImportRecord> loaded_;  // what LoadDemo() applied, in order
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Engine> engine_;

@@ -96,7 +96,7 @@ absl::string_view StatusNameForHttp(int http_status) {
     case 401: return "UNAUTHENTICATED";
     case 403: return "PERMISSION_DENIED";
     case 404: return "NOT_FOUND";
-    case 405: case 415: case 501: return "UNIMPLEMENTED";
+    case 405: case 415: case 501: case 505: return "UNIMPLEMENTED";
     case 408: case 504: return "DEADLINE_EXCEEDED";
     case 409: return "ABORTED";
     case 413: case 414: case 429: case 431: return "RESOURCE_EXHAUSTED";

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -24,6 +23,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/executor.h"
 #include "service/http_stream_body.h"
+#include "service/http_head_gate.h"
 
 namespace peermatch {
 namespace {
@@ -71,30 +71,6 @@ struct Exchange {
   Clock::time_point start = Clock::now();
 };
 
-std::string AddressString(const sockaddr* addr, int* port) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  *port = 0;
-  if (addr == nullptr) return buf;
-  if (addr->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
-    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
-    *port = ntohs(in->sin_port);
-  } else if (addr->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof(buf));
-    *port = ntohs(in6->sin6_port);
-  }
-  return buf;
-}
-
-// The whole HTTP/1.1 response for an answer written straight on the socket.
-std::string RawResponse(const HttpResponse& res) {
-  const char* phrase = MHD_get_reason_phrase_for(res.status);
-  return absl::StrCat("HTTP/1.1 ", res.status, " ", phrase, "\r\nContent-Type: ", res.content_type,
-                      "\r\nContent-Length: ", res.body.size(), "\r\nConnection: close\r\n\r\n",
-                      res.body);
-}
-
 // Set by the logger when libmicrohttpd answers a request itself; read by
 // the completion callback that follows on the same (polling) thread.
 thread_local int library_status = 0;
@@ -115,6 +91,13 @@ struct HttpServer::Impl {
   std::set<Conn*> conns ABSL_GUARDED_BY(mu);
   std::map<std::string, int> per_client ABSL_GUARDED_BY(mu);
   size_t buffered ABSL_GUARDED_BY(mu) = 0;
+  // Connections in the head gate, or handed over to libmicrohttpd and not
+  // yet STARTED there (by fd, with their accept time): counted against the
+  // limits with `conns` and `per_client`.
+  std::unique_ptr<HttpHeadGate> gate;
+  int gated ABSL_GUARDED_BY(mu) = 0;
+  std::map<std::string, int> gated_per_client ABSL_GUARDED_BY(mu);
+  std::map<int, std::pair<std::string, Clock::time_point>> handed ABSL_GUARDED_BY(mu);
 
   void Report(const Exchange& ex, int status, const std::string& reason) {
     if (!observer) return;
@@ -152,7 +135,7 @@ struct HttpServer::Impl {
     conn->early_reason = res.reason;
     conn->receiving = false;
     conn->drain_until = Clock::now() + kDrainTime;
-    const std::string raw = RawResponse(res);
+    const std::string raw = RawHttpResponse(res);
     (void)send(conn->fd, raw.data(), raw.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(conn->fd, SHUT_WR);
   }
@@ -178,6 +161,8 @@ struct HttpServer::Impl {
   // resumes it, and runs res.stream on this (worker) thread to its end.
   static void QueueStream(MHD_Connection* c, Exchange* ex, HttpResponse res);
 
+  HttpHeadGate::Hooks GateHooks();
+  void Ungate(const std::string& ip) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   MHD_Result First(MHD_Connection* c, Exchange* ex, const char* method);
   MHD_Result Body(Exchange* ex, const char* data, size_t size);
   MHD_Result Dispatch(MHD_Connection* c, Exchange* ex);
@@ -389,36 +374,82 @@ std::vector<HttpExchange> Impl::CheckDeadlines() {
 
 namespace {
 
-MHD_Result AcceptPolicy(void* cls, const sockaddr* addr, socklen_t) {
-  auto* impl = static_cast<Impl*>(cls);
-  int port = 0;
-  const std::string ip = AddressString(addr, &port);
-  // Both limits are checked here, not left to the library's own
-  // connection limit, so that every refusal is logged and counted. Accepts
-  // and the STARTED notification that counts a connection run on the one
-  // polling thread, so the counts are exact.
-  const char* reason = nullptr;
-  {
-    absl::MutexLock lock(&impl->mu);
-    auto it = impl->per_client.find(ip);
-    if (static_cast<int>(impl->conns.size()) >= impl->options.limits.max_connections) {
-      reason = "connection_limit";
-    } else if (it != impl->per_client.end() &&
-               it->second >= impl->options.limits.max_connections_per_client) {
-      reason = "per_client_limit";
-    } else {
-      return MHD_YES;
-    }
-  }
-  if (impl->observer) {
-    HttpExchange e;
-    e.peer = absl::StrCat(ip, ":", port);
-    e.route = "-";
-    e.reason = reason;
-    impl->observer(e);
-  }
-  return MHD_NO;
+}  // namespace
+
+void Impl::Ungate(const std::string& ip) {
+  --gated;
+  if (--gated_per_client[ip] <= 0) gated_per_client.erase(ip);
 }
+
+// The gate (http_head_gate.h) accepts, checks both connection limits (so
+// that every refusal is logged and counted) and reads the first request's
+// head; libmicrohttpd gets the connection after. A connection counts from
+// its accept until it closes: in the gate (`gated`), then in `conns` from
+// its STARTED notification, which moves it from one to the other.
+HttpHeadGate::Hooks Impl::GateHooks() {
+  HttpHeadGate::Hooks hooks;
+  hooks.admit = [this](const sockaddr* addr, socklen_t) {
+    int port = 0;
+    const std::string ip = AddressString(addr, &port);
+    const char* reason = nullptr;
+    {
+      absl::MutexLock lock(&mu);
+      const auto count = [](const std::map<std::string, int>& m, const std::string& k) {
+        auto it = m.find(k);
+        return it == m.end() ? 0 : it->second;
+      };
+      if (static_cast<int>(conns.size()) + gated >= options.limits.max_connections) {
+        reason = "connection_limit";
+      } else if (count(per_client, ip) + count(gated_per_client, ip) >=
+                 options.limits.max_connections_per_client) {
+        reason = "per_client_limit";
+      } else {
+        ++gated;
+        ++gated_per_client[ip];
+        return true;
+      }
+    }
+    if (observer) {
+      HttpExchange e;
+      e.peer = absl::StrCat(ip, ":", port);
+      e.route = "-";
+      e.reason = reason;
+      observer(e);
+    }
+    return false;
+  };
+  hooks.hand_over = [this](int fd, const sockaddr* addr, socklen_t len,
+                           HttpHeadGate::Clock::time_point accepted) {
+    int port = 0;
+    const std::string ip = AddressString(addr, &port);
+    {
+      absl::MutexLock lock(&mu);
+      handed[fd] = {ip, accepted};
+    }
+    if (MHD_add_connection(daemon, fd, addr, len) == MHD_YES) return;
+    absl::MutexLock lock(&mu);  // the socket is closed; it never STARTED
+    if (handed.erase(fd) > 0) Ungate(ip);
+  };
+  hooks.closed = [this](const sockaddr* addr, socklen_t, const std::string& peer,
+                        const HttpResponse& res) {
+    int port = 0;
+    const std::string ip = AddressString(addr, &port);
+    {
+      absl::MutexLock lock(&mu);
+      Ungate(ip);
+    }
+    if (res.status == 0 || !observer) return;
+    HttpExchange e;
+    e.peer = peer;
+    e.status = res.status;
+    e.route = "-";
+    e.reason = res.reason;
+    observer(e);
+  };
+  return hooks;
+}
+
+namespace {
 
 void NotifyConnection(void* cls, MHD_Connection* c, void** socket_context,
                       MHD_ConnectionNotificationCode code) {
@@ -436,6 +467,11 @@ void NotifyConnection(void* cls, MHD_Connection* c, void** socket_context,
     conn->request_start = Clock::now();
     *socket_context = conn;
     absl::MutexLock lock(&impl->mu);
+    if (auto it = impl->handed.find(conn->fd); it != impl->handed.end()) {
+      conn->request_start = it->second.second;  // the deadline counts from the accept
+      impl->Ungate(it->second.first);
+      impl->handed.erase(it);
+    }
     impl->conns.insert(conn);
     ++impl->per_client[conn->ip];
   } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != nullptr) {
@@ -519,36 +555,6 @@ void Logger(void*, const char* format, va_list ap) {
   if (code != nullptr) library_status = std::atoi(code + std::strlen("HTTP response code is "));
 }
 
-absl::Status ParseListen(const std::string& listen, sockaddr_storage* addr, bool* ipv6) {
-  const size_t colon = listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen: \"", listen, "\" is not HOST:PORT"));
-  }
-  std::string host = listen.substr(0, colon);
-  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) host = host.substr(1, host.size() - 2);
-  if (host.empty() || host == "*") host = "0.0.0.0";
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen: cannot resolve the host of \"", listen, "\""));
-  }
-  std::memset(addr, 0, sizeof(*addr));
-  std::memcpy(addr, found->ai_addr, found->ai_addrlen);
-  *ipv6 = found->ai_family == AF_INET6;
-  freeaddrinfo(found);
-  if (*ipv6) {
-    reinterpret_cast<sockaddr_in6*>(addr)->sin6_port = htons(port);
-  } else {
-    reinterpret_cast<sockaddr_in*>(addr)->sin_port = htons(port);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -563,9 +569,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
         "HTTP limits: threads, connections, deadline and idle timeout must be positive, and "
         "the body limit at most the buffered-bytes limit");
   }
-  sockaddr_storage addr;
-  bool ipv6 = false;
-  if (absl::Status s = ParseListen(options.listen, &addr, &ipv6); !s.ok()) return s;
+  absl::StatusOr<ListenSocket> listening = OpenListenSocket(options.listen);
+  if (!listening.ok()) return listening.status();
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -576,14 +581,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   pool.queue_capacity = l.worker_queue;
   impl->workers = std::make_unique<Executor>(pool);
   Impl* raw = impl.get();
-  unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                       MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-  if (ipv6) flags |= MHD_USE_IPv6;
+  // No listening socket of its own: the head gate accepts, and hands
+  // connections over (MHD_add_connection).
+  const unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                             MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
   impl->daemon = MHD_start_daemon(
-      flags, 0, &AcceptPolicy, raw, &Access, raw,
+      flags, 0, nullptr, nullptr, &Access, raw,
       MHD_OPTION_EXTERNAL_LOGGER, &Logger, raw,
-      MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&addr),
-      // A backstop only: AcceptPolicy refuses (and counts) at max_connections.
+      // A backstop only: the gate refuses (and counts) at max_connections.
       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(l.max_connections) + 1,
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(l.idle_timeout_seconds),
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, l.connection_memory_bytes,
@@ -592,12 +598,22 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
       MHD_OPTION_NOTIFY_COMPLETED, &Completed, raw,
       MHD_OPTION_END);
   if (impl->daemon == nullptr) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen for HTTP on ", options.listen,
-        " (is the port in use? choose another with --http-listen)"));
+    close(listening->fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot start the HTTP server for ", options.listen));
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(impl->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  impl->port = info != nullptr ? info->port : 0;
+  impl->port = listening->port;
+  HeadGateLimits gate_limits;
+  gate_limits.max_target_bytes = l.max_target_bytes;
+  gate_limits.max_header_bytes = l.max_header_bytes;
+  gate_limits.idle_timeout_seconds = l.idle_timeout_seconds;
+  gate_limits.request_deadline_seconds = l.request_deadline_seconds;
+  auto gate = HttpHeadGate::Start(listening->fd, gate_limits, raw->GateHooks());
+  if (!gate.ok()) {
+    MHD_stop_daemon(impl->daemon);
+    return gate.status();
+  }
+  impl->gate = *std::move(gate);
   impl->watchdog = std::thread([raw] { raw->WatchdogLoop(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -608,8 +624,7 @@ int HttpServer::port() const { return impl_->port; }
 
 void HttpServer::Stop() {
   if (impl_->daemon == nullptr) return;
-  const MHD_socket listen = MHD_quiesce_daemon(impl_->daemon);
-  if (listen != MHD_INVALID_SOCKET) close(listen);
+  impl_->gate->Stop();  // no more connections are accepted or handed over
   // Every accepted job runs and resumes its connection; none is left
   // suspended when the daemon stops (which the library requires).
   impl_->workers->Shutdown(absl::InfiniteDuration());

@@ -3,8 +3,9 @@
 // on a bounded worker pool, and writes the handler's response; what a
 // request means is the handler's business (service/http_router.h).
 //
-// One polling thread (epoll) owns every socket, so idle and slow clients
-// cost a little memory each, never a thread. A request whose headers and
+// One thread (the head gate's) accepts and reads each connection's first
+// request head; one polling thread (epoll) then owns every socket, so idle
+// and slow clients cost a little memory each, never a thread. A request whose headers and
 // body are complete is suspended, runs on one of `worker_threads` (blocking
 // calls are fine there), and is resumed with its response. What is refused,
 // and how (every refusal is a JSON error body, see ErrorBody(), except where
@@ -16,9 +17,13 @@
 //     connection_limit);
 //   - a request target over max_target_bytes: 414; headers over
 //     max_header_bytes: 431; a target with a bad percent escape: 400;
-//     a request line or headers beyond connection_memory_bytes never reach
-//     this code: libmicrohttpd answers 414/431 itself with a short HTML body;
-//     so it does for a malformed Content-Length or chunked encoding (400);
+//   - a connection's first request head that libmicrohttpd would refuse
+//     itself with an HTML body (far too long, malformed, a bad
+//     Content-Length, HTTP/2): refused by the head gate in front of it
+//     with the JSON body (http_head_gate.h: 414, 431, 400, 413, 505);
+//     left to libmicrohttpd's HTML: malformed chunked encoding (400, 413)
+//     and a later request of a kept-alive connection whose head passes
+//     connection_memory_bytes;
 //   - POST/PUT/PATCH without Content-Length or chunked Transfer-Encoding:
 //     411; a Content-Encoding other than identity, or a multipart body: 415;
 //   - a body over max_body_bytes: 413, before the body is read when the

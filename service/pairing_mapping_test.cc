@@ -247,5 +247,42 @@ TEST(PairingMapping, SummaryRendersEachReasonInWords) {
             "each of its 4 candidate partners is twinned with a city that has no better option");
 }
 
+// Issue 12: a city with some peers, fewer than k, gets its count and the
+// reason in words from what the engine counted.
+TEST(PairingMapping, FewerPeersCarryTheirCountAndReason) {
+  PairingSummary summary;
+  using Reason = UnmatchedCity::Reason;
+  UnmatchedCity full{"osan", Reason::kPeersTaken, 0, 0};
+  full.peers = 2;
+  full.full = 4;
+  full.not_worth = 1;
+  UnmatchedCity low{"kashan", Reason::kPeersTaken, 0, 0};
+  low.peers = 1;
+  low.below_min = 3;
+  low.pruned = 2;
+  UnmatchedCity none{"aswan", Reason::kNoCandidate, 0, 0};
+  none.peers = 1;
+  summary.fewer_peers = {full, low, none};
+  PairingQuery query;
+  query.k = 3;
+  query.capacity = 2;
+  query.min_score = 0.5;
+  const v1::PairingSummary wire = ToPairingSummary(summary, query);
+  EXPECT_EQ(wire.unmatched_size(), 0);
+  ASSERT_EQ(wire.fewer_peers_size(), 3);
+  EXPECT_EQ(wire.fewer_peers(0).city_id(), "osan");
+  EXPECT_EQ(wire.fewer_peers(0).peers(), 2);
+  EXPECT_EQ(wire.fewer_peers(0).reason(),
+            "4 other candidate peers are at capacity (2 askers each); 1 scores below 0 (the "
+            "pair would lower the total); raise capacity");
+  EXPECT_EQ(wire.fewer_peers(1).peers(), 1);
+  EXPECT_EQ(wire.fewer_peers(1).reason(),
+            "3 score below min_score 0.50; 2 fell outside its 40 best candidates; raise "
+            "candidates_per_city");
+  EXPECT_EQ(wire.fewer_peers(2).reason(),
+            "no other cohort city has a solution left to match its challenges (after the "
+            "theme, same-country and avoid exclusions)");
+}
+
 }  // namespace
 }  // namespace peermatch

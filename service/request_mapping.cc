@@ -1,5 +1,6 @@
 #include "service/request_mapping.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -279,6 +280,46 @@ std::string ReasonText(const UnmatchedCity& u, const PairingQuery& query) {
             "raise capacity");
 }
 
+// Why a city that got some peers, fewer than k, got no more (issue 12),
+// e.g. "4 other candidate peers are at capacity (3 askers each); raise
+// capacity". (How many it got is Unmatched.peers.)
+std::string FewerPeersText(const UnmatchedCity& u, const PairingQuery& query) {
+  if (u.reason == UnmatchedCity::Reason::kNoCandidate) {
+    return "no other cohort city has a solution left to match its challenges (after the theme, "
+           "same-country and avoid exclusions)";
+  }
+  std::string out;
+  std::vector<std::string> parts;
+  if (u.full > 0) {
+    parts.push_back(absl::StrCat(u.full, " other candidate peer", u.full == 1 ? " is" : "s are",
+                                 " at capacity (", query.capacity,
+                                 query.capacity == 1 ? " asker each)" : " askers each)"));
+  }
+  if (u.not_worth > 0) {
+    parts.push_back(absl::StrCat(u.not_worth, " score", u.not_worth == 1 ? "s" : "",
+                                 " below 0 (the pair would lower the total)"));
+  }
+  if (u.below_min > 0) {
+    parts.push_back(absl::StrFormat("%d score%s below min_score %.2f", u.below_min,
+                                    u.below_min == 1 ? "s" : "", query.min_score));
+  }
+  if (u.pruned > 0) {
+    const int kept = query.candidates_per_city > 0 ? query.candidates_per_city
+                                                   : std::max(10 * query.k, 40);
+    parts.push_back(absl::StrCat(u.pruned, " fell outside its ", kept, " best candidates"));
+  }
+  absl::StrAppend(&out, absl::StrJoin(parts, "; "));
+  // The one change that would give it more peers, first what binds.
+  if (u.full > 0) {
+    absl::StrAppend(&out, "; raise capacity");
+  } else if (u.pruned > 0) {
+    absl::StrAppend(&out, "; raise candidates_per_city");
+  } else if (u.below_min > 0) {
+    absl::StrAppend(&out, "; lower min_score");
+  }
+  return out;
+}
+
 template <typename List>
 std::string Joined(const List& values) {
   return absl::StrJoin(values, ", ");
@@ -490,6 +531,12 @@ v1::PairingSummary ToPairingSummary(const PairingSummary& summary, const Pairing
     v1::Unmatched* wire = out.add_unmatched();
     wire->set_city_id(u.city_id);
     wire->set_reason(ReasonText(u, query));
+  }
+  for (const UnmatchedCity& u : summary.fewer_peers) {
+    v1::Unmatched* wire = out.add_fewer_peers();
+    wire->set_city_id(u.city_id);
+    wire->set_reason(FewerPeersText(u, query));
+    wire->set_peers(u.peers);
   }
   out.set_candidate_pairs(summary.candidate_pairs);
   out.set_kept_candidates(summary.kept_candidates);

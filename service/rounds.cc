@@ -250,6 +250,7 @@ std::vector<v1::Unmatched> FewerPeers(const v1::Round& round) {
     if (got >= k) continue;
     v1::Unmatched u;
     u.set_city_id(city);
+    u.set_peers(got);  // issue 12
     auto it = summary_reason.find(city);
     u.set_reason(it != summary_reason.end()
                      ? it->second

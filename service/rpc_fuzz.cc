@@ -10,8 +10,11 @@
 // nor hangs, and that it still answers a health check (every 64 calls).
 //
 // To keep each execution cheap and the machine safe: refits are off (see
-// fuzz_server.h), and a CreateBackup's directory is replaced by one of four
-// under the temporary directory (an empty one is kept, to reach its check).
+// fuzz_server.h), a CreateBackup's directory is replaced by one of four
+// under the server's backup root (an empty one is kept, to reach its check),
+// and the server is reset to the demo data every kResetEvery calls, so that
+// the fuzzed writes (cities, cases, rounds, judgements, backups) do not grow
+// the store and the cost of each call with it.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,8 +35,8 @@ namespace {
 
 class RpcFuzzer {
  public:
-  RpcFuzzer() : channel_(server_.server().InProcessChannel()) {
-    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+  RpcFuzzer() {
+    Connect();
 
     methods_ = FuzzedMethods();
     for (const auto* m : methods_) {
@@ -65,6 +68,12 @@ class RpcFuzzer {
       messages.emplace_back(payload);
     }
     if (method.name() == "CreateBackup") messages[0] = ConfineBackup(messages[0]);
+    if (calls_ > 0 && calls_ % kResetEvery == 0) {
+      stub_.reset();
+      channel_.reset();
+      server_.Reset();
+      Connect();
+    }
     Invoke(method, credentials, messages);
 
     // The server must go on answering. (Every call, checked each time,
@@ -77,12 +86,17 @@ class RpcFuzzer {
   }
 
  private:
-  // A backup goes to one of four directories under the server's temporary
-  // directory, whatever it names.
+  void Connect() {
+    channel_ = server_.server().InProcessChannel();
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+  }
+
+  // A backup goes to one of four directories under the server's backup
+  // root, whatever it names.
   std::string ConfineBackup(const std::string& bytes) {
     v1::CreateBackupRequest request;
     if (!request.ParseFromString(bytes) || request.to_dir().empty()) return bytes;
-    request.set_to_dir(server_.dir() + "/backups/" +
+    request.set_to_dir(server_.backup_root() + "/" +
                        std::to_string(static_cast<uint8_t>(request.to_dir()[0]) % 4));
     return request.SerializeAsString();
   }
@@ -168,6 +182,7 @@ class RpcFuzzer {
   }
 
   static constexpr int kHealthEvery = 64;
+  static constexpr int kResetEvery = 2000;
   FuzzServer server_;
   std::shared_ptr<grpc::Channel> channel_;
   int64_t calls_ = 0;

@@ -98,7 +98,22 @@ void CheckConstraints(const v1::PairCitiesRequest& req, const WirePairing& resul
   for (const auto& u : result.summary.unmatched()) {
     EXPECT_FALSE(u.reason().empty()) << u.city_id();
     EXPECT_EQ(asks.count(u.city_id()), 0u);
+    EXPECT_EQ(u.peers(), 0);
   }
+  // Issue 12: fewer_peers is exactly the asking cities with 1 to k-1 peers,
+  // each with the number it got and a reason.
+  std::map<std::string, int> fewer;
+  for (const auto& [city, n] : asks) {
+    if (n < (req.mutual() ? 1 : k)) fewer[city] = n;
+  }
+  std::map<std::string, int> reported;
+  for (const auto& u : result.summary.fewer_peers()) {
+    EXPECT_FALSE(u.reason().empty()) << u.city_id();
+    reported[u.city_id()] = u.peers();
+  }
+  EXPECT_EQ(reported, fewer);
+  EXPECT_EQ(result.summary.fully_matched_cities() + result.summary.fewer_peers_size(),
+            result.summary.matched_cities());
 }
 
 TEST_F(PairingTest, DemoDataPairsEveryCityThatHasAFeasiblePeer) {
@@ -166,6 +181,46 @@ TEST_F(PairingTest, MutualTwinningIsOneToOneAndScoredBothWays) {
     EXPECT_FALSE(p.challenge_id().empty() && p.reverse_challenge_id().empty());
   }
   EXPECT_GT(result->pairs.size(), 20u);
+}
+
+// Issue 12: a city that got some peers but fewer than k carries the
+// server's reason, and the reason is the true one.
+TEST_F(PairingTest, CitiesWithFewerPeersCarryTheServersReason) {
+  // Capacity 1: peers fill up. A kept candidate with room and a score of 0
+  // or more would raise the total, so every one left over is at capacity.
+  v1::PairCitiesRequest tight;
+  tight.set_k(3);
+  tight.set_capacity(1);
+  auto result = PairCities(tight);
+  ASSERT_TRUE(result.ok()) << result.status();
+  CheckConstraints(tight, *result, server_->store());
+  ASSERT_GT(result->summary.fewer_peers_size(), 10);
+  int at_capacity = 0;
+  std::string reasons;
+  for (const auto& u : result->summary.fewer_peers()) {
+    EXPECT_THAT(u.reason(), ::testing::Not(HasSubstr("lower the total"))) << u.city_id();
+    if (u.reason().find("at capacity (1 asker each)") != std::string::npos) ++at_capacity;
+    reasons += u.city_id() + " " + std::to_string(u.peers()) + ": " + u.reason() + "\n";
+  }
+  EXPECT_GT(at_capacity, 10) << reasons;
+
+  // Room for everyone (capacity 1000), a high min_score: what stops a city
+  // is the bar, never capacity.
+  v1::PairCitiesRequest high;
+  high.set_k(20);
+  high.set_capacity(1000);
+  high.set_min_score(2.0);
+  result = PairCities(high);
+  ASSERT_TRUE(result.ok()) << result.status();
+  CheckConstraints(high, *result, server_->store());
+  ASSERT_GT(result->summary.fewer_peers_size(), 10);
+  for (const auto& u : result->summary.fewer_peers()) {
+    EXPECT_THAT(u.reason(), ::testing::Not(HasSubstr("capacity"))) << u.city_id();
+    EXPECT_THAT(u.reason(), ::testing::AnyOf(HasSubstr("score below min_score 2.00"),
+                                             HasSubstr("scores below min_score 2.00"),
+                                             HasSubstr("no other cohort city")))
+        << u.city_id() << ": " << u.reason();
+  }
 }
 
 TEST_F(PairingTest, KeptPairsBeyondTheLimitsAreRefused) {

@@ -1,5 +1,7 @@
 // The HTTP/JSON gateway: the same answers as gRPC, errors in Google's HTTP
 // mapping, tokens, CORS, health and metrics.
+#include <map>
+#include <set>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -256,6 +258,26 @@ TEST_F(HttpTest, WritesImportAndPairs) {
   const int listed = fields.at("pairs").list_value().values_size();
   EXPECT_GT(listed, 0);
   EXPECT_EQ(fields.at("summary").struct_value().fields().at("pairs").number_value(), listed);
+  // Issue 12: the summary's fewerPeers are the asking cities with 1 of the
+  // 2 peers asked, each with the server's reason.
+  std::map<std::string, int> asked;
+  for (const auto& p : fields.at("pairs").list_value().values()) {
+    ++asked[p.struct_value().fields().at("askingCityId").string_value()];
+  }
+  std::set<std::string> one, reported;
+  for (const auto& [city, n] : asked) {
+    if (n == 1) one.insert(city);
+  }
+  const auto& pairing = fields.at("summary").struct_value().fields();
+  if (pairing.count("fewerPeers") > 0) {
+    for (const auto& u : pairing.at("fewerPeers").list_value().values()) {
+      const auto& f = u.struct_value().fields();
+      EXPECT_EQ(f.at("peers").number_value(), 1);
+      EXPECT_FALSE(f.at("reason").string_value().empty());
+      reported.insert(f.at("cityId").string_value());
+    }
+  }
+  EXPECT_EQ(reported, one);
   auto bad_pairs = client.Post("/v1/pairs", Bearer(testing::kReadToken), R"({"k": 99})",
                                "application/json");
   EXPECT_EQ(bad_pairs->status, 400);

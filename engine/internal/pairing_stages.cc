@@ -228,6 +228,43 @@ UnmatchedCity Unmatched(const PairingQuery& query, const Cohort& cohort, const B
   return out;
 }
 
+// Why askers[a], which got `got` peers (0 < got < k), got no more:
+// counts its candidate peer cities other than the ones it got. By the
+// solver's optimality each kept one is at capacity or would lower the
+// total (a pair with room and a score of 0 or more would raise it).
+UnmatchedCity FewerPeers(const PairingQuery& query, const PairingParams& params,
+                         const Cohort& cohort, const BestPeers& best, const Solution& solution,
+                         const std::map<std::string, int>& served, size_t a, int got) {
+  UnmatchedCity out;
+  out.city_id = cohort.askers[a];
+  out.peers = got;
+  std::set<std::string> chosen, kept;
+  for (int i : solution.chosen) {
+    if (solution.choices[i].asker == out.city_id) chosen.insert(solution.choices[i].peer);
+  }
+  for (const Choice& c : solution.choices) {
+    if (c.asker != out.city_id || chosen.count(c.peer) > 0 || !kept.insert(c.peer).second) continue;
+    const auto it = served.find(c.peer);
+    if (it != served.end() && it->second >= params.capacity) {
+      ++out.full;
+    } else {
+      ++out.not_worth;
+    }
+  }
+  for (const auto& [peer, cand] : best[a]) {
+    if (chosen.count(peer) > 0 || kept.count(peer) > 0) continue;
+    if (cand.score < query.min_score) {
+      ++out.below_min;
+    } else {
+      ++out.pruned;
+    }
+  }
+  out.reason = out.full + out.not_worth + out.below_min + out.pruned == 0
+                   ? UnmatchedCity::Reason::kNoCandidate
+                   : UnmatchedCity::Reason::kPeersTaken;
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<PairingParams> CheckPairingQuery(const PairingQuery& query) {
@@ -398,7 +435,7 @@ std::vector<PairedCities> Explain(const PairingQuery& query, const PairingParams
                                   const Solution& solution, const ScoringInputs& in,
                                   PairingSummary* summary) {
   std::vector<PairedCities> pairs;
-  std::map<std::string, int> peers_of;
+  std::map<std::string, int> peers_of, served;
   double total = 0;
   for (int i : solution.chosen) {
     const Choice& ch = solution.choices[i];
@@ -413,6 +450,7 @@ std::vector<PairedCities> Explain(const PairingQuery& query, const PairingParams
     }
     total += ch.score;
     ++peers_of[ch.asker];
+    ++served[ch.peer];
     if (query.mutual) ++peers_of[ch.peer];
     pairs.push_back(std::move(pair));
   }
@@ -429,7 +467,12 @@ std::vector<PairedCities> Explain(const PairingQuery& query, const PairingParams
     const int got = it == peers_of.end() ? 0 : it->second;
     if (got > 0) ++matched;
     if (got >= params.k) ++full;
-    if (got > 0) continue;
+    if (got >= params.k) continue;
+    if (got > 0) {
+      summary->fewer_peers.push_back(
+          FewerPeers(query, params, cohort, best, solution, served, a, got));
+      continue;
+    }
     summary->unmatched.push_back(Unmatched(query, cohort, best, solution, a));
   }
   summary->matched_cities = matched;

@@ -701,6 +701,11 @@ class PairTest(ClientTestCase):
         self.assertLessEqual(max(serves.values()), 3)
         self.assertAlmostEqual(summary.total_score, sum(p.score for p in pairs), places=3)
         self.assertEqual(summary.matched_cities + len(summary.unmatched), summary.asking_cities)
+        # Issue 12: the cities that got some peers but fewer than 3, each
+        # with the server's count and reason.
+        fewer = {u.city_id: u.peers for u in summary.fewer_peers}
+        self.assertEqual(fewer, {c: n for c, n in asks.items() if n < 3})
+        self.assertTrue(all(u.reason for u in summary.fewer_peers))
         again, again_summary = self.r.pair(k=3, capacity=3, exclude_same_country=True)
         self.assertEqual(summary.model_version, again_summary.model_version)
         self.assertEqual([(p.asking_city_id, p.peer_city_id) for p in pairs],

@@ -424,7 +424,8 @@ class Client:
 
         Returns (pairs, summary): a list of Pair (asking_city_id, peer_city_id,
         score, challenge_id, solution_id, parts, shared_terms, ...) and the
-        PairingSummary (totals and each `unmatched` city with its reason).
+        PairingSummary (totals; each `unmatched` city, with no peer, and each
+        of `fewer_peers`, with fewer than k, with the server's reason).
         `avoid` and `keep` are (asking_city_id, peer_city_id) tuples; `progress`,
         when given, is called with each PairingProgress. No deadline unless
         `timeout` is given: a large cohort can take a while.
