@@ -63,11 +63,13 @@ class StopCheck {
   absl::Status Check(absl::string_view where) {
     if (!status_.ok()) return status_;
     if (hook_) hook_(stop_);
-    if (stop_.cancelled && stop_.cancelled()) {
-      status_ = absl::CancelledError(absl::StrCat(call_, ": the call was cancelled ", where));
-    } else if (absl::Now() >= stop_.deadline) {
+    // The deadline first: gRPC also marks a call whose deadline passed as
+    // cancelled, and that call's answer is DEADLINE_EXCEEDED, not CANCELLED.
+    if (absl::Now() >= stop_.deadline) {
       status_ = absl::DeadlineExceededError(
           absl::StrCat(call_, ": the call's deadline passed ", where, "; it was stopped there"));
+    } else if (stop_.cancelled && stop_.cancelled()) {
+      status_ = absl::CancelledError(absl::StrCat(call_, ": the call was cancelled ", where));
     }
     return status_;
   }

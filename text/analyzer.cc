@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "libstemmer.h"
 #include "text/internal/language_rules.h"
 #include "text/internal/stopwords.h"
@@ -99,7 +100,9 @@ class Language {
   bool elides_ = false;
   uint64_t space_;
   // The facts stored in the map's slots: one memory access per word.
-  absl::flat_hash_map<std::string, WordFacts> cache_;
+  // Node-based: a nested Scan in the same language (from an emit callback)
+  // may add words while the outer one still holds a WordFacts.
+  absl::node_hash_map<std::string, WordFacts> cache_;
 };
 
 // A thread keeps at most this many languages (each with up to 2^17 cached
@@ -107,13 +110,29 @@ class Language {
 // thread hold more.
 constexpr size_t kMaxLanguagesPerThread = 4;
 
+// Scans running on this thread: a Scan's emit callback may start another
+// Scan (the translator analyses a word in another language while a case is
+// embedded), and the outer Scan's Language must then stay alive.
+thread_local int scans_running = 0;
+
+class ScanScope {
+ public:
+  ScanScope() { ++scans_running; }
+  ~ScanScope() { --scans_running; }
+  ScanScope(const ScanScope&) = delete;
+  ScanScope& operator=(const ScanScope&) = delete;
+};
+
 Language& LanguageFor(absl::string_view code) {
   thread_local absl::flat_hash_map<std::string, std::unique_ptr<Language>> languages;
   thread_local Language* last = nullptr;
   thread_local std::string last_code;
   if (last != nullptr && last_code == code) return *last;
-  if (languages.size() >= kMaxLanguagesPerThread && !languages.contains(code)) {
-    languages.clear();  // no Language is in use: this runs before a Scan
+  if (languages.size() >= kMaxLanguagesPerThread && !languages.contains(code) &&
+      scans_running == 0) {
+    // No Language is in use: no Scan runs on this thread. (A nested Scan
+    // may take the set past the bound until the outermost one ends.)
+    languages.clear();
   }
   auto& slot = languages[code];
   if (slot == nullptr) slot = std::make_unique<Language>(std::string(code));
@@ -352,7 +371,9 @@ void ScanAscii(absl::string_view text, TermSink& terms) {
 
 void Analyzer::Scan(absl::string_view text, absl::string_view language, const Emit& emit) const {
   if (text.empty()) return;
-  TermSink terms(options_, LanguageFor(language), emit);
+  Language& lang = LanguageFor(language);
+  ScanScope scope;
+  TermSink terms(options_, lang, emit);
   if (!options_.ascii_fast_path) {
     ScanIcu(text, terms);
   } else if (IsAscii(text)) {
