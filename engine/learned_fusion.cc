@@ -7,6 +7,7 @@
 
 #include "Eigen/Dense"
 #include "absl/strings/str_format.h"
+#include "common/stable_hash.h"
 
 namespace peermatch {
 namespace {
@@ -22,13 +23,6 @@ Vec Defaults(const ScoreWeights& w) {
   Vec v;
   v << w.lexical, w.subword, w.semantic, w.structure, 0, 0;
   return v;
-}
-
-// Stable across builds and machines, so a challenge's fold never changes.
-uint64_t Fnv1a64(const std::string& s) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 // log(1 + exp(-m)) without overflow, and the logistic function.
@@ -217,7 +211,7 @@ FusionFit FitFusion(const std::vector<FusionExample>& examples,
   }
   for (int f = 0; f < kFolds; ++f) {
     std::vector<bool> train(n);
-    for (size_t q = 0; q < n; ++q) train[q] = Fnv1a64(examples[q].key) % kFolds != uint64_t(f);
+    for (size_t q = 0; q < n; ++q) train[q] = StableHash64(examples[q].key) % kFolds != uint64_t(f);
     const Counts counts = Count(examples, train, solution_ids.size());
     std::vector<Prepared> fitting;
     for (size_t q = 0; q < n; ++q) {

@@ -38,6 +38,31 @@ std::shared_ptr<Cancellation> SubmitOrFinish(Reactor* reactor, const absl::Statu
   return *std::move(submitted);
 }
 
+// The job of a heavy call once submitted, for its reactor's OnCancel (and,
+// for a stream, a failed write) to cancel. Thread-safe.
+class JobCancelSlot {
+ public:
+  // SubmitOrFinish, keeping the job's Cancellation. Called once, from the
+  // reactor's Start (before gRPC can call OnCancel).
+  template <typename Reactor>
+  void Submit(Reactor* reactor, const absl::Status& refused, Executor* executor,
+              Executor::Job job) {
+    std::shared_ptr<Cancellation> cancel =
+        SubmitOrFinish(reactor, refused, executor, std::move(job));
+    absl::MutexLock lock(&mu_);
+    cancel_ = std::move(cancel);
+  }
+  // Cancels the job, if one was submitted.
+  void Cancel() {
+    absl::MutexLock lock(&mu_);
+    if (cancel_ != nullptr) cancel_->Cancel();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
+};
+
 // A unary call whose work runs as one job on the executor (CreateBackup,
 // and the rounds' CreateRound and RematchRound): the job fills the response, and its
 // outcome finishes the call. A client that cancels (or whose deadline
@@ -52,15 +77,9 @@ class HeavyUnaryReactor final : public grpc::ServerUnaryReactor {
   // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
   // construction, before the reactor is returned to gRPC.
   void Start(const absl::Status& refused, Executor* executor) {
-    std::shared_ptr<Cancellation> cancel =
-        SubmitOrFinish(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
-    absl::MutexLock lock(&mu_);
-    cancel_ = std::move(cancel);
+    job_.Submit(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
   }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    if (cancel_ != nullptr) cancel_->Cancel();
-  }
+  void OnCancel() override { job_.Cancel(); }
   void OnDone() override { delete this; }
 
  private:
@@ -74,8 +93,7 @@ class HeavyUnaryReactor final : public grpc::ServerUnaryReactor {
   }
 
   const Work work_;
-  absl::Mutex mu_;
-  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
+  JobCancelSlot job_;
 };
 
 // A server-streaming call whose work runs as one job on the executor
@@ -98,10 +116,7 @@ class HeavyStreamReactor final : public grpc::ServerWriteReactor<Response> {
   // RESOURCE_EXHAUSTED when the executor is full. Called once, right after
   // construction, before the reactor is returned to gRPC.
   void Start(const absl::Status& refused, Executor* executor) {
-    std::shared_ptr<Cancellation> cancel =
-        SubmitOrFinish(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
-    absl::MutexLock lock(&mu_);
-    cancel_ = std::move(cancel);
+    job_.Submit(this, refused, executor, [this](const Cancellation& c) { return Run(c); });
   }
   void OnWriteDone(bool ok) override {
     grpc::Status status;
@@ -111,7 +126,7 @@ class HeavyStreamReactor final : public grpc::ServerWriteReactor<Response> {
       if (!ok) {  // the client went away: drop the rest, stop the work
         queue_.clear();
         broken_ = true;
-        if (cancel_ != nullptr) cancel_->Cancel();
+        job_.Cancel();
       }
       if (!queue_.empty()) {
         this->StartWrite(&queue_.front());
@@ -121,10 +136,7 @@ class HeavyStreamReactor final : public grpc::ServerWriteReactor<Response> {
     }
     this->Finish(status);
   }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    if (cancel_ != nullptr) cancel_->Cancel();
-  }
+  void OnCancel() override { job_.Cancel(); }
   void OnDone() override { delete this; }
 
  private:
@@ -159,8 +171,8 @@ class HeavyStreamReactor final : public grpc::ServerWriteReactor<Response> {
   }
 
   const Work work_;
+  JobCancelSlot job_;
   absl::Mutex mu_;
-  std::shared_ptr<Cancellation> cancel_ ABSL_GUARDED_BY(mu_);  // null until submitted
   std::deque<Response> queue_ ABSL_GUARDED_BY(mu_);           // front: being written
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "service/http_chunk_relay.h"
 
 namespace peermatch {
 namespace {
@@ -227,6 +228,7 @@ HeadVerdict CheckRequestHead(absl::string_view bytes, const HeadGateLimits& limi
   if (HeadVerdict v = CheckRequestLine(request_line); v.kind == HeadVerdict::Kind::kRefuse) {
     return v;
   }
+  bool chunked = false;
   for (pos = next;;) {
     const absl::string_view line = Line(bytes, pos, &next);
     if (next == absl::string_view::npos ? bytes.size() > head_limit : next > head_limit) {
@@ -238,9 +240,18 @@ HeadVerdict CheckRequestHead(absl::string_view bytes, const HeadGateLimits& limi
     if (line.empty()) {
       HeadVerdict pass;
       pass.kind = HeadVerdict::Kind::kPass;
+      pass.head_bytes = next;
+      pass.chunked = chunked;
       return pass;
     }
     if (HeadVerdict v = CheckHeaderLine(line); v.kind == HeadVerdict::Kind::kRefuse) return v;
+    if (const size_t colon = line.find(':');
+        colon != absl::string_view::npos &&
+        absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)),
+                               "transfer-encoding") &&
+        absl::StrContains(absl::AsciiStrToLower(line.substr(colon + 1)), "chunked")) {
+      chunked = true;
+    }
     pos = next;
   }
 }
@@ -257,6 +268,19 @@ struct Pending {
   bool draining = false;
   Clock::time_point drain_until;
   HttpResponse answer;
+  // A relayed connection back in the gate to be ended: its place in the
+  // limits went with the hand-over, so closing it only reports `answer`.
+  bool relayed = false;
+};
+
+// A connection whose chunked request is relayed (http_chunk_relay.h).
+struct Relayed {
+  std::unique_ptr<ChunkedRelay> relay;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  Clock::time_point last_event;
+  uint32_t client_events = 0;  // as registered with epoll
+  uint32_t inner_events = 0;
 };
 
 struct HttpHeadGate::Impl {
@@ -267,11 +291,22 @@ struct HttpHeadGate::Impl {
   int stop_fd = -1;  // an eventfd: written by Stop()
   std::thread thread;
   std::map<int, Pending> pending;  // by fd; the gate's thread only
+  std::map<int, Relayed> relays;   // by client fd
+  std::map<int, int> relay_inner;  // inner fd -> client fd
   std::string buffer;              // peeked bytes
 
   void Loop();
   void Accept();
   void Read(Pending& p);
+  // Hands `p` (whose head of `head_bytes` passed and has a chunked body)
+  // over through a relay.
+  void StartRelay(Pending& p, size_t head_bytes);
+  void PumpRelay(int client_fd, bool client_hung_up);
+  // Ends a relay: closes its inner socket; the client's is closed too
+  // (`linger` false) or ended as a draining connection answering `res`
+  // (status 0: already answered).
+  void EndRelay(int client_fd, bool linger, HttpResponse res);
+  void Arm(int fd, uint32_t events, uint32_t* registered);
   void CheckTimes();
   // Leaves the gate: closes `fd` (reporting `res`, status 0 for none; a
   // copy, as it may be the connection's own answer).
@@ -290,8 +325,13 @@ void HttpHeadGate::Impl::Loop() {
         Accept();
         continue;
       }
-      auto it = pending.find(fd);
-      if (it != pending.end()) Read(it->second);
+      if (auto it = pending.find(fd); it != pending.end()) {
+        Read(it->second);
+      } else if (relays.count(fd) > 0) {
+        PumpRelay(fd, (events[i].events & (EPOLLHUP | EPOLLERR)) != 0);
+      } else if (auto in = relay_inner.find(fd); in != relay_inner.end()) {
+        PumpRelay(in->second, false);
+      }
     }
     CheckTimes();
   }
@@ -353,11 +393,125 @@ void HttpHeadGate::Impl::Read(Pending& p) {
     case HeadVerdict::Kind::kPass:
       break;
   }
+  if (v.chunked) {
+    StartRelay(p, v.head_bytes);
+    return;
+  }
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   const Pending handed = std::move(p);
   pending.erase(fd);
   hooks.hand_over(fd, reinterpret_cast<const sockaddr*>(&handed.addr), handed.addr_len,
                   handed.accepted);
+}
+
+void HttpHeadGate::Impl::StartRelay(Pending& p, size_t head_bytes) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) != 0) {
+    Answer(p, ErrorResponse(503, "the server cannot take another connection now; retry later",
+                            "relay_unavailable"));
+    return;
+  }
+  const int fd = p.fd;
+  // The peeked bytes are consumed: the relay passes them on itself.
+  std::string seen(p.seen, '\0');
+  const ssize_t got = recv(fd, seen.data(), seen.size(), MSG_DONTWAIT);
+  seen.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  Relayed r;
+  r.relay = std::make_unique<ChunkedRelay>(
+      fd, pair[1], absl::string_view(seen).substr(0, head_bytes),
+      absl::string_view(seen).substr(std::min(head_bytes, seen.size())));
+  r.addr = p.addr;
+  r.addr_len = p.addr_len;
+  r.last_event = Clock::now();
+  const Clock::time_point accepted = p.accepted;
+  pending.erase(fd);
+  // Level-triggered from here on: the relay reads what it is ready for.
+  epoll_event ev{};
+  ev.events = 0;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+  ev.data.fd = pair[1];
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, pair[1], &ev);
+  relay_inner[pair[1]] = fd;
+  Relayed& placed = relays[fd] = std::move(r);
+  hooks.hand_over(pair[0], reinterpret_cast<const sockaddr*>(&placed.addr), placed.addr_len,
+                  accepted);
+  PumpRelay(fd, false);
+}
+
+void HttpHeadGate::Impl::Arm(int fd, uint32_t events, uint32_t* registered) {
+  if (events == *registered) return;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+  *registered = events;
+}
+
+void HttpHeadGate::Impl::PumpRelay(int client_fd, bool client_hung_up) {
+  auto it = relays.find(client_fd);
+  if (it == relays.end()) return;
+  Relayed& r = it->second;
+  r.last_event = Clock::now();
+  const ChunkedRelay::Outcome outcome =
+      client_hung_up ? ChunkedRelay::Outcome::kBroken : r.relay->Pump();
+  switch (outcome) {
+    case ChunkedRelay::Outcome::kOpen:
+      Arm(client_fd, r.relay->ClientEvents(), &r.client_events);
+      // An inner socket that waits for nothing (libmicrohttpd closed it)
+      // would report its hang-up again and again.
+      if (r.relay->InnerEvents() == 0 && r.inner_events != 0xffffffffu) {
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, r.relay->inner(), nullptr);
+        r.inner_events = 0xffffffffu;
+      } else if (r.inner_events != 0xffffffffu) {
+        Arm(r.relay->inner(), r.relay->InnerEvents(), &r.inner_events);
+      }
+      return;
+    case ChunkedRelay::Outcome::kRefused:
+      EndRelay(client_fd, true, r.relay->refusal());
+      return;
+    case ChunkedRelay::Outcome::kDone:
+      EndRelay(client_fd, true, NoAnswer());
+      return;
+    case ChunkedRelay::Outcome::kBroken:
+      EndRelay(client_fd, false, NoAnswer());
+      return;
+  }
+}
+
+void HttpHeadGate::Impl::EndRelay(int client_fd, bool linger, HttpResponse res) {
+  auto it = relays.find(client_fd);
+  if (it == relays.end()) return;
+  Relayed r = std::move(it->second);
+  relays.erase(it);
+  const int inner = r.relay->inner();
+  relay_inner.erase(inner);
+  epoll_ctl(epoll_fd, EPOLL_CTL_DEL, inner, nullptr);
+  close(inner);  // libmicrohttpd's end sees it closed
+  if (!linger) {
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, client_fd, nullptr);
+    close(client_fd);
+    return;
+  }
+  // Back to the gate's draining connections (edge-triggered again).
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.fd = client_fd;
+  epoll_ctl(epoll_fd, EPOLL_CTL_MOD, client_fd, &ev);
+  Pending& p = pending[client_fd];
+  p.fd = client_fd;
+  p.addr = r.addr;
+  p.addr_len = r.addr_len;
+  p.accepted = p.last_activity = Clock::now();
+  p.relayed = true;
+  if (res.status != 0) {
+    Answer(p, std::move(res));
+    return;
+  }
+  shutdown(client_fd, SHUT_WR);  // the response was passed on whole
+  p.draining = true;
+  p.drain_until = Clock::now() + kDrainTime;
+  Read(p);
 }
 
 void HttpHeadGate::Impl::Answer(Pending& p, HttpResponse res) {
@@ -384,6 +538,11 @@ void HttpHeadGate::Impl::CheckTimes() {
       closing.push_back(fd);  // silent: closed without an answer, as nothing was asked
     }
   }
+  std::vector<int> stuck;  // relays whose client does not read the rest of its answer
+  for (const auto& [fd, r] : relays) {
+    if (r.relay->inner_closed() && now - r.last_event > idle) stuck.push_back(fd);
+  }
+  for (int fd : stuck) EndRelay(fd, false, NoAnswer());
   // Outside the loop over `pending`: both may erase from it.
   for (int fd : closing) {
     const auto it = pending.find(fd);
@@ -406,6 +565,10 @@ void HttpHeadGate::Impl::Close(int fd, HttpResponse res) {
   pending.erase(it);
   epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   close(fd);
+  if (p.relayed) {
+    if (res.status != 0 && hooks.relay_refused) hooks.relay_refused(PeerString(p.addr), res);
+    return;
+  }
   hooks.closed(reinterpret_cast<const sockaddr*>(&p.addr), p.addr_len, PeerString(p.addr), res);
 }
 
@@ -448,6 +611,9 @@ void HttpHeadGate::Stop() {
   std::vector<int> fds;
   for (const auto& [fd, p] : impl_->pending) fds.push_back(fd);
   for (int fd : fds) impl_->Close(fd, NoAnswer());
+  fds.clear();
+  for (const auto& [fd, r] : impl_->relays) fds.push_back(fd);
+  for (int fd : fds) impl_->EndRelay(fd, false, NoAnswer());
   close(impl_->listen_fd);
   close(impl_->epoll_fd);
   close(impl_->stop_fd);

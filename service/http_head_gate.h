@@ -15,9 +15,13 @@
 // handed over whole, with the socket, to libmicrohttpd (MHD_add_connection),
 // which reads it again as if it had accepted the connection itself.
 //
+// A request with a chunked body is not handed over as it is: the gate keeps
+// the client's socket and relays the request to libmicrohttpd over a
+// socketpair, re-framing the body as it comes (http_chunk_relay.h), so a
+// malformed chunked body (400) or a chunk size beyond 64 bits (413) gets
+// the JSON error too; such a connection ends after its response.
+//
 // Not covered, and answered by libmicrohttpd with its own HTML body:
-//   - malformed chunked encoding (400) and chunk sizes beyond 64 bits (413):
-//     they are in the body, read after the hand-over;
 //   - the second and later requests of a kept-alive connection: only the
 //     first request's head passes through the gate. Their heads still meet
 //     the gateway's own limits (414/431 in JSON, in http_server.cc) up to
@@ -67,6 +71,11 @@ struct HeadVerdict {
   };
   Kind kind = Kind::kNeedMore;
   HttpResponse refusal;  // kRefuse: a JSON error, its reason set
+  // kPass: the head's length (its final empty line included), and whether
+  // a Transfer-Encoding header names chunked (the body is then relayed,
+  // http_chunk_relay.h).
+  size_t head_bytes = 0;
+  bool chunked = false;
 };
 
 // A bound, listening TCP socket (non-blocking, close-on-exec).
@@ -105,7 +114,8 @@ class HttpHeadGate {
     // At accept, before any byte is read: false closes the connection at
     // once (the hook logs and counts the refusal).
     std::function<bool(const sockaddr* addr, socklen_t len)> admit;
-    // A complete, well-formed head: the hook owns `fd` from now on (and the
+    // A complete, well-formed head (for a chunked body: the relay's
+    // socketpair end, `addr` the client's): the hook owns `fd` from now on (and the
     // admitted connection's place in the limits). `accepted` is when the
     // connection was accepted (the request deadline counts from then).
     std::function<void(int fd, const sockaddr* addr, socklen_t len, Clock::time_point accepted)>
@@ -116,6 +126,10 @@ class HttpHeadGate {
     std::function<void(const sockaddr* addr, socklen_t len, const std::string& peer,
                        const HttpResponse& res)>
         closed;
+    // A relayed request (see above) was refused by the gate after its
+    // connection's place in the limits went with the hand-over: report
+    // only.
+    std::function<void(const std::string& peer, const HttpResponse& res)> relay_refused;
   };
 
   // Takes `listen_fd` (bound and listening) and starts accepting.

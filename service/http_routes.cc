@@ -20,6 +20,10 @@ using Stub = v1::Peermatch::Stub;
 using Params = HttpRouter::Params;
 constexpr auto kCallTime = std::chrono::seconds(10);
 constexpr auto kPairingTime = std::chrono::minutes(10);
+// An import body holds up to 1 MiB of records (a few hundred long cases),
+// each embedded and synced: 10 s was met on a loaded machine (a 504 for an
+// import whose records were being written).
+constexpr auto kImportTime = std::chrono::minutes(2);
 
 // Google's HTTP mapping of the canonical codes (google/rpc/code.proto).
 int HttpStatus(grpc::StatusCode code) {
@@ -216,7 +220,7 @@ absl::Status FromPathId(const HttpRequest& req, const Params& params, Request* r
 // JSON Lines in, one ImportRecord a line; an unparsable line is sent as an
 // empty record, so the summary reports it at its index.
 HttpResponse Import(Stub& stub, InflightCalls* inflight, const HttpRequest& req) {
-  CallScope ctx(req, inflight);
+  CallScope ctx(req, inflight, kImportTime);
   v1::ImportSummary summary;
   auto writer = stub.ImportRecords(ctx.get(), &summary);
   std::map<int, std::string> unparsable;

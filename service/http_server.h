@@ -20,9 +20,11 @@
 //   - a connection's first request head that libmicrohttpd would refuse
 //     itself with an HTML body (far too long, malformed, a bad
 //     Content-Length, HTTP/2): refused by the head gate in front of it
-//     with the JSON body (http_head_gate.h: 414, 431, 400, 413, 505);
-//     left to libmicrohttpd's HTML: malformed chunked encoding (400, 413)
-//     and a later request of a kept-alive connection whose head passes
+//     with the JSON body (http_head_gate.h: 414, 431, 400, 413, 505); a
+//     chunked body is relayed through the gate, which answers a malformed
+//     one (400, or 413 for a chunk size beyond 64 bits) with the JSON body
+//     too (http_chunk_relay.h); left to libmicrohttpd's HTML: a later
+//     request of a kept-alive connection whose head passes
 //     connection_memory_bytes;
 //   - POST/PUT/PATCH without Content-Length or chunked Transfer-Encoding:
 //     411; a Content-Encoding other than identity, or a multipart body: 415;

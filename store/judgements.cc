@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/stable_hash.h"
 #include "records/limits.h"
 #include "records/validate.h"
 #include "rocksdb/db.h"
@@ -26,17 +27,10 @@ using internal::ToView;
 
 constexpr absl::string_view kPrefix = "judgement/";
 
-// FNV-1a, 64 bits: stable across builds and machines (absl::Hash is not).
-uint64_t Fnv1a64(absl::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 std::string JudgementKey(const v1::Judgement& j) {
   const std::string challenge =
       j.challenge_case_id().empty()
-          ? absl::StrFormat("~%016x", Fnv1a64(j.challenge_text()))
+          ? absl::StrFormat("~%016x", StableHash64(j.challenge_text()))
           : j.challenge_case_id();
   return absl::StrCat(kPrefix, challenge, absl::string_view("\0", 1), j.solution_case_id());
 }
