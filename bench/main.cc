@@ -75,7 +75,7 @@ constexpr Section kSections[] = {
      peermatch::bench::RunImportBench},
     {"refit",
      "refits: ranking change against drift on SciFact, resident memory over 10 refits of "
-     "20,000 cases (malloc_trim, glibc alone, jemalloc), Match p99 during a background refit "
+     "10,000 cases (malloc_trim, glibc alone, jemalloc), Match p99 during a background refit "
      "over idle (nice 19 and nice 0); each in a fresh process",
      peermatch::bench::RunRefitBench},
 };
