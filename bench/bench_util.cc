@@ -1,5 +1,6 @@
 #include "bench/bench_util.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -246,6 +248,32 @@ double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   const auto rank = static_cast<size_t>(p * static_cast<double>(values.size()));
   return values[std::min(values.size() - 1, rank)];
+}
+
+absl::StatusOr<std::map<std::string, double>> RunSelf(const std::string& env,
+                                                      const std::string& args,
+                                                      const std::string& what) {
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) return absl::InternalError(absl::StrCat("/proc/self/exe: ", ec.message()));
+  const std::string command = absl::StrCat(env, " '", self, "' ", args);
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError("popen failed");
+  std::map<std::string, double> values;
+  char line[512];
+  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
+    char key[256];
+    double value = 0;
+    if (std::sscanf(line, "%255s %lf", key, &value) == 2) values[key] = value;
+  }
+  const int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(
+        WIFSIGNALED(status)
+            ? absl::StrCat(what, " was killed by signal ", WTERMSIG(status), " (out of memory?)")
+            : absl::StrCat(what, " failed (status ", status, ")"));
+  }
+  return values;
 }
 
 uint64_t ResidentBytes(bool trim) {

@@ -28,6 +28,9 @@
 #include <utility>
 #include <vector>
 
+#include <map>
+
+#include "absl/status/statusor.h"
 #include "engine/engine.h"
 
 namespace peermatch::bench {
@@ -78,6 +81,14 @@ double Median(std::vector<double> values);
 // `values`, by rank: values[min(n - 1, floor(p * n))] once sorted; NaN for
 // none. Takes a copy.
 double Percentile(std::vector<double> values, double p);
+
+// Runs this program again ("ENV /proc/self/exe ARGS", through the shell:
+// `env` and `args` are shell text) and returns the "key value" lines it
+// prints on stdout. `what` names the child in the error when it fails or is
+// killed (say, by the kernel when memory runs out).
+absl::StatusOr<std::map<std::string, double>> RunSelf(const std::string& env,
+                                                      const std::string& args,
+                                                      const std::string& what);
 
 // Resident memory of this process, in bytes (/proc/self/statm). With
 // `trim`, freed heap is handed back to the system first, so that what a

@@ -69,6 +69,15 @@ constexpr Section kSections[] = {
      "texts and questions (first pass and steady state), and the pruned retrieval's recall "
      "against the exhaustive ranking (builds each store and Xapian database first)",
      peermatch::bench::RunScaleBench},
+    {"import",
+     "a streaming ImportRecords into a 100,000-case synced store over loopback gRPC: group "
+     "commit against one synced write per case, in the same run (builds the store first)",
+     peermatch::bench::RunImportBench},
+    {"refit",
+     "refits: ranking change against drift on SciFact, resident memory over 10 refits of "
+     "10,000 cases (malloc_trim, glibc alone, jemalloc), Match p99 during a background refit "
+     "over idle (nice 19 and nice 0); each in a fresh process",
+     peermatch::bench::RunRefitBench},
 };
 
 void PrintHelp() {
@@ -124,6 +133,9 @@ int main(int argc, char** argv) {
   // Internal: the timed part of section `startup`, in a fresh process.
   if (argc == 4 && std::string_view(argv[1]) == "--startup-child") {
     return peermatch::bench::RunStartupChild(argv[2], std::strtoull(argv[3], nullptr, 10));
+  }
+  if (argc == 4 && std::string_view(argv[1]) == "--refit-child") {
+    return peermatch::bench::RunRefitChild(argv[2], argv[3]);
   }
   BenchOptions options;
   std::string only;

@@ -6,6 +6,8 @@
 #ifndef PEERMATCH_BENCH_SECTIONS_H_
 #define PEERMATCH_BENCH_SECTIONS_H_
 
+#include <string>
+
 #include "bench/bench_util.h"
 
 namespace peermatch::bench {
@@ -16,6 +18,16 @@ void RunExactBench(const BenchOptions& options, BenchResults* results);
 // Section `scale` (scale_bench.cc): uncached Match at 100k and 1M cases
 // beside Xapian (issue 16).
 void RunScaleBench(const BenchOptions& options, BenchResults* results);
+
+// Section `import` (import_bench.cc): streaming import rate, group commit
+// against one sync per case (issue 16).
+void RunImportBench(const BenchOptions& options, BenchResults* results);
+
+// Section `refit` (refit_bench.cc): ranking change against drift on SciFact,
+// resident memory over 10 refits, Match p99 during a refit (issue 16).
+void RunRefitBench(const BenchOptions& options, BenchResults* results);
+// Its child process (peermatch-bench --refit-child memory|latency DIR).
+int RunRefitChild(const std::string& mode, const std::string& dir);
 
 }  // namespace peermatch::bench
 

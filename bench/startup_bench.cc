@@ -248,29 +248,7 @@ namespace {
 
 // Runs the child on `dir`; its "key value" lines, or an error.
 absl::StatusOr<std::map<std::string, double>> MeasureInChild(const std::string& dir, size_t n) {
-  std::error_code ec;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec) return absl::InternalError(absl::StrCat("/proc/self/exe: ", ec.message()));
-  const std::string command =
-      absl::StrCat("'", self, "' --startup-child '", dir, "' ", n);
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return absl::InternalError("popen failed");
-  std::map<std::string, double> values;
-  char line[512];
-  while (std::fgets(line, sizeof(line), pipe) != nullptr) {
-    char key[256];
-    double value = 0;
-    if (std::sscanf(line, "%255s %lf", key, &value) == 2) values[key] = value;
-  }
-  const int status = pclose(pipe);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(
-        WIFSIGNALED(status)
-            ? absl::StrCat("the start-up process was killed by signal ", WTERMSIG(status),
-                           " (out of memory?)")
-            : absl::StrCat("the start-up process failed (status ", status, ")"));
-  }
-  return values;
+  return RunSelf("", absl::StrCat("--startup-child '", dir, "' ", n), "the start-up process");
 }
 
 }  // namespace

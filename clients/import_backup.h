@@ -14,23 +14,33 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "clients/command.h"
 #include "clients/import_input.h"
 #include "peermatch/v1/peermatch.pb.h"
 
 namespace peermatch::cli {
 
-// Import progress on stderr when it is a terminal ("importing: 50/120
-// records", rewritten in place every 50 records); silent otherwise.
+// Import progress on stderr: on a terminal "importing: 50/120 records
+// (800 records/s)", rewritten in place every 50 records; otherwise (a log),
+// for imports of kLongImport records or more, one such line every 10
+// seconds, so a long import shows it is alive.
+// Also the import's clock, for the rate ReportImport prints.
 class ImportProgress {
  public:
+  static constexpr int kLongImport = 10000;
   explicit ImportProgress(int total);
-  // `done` records handled so far; `force` prints between steps of 50 too.
+  // `done` records handled so far; `force` prints between steps too.
   void Update(int done, bool force = false);
+  // Seconds since construction.
+  double Seconds() const;
 
  private:
   int total_;
   bool tty_;
+  absl::Time start_;
+  absl::Time last_line_;
 };
 
 // Prints `summary` of an import of `input` made with `options`: one line of
@@ -39,8 +49,11 @@ class ImportProgress {
 // "file:line: ". Returns what the command exits with: OK when no record was
 // rejected, else INVALID_ARGUMENT saying how many were and what was written
 // ("the rest is written", "nothing was written").
+// Unless a dry run, the counts are followed by the rate over `seconds`
+// ("... rejected in 2.0 s: 500 cases/s"; not in the JSON).
 absl::Status ReportImport(const Context& ctx, const ImportInput& input,
-                          const v1::ImportOptions& options, v1::ImportSummary summary);
+                          const v1::ImportOptions& options, v1::ImportSummary summary,
+                          double seconds);
 
 // Sends the records of `input` to ctx.server in one ImportRecords stream
 // (led by `options` when it asks for a dry run or all-or-nothing), then

@@ -120,16 +120,17 @@ TEST(ImportBackup, ReportImportNamesFileAndLineAndWhatWasWritten) {
   dry_run.set_dry_run(true);
 
   ::testing::internal::CaptureStdout();
-  absl::Status s = ReportImport(ctx, *input, plain, summary);
+  absl::Status s = ReportImport(ctx, *input, plain, summary, /*seconds=*/2.0);
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(s, absl::InvalidArgumentError("1 record rejected; the rest is written"));
   EXPECT_EQ(out,
-            "imported: 1 cities and 0 cases written, 0 unchanged, 1 rejected\n  " + f +
+            "imported: 1 cities and 0 cases written, 0 unchanged, 1 rejected in 2.0 s: 0 cases/s\n  " +
+                f +
                 ":3: city.name: empty (example-town, INVALID_ARGUMENT)\n");
 
   summary.set_cities_written(0);
   ::testing::internal::CaptureStdout();
-  s = ReportImport(ctx, *input, all_or_nothing, summary);
+  s = ReportImport(ctx, *input, all_or_nothing, summary, 2.0);
   out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(s, absl::InvalidArgumentError("1 record rejected; nothing was written (--all-or-nothing)"));
   EXPECT_THAT(out, ::testing::StartsWith(
@@ -137,16 +138,18 @@ TEST(ImportBackup, ReportImportNamesFileAndLineAndWhatWasWritten) {
 
   summary.set_cities_written(1);
   ::testing::internal::CaptureStdout();
-  s = ReportImport(ctx, *input, dry_run, summary);
+  s = ReportImport(ctx, *input, dry_run, summary, 2.0);
   out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(s, absl::InvalidArgumentError("1 record would be rejected; nothing was written (--dry-run)"));
   EXPECT_THAT(out, ::testing::StartsWith("dry run: would write 1 cities and 0 cases, 0 unchanged, "
                                          "1 rejected; nothing was written\n"));
 
   summary.clear_errors();
+  summary.set_cases_written(1000);
   ::testing::internal::CaptureStdout();
-  EXPECT_TRUE(ReportImport(ctx, *input, plain, summary).ok());
-  ::testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(ReportImport(ctx, *input, plain, summary, 2.0).ok());
+  EXPECT_THAT(::testing::internal::GetCapturedStdout(),
+              ::testing::HasSubstr("1000 cases written, 0 unchanged, 0 rejected in 2.0 s: 500 cases/s"));
 }
 
 }  // namespace

@@ -6,22 +6,43 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "clients/command.h"
 #include "clients/import_backup.h"
 #include "records/records.h"
 
 namespace peermatch::cli {
 
-ImportProgress::ImportProgress(int total) : total_(total), tty_(isatty(STDERR_FILENO)) {}
+ImportProgress::ImportProgress(int total)
+    : total_(total), tty_(isatty(STDERR_FILENO)), start_(absl::Now()), last_line_(start_) {}
+
+double ImportProgress::Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
 
 void ImportProgress::Update(int done, bool force) {
-  if (!tty_ || (!force && done % 50 != 0)) return;
-  std::fprintf(stderr, "\rimporting: %d/%d records", done, total_);
-  if (done == total_) std::fprintf(stderr, "\n");
+  const absl::Time now = absl::Now();
+  if (tty_ ? !force && done % 50 != 0 : !force && now - last_line_ < absl::Seconds(10)) return;
+  // In a log, only a long import says how far it is, and only at its end
+  // when it has said so before.
+  if (!tty_ && (total_ < kLongImport || (done == total_ && last_line_ == start_))) return;
+  last_line_ = now;
+  const double seconds = absl::ToDoubleSeconds(now - start_);
+  const double rate = seconds > 0 ? done / seconds : 0;
+  std::fprintf(stderr, "%simporting: %d/%d records (%.0f records/s)%s", tty_ ? "\r" : "", done,
+               total_, rate, !tty_ || done == total_ ? "\n" : "");
 }
 
+namespace {
+
+// " in 2.0 s: 500 cases/s" (the rate of cases written).
+std::string Rate(int cases, double seconds) {
+  return absl::StrFormat(" in %.1f s: %.0f cases/s", seconds, seconds > 0 ? cases / seconds : 0.0);
+}
+
+}  // namespace
+
 absl::Status ReportImport(const Context& ctx, const ImportInput& input,
-                          const v1::ImportOptions& options, v1::ImportSummary summary) {
+                          const v1::ImportOptions& options, v1::ImportSummary summary,
+                          double seconds) {
   for (auto& e : *summary.mutable_errors()) {
     // The server's "holds neither" for a line that did not parse: say why.
     if (const std::string* why = input.ParseError(e.index())) e.set_message(*why);
@@ -42,8 +63,9 @@ absl::Status ReportImport(const Context& ctx, const ImportInput& input,
       std::printf("imported: nothing written (--all-or-nothing): %d of %d records rejected\n",
                   rejected, input.size());
     } else {
-      std::printf("imported: %d cities and %d cases written, %d unchanged, %d rejected\n",
-                  summary.cities_written(), summary.cases_written(), summary.unchanged(), rejected);
+      std::printf("imported: %d cities and %d cases written, %d unchanged, %d rejected%s\n",
+                  summary.cities_written(), summary.cases_written(), summary.unchanged(), rejected,
+                  Rate(summary.cases_written(), seconds).c_str());
     }
     for (const auto& e : summary.errors()) {
       std::printf("  %s: %s (%s%s)\n", input.Where(e.index()).c_str(), e.message().c_str(),
@@ -85,7 +107,7 @@ absl::Status ImportOnline(Context& ctx, const ImportInput& input,
   grpc::Status status = writer->Finish();
   if (!status.ok()) return FromGrpc(status, ctx.server);
   progress.Update(sent, true);
-  return ReportImport(ctx, input, options, std::move(summary));
+  return ReportImport(ctx, input, options, std::move(summary), progress.Seconds());
 }
 
 namespace {

@@ -11,8 +11,9 @@
 // cases when the corpus has drifted: when the cases written or deleted since
 // the last fit reach max(refit_min_changes, refit_fraction x cases at the
 // last fit), or when there is no fitted model yet; and, on corpora of up to
-// quiet_refit_max_cases, once writes pause after any change. A refit runs in the
-// background: it embeds every case with the new model, stages the vectors in
+// quiet_refit_max_cases, once writes pause after any change (for a pause of
+// at least quiet_refit_cost_factor times the last refit's duration). A refit
+// runs in the background, at low priority (refit_nice): it embeds every case with the new model, stages the vectors in
 // the store under the new version, catches up with writes made meanwhile,
 // and commits the new version in one batch (the old version's vectors are
 // deleted in that batch). Queries keep being answered from the old model
@@ -48,6 +49,7 @@
 #include "index/index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
+#include "engine/import_writer.h"
 #include "engine/internal/refit_scheduler.h"
 #include "engine/internal/replica_follower.h"
 #include "engine/internal/snapshot_manager.h"
@@ -82,6 +84,16 @@ struct EngineOptions {
   // 0 turns it off.
   double quiet_refit_seconds = 1.0;
   size_t quiet_refit_max_cases = 100000;
+  // Issue 16: ... and the pause is at least this many times as long as the
+  // last background refit took, so quiet refits take at most 1/(1 + this)
+  // of the time (internal::QuietPeriod; 0: quiet_refit_seconds alone).
+  double quiet_refit_cost_factor = 10;
+  // The nice value background refits run at (0-19; 0: the process's), so
+  // that queries keep their latency during one.
+  int refit_nice = 19;
+  // After every refit, hand the memory it freed back to the system
+  // (malloc_trim), so resident memory returns to where it was.
+  bool trim_memory_after_refit = true;
   // Check the drift rule when the engine opens, and refit there (inline).
   bool refit_at_open = true;
   // Read replica (over Store::OpenReplica): every this many milliseconds,
@@ -93,6 +105,8 @@ struct EngineOptions {
   // neither states one nor is detected confidently (records/case_language.h).
   // Every case write sets the case's detected-language fields.
   std::string default_language = kDefaultLanguage;
+  // Issue 16: how streaming imports group their commits (ImportWriter).
+  ImportGroupOptions import_group;
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;
@@ -124,6 +138,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   Store& store() const { return *store_; }
+  // How streaming imports over this engine group their commits.
+  const ImportGroupOptions& import_group() const { return options_.import_group; }
 
   // Writes. Each returns what Store's method of the same name returns; the
   // write is durable when it returns and, with Visibility::kOnReturn,
@@ -161,6 +177,16 @@ class Engine {
   absl::StatusOr<Store::BatchOutcome> ImportBatch(const std::vector<v1::ImportRecord>& records,
                                                   bool dry_run,
                                                   Visibility visibility = Visibility::kOnReturn);
+  // Issue 16 (group commit): applies `records` each on its own, as Apply
+  // would (a rejected record gets Apply's error in results[i] and changes
+  // nothing; the others are unaffected by it), with every accepted record
+  // written in one synced batch (Store::PutEach): one sync for the group.
+  // A case's city may be an earlier record. `written` is true when the
+  // accepted records are durable. The store's errors (I/O) as they come,
+  // with nothing written. No size limit: callers keep groups small
+  // (engine/import_writer.h).
+  absl::StatusOr<Store::BatchOutcome> ImportEach(const std::vector<v1::ImportRecord>& records,
+                                                 Visibility visibility = Visibility::kOnReturn);
   // Makes every write so far visible to queries (one index build for all the
   // deferred writes before it); returns when they are.
   void Publish();
@@ -233,6 +259,8 @@ class Engine {
   Engine(Store* store, const EngineOptions& options);
   std::shared_ptr<const IndexEntry> MakeEntry(const v1::Case& c, const Embedding& e);
   absl::Status Load();
+  // Refit() without the memory release.
+  absl::Status RefitAndPublish();
   // Catches up with the writes made during a refit, commits the new model
   // and its vectors, and swaps them into the corpus; returns the change to
   // publish.
@@ -241,6 +269,12 @@ class Engine {
       std::map<std::string, std::shared_ptr<const IndexEntry>> entries,
       std::map<std::string, Eigen::VectorXf> dense);
   void AfterWrite(int64_t changes, uint64_t seq, Visibility visibility);
+  // ImportBatch and ImportEach: embeds the cases, has `put` stage and write
+  // the records, and applies what was written to the corpus.
+  absl::StatusOr<Store::BatchOutcome> ImportWith(
+      const std::vector<v1::ImportRecord>& records, Visibility visibility,
+      absl::FunctionRef<absl::StatusOr<Store::BatchOutcome>(
+          const std::vector<Store::BatchRecord>&)> put);
   // The store write and the corpus change of a put; *seq is the change to
   // publish (set only when the put changed something).
   absl::StatusOr<PutResult> PutCityLocked(const v1::City& city, uint64_t* seq)

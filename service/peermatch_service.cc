@@ -83,10 +83,12 @@ void CountImported(const v1::ImportRecord& record, int index,
 }
 
 // Reads an import stream. By default each record is applied on its own so a
-// bad record is reported and skipped, never aborting the stream; each is
-// durable once applied, and the records become visible to queries
-// together, in one snapshot published when the stream ends (one index
-// build, not one per record). A first message with ImportOptions asking for
+// bad record is reported and skipped, never aborting the stream; records
+// are group-committed (engine/import_writer.h: one synced write per group
+// of up to EngineOptions::import_group records), each counted in the
+// summary only once the sync that holds it has returned, and they become
+// visible to queries together, in one snapshot published when the stream
+// ends, before the summary is sent (one index build, not one per record). A first message with ImportOptions asking for
 // a dry run or all-or-nothing makes the reactor hold the records (up to
 // kMaxImportBatchBytes) and hand them to Engine::ImportBatch at the end.
 //
@@ -101,7 +103,15 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // Finishes at once with `refused` when it is not OK.
   ImportReactor(grpc::CallbackServerContext* ctx, Engine* engine, grpc::ByteBuffer* reply,
                 const absl::Status& refused)
-      : ctx_(ctx), engine_(engine), reply_(reply), summary_(&summary_storage_) {
+      : ctx_(ctx),
+        engine_(engine),
+        reply_(reply),
+        summary_(&summary_storage_),
+        writer_(engine, engine->import_group(),
+                [this](int index, const v1::ImportRecord& record,
+                       const absl::StatusOr<PutResult>& result) {
+                  CountImported(record, index, result, summary_);
+                }) {
     if (!refused.ok()) {
       Finish(ToGrpc(refused));
       return;
@@ -149,7 +159,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       held_.push_back(std::move(record_));
       held_index_.push_back(index_++);
     } else {
-      CountImported(record_, index_++, engine_->Apply(record_, Visibility::kDeferred), summary_);
+      writer_.Add(index_++, std::move(record_));
     }
     record_.Clear();
     raw_.Clear();
@@ -193,8 +203,12 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         if (outcome->results[i].ok() && !counted) continue;  // rolled back with the rest
         CountImported(held_[i], held_index_[i], outcome->results[i], summary_);
       }
-      SortErrors();
+    } else {
+      // Also when the client cancelled: what was read is written, as each
+      // record would have been on its own.
+      writer_.Flush();
     }
+    SortErrors();
     engine_->Publish();
     return absl::OkStatus();
   }
@@ -220,6 +234,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   bool started_ = false;
   bool unparsable_ = false;  // a message that is not an ImportRecord was read
   int index_ = 0;  // of the next record, not counting the options
+  ImportWriter writer_;  // the records not held, in groups
   std::vector<v1::ImportRecord> held_;
   std::vector<int> held_index_;  // each held record's index in the stream
   size_t held_bytes_ = 0;

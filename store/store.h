@@ -195,6 +195,14 @@ class Store {
   // record in one WriteBatch: all of them or none. The call's own errors
   // (I/O, a read replica) are returned, with nothing written.
   absl::StatusOr<BatchOutcome> PutBatch(const std::vector<BatchRecord>& records, bool dry_run);
+  // Issue 16 (group commit): checks every record as PutBatch does, in
+  // order, but a rejected record only gets its own error (results[i], the
+  // one PutCity / PutCase would give it) and leaves nothing behind: the
+  // accepted records are all written in one synced WriteBatch, so a group of
+  // records costs one sync instead of one each. `written` is true once that
+  // write is durable (also when there was nothing to write). The call's own
+  // errors (I/O, a read replica) are returned, with nothing written.
+  absl::StatusOr<BatchOutcome> PutEach(const std::vector<BatchRecord>& records);
 
   // Load markers: a bulk load (`peermatch import --load-marker NAME`) writes
   // one when its last record is durable, so that a later start can tell a
@@ -312,6 +320,9 @@ class Store {
   void Adopt(rocksdb::DB* db);
   absl::StatusOr<int> DeleteCaseLocked(const v1::Case& c, rocksdb::WriteBatch* batch) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // PutBatch (each = false) and PutEach (each = true).
+  absl::StatusOr<BatchOutcome> PutRecords(const std::vector<BatchRecord>& records, bool dry_run,
+                                          bool each);
   // What a batch being built has staged so far (id -> serialized record,
   // and the vector keys), read before the database.
   struct Staged {

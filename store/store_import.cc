@@ -100,8 +100,8 @@ absl::StatusOr<PutResult> Store::StageCase(const v1::Case& c, const CaseVector* 
   return exists ? PutResult::kUpdated : PutResult::kCreated;
 }
 
-absl::StatusOr<Store::BatchOutcome> Store::PutBatch(const std::vector<BatchRecord>& records,
-                                                    bool dry_run) {
+absl::StatusOr<Store::BatchOutcome> Store::PutRecords(const std::vector<BatchRecord>& records,
+                                                      bool dry_run, bool each) {
   BatchOutcome out;
   out.results.reserve(records.size());
   absl::MutexLock lock(&write_mu_);
@@ -115,16 +115,25 @@ absl::StatusOr<Store::BatchOutcome> Store::PutBatch(const std::vector<BatchRecor
                           : absl::InvalidArgumentError("record: holds neither a city nor a case");
     if (!result.ok()) {
       if (!Rejected(result.status())) return result.status();
-      rejected = true;
+      rejected = true;  // it staged nothing (StageCity, StageCase)
     }
     out.results.push_back(std::move(result));
   }
-  if (dry_run || rejected) return out;
+  if (dry_run || (rejected && !each)) return out;
   if (batch.Count() > 0) {
     if (absl::Status s = Write(&batch); !s.ok()) return s;
   }
   out.written = true;
   return out;
+}
+
+absl::StatusOr<Store::BatchOutcome> Store::PutBatch(const std::vector<BatchRecord>& records,
+                                                    bool dry_run) {
+  return PutRecords(records, dry_run, /*each=*/false);
+}
+
+absl::StatusOr<Store::BatchOutcome> Store::PutEach(const std::vector<BatchRecord>& records) {
+  return PutRecords(records, /*dry_run=*/false, /*each=*/true);
 }
 
 absl::StatusOr<std::string> Store::GetLoadMarker(absl::string_view name) const {

@@ -1,6 +1,7 @@
 // ImportRecords over real gRPC on loopback, into real RocksDB: the default
 // stream (each record on its own), dry runs and all-or-nothing batches.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -247,6 +248,54 @@ TEST(Import, AHeldStreamOverItsByteLimitIsRefusedAndWritesNothing) {
   EXPECT_THAT(sent.status.error_message(), HasSubstr("64 MiB a dry run or an all-or-nothing "
                                                      "import holds; nothing was written"));
   EXPECT_EQ(DumpStore(server.store()), before);
+}
+
+// Issue 16: the default stream is group-committed (256 records a group); a
+// bad record in the middle of a group is reported with its index and the
+// store holds exactly the good records, across group boundaries, each
+// matchable when the reply comes.
+TEST(Import, AStreamWithBadRecordsInsideItsGroupsStoresExactlyTheGoodOnes) {
+  TestServer server;
+  std::vector<v1::ImportRecord> records = {Record(kTown)};
+  std::set<std::string> good;
+  for (int i = 1; i <= 600; ++i) {
+    v1::ImportRecord r = Record(kRadio);
+    r.mutable_case_()->set_id(absl::StrCat("example-town-radio-", i));
+    r.mutable_case_()->set_description(absl::StrCat("Lessons on the radio, programme number ", i));
+    if (i == 600) r.mutable_case_()->set_description("Lessons on the radio by a zither orchestra");
+    if (i == 150 || i == 256 || i == 257 || i == 599) r.mutable_case_()->add_sdgs(18);
+    else good.insert(r.case_().id());
+    records.push_back(std::move(r));
+  }
+  Sent sent = Import(server, records);
+  ASSERT_TRUE(sent.status.ok()) << sent.status.error_message();
+  EXPECT_EQ(sent.summary.cities_written(), 1);
+  EXPECT_EQ(sent.summary.cases_written(), 596);
+  std::vector<int> bad;
+  for (const auto& e : sent.summary.errors()) {
+    bad.push_back(e.index());
+    EXPECT_EQ(e.code(), "INVALID_ARGUMENT");
+    EXPECT_THAT(e.message(), HasSubstr("sdgs"));
+    EXPECT_EQ(e.id(), absl::StrCat("example-town-radio-", e.index()));
+  }
+  EXPECT_THAT(bad, ElementsAre(150, 256, 257, 599));
+  std::set<std::string> stored;
+  ASSERT_TRUE(server.store().ForEachCase([&](const v1::Case& c) {
+    stored.insert(c.id());
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(stored, good);
+  // Matchable once the reply came: the last good case, which ended the stream
+  // in a group of its own.
+  v1::SimilarCasesRequest req;
+  req.set_text("a zither orchestra");
+  req.set_k(3);
+  v1::SimilarCasesResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(server.stub().SimilarCases(&ctx, req, &resp).ok());
+  bool found = false;
+  for (const auto& c : resp.cases()) found |= c.case_().id() == "example-town-radio-600";
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

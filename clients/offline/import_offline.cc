@@ -16,6 +16,7 @@
 #include "clients/import_input.h"
 #include "clients/offline/offline_commands.h"
 #include "engine/engine.h"
+#include "engine/import_writer.h"
 #include "records/validate.h"
 #include "store/store.h"
 
@@ -113,21 +114,31 @@ absl::Status ImportOffline(Context& ctx, const ImportInput& input,
     }
     progress.Update(input.size(), true);
   } else {
+    // Group-committed (engine/import_writer.h); progress counts records
+    // acknowledged, each durable once counted.
     const int pause_after = PauseAfter();
+    ImportWriter writer(engine->get(), (*engine)->import_group(),
+                        [&](int index, const v1::ImportRecord& r, const absl::StatusOr<PutResult>& result) {
+                          Count(r, index, result, &summary);
+                          progress.Update(index + 1);
+                        });
     absl::Status s = input.ForEach([&](int index, v1::ImportRecord r) {
-      Count(r, index, (*engine)->Apply(r, Visibility::kDeferred), &summary);
-      progress.Update(index + 1);
-      MaybePause(index + 1, pause_after);
+      writer.Add(index, std::move(r));
+      if (index + 1 == pause_after) {
+        writer.Flush();  // what the pause reports is durable
+        MaybePause(index + 1, pause_after);
+      }
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
+    writer.Flush();
     progress.Update(input.size(), true);
   }
   if (summary.cases_written() > 0 && !options.dry_run()) {
     if (absl::Status s = (*engine)->Refit(); !s.ok()) return s;
   }
   (*engine)->Publish();
-  absl::Status reported = ReportImport(ctx, input, options, summary);
+  absl::Status reported = ReportImport(ctx, input, options, summary, progress.Seconds());
   // The marker goes last, once every record is durable (each write is
   // synced) and the model is fitted: an interrupted load has none, and the
   // next run completes it.

@@ -1,9 +1,32 @@
 #include "engine/internal/refit_scheduler.h"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace peermatch::internal {
+
+absl::Duration QuietPeriod(const RefitRule& rule, absl::Duration last_refit) {
+  return std::max(absl::Seconds(rule.quiet_seconds), rule.quiet_cost_factor * last_refit);
+}
+
+absl::Status SetThisThreadNice(int nice) {
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) != 0) {
+    return absl::InternalError(absl::StrCat("setpriority(", nice, "): ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+void ReleaseFreeMemory() { malloc_trim(0); }
 
 RefitScheduler::RefitScheduler(const RefitRule& rule, std::function<Corpus()> corpus,
                                std::function<absl::Status()> refit)
@@ -47,14 +70,27 @@ void RefitScheduler::Changed(int64_t changes) {
     }
   }
   if (!inline_refit) return;
-  refit_().IgnoreError();  // a failed refit leaves the old model serving
+  RunRefit();
   absl::MutexLock lock(&mu_);
   wanted_ = false;
+}
+
+void RefitScheduler::RunRefit() {
+  const absl::Time start = absl::Now();
+  refit_().IgnoreError();  // a failed refit leaves the old model serving
+  const absl::Duration took = absl::Now() - start;
+  absl::MutexLock lock(&mu_);
+  last_refit_ = took;
 }
 
 void RefitScheduler::Refitted(int64_t changes_since_fit) {
   absl::MutexLock lock(&mu_);
   changes_since_fit_ = changes_since_fit;
+}
+
+absl::Duration RefitScheduler::quiet_period() const {
+  absl::MutexLock lock(&mu_);
+  return QuietPeriod(rule_, last_refit_);
 }
 
 void RefitScheduler::WaitIdle() {
@@ -67,7 +103,8 @@ void RefitScheduler::WaitIdle() {
 }
 
 void RefitScheduler::Loop() {
-  const absl::Duration quiet = absl::Seconds(rule_.quiet_seconds);
+  // A failure leaves the thread at normal priority: refits still happen.
+  if (rule_.nice > 0) SetThisThreadNice(rule_.nice).IgnoreError();
   struct Wake {
     RefitScheduler* s;
     int64_t seen;  // changes_since_fit_ when the wait began
@@ -79,6 +116,7 @@ void RefitScheduler::Loop() {
         if (stopping_) return;
         if (wanted_) break;
         const Corpus corpus = corpus_();
+        const absl::Duration quiet = QuietPeriod(rule_, last_refit_);
         const bool quiet_due = rule_.quiet_seconds > 0 && changes_since_fit_ > 0 &&
                                corpus.cases > 0 && corpus.cases <= rule_.quiet_max_cases;
         if (quiet_due && absl::Now() >= last_change_ + quiet) break;
@@ -99,7 +137,7 @@ void RefitScheduler::Loop() {
       running_ = true;
       wanted_ = false;
     }
-    refit_().IgnoreError();  // a failed refit leaves the old model serving
+    RunRefit();
     absl::MutexLock lock(&mu_);
     running_ = false;
   }

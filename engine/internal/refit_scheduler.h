@@ -4,11 +4,20 @@
 // The drift rule: refit when the cases written or deleted since the last
 // fit reach max(min_changes, fraction x cases at the last fit), or when
 // there is no fitted model yet. With a background thread, also once writes
-// have paused for `quiet_seconds` after any change, on corpora of up to
-// `quiet_max_cases` cases (so the model ends up fitted on the current
-// corpus, whatever the order of the writes). The thread sleeps until there
-// is something to do (a wanted refit, or the end of a quiet period): it
-// never polls.
+// have paused after any change, on corpora of up to `quiet_max_cases` cases
+// (so the model ends up fitted on the current corpus, whatever the order of
+// the writes): the pause it waits for is QuietPeriod(), at least
+// `quiet_seconds` and `quiet_cost_factor` times as long as the last refit
+// took, so that quiet refits take at most 1 / (1 + quiet_cost_factor) of
+// the time however the writes come (issue 16: before, any write followed by
+// a one-second pause cost a whole refit). The thread sleeps until there is
+// something to do (a wanted refit, or the end of a quiet period): it never
+// polls.
+//
+// Refits on the thread run at low priority (`nice`, Linux: the thread's own
+// nice value, which the threads a fit starts inherit), so that queries keep
+// their latency during one. (The engine hands the memory a refit freed back
+// to the system: ReleaseFreeMemory.)
 //
 // Thread-safety: every method is safe to call concurrently.
 #ifndef PEERMATCH_ENGINE_INTERNAL_REFIT_SCHEDULER_H_
@@ -31,7 +40,24 @@ struct RefitRule {
   bool background = true;      // a thread of its own; false: inline
   double quiet_seconds = 1.0;  // 0: no quiet refits
   size_t quiet_max_cases = 100000;
+  // A quiet refit waits for a pause of at least this many times the last
+  // refit's duration (0: quiet_seconds alone, as before issue 16).
+  double quiet_cost_factor = 10;
+  // The nice value refits on the thread run at (0-19; 0 leaves it).
+  int nice = 19;
 };
+
+// How long writes must have paused before a quiet refit, when the last
+// refit took `last_refit` (zero when none was timed yet): the larger of
+// rule.quiet_seconds and rule.quiet_cost_factor x last_refit.
+absl::Duration QuietPeriod(const RefitRule& rule, absl::Duration last_refit);
+
+// Sets the calling thread's nice value to `nice` (Linux: per thread, and
+// inherited by the threads it starts). Returns the error of setpriority.
+absl::Status SetThisThreadNice(int nice);
+
+// Hands the heap's free memory back to the system (glibc: malloc_trim(0)).
+void ReleaseFreeMemory();
 
 class RefitScheduler {
  public:
@@ -62,10 +88,15 @@ class RefitScheduler {
   bool Needed() const;
   // Blocks until no refit is running or wanted.
   void WaitIdle();
+  // The pause a quiet refit waits for now: QuietPeriod(rule, how long the
+  // last refit run by this class took).
+  absl::Duration quiet_period() const;
 
  private:
   bool NeededLocked(const Corpus& corpus) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
+  // Runs refit_ and times it.
+  void RunRefit() ABSL_LOCKS_EXCLUDED(mu_);
 
   const RefitRule rule_;
   const std::function<Corpus()> corpus_;
@@ -77,6 +108,8 @@ class RefitScheduler {
   bool running_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_change_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // How long the last refit run by this class took (zero: none yet).
+  absl::Duration last_refit_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   std::thread thread_;
 };
 

@@ -1,8 +1,14 @@
 #include "engine/internal/refit_scheduler.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace peermatch::internal {
@@ -82,6 +88,65 @@ TEST(RefitScheduler, BackgroundRefitWhenTheDriftRuleIsMet) {
   refitted.WaitForNotification();
   scheduler.WaitIdle();
   EXPECT_EQ(fake.refits, 1);
+}
+
+// Issue 16: a quiet refit waits for a pause that grows with what a refit
+// costs, so a write now and then cannot keep the machine refitting.
+TEST(RefitScheduler, TheQuietPeriodIsTheLongerOfTheRuleAndTenRefits) {
+  RefitRule rule;  // quiet_seconds 1, quiet_cost_factor 10
+  EXPECT_EQ(QuietPeriod(rule, absl::ZeroDuration()), absl::Seconds(1));
+  EXPECT_EQ(QuietPeriod(rule, absl::Milliseconds(50)), absl::Seconds(1));
+  EXPECT_EQ(QuietPeriod(rule, absl::Seconds(15)), absl::Seconds(150));
+  rule.quiet_cost_factor = 0;  // as before issue 16
+  EXPECT_EQ(QuietPeriod(rule, absl::Seconds(15)), absl::Seconds(1));
+}
+
+TEST(RefitScheduler, TheQuietPeriodFollowsHowLongTheLastRefitTook) {
+  Fake fake;
+  RefitRule rule;
+  rule.background = false;
+  rule.min_changes = 1;
+  rule.fraction = 0;
+  rule.quiet_seconds = 0.001;
+  rule.quiet_cost_factor = 1000;
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
+    absl::SleepFor(absl::Milliseconds(5));  // a refit takes at least 5 ms
+    return fake.Refit(&scheduler);
+  });
+  EXPECT_EQ(scheduler.quiet_period(), absl::Milliseconds(1));  // no refit timed yet
+  scheduler.Changed(1);
+  ASSERT_EQ(fake.refits, 1);
+  EXPECT_GE(scheduler.quiet_period(), absl::Seconds(5));  // 1000 x at least 5 ms
+}
+
+// The refit thread, and the threads a fit starts from it, run at nice 19:
+// a refit yields the cores to queries.
+TEST(RefitScheduler, BackgroundRefitsRunAtLowPriority) {
+  Fake fake;
+  RefitRule rule;
+  rule.quiet_seconds = 0;
+  rule.min_changes = 1;
+  rule.fraction = 0;
+  std::atomic<int> refit_nice{-100}, helper_nice{-100};
+  absl::Notification refitted;
+  auto nice_of_this_thread = [] {
+    errno = 0;
+    return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+  };
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
+    refit_nice = nice_of_this_thread();
+    std::thread helper([&] { helper_nice = nice_of_this_thread(); });
+    helper.join();
+    return fake.Refit(&scheduler, &refitted);
+  });
+  const int ours = nice_of_this_thread();  // 10 under `nice -n 10 ctest`
+  scheduler.Start();
+  scheduler.Changed(1);
+  refitted.WaitForNotification();
+  scheduler.WaitIdle();
+  EXPECT_EQ(refit_nice, 19);
+  EXPECT_EQ(helper_nice, 19);
+  EXPECT_EQ(nice_of_this_thread(), ours) << "only the refit thread is lowered";
 }
 
 }  // namespace
