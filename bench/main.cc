@@ -69,6 +69,12 @@ constexpr Section kSections[] = {
      "texts and questions (first pass and steady state), and the pruned retrieval's recall "
      "against the exhaustive ranking (builds each store and Xapian database first)",
      peermatch::bench::RunScaleBench},
+    {"delta",
+     "writes that never stall reads, on 100,000 synthetic cases: one write's publication (the "
+     "delta segment) against the whole rebuild every write paid before, and Match's p99 over "
+     "gRPC on new questions while an import streams in against the idle store (builds the "
+     "store first)",
+     peermatch::bench::RunDeltaBench},
 };
 
 void PrintHelp() {
