@@ -78,6 +78,12 @@ constexpr Section kSections[] = {
      "10,000 cases (malloc_trim, glibc alone, jemalloc), Match p99 during a background refit "
      "over idle (nice 19 and nice 0); each in a fresh process",
      peermatch::bench::RunRefitBench},
+    {"delta",
+     "writes that never stall reads, on 100,000 synthetic cases: one write's publication (the "
+     "delta segment) against the whole rebuild every write paid before, and Match's p99 over "
+     "gRPC on new questions while an import streams in against the idle store (builds the "
+     "store first)",
+     peermatch::bench::RunDeltaBench},
 };
 
 void PrintHelp() {

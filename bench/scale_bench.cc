@@ -141,7 +141,8 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   // Recall@10 of the index's retrieval as Match runs it (solutions only)
   // against scoring every case, on the same questions.
   const std::shared_ptr<const Snapshot> snap = (*engine)->snapshot();
-  const Index& index = *snap->index;
+  // Freshly opened: the whole corpus is the base segment.
+  const Index& index = *snap->index->base();
   std::vector<bool> solutions(index.size());
   for (uint32_t d = 0; d < index.size(); ++d) {
     solutions[d] = index.attributes(d).kind == v1::CASE_KIND_SOLUTION;

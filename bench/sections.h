@@ -18,6 +18,9 @@ void RunExactBench(const BenchOptions& options, BenchResults* results);
 // Section `scale` (scale_bench.cc): uncached Match at 100k and 1M cases
 // beside Xapian (issue 16).
 void RunScaleBench(const BenchOptions& options, BenchResults* results);
+// Section `delta` (delta_bench.cc): a write's publication and Match's p99
+// while an import streams in, on 100k cases (issue 16, item 4).
+void RunDeltaBench(const BenchOptions& options, BenchResults* results);
 
 // Section `import` (import_bench.cc): streaming import rate, group commit
 // against one sync per case (issue 16).

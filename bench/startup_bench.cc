@@ -284,7 +284,7 @@ int RunStartupChild(const std::string& dir, size_t cases) {
               static_cast<unsigned long long>(KbField("/proc/self/status", "VmHWM:")));
   std::printf("model_version %llu\n", static_cast<unsigned long long>(snapshot->model->version()));
   std::printf("model_num_docs %u\n", snapshot->model->num_docs());
-  std::printf("index_cases %zu\n", snapshot->index->size());
+  std::printf("index_cases %zu\n", snapshot->index->num_cases());
   std::printf("index_vector_bytes %zu\n", snapshot->index->MemoryBytes());
   std::printf("expected_cases %zu\n", cases);
   std::fflush(stdout);

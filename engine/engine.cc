@@ -30,12 +30,20 @@ internal::RefitRule MakeRefitRule(const EngineOptions& o) {
   return rule;
 }
 
+internal::MergeOptions MakeMergeOptions(const EngineOptions& o) {
+  internal::MergeOptions merge;
+  merge.min_changes = o.merge_min_changes;
+  merge.fraction = o.merge_fraction;
+  merge.background = o.background_merge;
+  return merge;
+}
+
 }  // namespace
 
 Engine::Engine(Store* store, const EngineOptions& options)
     : store_(store),
       options_(options),
-      snapshots_(&terms_, options.before_publish_for_test),
+      snapshots_(&terms_, options.before_publish_for_test, MakeMergeOptions(options)),
       refits_(
           MakeRefitRule(options),
           [this] {
@@ -101,6 +109,10 @@ void Engine::AfterWrite(int64_t changes, uint64_t seq, Visibility visibility) {
 void Engine::Publish() { snapshots_.PublishUpTo(snapshots_.LatestChange()); }
 
 void Engine::WaitForRefit() { refits_.WaitIdle(); }
+
+void Engine::WaitForMerges() { snapshots_.WaitForMerges(); }
+
+void Engine::MergeNow() { snapshots_.MergeNow(); }
 
 absl::Status Engine::Refit() {
   absl::Status s = RefitAndPublish();

@@ -107,6 +107,15 @@ struct EngineOptions {
   std::string default_language = kDefaultLanguage;
   // Issue 16: how streaming imports group their commits (ImportWriter).
   ImportGroupOptions import_group;
+  // Issue 16: a write rebuilds only a delta segment beside the base index;
+  // a background merge (at low priority) folds it into a new base once it
+  // holds max(merge_min_changes, merge_fraction * base size) changed cases
+  // (engine/internal/snapshot_manager.h). background_merge false: no merge
+  // thread (WaitForMerges then returns at once; the delta keeps growing
+  // until a refit).
+  size_t merge_min_changes = 1000;
+  double merge_fraction = 0.02;
+  bool background_merge = true;
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;
@@ -228,6 +237,13 @@ class Engine {
   absl::Status Refit();
   // Blocks until no refit is running or scheduled (for tests and tools).
   void WaitForRefit();
+  // Blocks until no merge of the delta segment is running or wanted (for
+  // tests and tools).
+  void WaitForMerges();
+  // Folds the delta segment into a new base index now, on this thread, and
+  // publishes it (queries rank the same before and after); for tests and
+  // tools.
+  void MergeNow();
 
   // --- Judgements and the learned fusion (issue 14; engine_fusion.cc) ---
   // Stores `j` (Store::AddJudgement: its contract and errors, nothing

@@ -79,7 +79,7 @@ absl::Status Engine::RefitFusion() {
   }
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
-  const Index& index = *snap->index;
+  const SegmentedIndex& index = *snap->index;
   std::vector<FusionExample> examples;
   std::vector<std::string> solution_ids;  // the solutions' dense numbers
   std::map<std::string, uint32_t> solution_number;
@@ -97,9 +97,9 @@ absl::Status Engine::RefitFusion() {
         structured = internal::CaseStructure(*c);
       }
       // The candidates Match would rank: other cities' solutions.
-      std::vector<bool> keep(index.size(), false);
-      for (uint32_t d = 0; d < index.size(); ++d) {
-        keep[d] = index.attributes(d).kind == v1::CASE_KIND_SOLUTION &&
+      std::vector<bool> keep(index.num_positions(), false);
+      for (uint32_t d = 0; d < index.num_positions(); ++d) {
+        keep[d] = index.live(d) && index.attributes(d).kind == v1::CASE_KIND_SOLUTION &&
                   (asking_city.empty() || index.doc(d).city_id != asking_city);
       }
       const QueryVector q = snap->model->EmbedQuery(text, language);

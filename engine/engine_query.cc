@@ -174,7 +174,7 @@ struct Kept {
 enum CityState : uint8_t { kOut, kIn, kInAndCounted };
 
 // City filters are decided once per city.
-std::vector<CityState> KeepCities(const Index& index, const QueryFilters& f,
+std::vector<CityState> KeepCities(const SegmentedIndex& index, const QueryFilters& f,
                                   const QuerySpec& spec) {
   const std::vector<CityInfo>& cities = index.cities();
   std::vector<CityState> city_state(cities.size(), kOut);
@@ -191,19 +191,21 @@ std::vector<CityState> KeepCities(const Index& index, const QueryFilters& f,
 }
 
 // Then each case of a kept city reads its flat attributes.
-absl::StatusOr<Kept> KeepMask(const Index& index, const QueryFilters& f, v1::CaseKind kind,
+absl::StatusOr<Kept> KeepMask(const SegmentedIndex& index, const QueryFilters& f, v1::CaseKind kind,
                               const QuerySpec& spec, StopCheck* stop) {
   const uint32_t themes = Mask(f.themes);
   const uint32_t sdgs = Mask(f.sdgs);
   std::vector<CityState> city_state = KeepCities(index, f, spec);
   Kept kept;
-  kept.mask.assign(index.size(), false);
-  for (uint32_t d = 0; d < index.size(); ++d) {
+  const uint32_t positions = index.num_positions();
+  kept.mask.assign(positions, false);
+  for (uint32_t d = 0; d < positions; ++d) {
     if (d % kCasesPerStopCheck == 0) {
       absl::Status s =
-          stop->Check(absl::StrCat("while filtering the cases (", d, " of ", index.size(), ")"));
+          stop->Check(absl::StrCat("while filtering the cases (", d, " of ", positions, ")"));
       if (!s.ok()) return s;
     }
+    if (!index.live(d)) continue;  // deleted or replaced since the base was built
     const uint32_t city = index.city_position(d);
     if (city_state[city] == kOut) continue;
     const Index::Attributes& a = index.attributes(d);
@@ -228,7 +230,7 @@ absl::StatusOr<Kept> KeepMask(const Index& index, const QueryFilters& f, v1::Cas
 
 // What a query's search needs, from one snapshot.
 struct SearchContext {
-  const Index& index;
+  const SegmentedIndex& index;
   const QueryVector& q;
   const IndexQuery& iq;
   const StructuredQuery& structured;
@@ -249,7 +251,7 @@ struct RankedCities {
 
 // One entry per city of `hits`, in rank order, with up to `evidence` hits
 // each; at most `max_per_country` cities per country (0: any).
-void GroupByCity(const Index& index, int evidence, int max_per_country, RankedCities* ranked) {
+void GroupByCity(const SegmentedIndex& index, int evidence, int max_per_country, RankedCities* ranked) {
   ranked->cities.clear();
   // By city position: its index in ranked, or kUnseen, or kSkipped (left
   // out for diversity).
@@ -388,7 +390,7 @@ absl::StatusOr<MatchResult> Engine::Match(const MatchQuery& query,
   if (!query.asking_city_id.empty()) spec->asking_city = query.asking_city_id;
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
-  const Index& index = *snap->index;
+  const SegmentedIndex& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language.language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
   const absl::StatusOr<Kept> kept =
@@ -424,7 +426,7 @@ absl::StatusOr<SimilarResult> Engine::SimilarCases(const SimilarQuery& query,
   spec->asking_city.clear();
 
   const std::shared_ptr<const Snapshot> snap = snapshot();
-  const Index& index = *snap->index;
+  const SegmentedIndex& index = *snap->index;
   const QueryVector q = snap->model->EmbedQuery(spec->text, spec->language.language);
   const IndexQuery iq = ToIndexQuery(q, terms_);
   const absl::StatusOr<Kept> kept = KeepMask(index, query.filters, query.kind, *spec, &stop);

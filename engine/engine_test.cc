@@ -427,7 +427,7 @@ TEST_F(EngineTest, WritesDuringARefitAreCaughtUp) {
     EXPECT_TRUE(store_->GetVector(version, c.id()).ok()) << c.id();
     return absl::OkStatus();
   }).ok());
-  EXPECT_EQ(engine_->snapshot()->index->size(), cases);
+  EXPECT_EQ(engine_->snapshot()->index->num_cases(), cases);
   size_t vectors = 0;
   ASSERT_TRUE(store_->ForEachVector(version, [&](absl::string_view, absl::string_view) {
     ++vectors;
@@ -530,7 +530,10 @@ TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
   auto engine = *Engine::Open(store.get(), eo);
   // same_ids: term ids as sequential interning gives them (a fresh load);
   // after writes the new terms have later ids, so only sizes compare.
-  auto check = [&](const Index& index, bool same_ids) {
+  auto check = [&](const SegmentedIndex& index, bool same_ids) {
+    // The live positions in case-id order: the store's order.
+    std::vector<uint32_t> order;
+    index.ForEachLiveInIdOrder([&](uint32_t d) { order.push_back(d); });
     const uint64_t version = *store->CurrentModelVersion();
     TermDictionary reference;
     uint32_t i = 0;
@@ -539,7 +542,9 @@ TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
       if (!blob.ok()) return blob.status();
       auto e = Model::DecodeVector(*blob, nullptr);
       if (!e.ok()) return e.status();
-      EXPECT_EQ(index.doc(i).case_id, c.id());
+      if (i >= order.size()) return absl::InternalError("more cases than the index holds");
+      const uint32_t d = order[i];
+      EXPECT_EQ(index.doc(d).case_id, c.id());
       auto ids = [&](const TermWeights& weights) {
         SparseIds out;
         for (const auto& [term, w] : weights) out.emplace_back(reference.Intern(term), w);
@@ -549,22 +554,22 @@ TEST(EngineLoad, LoadedIndexIsTheSequentialOne) {
       const SparseIds words = ids(e->words);
       const SparseIds grams = ids(e->grams);
       if (same_ids) {
-        EXPECT_EQ(index.entry(i).words, words) << c.id();
-        SparseIds loaded_grams = index.entry(i).grams;  // in any order
+        EXPECT_EQ(index.entry(d).words, words) << c.id();
+        SparseIds loaded_grams = index.entry(d).grams;  // in any order
         std::sort(loaded_grams.begin(), loaded_grams.end());
         EXPECT_EQ(loaded_grams, grams) << c.id();
       } else {
-        EXPECT_EQ(index.entry(i).words.size(), words.size()) << c.id();
-        EXPECT_EQ(index.entry(i).grams.size(), grams.size()) << c.id();
+        EXPECT_EQ(index.entry(d).words.size(), words.size()) << c.id();
+        EXPECT_EQ(index.entry(d).grams.size(), grams.size()) << c.id();
       }
       EXPECT_EQ(e->dense.size(), index.dense_dim());
       EXPECT_TRUE(std::equal(e->dense.data(), e->dense.data() + e->dense.size(),
-                             index.dense_row(i)))
+                             index.dense_row(d)))
           << c.id();
       ++i;
       return absl::OkStatus();
     }).ok());
-    EXPECT_EQ(i, index.size());
+    EXPECT_EQ(i, order.size());
   };
   check(*engine->snapshot()->index, true);
 

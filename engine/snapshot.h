@@ -1,5 +1,7 @@
 // Snapshot: a consistent, immutable view of the corpus for queries — the
-// model and the index built with it — published by the engine's writers.
+// model and the index built with it (a base, a delta segment and
+// tombstones, searched as one: index/segmented_index.h) — published by the
+// engine's writers.
 //
 // Thread-safety: immutable; share as std::shared_ptr<const Snapshot>.
 #ifndef PEERMATCH_ENGINE_SNAPSHOT_H_
@@ -10,16 +12,16 @@
 
 #include "embed/model.h"
 #include "engine/learned_fusion.h"
-#include "index/index.h"
+#include "index/segmented_index.h"
 
 namespace peermatch {
 
 struct Snapshot {
   std::shared_ptr<const Model> model;
-  std::shared_ptr<const Index> index;
+  std::shared_ptr<const SegmentedIndex> index;
   uint64_t generation = 0;  // a new one for every published change
-  // What the index holds, counted when it was built (GetStats reads these
-  // instead of scanning the store).
+  // What the index holds (its live cases), counted when it was published
+  // (GetStats reads these instead of scanning the store).
   struct Counts {
     int64_t cities = 0;
     int64_t cases = 0;

@@ -126,7 +126,9 @@ class BoostTable {
              std::vector<uint32_t>* boosted)
       : boost_(*boost), boosted_(*boosted) {
     const size_t n = index.size();
-    if (boost_.size() != n) boost_.assign(n, 0.0f);
+    // Grown only: a thread searching indexes of different sizes in turn
+    // (a base and a delta segment) does not clear it each time.
+    if (boost_.size() < n) boost_.resize(n, 0.0f);
     boosted_.clear();
     if (weights.boosts == nullptr) return;
     for (const auto& [id, value] : *weights.boosts) {
@@ -153,6 +155,20 @@ class BoostTable {
   std::vector<uint32_t>& boosted_;
   float max_ = 0;
 };
+
+// The fusion's moments and the best word and gram scores (Hit::lexical,
+// Hit::subword), from the candidate set's scores: the one place both the
+// single ranking and the segmented one (index/segmented_index.h) get them.
+void ApplyCandidateSet(const CandidateSet& set, internal::FusionParams* p, float* best_word,
+                       float* best_gram) {
+  p->word = Moments(set.word);
+  p->gram = Moments(set.gram);
+  p->dense = Moments(set.dense);
+  *best_word = 0;
+  *best_gram = 0;
+  for (float w : set.word) *best_word = std::max(*best_word, w);
+  for (float g : set.gram) *best_gram = std::max(*best_gram, g);
+}
 
 // A hit's standardized parts (Hit::z_*), from the fusion's moments.
 void SetStandardized(const internal::FusionParams& p, float word, float gram, float dense,
@@ -356,7 +372,8 @@ int Index::CityPosition(absl::string_view city_id) const {
 std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
                                          const StructuredQuery& structured,
                                          const std::vector<bool>& keep,
-                                         const ScoreWeights& weights, size_t k) const {
+                                         const ScoreWeights& weights, size_t k,
+                                         const CandidateHook* hook) const {
   const size_t n = docs_.size();
   std::vector<Hit> hits;
   if (n == 0 || k == 0) return hits;
@@ -412,17 +429,23 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
     if (in_set[d]) candidates.push_back(d);
   }
   internal::FusionParams params = Fusion(weights, use_dense);
-  std::vector<float> values(candidates.size());
-  for (const auto& [system, moments] :
-       {std::pair{&word, &params.word}, {&gram, &params.gram}, {&dense, &params.dense}}) {
-    for (size_t i = 0; i < candidates.size(); ++i) values[i] = (*system)[candidates[i]];
-    *moments = Moments(values);
+  CandidateSet set;
+  if (hook == nullptr) {
+    for (const auto& [system, values] :
+         {std::pair{&word, &set.word}, {&gram, &set.gram}, {&dense, &set.dense}}) {
+      values->resize(candidates.size());
+      for (size_t i = 0; i < candidates.size(); ++i) (*values)[i] = (*system)[candidates[i]];
+    }
+  } else {
+    std::vector<CandidateScores> own(candidates.size());
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const uint32_t d = candidates[i];
+      own[i] = {d, word[d], gram[d], dense[d]};
+    }
+    if (!(*hook)(own, &set)) return hits;
   }
   float best_word = 0, best_gram = 0;
-  for (uint32_t d : candidates) {
-    best_word = std::max(best_word, word[d]);
-    best_gram = std::max(best_gram, gram[d]);
-  }
+  ApplyCandidateSet(set, &params, &best_word, &best_gram);
 
   // Every kept case is ranked by the fused score; the best k are kept.
   const bool use_structure = !structured.empty();
@@ -481,19 +504,23 @@ bool Index::Prunable(const IndexQuery& query, const ScoreWeights& weights) const
 
 std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& structured,
                                const std::vector<bool>& keep, const ScoreWeights& weights,
-                               size_t k) const {
+                               size_t k, const CandidateHook* hook) const {
   const size_t n = docs_.size();
   if (n == 0 || k == 0) return {};
-  if (!PrunesFor(query, weights)) return SearchExhaustive(query, structured, keep, weights, k);
-  return SearchPruned(query, structured, keep, weights, k);
+  if (!PrunesFor(query, weights)) {
+    return SearchExhaustive(query, structured, keep, weights, k, hook);
+  }
+  return SearchPruned(query, structured, keep, weights, k, hook);
 }
 
 std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
                                      const std::vector<bool>& keep, const ScoreWeights& weights,
-                                     size_t k) const {
+                                     size_t k, const CandidateHook* hook) const {
   const size_t n = docs_.size();
   if (n == 0 || k == 0) return {};
-  if (!Prunable(query, weights)) return SearchExhaustive(query, structured, keep, weights, k);
+  if (!Prunable(query, weights)) {
+    return SearchExhaustive(query, structured, keep, weights, k, hook);
+  }
   auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
 
   thread_local Scratch scratch;
@@ -517,8 +544,8 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   float max_dense = 0;
   if (use_dense && codes_ == nullptr) {
     // Small index: every row's cosine (the exact scan), the best `depth`
-    // kept ones.
-    upper.resize(n);
+    // kept ones. (Scratch is grown only, as BoostTable's.)
+    if (upper.size() < n) upper.resize(n);
     scratch.scanner
         .ScoreAll({dense_.data(), n, static_cast<size_t>(dim)}, query.dense.data(), upper.data())
         .IgnoreError();
@@ -533,8 +560,8 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     // Bounds from the 8-bit codes; exact cosines only for the rows whose
     // upper bound reaches the depth-th best lower bound (the true top is
     // among them: index/internal/dense_codes.h).
-    upper.resize(n);
-    lower.resize(n);
+    if (upper.size() < n) upper.resize(n);
+    if (lower.size() < n) lower.resize(n);
     codes_->Bounds(query.dense.data(), lower.data(), upper.data());
     top.Reset(depth);
     for (uint32_t d = 0; d < n; ++d) {
@@ -603,22 +630,24 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   access.max_boost = boost.max();
 
   internal::FusionParams params = Fusion(weights, use_dense);
-  std::vector<float> values(candidates.size());
+  CandidateSet set;
+  if (hook == nullptr) {
+    for (const internal::ScoredDoc& c : candidates) {
+      set.word.push_back(internal::FromFixed(c.word));
+      set.gram.push_back(internal::FromFixed(c.gram));
+      set.dense.push_back(cosine(c.doc));
+    }
+  } else {
+    std::vector<CandidateScores> own;
+    own.reserve(candidates.size());
+    for (const internal::ScoredDoc& c : candidates) {
+      own.push_back({c.doc, internal::FromFixed(c.word), internal::FromFixed(c.gram),
+                     cosine(c.doc)});
+    }
+    if (!(*hook)(own, &set)) return {};
+  }
   float best_word = 0, best_gram = 0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    values[i] = internal::FromFixed(candidates[i].word);
-    best_word = std::max(best_word, values[i]);
-  }
-  params.word = Moments(values);
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    values[i] = internal::FromFixed(candidates[i].gram);
-    best_gram = std::max(best_gram, values[i]);
-  }
-  params.gram = Moments(values);
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    values[i] = cosine(candidates[i].doc);
-  }
-  params.dense = Moments(values);
+  ApplyCandidateSet(set, &params, &best_word, &best_gram);
 
   std::vector<Hit> hits;
   for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access)) {

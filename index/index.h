@@ -28,6 +28,7 @@
 
 #include "Eigen/Core"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "index/dense_rows.h"
 #include "index/internal/dense_codes.h"
@@ -118,6 +119,29 @@ struct Hit {
   float boost = 0;       // from ScoreWeights::boosts
 };
 
+// A search's candidate set in parts (index/segmented_index.h ranks several
+// indexes as one): one case of an index's own union of each system's top
+// `depth`, with its three systems' scores (dense 0 without dense vectors).
+struct CandidateScores {
+  uint32_t doc = 0;  // position in the index
+  float word = 0;
+  float gram = 0;
+  float dense = 0;
+};
+// The scores of the whole candidate set C the fused score standardizes
+// with, each system's values in the order of the single ranking (case-id
+// order; the order fixes the moments' rounding).
+struct CandidateSet {
+  std::vector<float> word, gram, dense;
+};
+// Called by Search once it has its own candidate union (positions
+// ascending, `own`) and before the fused pass: fills `set` with the scores
+// of the candidate set to standardize with and returns true, or returns
+// false to end the search there with no hits. Not called when no case is
+// kept.
+using CandidateHook =
+    absl::FunctionRef<bool(const std::vector<CandidateScores>& own, CandidateSet* set)>;
+
 class Index {
  public:
   // Builds an index over `entries` (taken in the order given, which should be
@@ -176,9 +200,13 @@ class Index {
   // negative or a boost is not finite (the bounds assume neither), and when the query's postings
   // cover the corpus several times over (then bounds prune nothing and one
   // exhaustive pass is cheaper).
+  //
+  // With `hook` (index/segmented_index.h), the candidate set's scores come
+  // from the hook instead of this index's own union (see CandidateHook);
+  // everything else is as above. `keep` is empty or holds size() entries.
   std::vector<Hit> Search(const IndexQuery& query, const StructuredQuery& structured,
                           const std::vector<bool>& keep, const ScoreWeights& weights,
-                          size_t k) const;
+                          size_t k, const CandidateHook* hook = nullptr) const;
   // True when Search would take the pruned path for this query (then a
   // smaller k costs less; the exhaustive scan costs the same for any k).
   bool PrunesFor(const IndexQuery& query, const ScoreWeights& weights) const;
@@ -186,11 +214,11 @@ class Index {
   // is not positive); Search chooses between it and SearchExhaustive.
   std::vector<Hit> SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
                                 const std::vector<bool>& keep, const ScoreWeights& weights,
-                                size_t k) const;
+                                size_t k, const CandidateHook* hook = nullptr) const;
   // The same ranking by scoring every kept case (the reference).
   std::vector<Hit> SearchExhaustive(const IndexQuery& query, const StructuredQuery& structured,
                                     const std::vector<bool>& keep, const ScoreWeights& weights,
-                                    size_t k) const;
+                                    size_t k, const CandidateHook* hook = nullptr) const;
 
   // Per query word present in case `doc`: (term id, count * weight), the
   // term's contribution to the word BM25 score, largest first.

@@ -97,7 +97,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, ServerOpti
     auto gauges = [engine]() {
       auto snapshot = engine->snapshot();
       std::map<std::string, double> g;
-      g["peermatch_index_cases"] = static_cast<double>(snapshot->index->size());
+      g["peermatch_index_cases"] = static_cast<double>(snapshot->index->num_cases());
+      // Issue 16: the delta segment and the tombstones a merge folds away.
+      g["peermatch_index_delta_cases"] =
+          static_cast<double>(snapshot->index->num_positions() - snapshot->index->base()->size());
+      g["peermatch_index_tombstones"] = static_cast<double>(snapshot->index->tombstones().size());
       g["peermatch_index_bytes"] = static_cast<double>(snapshot->index->MemoryBytes());
       g["peermatch_model_version"] = static_cast<double>(snapshot->model->version());
       g["peermatch_store_bytes"] = static_cast<double>(engine->store().ApproximateBytes());

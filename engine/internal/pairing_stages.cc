@@ -76,12 +76,12 @@ absl::StatusOr<std::set<std::string>> CohortCities(
 
 // The peer solutions askers[a] may be matched with (keep mask for Search).
 std::vector<bool> PeerSolutions(const PairingQuery& query, const Cohort& cohort,
-                                const Index& index, size_t a) {
+                                const SegmentedIndex& index, size_t a) {
   const std::string& asker = cohort.askers[a];
   const std::string& country = cohort.info.at(asker)->country;
-  std::vector<bool> keep_mask(index.size(), false);
-  for (uint32_t d = 0; d < index.size(); ++d) {
-    if (!cohort.solution[d]) continue;
+  std::vector<bool> keep_mask(index.num_positions(), false);
+  for (uint32_t d = 0; d < index.num_positions(); ++d) {
+    if (!cohort.solution[d]) continue;  // (never a dead position)
     const std::string& peer = index.doc(d).city_id;
     if (peer == asker) continue;
     if (query.exclude_same_country && index.city_of(d).country == country) continue;
@@ -96,7 +96,7 @@ std::vector<bool> PeerSolutions(const PairingQuery& query, const Cohort& cohort,
 bool ScoreAsker(const PairingQuery& query, const PairingParams& params,
                 const Cohort& cohort, const ScoringInputs& in, size_t a,
                 const Cancellation* cancel, std::map<std::string, Candidate>* best) {
-  const Index& index = *in.index;
+  const SegmentedIndex& index = *in.index;
   const std::vector<bool> keep_mask = PeerSolutions(query, cohort, index, a);
   for (uint32_t c : cohort.challenges[a]) {
     if (Cancelled(cancel)) return false;
@@ -185,7 +185,7 @@ void FillProblem(const std::vector<Choice>& choices, Problem* problem) {
 // The case ids, titles and score of one direction of a pair; with
 // `explain`, its parts and shared terms too.
 PairDirection ExplainDirection(const Candidate& cand, bool explain, const ScoringInputs& in) {
-  const Index& index = *in.index;
+  const SegmentedIndex& index = *in.index;
   const DocInfo& challenge = index.doc(cand.challenge);
   const DocInfo& sol = index.doc(cand.hit.doc);
   PairDirection out;
@@ -298,7 +298,7 @@ absl::StatusOr<PairingParams> CheckPairingQuery(const PairingQuery& query) {
 }
 
 absl::StatusOr<Cohort> BuildCohort(const PairingQuery& query, const PairingParams& params,
-                                   const Index& index) {
+                                   const SegmentedIndex& index) {
   Cohort out;
   for (const CityInfo& c : index.cities()) out.info[c.id] = &c;
   absl::StatusOr<std::set<std::string>> cohort = CohortCities(query, out.info);
@@ -311,15 +311,18 @@ absl::StatusOr<Cohort> BuildCohort(const PairingQuery& query, const PairingParam
   }
   for (const CityPair& p : query.keep) out.keep.emplace(p.asking_city_id, p.peer_city_id);
 
-  std::map<std::string, std::vector<uint32_t>> challenges;  // by asking city, sorted by id
-  out.solution.assign(index.size(), false);
-  for (uint32_t d = 0; d < index.size(); ++d) {
+  // By asking city, each city's in case-id order (a tie between two
+  // challenges goes to the first: the order must not depend on which
+  // segment holds a case).
+  std::map<std::string, std::vector<uint32_t>> challenges;
+  out.solution.assign(index.num_positions(), false);
+  index.ForEachLiveInIdOrder([&](uint32_t d) {
     const DocInfo& doc = index.doc(d);
-    if (cohort->count(doc.city_id) == 0) continue;
-    if (params.themes != 0 && (doc.themes & params.themes) == 0) continue;
+    if (cohort->count(doc.city_id) == 0) return;
+    if (params.themes != 0 && (doc.themes & params.themes) == 0) return;
     if (doc.kind == v1::CASE_KIND_CHALLENGE) challenges[doc.city_id].push_back(d);
     if (doc.kind == v1::CASE_KIND_SOLUTION) out.solution[d] = true;
-  }
+  });
   for (auto& [city, docs] : challenges) {
     out.askers.push_back(city);
     out.challenges.push_back(std::move(docs));

@@ -20,6 +20,7 @@
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
 #include "index/index.h"
+#include "index/segmented_index.h"
 #include "engine/pairing_query.h"
 #include "store/store.h"
 
@@ -43,7 +44,8 @@ using PairKey = std::pair<std::string, std::string>;  // (asking city, peer city
 struct Cohort {
   std::map<std::string, const CityInfo*> info;  // every city the index knows
   std::vector<std::string> askers;              // cohort cities with a challenge, by id
-  std::vector<std::vector<uint32_t>> challenges;  // challenges[a]: askers[a]'s, index positions
+  // challenges[a]: askers[a]'s, index positions in case-id order
+  std::vector<std::vector<uint32_t>> challenges;
   std::vector<bool> solution;  // by index position: a cohort solution of a wanted theme
   std::set<PairKey> avoid;    // both directions when mutual
   std::set<PairKey> keep;
@@ -51,7 +53,7 @@ struct Cohort {
 // NOT_FOUND for an unknown city id ("city_ids[0]: no city with id ...",
 // likewise avoid[i] and keep[i]).
 absl::StatusOr<Cohort> BuildCohort(const PairingQuery& query, const PairingParams& params,
-                                   const Index& index);
+                                   const SegmentedIndex& index);
 
 // The best match of one asking city's challenges against one peer city's
 // solutions.
@@ -65,7 +67,7 @@ using BestPeers = std::vector<std::map<std::string, Candidate>>;
 
 // What scoring reads besides the cohort (all borrowed).
 struct ScoringInputs {
-  const Index* index;
+  const SegmentedIndex* index;
   const Model* model;
   const Store* store;  // the challenges' text
   const TermDictionary* terms;

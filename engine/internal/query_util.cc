@@ -74,7 +74,7 @@ std::vector<Hit> Shown(std::vector<Hit> hits, double min_score) {
   return hits;
 }
 
-std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
+std::vector<SharedTerm> SharedTerms(const SegmentedIndex& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h) {
   const SparseIds contributions = index.Contributions(iq.words, h.doc);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "index/index.h"
+#include "index/segmented_index.h"
 #include "embed/model.h"
 #include "embed/term_dictionary.h"
 #include "engine/query.h"
@@ -39,7 +40,7 @@ std::vector<Hit> Shown(std::vector<Hit> hits, double min_score);
 // function word of any language the analyzer knows ("pendant", "plus").
 // Each weight is the term's share of the whole word score, the left-out
 // terms' included.
-std::vector<SharedTerm> SharedTerms(const Index& index, const IndexQuery& iq,
+std::vector<SharedTerm> SharedTerms(const SegmentedIndex& index, const IndexQuery& iq,
                                     const QueryVector& q, const TermDictionary& terms,
                                     const Hit& h);
 
