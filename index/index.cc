@@ -535,7 +535,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     // among them: index/internal/dense_codes.h).
     upper.resize(n);
     lower.resize(n);
-    codes_->Bounds(query.dense.data(), lower.data(), upper.data());
+    codes_->Bounds(query.dense.data(), keep, lower.data(), upper.data());
     top.Reset(depth);
     for (uint32_t d = 0; d < n; ++d) {
       if (!kept(d)) continue;
@@ -596,8 +596,9 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     };
     access.structure_ctx = &ctx;
   }
+  thread_local std::vector<internal::ScoredDoc> scored;  // pass 1's exact scores: the seeds
   const std::vector<internal::ScoredDoc> candidates =
-      internal::CandidateUnion(words, grams, forced, depth, access);
+      internal::CandidateUnion(words, grams, forced, depth, access, &scored);
   const BoostTable boost(*this, weights, &scratch.boost, &scratch.boosted);
   access.boost = boost.data();
   access.max_boost = boost.max();
@@ -621,7 +622,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   params.dense = Moments(values);
 
   std::vector<Hit> hits;
-  for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access)) {
+  for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access, scored)) {
     Hit h;
     h.doc = s.doc;
     h.score = score;
