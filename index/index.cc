@@ -535,7 +535,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     // among them: index/internal/dense_codes.h).
     upper.resize(n);
     lower.resize(n);
-    codes_->Bounds(query.dense.data(), keep, lower.data(), upper.data());
+    codes_->Bounds(query.dense.data(), lower.data(), upper.data());
     top.Reset(depth);
     for (uint32_t d = 0; d < n; ++d) {
       if (!kept(d)) continue;

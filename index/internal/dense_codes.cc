@@ -55,23 +55,6 @@ PEERMATCH_CODES_AVX2 void CodeDotsAvx2(const int8_t* codes, size_t n, size_t d, 
   for (; r < n; ++r) out[r] = CodeDotPortable(codes + r * d, q, d);
 }
 
-// One row (d a multiple of 32), four accumulators.
-PEERMATCH_CODES_AVX2 float CodeDotAvx2(const int8_t* c, size_t d, const float* q) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (size_t j = 0; j < d; j += 32) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + j));
-    const __m128i lo = _mm256_castsi256_si128(x), hi = _mm256_extracti128_si256(x, 1);
-    a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_loadu_ps(q + j), a0);
-    a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))),
-                         _mm256_loadu_ps(q + j + 8), a1);
-    a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_loadu_ps(q + j + 16),
-                         a2);
-    a3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))),
-                         _mm256_loadu_ps(q + j + 24), a3);
-  }
-  return HSum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-}
-
 bool HasAvx2Fma() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -115,32 +98,6 @@ void DenseCodes::Bounds(const float* q, float* lower, float* upper) const {
 #endif
   for (size_t r = 0; r < n_; ++r) {
     const float approx = step_[r] * upper[r];
-    const float err = 0.5f * step_[r] * q1 * (1.0f + 1e-3f) + kMargin;
-    lower[r] = approx - err;
-    upper[r] = approx + err;
-  }
-}
-
-void DenseCodes::Bounds(const float* q, const std::vector<bool>& keep, float* lower,
-                        float* upper) const {
-  if (keep.empty()) return Bounds(q, lower, upper);
-  float q1 = 0;
-  for (size_t i = 0; i < d_; ++i) q1 += std::fabs(q[i]);
-  q1 = q1 * (1.0f + 1e-5f);  // as in Bounds above
-#ifdef PEERMATCH_CODES_X86
-  static const bool avx2 = HasAvx2Fma();
-  const bool use_avx2 = avx2 && d_ % 32 == 0;
-#endif
-  for (size_t r = 0; r < n_; ++r) {
-    if (!keep[r]) continue;
-    const int8_t* c = codes_.get() + r * d_;
-    float dot;
-#ifdef PEERMATCH_CODES_X86
-    dot = use_avx2 ? CodeDotAvx2(c, d_, q) : CodeDotPortable(c, q, d_);
-#else
-    dot = CodeDotPortable(c, q, d_);
-#endif
-    const float approx = step_[r] * dot;
     const float err = 0.5f * step_[r] * q1 * (1.0f + 1e-3f) + kMargin;
     lower[r] = approx - err;
     upper[r] = approx + err;

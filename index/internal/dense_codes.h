@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 namespace peermatch::internal {
 
@@ -27,11 +26,6 @@ class DenseCodes {
   // For each row r in [0, n): lower[r] <= x_r . q <= upper[r] (the exact
   // float dot product, whichever kernel computes it). q: d floats.
   void Bounds(const float* q, float* lower, float* upper) const;
-  // The same for the rows with keep[r] true only (keep: n entries, or
-  // empty for every row); the other rows' lower and upper are left as they
-  // were, and their codes are not read (a filter that keeps 3 rows in 5
-  // reads 3 in 5 of the bytes).
-  void Bounds(const float* q, const std::vector<bool>& keep, float* lower, float* upper) const;
   size_t Bytes() const { return n_ * d_ + n_ * sizeof(float); }
 
  private:

@@ -93,13 +93,11 @@ struct Lists {
 // Window accumulators of the essential lists.
 class Window {
  public:
-  // Adds the lists [e[s], end) of each system for cases in [base, end_doc)
-  // and marks `forced` cases (sorted; *next advanced past the window); then
-  // calls visit(d, word, gram) for each touched case in position order and
-  // clears the window.
+  // Adds the lists [e[s], end) of each system for cases in [base, end_doc);
+  // then calls visit(d, word, gram) for each touched case in position order
+  // and clears the window.
   template <typename Visit>
-  void Run(Lists* lists, const size_t e[2], uint32_t base, uint32_t end_doc,
-           const std::vector<uint32_t>& forced, size_t* next, Visit visit) {
+  void Run(Lists* lists, const size_t e[2], uint32_t base, uint32_t end_doc, Visit visit) {
     for (int s = 0; s < 2; ++s) {
       for (size_t i = e[s]; i < lists->list[s].size(); ++i) {
         Cursor& c = lists->list[s][i];
@@ -120,9 +118,7 @@ class Window {
     // it scores what the lists [0, e) give it, which cannot beat the k-th).
     const uint32_t len = end_doc - base;
     for (uint32_t w = 0; w < len; ++w) {
-      const bool is_forced = *next < forced.size() && forced[*next] == base + w;
-      if (acc_[0][w] == 0 && acc_[1][w] == 0 && !is_forced) continue;
-      if (is_forced) ++*next;
+      if (acc_[0][w] == 0 && acc_[1][w] == 0) continue;
       visit(base + w, acc_[0][w], acc_[1][w]);
       acc_[0][w] = acc_[1][w] = 0;
     }
@@ -201,12 +197,14 @@ ScoredDoc ExactScores(const std::vector<QueryTerm>& words, const std::vector<Que
   return out;
 }
 
-// The largest e with FromFixed(prefix[e]) <= threshold: the lists [0, e)
-// alone cannot lift a case past it.
+// The largest e with FromFixed(prefix[e]) < threshold: the lists [0, e)
+// alone cannot lift a case to it (strictly: a case scoring the threshold
+// exactly may win the tie by position, cases not being offered in position
+// order).
 size_t NonEssential(const std::vector<int64_t>& prefix, bool full, float threshold) {
   if (!full) return 0;
   size_t e = 0;
-  while (e + 1 < prefix.size() && FromFixed(prefix[e + 1]) <= threshold) ++e;
+  while (e + 1 < prefix.size() && FromFixed(prefix[e + 1]) < threshold) ++e;
   return e;
 }
 
@@ -220,9 +218,24 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
   Lists lists(words, grams);
   Best<DocScore> best[2] = {Best<DocScore>(depth), Best<DocScore>(depth)};
   std::vector<ScoredDoc> seen;  // every case that entered a heap, or forced
+  // The forced cases first, scored exactly (they need their scores
+  // whatever they are): they seed both heaps, so that the windows prune
+  // from the first one. Every comparison below is Takes (score, then
+  // position), which does not depend on the order cases are offered in.
+  for (uint32_t d : forced) {
+    const ScoredDoc x = ExactScores(words, grams, d);
+    seen.push_back(x);
+    if (scored != nullptr) scored->push_back(x);
+    const int64_t exact[2] = {x.word, x.gram};
+    for (int s = 0; s < 2; ++s) {
+      const float score = FromFixed(exact[s]);
+      // Zero scores never compete: the exhaustive ranking fills with
+      // zero-score cases by position (below).
+      if (score > 0) best[s].Offer({score, d});
+    }
+  }
   thread_local Window window_storage;  // left cleared after every Run
   Window* window = &window_storage;
-  size_t next_forced = 0;
   const uint32_t n = static_cast<uint32_t>(access.num_docs);
   size_t visited = 0, probed = 0;
   for (uint32_t base = 0, len = kFirstWindow; base < n; base += len, len = NextWindow(len)) {
@@ -236,31 +249,27 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
     }
     const bool nothing_essential =
         e[0] == lists.list[0].size() && e[1] == lists.list[1].size();
-    if (nothing_essential && next_forced == forced.size()) break;
+    if (nothing_essential) break;
     const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + len, n);
-    window->Run(&lists, e, base, end_doc, forced, &next_forced,
-                [&](uint32_t d, int64_t word, int64_t gram) {
+    window->Run(&lists, e, base, end_doc, [&](uint32_t d, int64_t word, int64_t gram) {
                   if (!access.kept(d)) return;
+                  // A forced case: scored and offered already.
+                  if (std::binary_search(forced.begin(), forced.end(), d)) return;
                   ++visited;
-                  const bool is_forced = std::binary_search(forced.begin(), forced.end(), d);
                   const int64_t acc[2] = {word, gram};
-                  bool needed = is_forced;
+                  bool needed = false;
                   for (int s = 0; s < 2 && !needed; ++s) {
-                    needed = !best[s].full() ||
-                             FromFixed(acc[s] + lists.prefix[s][e[s]]) > best[s].threshold();
+                    needed = best[s].Takes(FromFixed(acc[s] + lists.prefix[s][e[s]]), d);
                   }
                   if (!needed) return;
                   int64_t exact[2] = {word, gram};
                   size_t left[2] = {e[0], e[1]};
                   if (e[0] + e[1] > 0) {
                     ++probed;
-                    // Give up once neither heap can take it (a forced case
-                    // needs its exact scores whatever they are).
+                    // Give up once neither heap can take it.
                     auto hopeless = [&](const int64_t* acc, const size_t* l) {
-                      if (is_forced) return false;
                       for (int s = 0; s < 2; ++s) {
-                        if (!best[s].full() ||
-                            FromFixed(acc[s] + lists.Remaining(s, l[s])) > best[s].threshold()) {
+                        if (best[s].Takes(FromFixed(acc[s] + lists.Remaining(s, l[s])), d)) {
                           return false;
                         }
                       }
@@ -269,7 +278,7 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                     if (!lists.Probe(d, e, exact, left, hopeless)) return;
                   }
                   if (scored != nullptr) scored->push_back({d, exact[0], exact[1]});
-                  bool entered = is_forced;
+                  bool entered = false;
                   for (int s = 0; s < 2; ++s) {
                     const float score = FromFixed(exact[s]);
                     // Zero scores never compete: the exhaustive ranking
@@ -378,8 +387,6 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
 
   thread_local Window window_storage;  // left cleared after every Run
   Window* window = &window_storage;
-  const std::vector<uint32_t> no_forced;
-  size_t no_next = 0;
   size_t visited = 0, probed = 0;
   for (uint32_t base = 0, len = kFirstWindow; base < n; base += len, len = NextWindow(len)) {
     // The non-essential lists: grown one list at a time, the one adding
@@ -410,8 +417,7 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
     }
     if (e[0] == lists.list[0].size() && e[1] == lists.list[1].size()) break;
     const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + len, n);
-    window->Run(&lists, e, base, end_doc, no_forced, &no_next,
-                [&](uint32_t d, int64_t word, int64_t gram) {
+    window->Run(&lists, e, base, end_doc, [&](uint32_t d, int64_t word, int64_t gram) {
                   if (mark(d)) return;  // a seed: offered already
                   if (!access.kept(d)) return;
                   ++visited;

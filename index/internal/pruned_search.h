@@ -110,8 +110,8 @@ struct DocAccess {
 // kept cases; the dense system's top). Returns every case of the union
 // with both scores, sorted by position. `scored` (optional, out): cleared,
 // then every kept case whose exact scores the pass computed on the way
-// (a superset of the union's cases found in the postings), by position:
-// FusedTopK's seeds.
+// (a superset of the union's cases found in the postings), each once, in
+// no particular order: FusedTopK's seeds.
 std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                                       const std::vector<QueryTerm>& grams,
                                       const std::vector<uint32_t>& forced, size_t depth,
