@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -29,7 +31,16 @@ std::string Label(size_t n) { return n >= 1000000 ? absl::StrCat(n / 1000000, "m
 
 struct Pass {
   std::vector<double> ours_ms, xapian_ms;
+  // The same calls in CPU time of the calling thread (both sides run on it
+  // alone): on a loaded machine wall time also counts the waits for a core.
+  std::vector<double> ours_cpu_ms, xapian_cpu_ms;
 };
+
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 // PEERMATCH_SCALE_DIR: where the stores are kept between runs (store-N,
 // built once, reused after); unset: a temporary directory, removed after.
@@ -105,15 +116,19 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   for (Pass& pass : passes) {
     for (const std::string& q : questions) {
       double t0 = NowSeconds();
+      double c0 = ThreadCpuSeconds();
       if (with_xapian) {
         if (!(*xapian)->Search(q, 10).ok()) ++failures;
         pass.xapian_ms.push_back((NowSeconds() - t0) * 1e3);
+        pass.xapian_cpu_ms.push_back((ThreadCpuSeconds() - c0) * 1e3);
       }
       MatchQuery query;
       query.about.text = q;
       t0 = NowSeconds();
+      c0 = ThreadCpuSeconds();
       if (!(*engine)->Match(query).ok()) ++failures;
       pass.ours_ms.push_back((NowSeconds() - t0) * 1e3);
+      pass.ours_cpu_ms.push_back((ThreadCpuSeconds() - c0) * 1e3);
     }
   }
   const double ours = Median(passes[1].ours_ms);
@@ -123,6 +138,8 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
                      Percentile(passes[1].ours_ms, 0.99));
   results->SetNumber(absl::StrCat("match_uncached_", label, "_first_pass_p50_ms"),
                      Median(passes[0].ours_ms));
+  results->SetNumber(absl::StrCat("match_uncached_", label, "_cpu_p50_ms"),
+                     Median(passes[1].ours_cpu_ms));
   if (with_xapian) {
     const double theirs = Median(passes[1].xapian_ms);
     results->SetNumber(absl::StrCat("xapian_", label, "_p50_ms"), theirs);
@@ -131,9 +148,13 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
     results->SetNumber(absl::StrCat("xapian_", label, "_first_pass_p50_ms"),
                        Median(passes[0].xapian_ms));
     results->SetNumber(absl::StrCat("match_uncached_", label, "_vs_xapian"), ours / theirs);
+    const double their_cpu = Median(passes[1].xapian_cpu_ms);
+    results->SetNumber(absl::StrCat("xapian_", label, "_cpu_p50_ms"), their_cpu);
+    results->SetNumber(absl::StrCat("match_uncached_", label, "_cpu_vs_xapian"),
+                       Median(passes[1].ours_cpu_ms) / their_cpu);
   }
-  std::fprintf(stderr, "scale: %s cases: ours p50 %.3f ms (first pass %.3f)%s\n", label.c_str(),
-               ours, Median(passes[0].ours_ms),
+  std::fprintf(stderr, "scale: %s cases: ours p50 %.3f ms (first pass %.3f, cpu %.3f)%s\n",
+               label.c_str(), ours, Median(passes[0].ours_ms), Median(passes[1].ours_cpu_ms),
                with_xapian ? absl::StrCat(", xapian p50 ", Median(passes[1].xapian_ms), " ms").c_str()
                            : "");
   results->SetInt(absl::StrCat("scale_", label, "_failures"), failures);

@@ -623,8 +623,9 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     };
     access.structure_ctx = &ctx;
   }
+  thread_local std::vector<internal::ScoredDoc> scored;  // pass 1's exact scores: the seeds
   const std::vector<internal::ScoredDoc> candidates =
-      internal::CandidateUnion(words, grams, forced, depth, access);
+      internal::CandidateUnion(words, grams, forced, depth, access, &scored);
   const BoostTable boost(*this, weights, &scratch.boost, &scratch.boosted);
   access.boost = boost.data();
   access.max_boost = boost.max();
@@ -650,7 +651,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   ApplyCandidateSet(set, &params, &best_word, &best_gram);
 
   std::vector<Hit> hits;
-  for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access)) {
+  for (const auto& [score, s] : internal::FusedTopK(words, grams, params, max_dense, k, access, scored)) {
     Hit h;
     h.doc = s.doc;
     h.score = score;

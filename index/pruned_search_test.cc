@@ -175,6 +175,12 @@ TEST(PrunedSearch, EqualsExhaustiveAcrossWindows) {
   CheckPrunedEqualsExhaustive(2, 20000, 16);
 }
 
+TEST(PrunedSearch, EqualsExhaustiveWithCodedVectorsOfTheAvx2Width) {
+  // 256 dimensions as the engine's LSA (the 8-bit codes' AVX2 kernels, the
+  // filtered one included), more cases than the codes start from.
+  CheckPrunedEqualsExhaustive(10, 4000, 256);
+}
+
 TEST(PrunedSearch, EqualsExhaustiveWithoutDenseVectors) {
   CheckPrunedEqualsExhaustive(3, 9000, 0);
 }

@@ -12,6 +12,12 @@ namespace {
 // decided in position order.
 constexpr uint32_t kWindow = 4096;
 constexpr float kNoThreshold = -std::numeric_limits<float>::infinity();
+// The windows start small and double up to kWindow: the lists to add up are
+// chosen at the start of a window, and the first one starts with no k-th
+// score at all (a first window of kWindow cases added up every list of 4%
+// of a 100,000-case corpus).
+constexpr uint32_t kFirstWindow = 256;
+constexpr uint32_t NextWindow(uint32_t len) { return len < kWindow ? 2 * len : kWindow; }
 
 // A query term's postings being walked forward.
 struct Cursor {
@@ -87,13 +93,11 @@ struct Lists {
 // Window accumulators of the essential lists.
 class Window {
  public:
-  // Adds the lists [e[s], end) of each system for cases in [base, end_doc)
-  // and marks `forced` cases (sorted; *next advanced past the window); then
-  // calls visit(d, word, gram) for each touched case in position order and
-  // clears the window.
+  // Adds the lists [e[s], end) of each system for cases in [base, end_doc);
+  // then calls visit(d, word, gram) for each touched case in position order
+  // and clears the window.
   template <typename Visit>
-  void Run(Lists* lists, const size_t e[2], uint32_t base, uint32_t end_doc,
-           const std::vector<uint32_t>& forced, size_t* next, Visit visit) {
+  void Run(Lists* lists, const size_t e[2], uint32_t base, uint32_t end_doc, Visit visit) {
     for (int s = 0; s < 2; ++s) {
       for (size_t i = e[s]; i < lists->list[s].size(); ++i) {
         Cursor& c = lists->list[s][i];
@@ -114,9 +118,7 @@ class Window {
     // it scores what the lists [0, e) give it, which cannot beat the k-th).
     const uint32_t len = end_doc - base;
     for (uint32_t w = 0; w < len; ++w) {
-      const bool is_forced = *next < forced.size() && forced[*next] == base + w;
-      if (acc_[0][w] == 0 && acc_[1][w] == 0 && !is_forced) continue;
-      if (is_forced) ++*next;
+      if (acc_[0][w] == 0 && acc_[1][w] == 0) continue;
       visit(base + w, acc_[0][w], acc_[1][w]);
       acc_[0][w] = acc_[1][w] = 0;
     }
@@ -195,12 +197,14 @@ ScoredDoc ExactScores(const std::vector<QueryTerm>& words, const std::vector<Que
   return out;
 }
 
-// The largest e with FromFixed(prefix[e]) <= threshold: the lists [0, e)
-// alone cannot lift a case past it.
+// The largest e with FromFixed(prefix[e]) < threshold: the lists [0, e)
+// alone cannot lift a case to it (strictly: a case scoring the threshold
+// exactly may win the tie by position, cases not being offered in position
+// order).
 size_t NonEssential(const std::vector<int64_t>& prefix, bool full, float threshold) {
   if (!full) return 0;
   size_t e = 0;
-  while (e + 1 < prefix.size() && FromFixed(prefix[e + 1]) <= threshold) ++e;
+  while (e + 1 < prefix.size() && FromFixed(prefix[e + 1]) < threshold) ++e;
   return e;
 }
 
@@ -209,16 +213,32 @@ size_t NonEssential(const std::vector<int64_t>& prefix, bool full, float thresho
 std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                                       const std::vector<QueryTerm>& grams,
                                       const std::vector<uint32_t>& forced, size_t depth,
-                                      const DocAccess& access) {
+                                      const DocAccess& access, std::vector<ScoredDoc>* scored) {
+  if (scored != nullptr) scored->clear();
   Lists lists(words, grams);
   Best<DocScore> best[2] = {Best<DocScore>(depth), Best<DocScore>(depth)};
   std::vector<ScoredDoc> seen;  // every case that entered a heap, or forced
+  // The forced cases first, scored exactly (they need their scores
+  // whatever they are): they seed both heaps, so that the windows prune
+  // from the first one. Every comparison below is Takes (score, then
+  // position), which does not depend on the order cases are offered in.
+  for (uint32_t d : forced) {
+    const ScoredDoc x = ExactScores(words, grams, d);
+    seen.push_back(x);
+    if (scored != nullptr) scored->push_back(x);
+    const int64_t exact[2] = {x.word, x.gram};
+    for (int s = 0; s < 2; ++s) {
+      const float score = FromFixed(exact[s]);
+      // Zero scores never compete: the exhaustive ranking fills with
+      // zero-score cases by position (below).
+      if (score > 0) best[s].Offer({score, d});
+    }
+  }
   thread_local Window window_storage;  // left cleared after every Run
   Window* window = &window_storage;
-  size_t next_forced = 0;
   const uint32_t n = static_cast<uint32_t>(access.num_docs);
   size_t visited = 0, probed = 0;
-  for (uint32_t base = 0; base < n; base += kWindow) {
+  for (uint32_t base = 0, len = kFirstWindow; base < n; base += len, len = NextWindow(len)) {
     // Probing is worth it only while it spares most touched cases; after a
     // window where it did not, the next one adds up every list.
     const bool add_all = probed * 4 > visited;
@@ -229,31 +249,27 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
     }
     const bool nothing_essential =
         e[0] == lists.list[0].size() && e[1] == lists.list[1].size();
-    if (nothing_essential && next_forced == forced.size()) break;
-    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + kWindow, n);
-    window->Run(&lists, e, base, end_doc, forced, &next_forced,
-                [&](uint32_t d, int64_t word, int64_t gram) {
+    if (nothing_essential) break;
+    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + len, n);
+    window->Run(&lists, e, base, end_doc, [&](uint32_t d, int64_t word, int64_t gram) {
                   if (!access.kept(d)) return;
+                  // A forced case: scored and offered already.
+                  if (std::binary_search(forced.begin(), forced.end(), d)) return;
                   ++visited;
-                  const bool is_forced = std::binary_search(forced.begin(), forced.end(), d);
                   const int64_t acc[2] = {word, gram};
-                  bool needed = is_forced;
+                  bool needed = false;
                   for (int s = 0; s < 2 && !needed; ++s) {
-                    needed = !best[s].full() ||
-                             FromFixed(acc[s] + lists.prefix[s][e[s]]) > best[s].threshold();
+                    needed = best[s].Takes(FromFixed(acc[s] + lists.prefix[s][e[s]]), d);
                   }
                   if (!needed) return;
                   int64_t exact[2] = {word, gram};
                   size_t left[2] = {e[0], e[1]};
                   if (e[0] + e[1] > 0) {
                     ++probed;
-                    // Give up once neither heap can take it (a forced case
-                    // needs its exact scores whatever they are).
+                    // Give up once neither heap can take it.
                     auto hopeless = [&](const int64_t* acc, const size_t* l) {
-                      if (is_forced) return false;
                       for (int s = 0; s < 2; ++s) {
-                        if (!best[s].full() ||
-                            FromFixed(acc[s] + lists.Remaining(s, l[s])) > best[s].threshold()) {
+                        if (best[s].Takes(FromFixed(acc[s] + lists.Remaining(s, l[s])), d)) {
                           return false;
                         }
                       }
@@ -261,7 +277,8 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                     };
                     if (!lists.Probe(d, e, exact, left, hopeless)) return;
                   }
-                  bool entered = is_forced;
+                  if (scored != nullptr) scored->push_back({d, exact[0], exact[1]});
+                  bool entered = false;
                   for (int s = 0; s < 2; ++s) {
                     const float score = FromFixed(exact[s]);
                     // Zero scores never compete: the exhaustive ranking
@@ -304,7 +321,8 @@ std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
 std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>& words,
                                                    const std::vector<QueryTerm>& grams,
                                                    const FusionParams& p, float max_dense,
-                                                   size_t k, const DocAccess& access) {
+                                                   size_t k, const DocAccess& access,
+                                                   const std::vector<ScoredDoc>& known) {
   Lists lists(words, grams);
   Best<FusedEntry> best(k);
   const uint32_t n = static_cast<uint32_t>(access.num_docs);
@@ -316,17 +334,66 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
     return FusedScore(p, FromFixed(word), FromFixed(gram), max_dense, max_structure,
                       access.max_boost);
   };
-  std::vector<uint64_t> touched((n + 63) / 64, 0);
+  auto dense_bound = [&](uint32_t d) {
+    return access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense) : 0.0f;
+  };
+  // Every case offered or decided (a bit per case): the seeds, then each
+  // case a window visits (once: windows are disjoint).
+  thread_local std::vector<uint64_t> touched;
+  touched.assign((n + 63) / 64, 0);
+  auto mark = [&](uint32_t d) {  // true when d was marked already
+    uint64_t& word = touched[d >> 6];
+    const uint64_t bit = uint64_t{1} << (d & 63);
+    const bool was = (word & bit) != 0;
+    word |= bit;
+    return was;
+  };
+
+  // The seeds: cases whose exact word and gram scores pass 1 computed, best
+  // bound first, so that the heap starts with a high k-th score and the
+  // windows prune from the first one. Every comparison below is Takes
+  // (score, then position), which does not depend on the order cases are
+  // offered in, so the seeds change what is touched, never the result.
+  {
+    struct Seed {
+      float bound;
+      uint32_t doc;
+      int64_t word, gram;
+      float structure;
+    };
+    thread_local std::vector<Seed> seeds;
+    seeds.clear();
+    for (const ScoredDoc& s : known) {
+      if (!access.kept(s.doc) || mark(s.doc)) continue;
+      const float st = structure(s.doc);
+      seeds.push_back({FusedScore(p, FromFixed(s.word), FromFixed(s.gram), dense_bound(s.doc), st,
+                                  access.boost_of(s.doc)),
+                       s.doc, s.word, s.gram, st});
+    }
+    std::sort(seeds.begin(), seeds.end(), [](const Seed& a, const Seed& b) {
+      return a.bound != b.bound ? a.bound > b.bound : a.doc < b.doc;
+    });
+    for (const Seed& s : seeds) {
+      // Later seeds bound lower (or equal at a higher position): none can
+      // enter once one cannot.
+      if (!best.Takes(s.bound, s.doc)) break;
+      const float w = FromFixed(s.word), g = FromFixed(s.gram);
+      const float dense = access.cosine(s.doc);
+      if (w <= 0 && g <= 0 && dense <= 0) continue;
+      best.Offer({FusedScore(p, w, g, dense, s.structure, access.boost_of(s.doc)), s.doc, s.word,
+                  s.gram});
+    }
+  }
+
   thread_local Window window_storage;  // left cleared after every Run
   Window* window = &window_storage;
-  const std::vector<uint32_t> no_forced;
-  size_t no_next = 0;
   size_t visited = 0, probed = 0;
-  for (uint32_t base = 0; base < n; base += kWindow) {
+  for (uint32_t base = 0, len = kFirstWindow; base < n; base += len, len = NextWindow(len)) {
     // The non-essential lists: grown one list at a time, the one adding
-    // least to the fused score first, while their bound stays at or below
-    // the k-th score (none after a window where probing spared little, as
-    // in CandidateUnion).
+    // least to the fused score first, while their bound stays below the
+    // k-th score (strictly: a case scoring it exactly may still win the
+    // tie by position). None after a window where probing spared little,
+    // as in CandidateUnion.
     const bool add_all = probed * 4 > visited;
     visited = probed = 0;
     size_t e[2] = {0, 0};
@@ -344,25 +411,22 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
         if (pick < 0) break;
         size_t trial[2] = {e[0], e[1]};
         ++trial[pick];
-        if (bound(lists.prefix[0][trial[0]], lists.prefix[1][trial[1]]) > theta) break;
+        if (bound(lists.prefix[0][trial[0]], lists.prefix[1][trial[1]]) >= theta) break;
         e[pick] = trial[pick];
       }
     }
     if (e[0] == lists.list[0].size() && e[1] == lists.list[1].size()) break;
-    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + kWindow, n);
-    window->Run(&lists, e, base, end_doc, no_forced, &no_next,
-                [&](uint32_t d, int64_t word, int64_t gram) {
-                  touched[d >> 6] |= uint64_t{1} << (d & 63);
+    const uint32_t end_doc = std::min<uint64_t>(uint64_t{base} + len, n);
+    window->Run(&lists, e, base, end_doc, [&](uint32_t d, int64_t word, int64_t gram) {
+                  if (mark(d)) return;  // a seed: offered already
                   if (!access.kept(d)) return;
                   ++visited;
                   if (best.full()) {
                     const float w = FromFixed(word + lists.prefix[0][e[0]]);
                     const float g = FromFixed(gram + lists.prefix[1][e[1]]);
-                    const float dense_bound =
-                        access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense)
-                                                      : 0.0f;
-                    if (FusedScore(p, w, g, dense_bound, max_structure, access.boost_of(d)) <=
-                        best.threshold()) {
+                    if (!best.Takes(FusedScore(p, w, g, dense_bound(d), max_structure,
+                                               access.boost_of(d)),
+                                    d)) {
                       return;
                     }
                   }
@@ -370,15 +434,13 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                   size_t left[2] = {e[0], e[1]};
                   if (e[0] + e[1] > 0) {
                     ++probed;
-                    const float dense_bound =
-                        access.dense_upper != nullptr ? std::min(access.dense_upper[d], max_dense)
-                                                      : 0.0f;
+                    const float upper = dense_bound(d);
                     auto hopeless = [&](const int64_t* acc, const size_t* l) {
                       return best.full() &&
-                             FusedScore(p, FromFixed(acc[0] + lists.Remaining(0, l[0])),
-                                        FromFixed(acc[1] + lists.Remaining(1, l[1])),
-                                        dense_bound, max_structure,
-                                        access.boost_of(d)) <= best.threshold();
+                             !best.Takes(FusedScore(p, FromFixed(acc[0] + lists.Remaining(0, l[0])),
+                                                    FromFixed(acc[1] + lists.Remaining(1, l[1])),
+                                                    upper, max_structure, access.boost_of(d)),
+                                         d);
                     };
                     if (!lists.Probe(d, e, exact, left, hopeless)) return;
                   }
@@ -390,10 +452,8 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
                 });
   }
   // Cases no list holds score by their dense part alone (and a case some
-  // list holds but the pass skipped scores no more than the k-th best, so
-  // scoring it here as if it had no words cannot let it in). These are not
-  // visited in position order after the heap's cases, so a tie with the
-  // k-th score counts: a lower position wins it.
+  // list holds but the pass skipped could not be taken with its bound, so
+  // scoring it here as if it had no words cannot let it in).
   if (access.dense_upper != nullptr && p.use_dense &&
       (!best.full() ||
        FusedScore(p, 0, 0, max_dense, max_structure, access.max_boost) >= best.threshold())) {

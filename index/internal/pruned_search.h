@@ -108,20 +108,28 @@ struct DocAccess {
 // ties by position, zero-score cases by lowest position when fewer than
 // `depth` score above zero), plus the exact scores of `forced` (sorted,
 // kept cases; the dense system's top). Returns every case of the union
-// with both scores, sorted by position.
+// with both scores, sorted by position. `scored` (optional, out): cleared,
+// then every kept case whose exact scores the pass computed on the way
+// (a superset of the union's cases found in the postings), each once, in
+// no particular order: FusedTopK's seeds.
 std::vector<ScoredDoc> CandidateUnion(const std::vector<QueryTerm>& words,
                                       const std::vector<QueryTerm>& grams,
                                       const std::vector<uint32_t>& forced, size_t depth,
-                                      const DocAccess& access);
+                                      const DocAccess& access,
+                                      std::vector<ScoredDoc>* scored = nullptr);
 
 // Pass 3: the best `k` kept cases by FusedScore (with their boosts) among
 // those with a positive word, gram or dense score, best first, ties by
 // position.
-// `max_dense` bounds every kept case's dense score.
+// `max_dense` bounds every kept case's dense score. `known`: cases with
+// their exact word and gram scores (any order, no duplicates; typically
+// CandidateUnion's `scored`), offered first so that pruning starts from a
+// high k-th score; they change the work done, never the result.
 std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>& words,
                                                    const std::vector<QueryTerm>& grams,
                                                    const FusionParams& params, float max_dense,
-                                                   size_t k, const DocAccess& access);
+                                                   size_t k, const DocAccess& access,
+                                                   const std::vector<ScoredDoc>& known = {});
 
 }  // namespace peermatch::internal
 
