@@ -33,6 +33,19 @@ uint64_t NewWordSpace() {
   return next.fetch_add(1);
 }
 
+// Scans running on this thread: a Scan's emit callback may start another
+// Scan (the translator analyses a word in another language while a case is
+// embedded), and the outer Scan's Language must then stay alive.
+thread_local int scans_running = 0;
+
+class ScanScope {
+ public:
+  ScanScope() { ++scans_running; }
+  ~ScanScope() { --scans_running; }
+  ScanScope(const ScanScope&) = delete;
+  ScanScope& operator=(const ScanScope&) = delete;
+};
+
 // One language's stemmer and word cache. Snowball stemmers are not
 // thread-safe: one per language per thread, created on first use. Cached
 // words are numbered in order (WordRef); the numbering starts again, in a
@@ -58,7 +71,10 @@ class Language {
     auto it = cache_.find(word);
     if (it == cache_.end()) {
       // Bounded: a thread keeps at most this many words per language.
-      if (cache_.size() >= kMaxCachedWords) {
+      // Only the outermost Scan clears: an outer Scan's emit may still
+      // hold a view of its facts while a nested one runs (the bound is
+      // checked again by the next word of the outermost Scan).
+      if (cache_.size() >= kMaxCachedWords && scans_running <= 1) {
         cache_.clear();
         space_ = NewWordSpace();
       }
@@ -109,19 +125,6 @@ class Language {
 // words): a client cycling through every language code cannot make a
 // thread hold more.
 constexpr size_t kMaxLanguagesPerThread = 4;
-
-// Scans running on this thread: a Scan's emit callback may start another
-// Scan (the translator analyses a word in another language while a case is
-// embedded), and the outer Scan's Language must then stay alive.
-thread_local int scans_running = 0;
-
-class ScanScope {
- public:
-  ScanScope() { ++scans_running; }
-  ~ScanScope() { --scans_running; }
-  ScanScope(const ScanScope&) = delete;
-  ScanScope& operator=(const ScanScope&) = delete;
-};
 
 Language& LanguageFor(absl::string_view code) {
   thread_local absl::flat_hash_map<std::string, std::unique_ptr<Language>> languages;
@@ -223,15 +226,39 @@ class TermSink {
   int chain_parts_ = 0;
 };
 
-icu::BreakIterator* WordBreaker() {
-  thread_local std::unique_ptr<icu::BreakIterator> breaker = [] {
-    UErrorCode status = U_ZERO_ERROR;
-    std::unique_ptr<icu::BreakIterator> b(
-        icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
-    if (U_FAILURE(status)) b.reset();
-    return b;
-  }();
-  return breaker.get();
+struct AsciiWord {
+  size_t start, end;
+  int32_t rule;
+  bool joined;
+};
+
+// What one Scan works on, per thread and per nesting depth: a Scan started
+// by an emit callback must not reset the break iterator or the word list of
+// the Scan that called it.
+struct ScanScratch {
+  std::unique_ptr<icu::BreakIterator> breaker;  // ScanIcu; created on first use
+  bool breaker_made = false;
+  std::string folded;  // ScanAscii
+  std::vector<AsciiWord> words;
+
+  icu::BreakIterator* WordBreaker() {
+    if (!breaker_made) {
+      breaker_made = true;
+      UErrorCode status = U_ZERO_ERROR;
+      breaker.reset(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
+      if (U_FAILURE(status)) breaker.reset();
+    }
+    return breaker.get();
+  }
+};
+
+// The scratch of the innermost Scan running on this thread (call inside
+// its ScanScope).
+ScanScratch& ScratchOfThisScan() {
+  thread_local std::vector<std::unique_ptr<ScanScratch>> by_depth;
+  const size_t depth = static_cast<size_t>(scans_running - 1);
+  while (by_depth.size() <= depth) by_depth.push_back(std::make_unique<ScanScratch>());
+  return *by_depth[depth];
 }
 
 bool IsHyphen(UChar c) { return c == u'-' || c == 0x2010 || c == 0x2011; }
@@ -245,7 +272,7 @@ bool IsAscii(absl::string_view text) {
 }
 
 // Any text: ICU's NFKC case folding and word break iterator.
-void ScanIcu(absl::string_view text, TermSink& terms) {
+void ScanIcu(absl::string_view text, TermSink& terms, ScanScratch& scratch) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
   icu::UnicodeString input =
@@ -254,7 +281,7 @@ void ScanIcu(absl::string_view text, TermSink& terms) {
   if (U_FAILURE(status)) folded = input;
   folded.findAndReplace(icu::UnicodeString(static_cast<UChar>(0x2019)), icu::UnicodeString(u'\''));
 
-  icu::BreakIterator* breaker = WordBreaker();
+  icu::BreakIterator* breaker = scratch.WordBreaker();
   if (breaker == nullptr) return;
   breaker->setText(folded);
   std::string word;
@@ -293,15 +320,9 @@ struct AsciiTable {
   }
 };
 
-struct AsciiWord {
-  size_t start, end;
-  int32_t rule;
-  bool joined;
-};
-
-void ScanAscii(absl::string_view text, TermSink& terms) {
+void ScanAscii(absl::string_view text, TermSink& terms, ScanScratch& scratch) {
   static const AsciiTable table;
-  thread_local std::string folded;
+  std::string& folded = scratch.folded;
   folded.resize(text.size());
   for (size_t i = 0; i < text.size(); ++i) {  // vectorized by the compiler
     const char c = text[i];
@@ -310,7 +331,7 @@ void ScanAscii(absl::string_view text, TermSink& terms) {
   const size_t n = folded.size();
   auto cls = [&](size_t i) { return table.cls[static_cast<int>(folded[i])]; };
   // First the words (spans of `folded`), then their terms.
-  thread_local std::vector<AsciiWord> words;
+  std::vector<AsciiWord>& words = scratch.words;
   words.clear();
   size_t previous_end = SIZE_MAX - 1;
   size_t i = 0;
@@ -373,11 +394,12 @@ void Analyzer::Scan(absl::string_view text, absl::string_view language, const Em
   if (text.empty()) return;
   Language& lang = LanguageFor(language);
   ScanScope scope;
+  ScanScratch& scratch = ScratchOfThisScan();
   TermSink terms(options_, lang, emit);
   if (!options_.ascii_fast_path) {
-    ScanIcu(text, terms);
+    ScanIcu(text, terms, scratch);
   } else if (IsAscii(text)) {
-    ScanAscii(text, terms);
+    ScanAscii(text, terms, scratch);
   } else {
     // Words never span ASCII white space (UAX #29 breaks on both sides of
     // it, and NFKC never composes across it), so each piece between spaces
@@ -393,9 +415,9 @@ void Analyzer::Scan(absl::string_view text, absl::string_view language, const Em
       if (end > start) {
         const absl::string_view piece = text.substr(start, end - start);
         if (ascii) {
-          ScanAscii(piece, terms);
+          ScanAscii(piece, terms, scratch);
         } else {
-          ScanIcu(piece, terms);
+          ScanIcu(piece, terms, scratch);
         }
       }
       start = end + 1;

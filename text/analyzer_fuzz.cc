@@ -3,7 +3,12 @@
 // Input: one byte choosing the language and the options, then the text.
 // Checks, beyond "no crash and no sanitizer report":
 // - Analyze, Terms and Scan give the same terms in the same order;
-// - on ASCII text, the fast path gives exactly what ICU gives.
+// - on ASCII text, the fast path gives exactly what ICU gives;
+// - with the selector's top bit: a Scan whose callback starts nested Scans
+//   (the translator does, while a case is embedded) in five other languages
+//   still gives its own terms, and each nested Scan gives what it gives
+//   alone. A thread keeps at most four languages ready; under ASan this
+//   finds a Language freed under the outer Scan (3a98ea4's crash).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -47,6 +52,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.remove_stopwords = (selector & 0x20) == 0;
   options.stem = (selector & 0x40) == 0;
   const peermatch::Analyzer analyzer(options);
+
+  if ((selector & 0x80) != 0) {
+    const size_t first = (selector & 0x0f) % kLanguageCount;
+    std::vector<std::string> outer;
+    size_t nested = 0;
+    analyzer.Scan(text, language,
+                  [&](absl::string_view term, absl::string_view, peermatch::WordRef) {
+                    // The views stay valid for the whole call, nested Scans
+                    // or not: copy after them.
+                    if (nested++ < 4) {
+                      for (size_t i = 1; i <= 5; ++i) {
+                        const char* other = kLanguages[(first + i) % kLanguageCount];
+                        std::vector<std::string> inner;
+                        analyzer.Scan(term, other,
+                                      [&](absl::string_view t, absl::string_view,
+                                          peermatch::WordRef) { inner.emplace_back(t); });
+                        Check(inner == analyzer.Terms(term, other),
+                              "a nested Scan differs from the same Scan alone", text);
+                      }
+                    }
+                    outer.emplace_back(term);
+                  });
+    Check(outer == analyzer.Terms(text, language), "nested Scans changed the outer Scan", text);
+    return 0;
+  }
 
   const std::vector<peermatch::Token> tokens = analyzer.Analyze(text, language);
   const std::vector<std::string> terms = analyzer.Terms(text, language);

@@ -2,6 +2,8 @@
 
 #include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -249,6 +251,54 @@ TEST(Analyzer, ScanGivesTheSameTermsAsAnalyze) {
   WordRef french;
   a.Scan("plans", "fr", [&](absl::string_view, absl::string_view, WordRef word) { french = word; });
   EXPECT_NE(french.space, again[0].space);
+}
+
+// The translator analyses words in other languages from a Scan's callback
+// while a case is embedded: the outer Scan must give the terms it gives
+// alone (ASCII and ICU paths, hyphen chains, every language), and each
+// nested Scan what it gives alone. Before the scratch was per nesting
+// depth, the nested Scans reset the outer one's word list and break
+// iterator.
+TEST(Analyzer, NestedScansChangeNeitherTheOuterNorTheInnerTerms) {
+  Analyzer a;
+  const std::vector<std::pair<std::string, std::string>> texts = {
+      {"en", "Learning cities build state-of-the-art community libraries for adults"},
+      {"fr", "L'alphabétisation des adultes dans les centres communautaires d'apprentissage"},
+      {"es", "Alfabetización digital para personas mayores en bibliotecas públicas"},
+      {"de", "Lebenslanges Lernen für Erwachsene in öffentlichen Bibliotheken"},
+      {"ru", "Обучение взрослых цифровым навыкам в городских библиотеках"},
+      {"ar", "محو الأمية للكبار في المكتبات العامة والمراكز المجتمعية"},
+      {"zh", "社区学习中心为老年人提供数字技能培训"},
+      {"ko", "평생학습 도시는 성인을 위한 디지털 교육을 제공합니다"},
+  };
+  const char* const others[] = {"en", "fr", "es", "de", "ru", "ar", "zh", "ko", "pt"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const auto& [language, text] = texts[i];
+    const std::vector<std::string> alone = a.Terms(text, language);
+    ASSERT_GE(alone.size(), 3u) << language;
+    // Nested: every other text of the list (longer and shorter than what
+    // is left of the outer one, ASCII and not), then the term itself, each
+    // in every language.
+    std::vector<std::string> outer;
+    a.Scan(text, language, [&](absl::string_view term, absl::string_view, WordRef) {
+      std::vector<std::string> nested_texts;
+      for (size_t j = 1; j < texts.size(); ++j) {
+        nested_texts.push_back(texts[(i + j) % texts.size()].second);
+      }
+      nested_texts.emplace_back(term);
+      for (const char* other : others) {
+        for (const std::string& nested_text : nested_texts) {
+          std::vector<std::string> inner;
+          a.Scan(nested_text, other, [&](absl::string_view t, absl::string_view, WordRef) {
+            inner.emplace_back(t);
+          });
+          EXPECT_EQ(inner, a.Terms(nested_text, other)) << language << " in " << other;
+        }
+      }
+      outer.emplace_back(term);  // after the nested Scans: the view is still valid
+    });
+    EXPECT_EQ(outer, alone) << language;
+  }
 }
 
 }  // namespace
