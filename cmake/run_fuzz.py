@@ -85,7 +85,14 @@ def main():
                 f.write("%s\t%d\t%d\t%.1f\t%d\n" % (args.name, executions, 1 if crashed else 0,
                                                     seconds, seeds))
         if crashed:
+            # The whole log beside the inputs: a leak report at exit can be
+            # longer than what is printed here (its first, direct, leaks
+            # are the ones to read).
+            log_path = os.path.join(args.artifacts, "last-failure.log")
+            with open(log_path, "w") as f:
+                f.write(log)
             sys.stdout.write(log[-20000:])
+            print("\n(the whole log: %s)" % log_path)
             print("\n%s (exit %d); inputs saved: %s" % (
                 line, done.returncode,
                 ", ".join(os.path.join(args.artifacts, f) for f in found) or "none"))

@@ -93,7 +93,10 @@ ChunkedRelay::Outcome ChunkedRelay::Pump() {
       to_inner_.clear();  // libmicrohttpd stopped reading (it answered early)
     }
   }
-  if (inner_shut_ && to_inner_.empty()) shutdown(inner_, SHUT_WR);
+  if (inner_shut_ && to_inner_.empty() && !inner_write_closed_) {
+    shutdown(inner_, SHUT_WR);
+    inner_write_closed_ = true;
+  }
   // The response, byte for byte.
   while (!inner_eof_ && to_client_.size() < kMaxBuffered) {
     const ssize_t n = recv(inner_, buf, sizeof(buf), MSG_DONTWAIT);

@@ -76,7 +76,8 @@ class ChunkedRelay {
   std::string to_client_;
   bool client_eof_ = false;   // the client stopped sending
   bool inner_eof_ = false;    // libmicrohttpd closed its end
-  bool inner_shut_ = false;   // its write side was shut (the body was cut)
+  bool inner_shut_ = false;   // its write side is to be shut (the body was cut)
+  bool inner_write_closed_ = false;  // and was
   uint64_t answered_ = 0;     // response bytes received from libmicrohttpd
   Outcome outcome_ = Outcome::kOpen;
 };

@@ -80,7 +80,6 @@ ChunkedReframer::State ChunkedReframer::Feed(absl::string_view in, std::string* 
         out->append("\r\n");
         pos += n;
         remaining_ -= n;
-        data_bytes_ += n;
         if (remaining_ == 0) phase_ = Phase::kDataEnd;
         break;
       }

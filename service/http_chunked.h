@@ -48,8 +48,6 @@ class ChunkedReframer {
   State state() const { return state_; }
   // kError's answer: a JSON error response, its reason set.
   const HttpResponse& error() const { return error_; }
-  // Body bytes (chunk data) passed on so far.
-  uint64_t data_bytes() const { return data_bytes_; }
 
  private:
   enum class Phase { kSize, kData, kDataEnd, kTrailer };
@@ -63,7 +61,6 @@ class ChunkedReframer {
   uint64_t remaining_ = 0;   // data bytes left in the current chunk
   size_t trailer_bytes_ = 0;
   bool saw_cr_ = false;      // kDataEnd: a CR was read, LF is due
-  uint64_t data_bytes_ = 0;
   HttpResponse error_;
 };
 

@@ -281,6 +281,7 @@ struct Relayed {
   Clock::time_point last_event;
   uint32_t client_events = 0;  // as registered with epoll
   uint32_t inner_events = 0;
+  bool inner_removed = false;  // the inner socket left epoll (it waits for nothing)
 };
 
 struct HttpHeadGate::Impl {
@@ -460,10 +461,11 @@ void HttpHeadGate::Impl::PumpRelay(int client_fd, bool client_hung_up) {
       Arm(client_fd, r.relay->ClientEvents(), &r.client_events);
       // An inner socket that waits for nothing (libmicrohttpd closed it)
       // would report its hang-up again and again.
-      if (r.relay->InnerEvents() == 0 && r.inner_events != 0xffffffffu) {
+      if (r.inner_removed) return;
+      if (r.relay->InnerEvents() == 0) {
         epoll_ctl(epoll_fd, EPOLL_CTL_DEL, r.relay->inner(), nullptr);
-        r.inner_events = 0xffffffffu;
-      } else if (r.inner_events != 0xffffffffu) {
+        r.inner_removed = true;
+      } else {
         Arm(r.relay->inner(), r.relay->InnerEvents(), &r.inner_events);
       }
       return;
