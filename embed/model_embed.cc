@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "embed/internal/dense_sum.h"
 #include "embed/internal/model_util.h"
 #include "embed/model.h"
 #include "records/case_language.h"
@@ -12,7 +13,6 @@
 namespace peermatch {
 namespace {
 
-using internal::AddRow;
 using internal::IsAsciiWord;
 using internal::kMaxWordBytesForGrams;
 using internal::Merge;
@@ -54,6 +54,15 @@ struct CachedWord {
   uint32_t grams_begin = 0;    // its known grams: gram_ids[grams_begin, +grams)
   uint32_t unknown_begin = 0;  // its other grams: unknown_grams[unknown_begin, +unknown)
   uint32_t grams = 0, unknown = 0;
+  // Its translations' English terms (issue 13), resolved on its first
+  // non-compound occurrence in a translated document: known ones as ids,
+  // EmbedScratch::translation_ids[translations_begin, +translations), the
+  // others as strings, unknown_translations[unknown_translations_begin,
+  // +unknown_translations). The translator, like the word, is fixed by the
+  // word's space (its language) and the model.
+  bool translations_resolved = false;
+  uint32_t translations_begin = 0, translations = 0;
+  uint32_t unknown_translations_begin = 0, unknown_translations = 0;
   // Its slot in EmbedScratch::doc_words when doc_stamp is the current one
   // (stamp 0: not resolved yet).
   uint32_t doc_stamp = 0;
@@ -81,6 +90,8 @@ struct EmbedScratch {
   absl::flat_hash_map<std::string, CachedWord> by_surface;
   std::vector<uint32_t> gram_ids;
   std::vector<std::string> unknown_grams;
+  std::vector<uint32_t> translation_ids;
+  std::vector<std::string> unknown_translations;
   // The document being embedded: (term id, weight) pairs, then sorted by
   // id (a radix sort; the ids are dense) and merged.
   std::vector<std::pair<uint32_t, float>> items, sorted, word_tf, gram_tf;
@@ -93,6 +104,8 @@ struct EmbedScratch {
   std::vector<std::string> unknown_terms;  // of the document's words
   // The document's words' English translations (issue 13): (id, weight).
   std::vector<std::pair<uint32_t, float>> translated;
+  // The document's LSA rows with their weights, in term order.
+  std::vector<internal::WeightedRow> dense_rows;
 
   void ForgetWords() {
     last_space = 0;
@@ -101,6 +114,8 @@ struct EmbedScratch {
     by_surface.clear();
     gram_ids.clear();
     unknown_grams.clear();
+    translation_ids.clear();
+    unknown_translations.clear();
   }
   void Reset(uint64_t serial, size_t vocabulary) {
     model_serial = serial;
@@ -137,7 +152,9 @@ struct EmbedScratch {
   void ForgetWordsIfTooMany() {
     // Bounded: the pools and maps are dropped when they grow too large
     // (word spaces of cleared analyzer caches stay behind until then).
-    if (gram_ids.size() + unknown_grams.size() >= kMaxPooledGrams ||
+    if (gram_ids.size() + unknown_grams.size() + translation_ids.size() +
+                unknown_translations.size() >=
+            kMaxPooledGrams ||
         by_ref.size() > kMaxWordSpaces) {
       ForgetWords();
     }
@@ -181,17 +198,43 @@ Embedding Model::Embed(const v1::Case& c) const {
   ForEachField(c, [&](absl::string_view text, float weight) {
     analyzer_.Scan(text, language, [&](absl::string_view term, absl::string_view surface,
                                        WordRef ref) {
+      CachedWord& w = s.Find(surface, ref);
       if (translator != nullptr && !ref.compound) {
-        for (const std::string& t : translator->Lookup(language, surface, term).terms) {
-          const int32_t id = lookup(t);
-          if (id >= 0) {
-            s.translated.emplace_back(static_cast<uint32_t>(id), weight);
-          } else {
-            s.unknown_word_tf.emplace_back(t, weight);
+        if (ref.index == WordRef::kNone) {  // a number: cached by surface, in any language
+          for (const std::string& t : translator->Lookup(language, surface, term).terms) {
+            const int32_t id = lookup(t);
+            if (id >= 0) {
+              s.translated.emplace_back(static_cast<uint32_t>(id), weight);
+            } else {
+              s.unknown_word_tf.emplace_back(t, weight);
+            }
+          }
+        } else {
+          if (!w.translations_resolved) {
+            w.translations_resolved = true;
+            w.translations_begin = static_cast<uint32_t>(s.translation_ids.size());
+            w.unknown_translations_begin = static_cast<uint32_t>(s.unknown_translations.size());
+            for (const std::string& t : translator->Lookup(language, surface, term).terms) {
+              const int32_t id = lookup(t);
+              if (id >= 0) {
+                s.translation_ids.push_back(static_cast<uint32_t>(id));
+              } else {
+                s.unknown_translations.push_back(t);
+              }
+            }
+            w.translations = static_cast<uint32_t>(s.translation_ids.size() - w.translations_begin);
+            w.unknown_translations = static_cast<uint32_t>(s.unknown_translations.size() -
+                                                           w.unknown_translations_begin);
+          }
+          for (uint32_t i = 0; i < w.translations; ++i) {
+            s.translated.emplace_back(s.translation_ids[w.translations_begin + i], weight);
+          }
+          for (uint32_t i = 0; i < w.unknown_translations; ++i) {
+            s.unknown_word_tf.emplace_back(s.unknown_translations[w.unknown_translations_begin + i],
+                                           weight);
           }
         }
       }
-      CachedWord& w = s.Find(surface, ref);
       if (w.doc_stamp == 0) {
         w.doc_stamp = 1;
         w.term_id = lookup(term);
@@ -310,12 +353,19 @@ Embedding Model::Embed(const v1::Case& c) const {
       const TermInfo& info = term_info_[id];
       const float w = info.idf * f * (k1 + 1) / (f + norm);
       out->emplace_back(term, w);
-      if (dense != nullptr && info.lsa_row >= 0) AddRow(projection_, info.lsa_row, w, dense);
+      if (dense != nullptr && info.lsa_row >= 0) {
+        s.dense_rows.push_back({projection_.row(info.lsa_row).data(), w});
+      }
     }
     for (; u < unknown.size(); ++u) add_unknown(unknown[u]);
+    // The projection: the same sums as AddRow row after row (dense_sum.h).
+    if (dense != nullptr) {
+      internal::DenseSum(s.dense_rows, static_cast<size_t>(dense->size()), dense->data());
+      s.dense_rows.clear();
+    }
   };
   Embedding e;
-  if (projection_.cols() > 0) e.dense = Eigen::VectorXf::Zero(projection_.cols());
+  if (projection_.cols() > 0) e.dense.resize(projection_.cols());
   weigh(s.word_tf, unknown_words, word_len, avg_word_len_, &e.words,
         projection_.cols() > 0 ? &e.dense : nullptr);
   weigh(s.gram_tf, unknown_grams, gram_len, avg_gram_len_, &e.grams, nullptr);
