@@ -274,6 +274,17 @@ void RunScaleBench(const BenchOptions& options, BenchResults* results) {
       if (absl::SimpleAtoi(part, &v) && v > 0) sizes.push_back(v);
     }
   }
+  // PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION: another ef_construction for the
+  // graph the engine builds (a faster, coarser build; the figures then say so).
+  if (const char* ef = std::getenv("PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION"); ef != nullptr) {
+    int v = 0;
+    if (absl::SimpleAtoi(ef, &v) && v > 0) {
+      GraphPolicy policy = GetGraphPolicy();
+      policy.options.ef_construction = v;
+      SetGraphPolicy(policy);
+    }
+  }
+  results->SetInt("graph_ef_construction", GetGraphPolicy().options.ef_construction);
   int queries = options.quick ? 50 : 200;
   // PEERMATCH_SCALE_QUERIES: another number of new questions per size.
   if (const char* q = std::getenv("PEERMATCH_SCALE_QUERIES"); q != nullptr) {

@@ -161,6 +161,57 @@ TEST(GraphSearchTest, TombstonedCaseNeverShowsThroughTheGraph) {
   }
 }
 
+// With a graph search that explores the whole graph, the graph's top is
+// the exact top, so Search with the graph ranks as the exact path does, bit
+// for bit, also with tombstones and a filter: the graph searches among the
+// kept live rows only (a dead or filtered row among its top would change the
+// candidate set's moments, so every score).
+TEST(GraphSearchTest, ExhaustiveGraphRanksAsTheExactPathWithTombstonesAndFilters) {
+  Generator gen(1604, kDim);
+  const Corpus corpus = RandomCorpus(gen, 3000);
+  const std::shared_ptr<const Index> with_graph =
+      testing::BuildIndex(corpus, testing::Cities(), kDim);
+  const std::shared_ptr<const Index> plain = testing::BuildIndex(corpus, testing::Cities(), kDim);
+  AnnIndexOptions whole;
+  whole.ef_search = 4000;
+  whole.graph_candidate_cost = 0;
+  with_graph->AttachGraph(GraphOf(*with_graph, Identity(with_graph->size()), whole));
+  std::vector<uint32_t> dead;
+  for (uint32_t d = 3; d < 3000; d += 7) dead.push_back(d);
+  auto view_of = [&](std::shared_ptr<const Index> base) {
+    SegmentedIndex::Parts parts;
+    parts.base = std::move(base);
+    parts.tombstones = dead;
+    parts.cities = CityTable::Make(testing::Cities());
+    return SegmentedIndex::Make(std::move(parts));
+  };
+  const auto a = view_of(with_graph), b = view_of(plain);
+  const std::vector<bool> solutions = [&] {
+    std::vector<bool> keep(a->num_positions());
+    for (uint32_t d = 0; d < a->num_positions(); ++d) {
+      keep[d] = a->live(d) && a->attributes(d).kind == v1::CASE_KIND_SOLUTION;
+    }
+    return keep;
+  }();
+  int compared = 0;
+  for (int q = 0; q < 40; ++q) {
+    const IndexQuery query = gen.Query(6, 12);
+    const std::vector<bool> none;  // every live case
+    for (const std::vector<bool>* keep : {&solutions, &none}) {
+      const std::vector<bool>& k = *keep;
+      const std::vector<Hit> got = a->Search(query, {}, k, ScoreWeights(), 10);
+      const std::vector<Hit> want = b->Search(query, {}, k, ScoreWeights(), 10);
+      ASSERT_EQ(got.size(), want.size()) << "query " << q;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].doc, want[i].doc) << "query " << q << " rank " << i;
+        EXPECT_EQ(got[i].score, want[i].score) << "query " << q << " rank " << i;
+      }
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 80);
+}
+
 // Searches on two threads while the base's graph builds in the background
 // and a writer publishes views (the base with ever larger deltas): every
 // result is the ranking of one published view, with the graph or without
