@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "bench/ann_index.h"
+#include "index/ann_index.h"
 
 namespace peermatch::bench {
 namespace {

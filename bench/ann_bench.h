@@ -1,5 +1,5 @@
 // The approximate-nearest-neighbour figures of peermatch-bench (issue
-// "Performance", scale part): AnnIndex (bench/ann_index.h) over 1,000,000
+// "Performance", scale part): AnnIndex (index/ann_index.h) over 1,000,000
 // synthetic 256-d case vectors (100,000 with `quick`), against exact
 // brute force on the same vectors.
 //

@@ -20,6 +20,8 @@
 #include "bench/startup_bench.h"
 #include "bench/xapian_anchor.h"
 #include "engine/engine.h"
+#include "index/ann_index.h"
+#include "index/index.h"
 #include "store/store.h"
 
 namespace peermatch::bench {
@@ -47,6 +49,50 @@ double ThreadCpuSeconds() {
 std::string KeptDir() {
   const char* dir = std::getenv("PEERMATCH_SCALE_DIR");
   return dir != nullptr ? dir : "";
+}
+
+// The base's HNSW graph (index.h "Approximate dense top"), for a base of
+// GraphPolicy::min_cases or more: with PEERMATCH_SCALE_DIR, loaded from
+// `dir`/graph.hnsw when a previous run saved one for this store (the store
+// and so the base's row order are the same; a graph of another size is
+// rebuilt), else the one the engine started building in the background,
+// waited for and then saved. False (scale_error set) when it fails.
+bool PrepareGraph(const Index& base, const std::string& kept, const std::string& dir,
+                  const std::string& label, BenchResults* results) {
+  if (base.size() < GetGraphPolicy().min_cases || base.dense_dim() <= 0) return true;
+  const uint64_t before = ResidentBytes();
+  const std::string file = dir + "/graph.hnsw";
+  if (!kept.empty() && std::filesystem::exists(file)) {
+    double t = NowSeconds();
+    absl::StatusOr<std::unique_ptr<AnnIndex>> loaded =
+        AnnIndex::Load(file, static_cast<size_t>(base.dense_dim()), GetGraphPolicy().options);
+    if (loaded.ok() && (*loaded)->size() == base.size()) {
+      base.AttachGraph(std::move(*loaded));
+      results->SetNumber(absl::StrCat("graph_", label, "_load_seconds"), NowSeconds() - t);
+      std::fprintf(stderr, "scale: graph loaded from %s\n", file.c_str());
+    }
+  }
+  if (base.graph() == nullptr) {
+    std::fprintf(stderr, "scale: waiting for the graph's background build\n");
+    base.WaitForGraph();
+    const internal::GraphSlot::BuildInfo info = base.graph_build_info();
+    if (!info.status.ok() || base.graph() == nullptr) {
+      results->SetString("scale_error", absl::StrCat("graph build: ", info.status.ToString()));
+      return false;
+    }
+    results->SetNumber(absl::StrCat("graph_", label, "_build_seconds"), info.seconds);
+    std::fprintf(stderr, "scale: graph built in %.1f s\n", info.seconds);
+    if (!kept.empty()) base.graph()->Save(file).IgnoreError();
+  }
+  if (std::filesystem::exists(file)) {
+    results->SetNumber(absl::StrCat("graph_", label, "_file_bytes"),
+                       static_cast<double>(std::filesystem::file_size(file)));
+  }
+  results->SetNumber(absl::StrCat("graph_", label, "_resident_bytes_added"),
+                     static_cast<double>(ResidentBytes()) - static_cast<double>(before));
+  results->SetInt(absl::StrCat("graph_", label, "_min_cases"),
+                  static_cast<int64_t>(GetGraphPolicy().min_cases));
+  return true;
 }
 
 void MeasureSize(size_t n, int num_queries, BenchResults* results) {
@@ -100,6 +146,7 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   auto engine = Engine::Open(store->get(), eo);
   if (!engine.ok()) return results->SetString("scale_error", engine.status().ToString());
   (*engine)->snapshot();
+  if (!PrepareGraph(*(*engine)->snapshot()->index->base(), kept, dir, label, results)) return;
 
   // New questions, as a city would type them: 8-20 words of one topic.
   std::mt19937_64 rng(20261201 + n);
@@ -192,6 +239,9 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
                wanted == 0 ? 0.0 : static_cast<double>(found) / wanted, identical, recall_queries);
   results->SetNumber(absl::StrCat("memory_resident_", label, "_bytes_per_case"),
                      static_cast<double>(ResidentBytes()) / n);
+  results->SetNumber(absl::StrCat("memory_resident_", label, "_bytes"),
+                     static_cast<double>(ResidentBytes()));
+  results->SetInt(absl::StrCat("match_", label, "_approximate"), index.graph() != nullptr);
 
   engine->reset();
   store->reset();
@@ -224,6 +274,27 @@ void RunScaleBench(const BenchOptions& options, BenchResults* results) {
       if (absl::SimpleAtoi(part, &v) && v > 0) sizes.push_back(v);
     }
   }
+  // PEERMATCH_SCALE_GRAPH_FROM: the HNSW graph from that many cases (it is
+  // off by default, index.h GraphPolicy).
+  if (const char* from = std::getenv("PEERMATCH_SCALE_GRAPH_FROM"); from != nullptr) {
+    size_t n = 0;
+    if (absl::SimpleAtoi(from, &n) && n > 0) {
+      GraphPolicy policy = GetGraphPolicy();
+      policy.min_cases = n;
+      SetGraphPolicy(policy);
+    }
+  }
+  // PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION: another ef_construction for the
+  // graph the engine builds (a faster, coarser build; the figures then say so).
+  if (const char* ef = std::getenv("PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION"); ef != nullptr) {
+    int v = 0;
+    if (absl::SimpleAtoi(ef, &v) && v > 0) {
+      GraphPolicy policy = GetGraphPolicy();
+      policy.options.ef_construction = v;
+      SetGraphPolicy(policy);
+    }
+  }
+  results->SetInt("graph_ef_construction", GetGraphPolicy().options.ef_construction);
   int queries = options.quick ? 50 : 200;
   // PEERMATCH_SCALE_QUERIES: another number of new questions per size.
   if (const char* q = std::getenv("PEERMATCH_SCALE_QUERIES"); q != nullptr) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "index/dense_scan.h"
 #include "index/internal/pruned_search.h"
 
@@ -98,6 +99,25 @@ struct Scratch {
   }()};
 };
 
+// The `depth` best kept rows by exact cosine among the graph's hits for
+// the query (the graph's own scores come from another kernel: each hit is
+// re-scored with the scanner's, as every other cosine is). False when the
+// graph cannot answer (then the caller bounds every row instead).
+bool DenseTopFromGraph(const AnnIndex& graph, const DenseRows& rows, const IndexQuery& query,
+                       const std::vector<bool>& keep, size_t depth, DenseScanner* scanner,
+                       TopK* top) {
+  const size_t dim = static_cast<size_t>(query.dense.size());
+  if (graph.size() != rows.rows() || graph.dim() != dim) return false;
+  absl::StatusOr<std::vector<AnnHit>> hits =
+      graph.Search(absl::MakeConstSpan(query.dense.data(), dim), depth, keep);
+  if (!hits.ok()) return false;
+  top->Reset(depth);
+  for (const AnnHit& h : *hits) {
+    top->Offer(scanner->Dot(rows.row(h.row), query.dense.data(), dim), h.row);
+  }
+  return true;
+}
+
 // From this many cases on, the dense rows get 8-bit codes (a quarter of
 // the bytes to scan); below, the exact scan of every row is cheap enough.
 constexpr size_t kCodesFrom = 2048;
@@ -106,6 +126,12 @@ constexpr size_t kCodesFrom = 2048;
 // grpc bench's 10k topic corpus (60 words, ~35 postings per case per query)
 // ran 3x slower pruned; 20k synthetic Zipf cases ran 1.2-1.5x faster pruned.
 constexpr size_t kPrunedMaxPostingsPerCase = 16;
+
+absl::Mutex graph_policy_mu;
+GraphPolicy& GraphPolicySlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_policy_mu) {
+  static GraphPolicy* policy = new GraphPolicy();
+  return *policy;
+}
 
 internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
   internal::FusionParams p;
@@ -275,6 +301,16 @@ std::vector<internal::QueryTerm> Index::Postings::Terms(const SparseIds& query) 
   return out;
 }
 
+void SetGraphPolicy(const GraphPolicy& policy) {
+  absl::MutexLock lock(&graph_policy_mu);
+  GraphPolicySlot() = policy;
+}
+
+GraphPolicy GetGraphPolicy() {
+  absl::MutexLock lock(&graph_policy_mu);
+  return GraphPolicySlot();
+}
+
 std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
                                           const std::vector<const float*>& dense_rows,
                                           std::vector<CityInfo> cities, uint32_t num_terms,
@@ -338,6 +374,9 @@ std::shared_ptr<const Index> Index::BuildWith(
   if (dim > 0 && n >= kCodesFrom) {
     index->codes_ = std::make_unique<internal::DenseCodes>();
     index->codes_->Build(index->dense_.data(), n, dim);
+  }
+  if (const GraphPolicy policy = GetGraphPolicy(); dim > 0 && n > 0 && n >= policy.min_cases) {
+    index->graph_->StartBuild(index->dense_.data(), n, dim, policy.options);
   }
   return index;
 }
@@ -542,7 +581,22 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   std::vector<float>& upper = scratch.dense;
   std::vector<float>& lower = scratch.gram;
   float max_dense = 0;
-  if (use_dense && codes_ == nullptr) {
+  std::shared_ptr<const AnnIndex> graph;  // held for the whole search
+  bool approximate = false;
+  if (use_dense && (graph = graph_->Get()) != nullptr &&
+      DenseTopFromGraph(*graph, dense_, query, keep, depth, &scratch.scanner, &top)) {
+    // The graph's top, re-scored exactly; every other case's cosine is
+    // taken to be at most the lowest of them (index.h "Approximate dense
+    // top"). A graph search returns min(depth, kept) rows: none when
+    // nothing is kept.
+    num_kept = top.items().size();
+    float floor = std::numeric_limits<float>::infinity();
+    for (const Scored& s : top.items()) floor = std::min(floor, s.score);
+    if (upper.size() < n) upper.resize(n);
+    std::fill(upper.begin(), upper.begin() + n, floor);
+    for (const Scored& s : top.items()) upper[s.doc] = s.score;
+    approximate = true;
+  } else if (use_dense && codes_ == nullptr) {
     // Small index: every row's cosine (the exact scan), the best `depth`
     // kept ones. (Scratch is grown only, as BoostTable's.)
     if (upper.size() < n) upper.resize(n);
@@ -603,6 +657,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   internal::DocAccess access;
   access.num_docs = n;
   access.keep = &keep;
+  access.dense_only_tail = !approximate;
   if (use_dense) {
     access.dense_upper = upper.data();
     access.dense = [](const void* c, uint32_t d) {

@@ -8,6 +8,9 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace peermatch::internal {
 namespace {
 
@@ -358,6 +361,19 @@ void SnapshotManager::Merge() {
   const std::shared_ptr<const Index> old_base = base_;
   mu_.Unlock();
   std::shared_ptr<const Index> base = BuildBase(capture);
+  // Issue 16: when the base being replaced has its HNSW graph, the new one
+  // is installed only with its own (built in the background, index.h), so
+  // Match never falls back to the exact scan of a large base after a
+  // merge; the delta keeps taking the writes meanwhile. Given up on stop.
+  if (old_base->graph() != nullptr && base->graph_build_info().started) {
+    while (!base->graph_build_info().done) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) break;
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
   if (merge_options_.after_merge_build_for_test) merge_options_.after_merge_build_for_test();
   mu_.Lock();
   struct Ready {

@@ -454,7 +454,7 @@ std::vector<std::pair<float, ScoredDoc>> FusedTopK(const std::vector<QueryTerm>&
   // Cases no list holds score by their dense part alone (and a case some
   // list holds but the pass skipped could not be taken with its bound, so
   // scoring it here as if it had no words cannot let it in).
-  if (access.dense_upper != nullptr && p.use_dense &&
+  if (access.dense_upper != nullptr && p.use_dense && access.dense_only_tail &&
       (!best.full() ||
        FusedScore(p, 0, 0, max_dense, max_structure, access.max_boost) >= best.threshold())) {
     for (uint32_t d = 0; d < n; ++d) {

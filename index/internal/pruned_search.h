@@ -98,6 +98,10 @@ struct DocAccess {
   // none; max_boost is >= every one of them and >= 0.
   const float* boost = nullptr;
   float max_boost = 0;
+  // False: FusedTopK leaves out the cases no word or gram list holds
+  // beyond those in `known` (issue 16: with the approximate dense top,
+  // index.h, those are the graph's top; the rest are not scanned).
+  bool dense_only_tail = true;
   bool kept(uint32_t d) const { return keep->empty() || (*keep)[d]; }
   float boost_of(uint32_t d) const { return boost != nullptr ? boost[d] : 0.0f; }
   float cosine(uint32_t d) const { return dense_upper != nullptr ? dense(dense_ctx, d) : 0.0f; }

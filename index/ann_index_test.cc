@@ -1,4 +1,4 @@
-#include "bench/ann_index.h"
+#include "index/ann_index.h"
 
 #include <algorithm>
 #include <cmath>

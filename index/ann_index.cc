@@ -1,4 +1,4 @@
-#include "bench/ann_index.h"
+#include "index/ann_index.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,7 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bench/internal/ann_util.h"
+#include "index/internal/ann_util.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -319,7 +319,14 @@ absl::StatusOr<std::unique_ptr<AnnIndex>> AnnIndex::Build(absl::Span<const float
   std::vector<absl::Status> errors(threads);  // one per worker: no lock needed
   auto work = [&](int worker) {
     try {
-      for (size_t row = next_row++; row < n && !failed; row = next_row++) insert(row);
+      for (size_t row = next_row++; row < n && !failed; row = next_row++) {
+        if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed)) {
+          errors[worker] = absl::CancelledError("building the ANN index: cancelled");
+          failed = true;
+          break;
+        }
+        insert(row);
+      }
     } catch (...) {
       errors[worker] = FromCurrentException("building the ANN index");
       failed = true;

@@ -1,8 +1,8 @@
 // Pieces of AnnIndex that do not touch hnswlib: keep masks over
 // std::vector<bool>, a bounded top-k, and the Status conversions. Internal
-// to bench/ann_index.cc (hnswlib itself stays private to that file).
-#ifndef PEERMATCH_BENCH_INTERNAL_ANN_UTIL_H_
-#define PEERMATCH_BENCH_INTERNAL_ANN_UTIL_H_
+// to index/ann_index.cc (hnswlib itself stays private to that file).
+#ifndef PEERMATCH_INDEX_INTERNAL_ANN_UTIL_H_
+#define PEERMATCH_INDEX_INTERNAL_ANN_UTIL_H_
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "bench/ann_index.h"
+#include "index/ann_index.h"
 
 namespace peermatch::ann_internal {
 
@@ -163,4 +163,4 @@ inline absl::Status CheckFinite(absl::Span<const float> values, size_t dim, absl
 
 }  // namespace peermatch::ann_internal
 
-#endif  // PEERMATCH_BENCH_INTERNAL_ANN_UTIL_H_
+#endif  // PEERMATCH_INDEX_INTERNAL_ANN_UTIL_H_

@@ -49,9 +49,10 @@
 //
 // Errors: hnswlib reports failures by throwing; every entry point here catches
 // them and returns absl::Status, so no exception leaves this class.
-#ifndef PEERMATCH_BENCH_ANN_INDEX_H_
-#define PEERMATCH_BENCH_ANN_INDEX_H_
+#ifndef PEERMATCH_INDEX_ANN_INDEX_H_
+#define PEERMATCH_INDEX_ANN_INDEX_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -98,6 +99,9 @@ struct AnnIndexOptions {
   // scanned row. 0 never scans (except for masks keeping nothing); at least
   // 0.
   double graph_candidate_cost = 20;
+  // Build() checks it before each row it inserts and returns CANCELLED once
+  // it is true (null: never). Must outlive the Build() call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // One search result.
@@ -120,8 +124,8 @@ class AnnIndex {
   // rows are copied; `vectors` is not kept.
   // Errors: INVALID_ARGUMENT when dim is 0, vectors is empty or not a
   // multiple of dim, n is 2^32 or more, a value is not finite, or an option
-  // is out of range; RESOURCE_EXHAUSTED when memory runs out; INTERNAL for
-  // any other hnswlib failure.
+  // is out of range; RESOURCE_EXHAUSTED when memory runs out; CANCELLED when
+  // options.cancel became true; INTERNAL for any other hnswlib failure.
   static absl::StatusOr<std::unique_ptr<AnnIndex>> Build(absl::Span<const float> vectors,
                                                           size_t dim,
                                                           const AnnIndexOptions& options = {});
@@ -181,4 +185,4 @@ class AnnIndex {
 
 }  // namespace peermatch
 
-#endif  // PEERMATCH_BENCH_ANN_INDEX_H_
+#endif  // PEERMATCH_INDEX_ANN_INDEX_H_
