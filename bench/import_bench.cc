@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "bench/capacity.h"
 #include "bench/sections.h"
 #include "bench/startup_bench.h"
 #include "engine/engine.h"
@@ -102,6 +103,12 @@ void RunImportBench(const BenchOptions& options, BenchResults* results) {
   if (absl::Status s = BuildServedStore(dir, n, &build_s); !s.ok()) {
     return results->SetString("import_error", s.ToString());
   }
+  // The capacity plan's figures at this size (capacity_100k_*), before the
+  // imports grow the store; PEERMATCH_CAPACITY_REFIT=1 also times a refit.
+  CapacityOptions capacity;
+  const char* refit = std::getenv("PEERMATCH_CAPACITY_REFIT");
+  capacity.refit = refit != nullptr && std::string(refit) == "1";
+  MeasureCapacity(dir, n, capacity, results);
   const size_t grouped_count = options.quick ? 2000 : 10000;
   const size_t single_count = options.quick ? 500 : 2000;
   size_t next = n;
