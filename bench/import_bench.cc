@@ -101,7 +101,9 @@ void RunImportBench(const BenchOptions& options, BenchResults* results) {
   // PEERMATCH_IMPORT_STORE=DIR: start from a copy of a store BuildServedStore
   // made of the same size before (the `scale` section's kept store-N/store),
   // instead of building one (its model fit is most of the section's time on
-  // a loaded machine). The copy is written to; DIR is only read.
+  // a loaded machine). The copy is written to; DIR is only read. It must come
+  // from the same code: Engine::Open re-embeds (one synced write a case) a
+  // store whose lexicons changed since.
   if (const char* from = std::getenv("PEERMATCH_IMPORT_STORE")) {
     std::fprintf(stderr, "import: copying the store of %zu cases from %s\n", n, from);
     std::error_code ec;
