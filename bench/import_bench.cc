@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "bench/capacity.h"
 #include "bench/sections.h"
 #include "bench/startup_bench.h"
 #include "engine/engine.h"
@@ -97,11 +98,33 @@ void RunImportBench(const BenchOptions& options, BenchResults* results) {
   const std::string label = SizeLabel(n);
   const std::string dir =
       (std::filesystem::temp_directory_path() / "peermatch-import-bench").string();
-  double build_s = 0;
-  std::fprintf(stderr, "import: building a store of %zu cases\n", n);
-  if (absl::Status s = BuildServedStore(dir, n, &build_s); !s.ok()) {
-    return results->SetString("import_error", s.ToString());
+  // PEERMATCH_IMPORT_STORE=DIR: start from a copy of a store BuildServedStore
+  // made of the same size before (the `scale` section's kept store-N/store),
+  // instead of building one (its model fit is most of the section's time on
+  // a loaded machine). The copy is written to; DIR is only read. It must come
+  // from the same code: Engine::Open re-embeds (one synced write a case) a
+  // store whose lexicons changed since.
+  if (const char* from = std::getenv("PEERMATCH_IMPORT_STORE")) {
+    std::fprintf(stderr, "import: copying the store of %zu cases from %s\n", n, from);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::copy(from, dir, std::filesystem::copy_options::recursive, ec);
+    if (ec) {
+      return results->SetString("import_error", absl::StrCat("copying ", from, ": ", ec.message()));
+    }
+    results->SetString("import_store_copied_from", from);
+  } else {
+    std::fprintf(stderr, "import: building a store of %zu cases\n", n);
+    if (absl::Status s = BuildServedStore(dir, n, nullptr); !s.ok()) {
+      return results->SetString("import_error", s.ToString());
+    }
   }
+  // The capacity plan's figures at this size (capacity_100k_*), before the
+  // imports grow the store; PEERMATCH_CAPACITY_REFIT=1 also times a refit.
+  CapacityOptions capacity;
+  const char* refit = std::getenv("PEERMATCH_CAPACITY_REFIT");
+  capacity.refit = refit != nullptr && std::string(refit) == "1";
+  MeasureCapacity(dir, n, capacity, results);
   const size_t grouped_count = options.quick ? 2000 : 10000;
   const size_t single_count = options.quick ? 500 : 2000;
   size_t next = n;

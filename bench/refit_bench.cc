@@ -35,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
+#include "bench/capacity.h"
 #include "bench/sections.h"
 #include "bench/startup_bench.h"
 #include "engine/engine.h"
@@ -310,7 +311,9 @@ int RunRefitChild(const std::string& mode, const std::string& dir) {
 }
 
 void RunRefitBench(const BenchOptions& options, BenchResults* results) {
-  RunDrift(options.quick, results);
+  // PEERMATCH_REFIT_DRIFT=0 skips part 1 (SciFact, a few minutes).
+  const char* drift = std::getenv("PEERMATCH_REFIT_DRIFT");
+  if (drift == nullptr || std::string(drift) != "0") RunDrift(options.quick, results);
   const size_t n = options.quick ? 5000 : 10000;
   const std::string dir =
       (std::filesystem::temp_directory_path() / "peermatch-refit-bench").string();
@@ -319,6 +322,7 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
     return results->SetString("refit_error", s.ToString());
   }
   results->SetInt("refit_store_cases", static_cast<int64_t>(n));
+  MeasureCapacity(dir, n, CapacityOptions(), results);  // capacity_10k_*
   struct Variant {
     const char* suffix;
     std::string env;

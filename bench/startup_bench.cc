@@ -60,15 +60,6 @@ uint64_t KbField(const char* file, absl::string_view field) {
   return 0;
 }
 
-uint64_t DirectoryBytes(const std::string& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
-  }
-  return total;
-}
-
 std::string CityId(size_t c) { return absl::StrFormat("city-%06d", c); }
 
 v1::City MakeCity(size_t c) {
@@ -232,6 +223,15 @@ absl::Status BuildStore(const std::string& dir, size_t n, Built* built) {
 }
 
 }  // namespace
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
+}
 
 absl::Status BuildServedStore(const std::string& dir, size_t n, double* seconds) {
   std::error_code ec;

@@ -24,6 +24,7 @@
 #define PEERMATCH_BENCH_STARTUP_BENCH_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -44,6 +45,8 @@ int RunStartupChild(const std::string& dir, size_t cases);
 // and every case's vector, so that opening it neither refits nor re-embeds.
 // `seconds` (may be null) receives the time it took.
 absl::Status BuildServedStore(const std::string& dir, size_t n, double* seconds);
+// The bytes of every regular file under `dir` (0 when it does not exist).
+uint64_t DirectoryBytes(const std::string& dir);
 // Case i of such a store: deterministic, whatever order cases are made in.
 v1::Case SyntheticCase(size_t i);
 

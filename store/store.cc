@@ -456,7 +456,10 @@ absl::Status Store::CommitModel(uint64_t model_version, absl::string_view model_
     batch.DeleteRange(vectors_, Be64(model_version + 1), std::string(9, '\xff'));
     batch.DeleteRange(models_, Be64(model_version + 1), std::string(9, '\xff'));
   }
-  return Write(&batch);
+  if (absl::Status s = Write(&batch); !s.ok()) return s;
+  // The staged vectors are all live now; written out, the memtable holding
+  // them (a whole corpus's worth after a refit) is freed.
+  return Flush();
 }
 
 absl::StatusOr<uint64_t> Store::CurrentModelVersion() const {
@@ -480,6 +483,15 @@ uint64_t Store::ApproximateBytes() const {
   for (auto* h : handles_) {
     uint64_t v = 0;
     if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
+  }
+  return total;
+}
+
+uint64_t Store::MemtableBytes() const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
     if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
   }
   return total;

@@ -286,7 +286,11 @@ class Store {
   // Makes `model_version` current: writes its model blob (if not empty) and
   // the version pointer, and deletes every other version's vectors and
   // models, and this version's vectors of `dropped_case_ids` (cases deleted
-  // while it was staged), in one batch.
+  // while it was staged), in one batch; then flushes the memtables (issue
+  // 16: a refit stages every case's vector, and without the flush they stayed
+  // resident in the vectors memtable until its 64 MB write buffer filled, so
+  // resident memory climbed by the corpus's vector bytes refit after refit).
+  // A failed flush is returned; the commit itself has happened by then.
   absl::Status CommitModel(uint64_t model_version, absl::string_view model_blob,
                            const std::vector<std::string>& dropped_case_ids = {});
   // The current model version (0 when none was committed) and its blob.
@@ -297,6 +301,9 @@ class Store {
   absl::Status Flush();
   // Approximate bytes on disk (SST files) and in memtables.
   uint64_t ApproximateBytes() const;
+  // Bytes the memtables of every column family use now (RocksDB's
+  // cur-size-all-mem-tables, summed).
+  uint64_t MemtableBytes() const;
 
   // --- Backups (in backup.cc; restoring and listing are in backup.h) ---
   // Takes an online, incremental backup into `to_dir` (created when

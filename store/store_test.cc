@@ -270,6 +270,27 @@ TEST(Store, ModelCommitReplacesOtherVersions) {
   EXPECT_THAT(ids, ElementsAre("f-a"));
 }
 
+// Issue 16: a refit stages a vector for every case; once the model is
+// committed they must not stay in the memtable (resident memory grew by them
+// refit after refit until the 64 MB write buffer filled).
+TEST(Store, ModelCommitLeavesNoStagedVectorsInMemory) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_TRUE(store->PutCity(City("fermo")).ok());
+  std::vector<std::pair<std::string, std::string>> staged;
+  for (int i = 0; i < 500; ++i) {
+    const std::string id = absl::StrCat("f-", i);
+    ASSERT_TRUE(store->PutCase(MakeCase(id, "fermo")).ok());
+    staged.emplace_back(id, std::string(4096, static_cast<char>('a' + i % 26)));
+  }
+  ASSERT_TRUE(store->PutStagedVectors(1, staged).ok());
+  const uint64_t before = store->MemtableBytes();
+  ASSERT_GT(before, 500u * 4096);
+  ASSERT_TRUE(store->CommitModel(1, "model-1").ok());
+  EXPECT_LT(store->MemtableBytes(), before / 10);
+  EXPECT_EQ(*store->GetVector(1, "f-499"), std::string(4096, static_cast<char>('a' + 499 % 26)));
+}
+
 TEST(Store, ForEachCaseWithVectorPairsEachCaseWithItsVector) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
