@@ -72,6 +72,9 @@ class BenchResults {
 
 // Seconds on a monotonic clock.
 double NowSeconds();
+// CPU seconds the calling thread has used (CLOCK_THREAD_CPUTIME_ID): on a
+// loaded machine, the work of a call without its waits for a core.
+double ThreadCpuSeconds();
 
 // The median of `values` (the mean of the two middle ones for an even count);
 // NaN for none. Takes a copy: the caller's order is kept.

@@ -38,12 +38,6 @@ void ResetPeakResidentBytes() {
 
 }  // namespace
 
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 void MeasureCapacity(const std::string& dir, size_t n, const CapacityOptions& options,
                      BenchResults* results) {
   const std::string p = absl::StrCat("capacity_", SizeLabel(n), "_");

@@ -29,9 +29,6 @@ struct CapacityOptions {
 void MeasureCapacity(const std::string& dir, size_t n, const CapacityOptions& options,
                      BenchResults* results);
 
-// CPU seconds used by the calling thread so far (CLOCK_THREAD_CPUTIME_ID).
-double ThreadCpuSeconds();
-
 }  // namespace peermatch::bench
 
 #endif  // PEERMATCH_BENCH_CAPACITY_H_

@@ -17,18 +17,13 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "bench/bench_util.h"
 #include "embed/model.h"
 
 namespace peermatch::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double ThreadCpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
 
 std::string Corpus() {
   return std::string(PEERMATCH_SOURCE_DIR) + "/../shared/datasets/scifact/corpus.jsonl";

@@ -38,12 +38,6 @@ struct Pass {
   std::vector<double> ours_cpu_ms, xapian_cpu_ms;
 };
 
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 // PEERMATCH_SCALE_DIR: where the stores are kept between runs (store-N,
 // built once, reused after); unset: a temporary directory, removed after.
 std::string KeptDir() {
