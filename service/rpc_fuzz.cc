@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,7 +69,7 @@ class RpcFuzzer {
       messages.emplace_back(payload);
     }
     if (method.name() == "CreateBackup") messages[0] = ConfineBackup(messages[0]);
-    if (calls_ > 0 && calls_ % kResetEvery == 0) {
+    if (calls_ > 0 && calls_ % ResetEvery() == 0) {
       stub_.reset();
       channel_.reset();
       server_.Reset();
@@ -83,6 +84,13 @@ class RpcFuzzer {
       const grpc::Status health = Invoke(*health_, Credentials::kRead, {""});
       if (!health.ok()) Fail("the health check failed: " + health.error_message());
     }
+  }
+
+  // Closes the client side, then stops the server (at exit).
+  void Stop() {
+    stub_.reset();
+    channel_.reset();
+    server_.Stop();
   }
 
  private:
@@ -183,6 +191,15 @@ class RpcFuzzer {
 
   static constexpr int kHealthEvery = 64;
   static constexpr int kResetEvery = 2000;
+  // PEERMATCH_FUZZ_RESET_EVERY overrides kResetEvery (to test the restarts).
+  static int64_t ResetEvery() {
+    static const int64_t every = [] {
+      const char* env = std::getenv("PEERMATCH_FUZZ_RESET_EVERY");
+      const long long n = env == nullptr ? 0 : std::atoll(env);
+      return n > 0 ? static_cast<int64_t>(n) : int64_t{kResetEvery};
+    }();
+    return every;
+  }
   FuzzServer server_;
   std::shared_ptr<grpc::Channel> channel_;
   int64_t calls_ = 0;
@@ -194,9 +211,19 @@ class RpcFuzzer {
 }  // namespace
 }  // namespace peermatch::fuzz
 
+namespace {
+peermatch::fuzz::RpcFuzzer* fuzzer = nullptr;
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Never destroyed: the server's threads run until the process exits.
-  static auto* fuzzer = new peermatch::fuzz::RpcFuzzer();
+  if (fuzzer == nullptr) {
+    fuzzer = new peermatch::fuzz::RpcFuzzer();
+    // Stopped at exit rather than left running, so that the whole-run leak
+    // check sees a server that has shut down. Registered once the server has
+    // started, so that it runs before the destructors of the statics that
+    // the start created (RocksDB's, gRPC's).
+    std::atexit([] { fuzzer->Stop(); });
+  }
   fuzzer->Call(data, size);
   return 0;
 }
