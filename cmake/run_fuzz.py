@@ -104,6 +104,10 @@ def main():
         if slow:
             line += "; slow inputs saved: " + ", ".join(os.path.join(args.artifacts, f) for f in slow)
         print(line)
+        # What the target says of itself at exit (rpc_fuzz and
+        # http_router_fuzz: how many pairings went through).
+        for own in re.findall(r"^%s: .*$" % re.escape(args.name), log, re.M):
+            print("  " + own)
         return 0
 
 

@@ -12,10 +12,11 @@
 // with code equal to the status; every JSON body parses; every body is
 // valid UTF-8. The server holds every 24th demo city and its cases.
 // Requests that would write are sent like any other (the store
-// is the fuzzer's own, in a temporary directory); the routes that run a
-// pairing go through at most once every 64 executions (below).
+// is the fuzzer's own, in a temporary directory); a route that pairs runs
+// a pairing at most once every 64 executions (below).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -95,13 +96,24 @@ class RouterFuzzer {
     // and the fuzzer learns to reach one: with a fixed share of inputs let
     // through (1 in 16 before), pairings took 57% of the time once the
     // corpus had grown, and the rate fell from 500 to 110 executions a
-    // second. So the routes that pair (POST /v1/pairs, /v1/rounds,
-    // /v1/rounds/{id}/rematch) go through at most once every kPairingEvery
-    // executions; the first always does, so an input replayed alone
-    // reproduces. Their other methods (405) always go through.
+    // second. So a POST to a route that pairs (/v1/pairs, /v1/rounds,
+    // /v1/rounds/{id}/rematch) with a token that would let it goes through
+    // as made at most once every kPairingEvery executions; in between it
+    // is sent with a wrong token (the router answers 401, checked like any
+    // error). The first always goes through, so an input replayed alone
+    // reproduces.
     if (req.method == "POST" && Pairs(req.path)) {
-      if (last_pairing_ >= 0 && executions_ - last_pairing_ < kPairingEvery) return;
-      last_pairing_ = executions_;
+      auto auth = req.headers.find("authorization");
+      if (auth != req.headers.end() && (auth->second == std::string("Bearer ") + kWriteToken ||
+                                        auth->second == std::string("Bearer ") + kReadToken)) {
+        if (last_pairing_ >= 0 && executions_ - last_pairing_ < kPairingEvery) {
+          auth->second = "Bearer x";
+          ++pairings_refused_;
+        } else {
+          last_pairing_ = executions_;
+          ++pairings_;
+        }
+      }
     }
 
     // The fuzzed writes would grow the store (and the cost of each
@@ -135,8 +147,14 @@ class RouterFuzzer {
     }
   }
 
-  // Drops the router, then stops the server (at exit).
+  // Drops the router, then stops the server (at exit), and says how many
+  // pairing requests went through.
   void Stop() {
+    std::fprintf(stderr,
+                 "http_router_fuzz: %lld requests; %lld pairing requests made with their token, "
+                 "%lld sent with a wrong token (at most one pairing every %lld requests)\n",
+                 static_cast<long long>(executions_), static_cast<long long>(pairings_),
+                 static_cast<long long>(pairings_refused_), static_cast<long long>(kPairingEvery));
     router_.reset();
     server_.Stop();
   }
@@ -152,6 +170,8 @@ class RouterFuzzer {
   static constexpr int kResetEvery = 2000;
   static constexpr int64_t kPairingEvery = 64;
   int64_t last_pairing_ = -1;  // executions_ at the last pairing let through
+  int64_t pairings_ = 0;          // pairing requests made with their token
+  int64_t pairings_refused_ = 0;  // and sent with a wrong token instead
   FuzzServer server_;
   std::unique_ptr<HttpRouter> router_;
   int64_t executions_ = 0;

@@ -10,8 +10,8 @@
 // nor hangs, and that it still answers a health check (every 64 calls).
 //
 // To keep each execution cheap and the machine safe: refits are off (see
-// fuzz_server.h), the methods that pair go through at most once every 32
-// calls, a CreateBackup's directory is replaced by one of four
+// fuzz_server.h), a method that pairs runs a pairing at most once every 32
+// calls (sent with a wrong token in between), a CreateBackup's directory is replaced by one of four
 // under the server's backup root (an empty one is kept, to reach its check),
 // and the server is reset to the demo data every kResetEvery calls, so that
 // the fuzzed writes (cities, cases, rounds, judgements, backups) do not grow
@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -51,7 +52,7 @@ class RpcFuzzer {
   void Call(const uint8_t* data, size_t size) {
     if (size < 2) return;
     const auto& method = *methods_[data[0] % methods_.size()];
-    const auto credentials = static_cast<Credentials>(data[1] % 4);
+    auto credentials = static_cast<Credentials>(data[1] % 4);
     const absl::string_view payload(reinterpret_cast<const char*>(data + 2), size - 2);
     std::vector<std::string> messages;
     if (method.client_streaming()) {
@@ -72,12 +73,20 @@ class RpcFuzzer {
     if (method.name() == "CreateBackup") messages[0] = ConfineBackup(messages[0]);
     // A pairing costs many times any other call under the sanitizers, and
     // the fuzzer learns to reach one (the rate of a long run fell from 650
-    // to under 200 calls a second as its corpus grew): the methods that pair
-    // go through at most once every kPairingEvery calls. The first always
-    // does, so an input replayed alone reproduces.
-    if (Pairs(method.name())) {
-      if (last_pairing_ >= 0 && calls_ - last_pairing_ < kPairingEvery) return;
-      last_pairing_ = calls_;
+    // to under 200 calls a second as its corpus grew): a call of a method
+    // that pairs, with a token that would let it, goes through as made at
+    // most once every kPairingEvery calls; in between it is sent with a
+    // wrong token (the server parses and refuses it). The first always goes
+    // through, so an input replayed alone reproduces.
+    if (Pairs(method.name()) &&
+        (credentials == Credentials::kWrite || credentials == Credentials::kRead)) {
+      if (last_pairing_ >= 0 && calls_ - last_pairing_ < kPairingEvery) {
+        credentials = Credentials::kWrong;
+        ++pairings_refused_;
+      } else {
+        last_pairing_ = calls_;
+        ++pairings_;
+      }
     }
     if (calls_ > 0 && calls_ % ResetEvery() == 0) {
       stub_.reset();
@@ -96,8 +105,14 @@ class RpcFuzzer {
     }
   }
 
-  // Closes the client side, then stops the server (at exit).
+  // Closes the client side, then stops the server (at exit), and says how
+  // many pairing calls went through.
   void Stop() {
+    std::fprintf(stderr,
+                 "rpc_fuzz: %lld calls; %lld pairing calls made with their token, %lld sent "
+                 "with a wrong token (at most one pairing every %lld calls)\n",
+                 static_cast<long long>(calls_), static_cast<long long>(pairings_),
+                 static_cast<long long>(pairings_refused_), static_cast<long long>(kPairingEvery));
     stub_.reset();
     channel_.reset();
     server_.Stop();
@@ -206,6 +221,8 @@ class RpcFuzzer {
   }
   static constexpr int64_t kPairingEvery = 32;
   int64_t last_pairing_ = -1;  // calls_ at the last pairing let through
+  int64_t pairings_ = 0;          // pairing calls made with their token
+  int64_t pairings_refused_ = 0;  // and sent with a wrong token instead
   static constexpr int kResetEvery = 2000;
   // PEERMATCH_FUZZ_RESET_EVERY overrides kResetEvery (to test the restarts).
   static int64_t ResetEvery() {
