@@ -78,7 +78,7 @@ fuzz: fuzz-build
 	@rm -f $(FUZZ_DIR)/fuzz_summary.tsv
 	@cd $(FUZZ_DIR) && PEERMATCH_FUZZ_RUNS=$(FUZZ_RUNS) \
 	  PEERMATCH_FUZZ_SUMMARY=$(CURDIR)/$(FUZZ_DIR)/fuzz_summary.tsv \
-	  ctest -L fuzz -R '$(FUZZ_TARGETS)' --output-on-failure -j $(JOBS) --timeout 14400; status=$$?; \
+	  ctest -L fuzz -R '$(FUZZ_TARGETS)' --verbose -j $(JOBS) --timeout 14400; status=$$?; \
 	  printf '%-20s %12s %8s %10s\n' target executions crashes seconds; \
 	  sort fuzz_summary.tsv | awk -F'\t' '{ printf "%-20s %12d %8d %10.1f\n", $$1, $$2, $$3, $$4 }'; \
 	  exit $$status
