@@ -43,6 +43,15 @@ bool Eventually(const std::function<bool()>& done) {
   return done();
 }
 
+// The bench's latency child's rule: a refit at every change, no quiet ones.
+EngineOptions DriftRuleAtOneChange() {
+  EngineOptions eo;
+  eo.refit_min_changes = 1;
+  eo.refit_fraction = 0;
+  eo.quiet_refit_seconds = 0;
+  return eo;
+}
+
 class EngineRefitTest : public ::testing::Test {
  protected:
   // A store with two cities and kSeeded cases, and a model fitted on them
@@ -84,14 +93,10 @@ class EngineRefitTest : public ::testing::Test {
   uint64_t fitted_ = 0;  // the model version at open
 };
 
-// The bench's latency child: the drift rule at one change, no quiet
-// refits. One write starts a refit, which is committed and published.
+// The bench's latency child: one write starts a refit, which is committed
+// and published.
 TEST_F(EngineRefitTest, OneWriteMeetingTheDriftRuleIsRefittedAndPublished) {
-  EngineOptions eo;
-  eo.refit_min_changes = 1;
-  eo.refit_fraction = 0;
-  eo.quiet_refit_seconds = 0;
-  Open(eo);
+  Open(DriftRuleAtOneChange());
   v1::Case c = Numbered(0);
   c.set_title("Programme 0, rewritten");
   ASSERT_THAT(engine_->PutCase(c).status(), IsOk());
@@ -116,11 +121,7 @@ TEST_F(EngineRefitTest, OneWriteThenAPauseIsRefittedAndPublished) {
 // What hung the bench: a write identical to the stored case writes
 // nothing, counts as no change, and starts no refit.
 TEST_F(EngineRefitTest, AnUnchangedWriteStartsNoRefit) {
-  EngineOptions eo;
-  eo.refit_min_changes = 1;
-  eo.refit_fraction = 0;
-  eo.quiet_refit_seconds = 0;
-  Open(eo);
+  Open(DriftRuleAtOneChange());
   auto r = engine_->PutCase(Numbered(0));
   ASSERT_THAT(r.status(), IsOk());
   EXPECT_EQ(*r, PutResult::kUnchanged);
