@@ -245,19 +245,30 @@ EngineOptions ChildOptions() {
   return eo;
 }
 
+// A child's error on stderr (the parent reads only stdout); exit status 1.
+int ChildFailed(const char* child, const std::string& what) {
+  std::fprintf(stderr, "refit %s child: %s\n", child, what.c_str());
+  return 1;
+}
+
 int MemoryChild(const std::string& dir) {
   auto store = Store::Open(dir);
-  if (!store.ok()) return 1;
+  if (!store.ok()) return ChildFailed("memory", store.status().ToString());
   EngineOptions eo = ChildOptions();
   eo.background_refit = false;
   auto engine = Engine::Open(store->get(), eo);
-  if (!engine.ok()) return 1;
+  if (!engine.ok()) return ChildFailed("memory", engine.status().ToString());
   (*engine)->snapshot();
   std::printf("rss_open %llu\n", static_cast<unsigned long long>(ResidentBytes()));
+  // PEERMATCH_REFIT_COUNT: more refits than 10, to follow a slow creep.
+  const char* count_env = std::getenv("PEERMATCH_REFIT_COUNT");
+  const int count = count_env != nullptr ? std::max(10, std::atoi(count_env)) : 10;
   std::vector<double> seconds;
-  for (int i = 1; i <= 10; ++i) {
+  for (int i = 1; i <= count; ++i) {
     const double t = NowSeconds();
-    if (!(*engine)->Refit().ok()) return 1;
+    if (absl::Status s = (*engine)->Refit(); !s.ok()) {
+      return ChildFailed("memory", absl::StrCat("refit ", i, ": ", s.ToString()));
+    }
     seconds.push_back(NowSeconds() - t);
     const uint64_t rss = ResidentBytes();
     std::fprintf(stderr, "refit child: refit %d: %.1f s, RSS %.0f MB\n", i, seconds.back(),
@@ -300,10 +311,7 @@ double RefitWaitSeconds() {
 }
 
 int LatencyChild(const std::string& dir) {
-  auto fail = [](const std::string& what) {
-    std::fprintf(stderr, "refit latency child: %s\n", what.c_str());
-    return 1;
-  };
+  auto fail = [](const std::string& what) { return ChildFailed("latency", what); };
   auto store = Store::Open(dir);
   if (!store.ok()) return fail(store.status().ToString());
   EngineOptions eo = ChildOptions();
