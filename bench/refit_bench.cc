@@ -18,6 +18,8 @@
 // 3. Match p99 during a background refit over Match p99 idle, same process,
 //    same store: match_p99_during_refit_ratio with the default refit
 //    priority (nice 19), _normal_priority at nice 0.
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -271,8 +273,11 @@ int MemoryChild(const std::string& dir) {
     }
     seconds.push_back(NowSeconds() - t);
     const uint64_t rss = ResidentBytes();
-    std::fprintf(stderr, "refit child: refit %d: %.1f s, RSS %.0f MB\n", i, seconds.back(),
-                 rss / 1e6);
+    // glibc's count of the heap bytes allocated and not freed (meaningless
+    // under a preloaded jemalloc): growing with RSS, something is kept.
+    const struct mallinfo2 heap = mallinfo2();
+    std::fprintf(stderr, "refit child: refit %d: %.1f s, RSS %.1f MB, heap in use %.1f MB\n", i,
+                 seconds.back(), rss / 1e6, (heap.uordblks + heap.hblkhd) / 1e6);
     std::printf("rss_after_%d %llu\n", i, static_cast<unsigned long long>(rss));
   }
   std::printf("refit_seconds %.3f\n", Median(seconds));
@@ -375,11 +380,18 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
   const char* drift = std::getenv("PEERMATCH_REFIT_DRIFT");
   if (drift == nullptr || std::string(drift) != "0") RunDrift(options.quick, results);
   const size_t n = options.quick ? 5000 : 10000;
+  // PEERMATCH_REFIT_STORE=DIR: the store is kept there (built when DIR does
+  // not exist), to measure again on the same one.
+  const char* kept = std::getenv("PEERMATCH_REFIT_STORE");
   const std::string dir =
-      (std::filesystem::temp_directory_path() / "peermatch-refit-bench").string();
-  std::fprintf(stderr, "refit: building a store of %zu cases\n", n);
-  if (absl::Status s = BuildServedStore(dir, n, nullptr); !s.ok()) {
-    return results->SetString("refit_error", s.ToString());
+      kept != nullptr
+          ? std::string(kept)
+          : (std::filesystem::temp_directory_path() / "peermatch-refit-bench").string();
+  if (kept == nullptr || !std::filesystem::exists(dir)) {
+    std::fprintf(stderr, "refit: building a store of %zu cases\n", n);
+    if (absl::Status s = BuildServedStore(dir, n, nullptr); !s.ok()) {
+      return results->SetString("refit_error", s.ToString());
+    }
   }
   results->SetInt("refit_store_cases", static_cast<int64_t>(n));
   MeasureCapacity(dir, n, CapacityOptions(), results);  // capacity_10k_*
@@ -428,7 +440,7 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
     results->SetNumber(absl::StrCat("match_during_refit_seconds", v.suffix),
                        (*values)["refit_seconds"]);
   }
-  std::filesystem::remove_all(dir);
+  if (kept == nullptr) std::filesystem::remove_all(dir);
 }
 
 }  // namespace peermatch::bench
