@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -309,6 +310,20 @@ class LatencySample {
 // How long the latency child waits for the background refit one write
 // starts (PEERMATCH_REFIT_WAIT_SECONDS; a refit of 10,000 cases takes
 // seconds, 20 s on a loaded machine).
+// The 1, 5 and 15 minute load averages, as "1.02 0.98 1.10".
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return absl::StrCat(one, " ", five, " ", fifteen);
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
 double RefitWaitSeconds() {
   const char* env = std::getenv("PEERMATCH_REFIT_WAIT_SECONDS");
   double seconds = 0;
@@ -327,15 +342,22 @@ int LatencyChild(const std::string& dir) {
   if (!engine.ok()) return fail(engine.status().ToString());
   (*engine)->snapshot();
   std::mt19937_64 rng(20261202);
-  auto ask = [&] {
+  // Each Match's wall time (the figure) and the asking thread's CPU time
+  // (beside it: a wall p99 that grows while the CPU p99 does not is waiting
+  // for a core, not work or locks).
+  struct Window {
+    LatencySample wall{200000}, cpu{200000};
+  };
+  auto ask = [&](Window* w) {
     MatchQuery q;
     q.about.text = SyntheticText(rng, static_cast<int>(rng() % kSyntheticTopics), 12);
-    const double t = NowSeconds();
+    const double t = NowSeconds(), c = ThreadCpuSeconds();
     (void)(*engine)->Match(q);
-    return (NowSeconds() - t) * 1e3;
+    w->cpu.Add((ThreadCpuSeconds() - c) * 1e3);
+    w->wall.Add((NowSeconds() - t) * 1e3);
   };
-  std::vector<double> idle, after;
-  for (int i = 0; i < 2000; ++i) idle.push_back(ask());
+  Window idle, during, after;
+  for (int i = 0; i < 2000; ++i) ask(&idle);
   const uint64_t version = (*engine)->snapshot()->model->version();
   // One write: the drift rule (1 change) starts a background refit. It must
   // change the stored case: a write identical to it (as the second child's
@@ -343,29 +365,36 @@ int LatencyChild(const std::string& dir) {
   // change, and starts no refit (the wait that never ended, issue 16).
   v1::Case c = SyntheticCase(0);
   c.set_title(absl::StrCat(c.title(), " rewritten ", static_cast<uint64_t>(NowSeconds() * 1e6)));
+  const double process_cpu0 = ProcessCpuSeconds(), asking_cpu0 = ThreadCpuSeconds();
   auto put = (*engine)->PutCase(c);
   if (!put.ok()) return fail(absl::StrCat("PutCase: ", put.status().ToString()));
   if (*put == PutResult::kUnchanged) {
     return fail("PutCase wrote nothing (the case was already stored so): no refit would start");
   }
-  LatencySample during(200000);
   const double t0 = NowSeconds(), wait = RefitWaitSeconds();
   while ((*engine)->snapshot()->model->version() == version) {
     if (NowSeconds() - t0 > wait) {
       return fail(absl::StrFormat(
           "waited %g s for the background refit one PutCase should start (the snapshot's "
           "model version still %d, %d Matches asked meanwhile); it never published",
-          wait, version, during.seen()));
+          wait, version, during.wall.seen()));
     }
-    during.Add(ask());
+    ask(&during);
   }
   const double refit_s = NowSeconds() - t0;
-  for (int i = 0; i < 2000; ++i) after.push_back(ask());
-  std::printf("idle_p99_ms %.4f\nduring_p99_ms %.4f\nafter_p99_ms %.4f\n", Percentile(idle, 0.99),
-              Percentile(during.kept(), 0.99), Percentile(after, 0.99));
-  std::printf("idle_p50_ms %.4f\nduring_p50_ms %.4f\nduring_queries %llu\nrefit_seconds %.3f\n",
-              Median(idle), Median(during.kept()), static_cast<unsigned long long>(during.seen()),
-              refit_s);
+  // CPU the other threads (the refit's) had while this one asked.
+  const double refit_cpu_s =
+      (ProcessCpuSeconds() - process_cpu0) - (ThreadCpuSeconds() - asking_cpu0);
+  for (int i = 0; i < 2000; ++i) ask(&after);
+  for (const auto& [name, w] : {std::pair<const char*, const Window*>{"idle", &idle},
+                                {"during", &during},
+                                {"after", &after}}) {
+    std::printf("%s_p99_ms %.4f\n%s_p50_ms %.4f\n%s_cpu_p99_ms %.4f\n", name,
+                Percentile(w->wall.kept(), 0.99), name, Median(w->wall.kept()), name,
+                Percentile(w->cpu.kept(), 0.99));
+  }
+  std::printf("during_queries %llu\nrefit_seconds %.3f\nrefit_cpu_seconds %.3f\n",
+              static_cast<unsigned long long>(during.wall.seen()), refit_s, refit_cpu_s);
   return 0;
 }
 
@@ -425,6 +454,7 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
   }
   for (const Variant& v : std::vector<Variant>{{"", ""},
                                                {"_normal_priority", "PEERMATCH_REFIT_NICE=0"}}) {
+    const std::string load = LoadAverage();  // the machine's, as the child starts
     auto values = Child(v.env, "latency", dir);
     if (!values.ok()) {
       failed(absl::StrCat("refit_error_latency", v.suffix), values.status());
@@ -439,6 +469,15 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
                        (*values)["during_queries"]);
     results->SetNumber(absl::StrCat("match_during_refit_seconds", v.suffix),
                        (*values)["refit_seconds"]);
+    results->SetNumber(absl::StrCat("match_during_refit_refit_cpu_seconds", v.suffix),
+                       (*values)["refit_cpu_seconds"]);
+    results->SetNumber(absl::StrCat("match_p99_after_refit_ms", v.suffix),
+                       (*values)["after_p99_ms"]);
+    results->SetNumber(absl::StrCat("match_cpu_p99_idle_ms", v.suffix),
+                       (*values)["idle_cpu_p99_ms"]);
+    results->SetNumber(absl::StrCat("match_cpu_p99_during_refit_ms", v.suffix),
+                       (*values)["during_cpu_p99_ms"]);
+    results->SetString(absl::StrCat("match_during_refit_load_average", v.suffix), load);
   }
   if (kept == nullptr) std::filesystem::remove_all(dir);
 }
