@@ -462,21 +462,20 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
     }
     results->SetNumber(absl::StrCat("match_p99_during_refit_ratio", v.suffix),
                        (*values)["during_p99_ms"] / (*values)["idle_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_p99_idle_ms", v.suffix), (*values)["idle_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_p99_during_refit_ms", v.suffix),
-                       (*values)["during_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_during_refit_queries", v.suffix),
-                       (*values)["during_queries"]);
-    results->SetNumber(absl::StrCat("match_during_refit_seconds", v.suffix),
-                       (*values)["refit_seconds"]);
-    results->SetNumber(absl::StrCat("match_during_refit_refit_cpu_seconds", v.suffix),
-                       (*values)["refit_cpu_seconds"]);
-    results->SetNumber(absl::StrCat("match_p99_after_refit_ms", v.suffix),
-                       (*values)["after_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_cpu_p99_idle_ms", v.suffix),
-                       (*values)["idle_cpu_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_cpu_p99_during_refit_ms", v.suffix),
-                       (*values)["during_cpu_p99_ms"]);
+    // (result key, the child's key)
+    static constexpr std::pair<const char*, const char*> kCopied[] = {
+        {"match_p99_idle_ms", "idle_p99_ms"},
+        {"match_p99_during_refit_ms", "during_p99_ms"},
+        {"match_p99_after_refit_ms", "after_p99_ms"},
+        {"match_cpu_p99_idle_ms", "idle_cpu_p99_ms"},
+        {"match_cpu_p99_during_refit_ms", "during_cpu_p99_ms"},
+        {"match_during_refit_queries", "during_queries"},
+        {"match_during_refit_seconds", "refit_seconds"},
+        {"match_during_refit_refit_cpu_seconds", "refit_cpu_seconds"},
+    };
+    for (const auto& [key, child_key] : kCopied) {
+      results->SetNumber(absl::StrCat(key, v.suffix), (*values)[child_key]);
+    }
     results->SetString(absl::StrCat("match_during_refit_load_average", v.suffix), load);
   }
   if (kept == nullptr) std::filesystem::remove_all(dir);
