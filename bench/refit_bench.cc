@@ -248,6 +248,18 @@ EngineOptions ChildOptions() {
   return eo;
 }
 
+// A "Name:  N kB" line of /proc/self/status, in kB (0 when absent).
+double StatusKb(const std::string& name) {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (in >> key) {
+    if (key == name && in >> kb) return kb;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
 // A child's error on stderr (the parent reads only stdout); exit status 1.
 int ChildFailed(const char* child, const std::string& what) {
   std::fprintf(stderr, "refit %s child: %s\n", child, what.c_str());
@@ -277,8 +289,11 @@ int MemoryChild(const std::string& dir) {
     // glibc's count of the heap bytes allocated and not freed (meaningless
     // under a preloaded jemalloc): growing with RSS, something is kept.
     const struct mallinfo2 heap = mallinfo2();
-    std::fprintf(stderr, "refit child: refit %d: %.1f s, RSS %.1f MB, heap in use %.1f MB\n", i,
-                 seconds.back(), rss / 1e6, (heap.uordblks + heap.hblkhd) / 1e6);
+    std::fprintf(stderr,
+                 "refit child: refit %d: %.1f s, RSS %.1f MB (anonymous %.1f, files %.1f), heap in "
+                 "use %.1f MB\n",
+                 i, seconds.back(), rss / 1e6, StatusKb("RssAnon:") / 1e3,
+                 StatusKb("RssFile:") / 1e3, (heap.uordblks + heap.hblkhd) / 1e6);
     std::printf("rss_after_%d %llu\n", i, static_cast<unsigned long long>(rss));
   }
   std::printf("refit_seconds %.3f\n", Median(seconds));
