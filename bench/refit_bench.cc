@@ -18,8 +18,11 @@
 // 3. Match p99 during a background refit over Match p99 idle, same process,
 //    same store: match_p99_during_refit_ratio with the default refit
 //    priority (nice 19), _normal_priority at nice 0.
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -33,6 +36,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/bench_util.h"
 #include "bench/capacity.h"
@@ -244,63 +248,168 @@ EngineOptions ChildOptions() {
   return eo;
 }
 
+// A "Name:  N kB" line of /proc/self/status, in kB (0 when absent).
+double StatusKb(const std::string& name) {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (in >> key) {
+    if (key == name && in >> kb) return kb;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+// A child's error on stderr (the parent reads only stdout); exit status 1.
+int ChildFailed(const char* child, const std::string& what) {
+  std::fprintf(stderr, "refit %s child: %s\n", child, what.c_str());
+  return 1;
+}
+
 int MemoryChild(const std::string& dir) {
   auto store = Store::Open(dir);
-  if (!store.ok()) return 1;
+  if (!store.ok()) return ChildFailed("memory", store.status().ToString());
   EngineOptions eo = ChildOptions();
   eo.background_refit = false;
   auto engine = Engine::Open(store->get(), eo);
-  if (!engine.ok()) return 1;
+  if (!engine.ok()) return ChildFailed("memory", engine.status().ToString());
   (*engine)->snapshot();
   std::printf("rss_open %llu\n", static_cast<unsigned long long>(ResidentBytes()));
+  // PEERMATCH_REFIT_COUNT: more refits than 10, to follow a slow creep.
+  const char* count_env = std::getenv("PEERMATCH_REFIT_COUNT");
+  const int count = count_env != nullptr ? std::max(10, std::atoi(count_env)) : 10;
   std::vector<double> seconds;
-  for (int i = 1; i <= 10; ++i) {
+  for (int i = 1; i <= count; ++i) {
     const double t = NowSeconds();
-    if (!(*engine)->Refit().ok()) return 1;
+    if (absl::Status s = (*engine)->Refit(); !s.ok()) {
+      return ChildFailed("memory", absl::StrCat("refit ", i, ": ", s.ToString()));
+    }
     seconds.push_back(NowSeconds() - t);
     const uint64_t rss = ResidentBytes();
-    std::fprintf(stderr, "refit child: refit %d: %.1f s, RSS %.0f MB\n", i, seconds.back(),
-                 rss / 1e6);
+    // glibc's count of the heap bytes allocated and not freed (meaningless
+    // under a preloaded jemalloc): growing with RSS, something is kept.
+    const struct mallinfo2 heap = mallinfo2();
+    std::fprintf(stderr,
+                 "refit child: refit %d: %.1f s, RSS %.1f MB (anonymous %.1f, files %.1f), heap in "
+                 "use %.1f MB\n",
+                 i, seconds.back(), rss / 1e6, StatusKb("RssAnon:") / 1e3,
+                 StatusKb("RssFile:") / 1e3, (heap.uordblks + heap.hblkhd) / 1e6);
     std::printf("rss_after_%d %llu\n", i, static_cast<unsigned long long>(rss));
   }
   std::printf("refit_seconds %.3f\n", Median(seconds));
   return 0;
 }
 
+// At most `capacity` latencies: past that, a uniform sample of all of them
+// (reservoir sampling, fixed seed), so a long wait cannot grow without bound
+// and the percentiles stay those of the whole run.
+class LatencySample {
+ public:
+  explicit LatencySample(size_t capacity) : capacity_(capacity) { kept_.reserve(capacity); }
+  void Add(double ms) {
+    ++seen_;
+    if (kept_.size() < capacity_) return kept_.push_back(ms);
+    const uint64_t slot = std::uniform_int_distribution<uint64_t>(0, seen_ - 1)(rng_);
+    if (slot < capacity_) kept_[slot] = ms;
+  }
+  const std::vector<double>& kept() const { return kept_; }
+  uint64_t seen() const { return seen_; }
+
+ private:
+  const size_t capacity_;
+  std::vector<double> kept_;
+  uint64_t seen_ = 0;
+  std::mt19937_64 rng_{20261203};
+};
+
+// How long the latency child waits for the background refit one write
+// starts (PEERMATCH_REFIT_WAIT_SECONDS; a refit of 10,000 cases takes
+// seconds, 20 s on a loaded machine).
+// The 1, 5 and 15 minute load averages, as "1.02 0.98 1.10".
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return absl::StrCat(one, " ", five, " ", fifteen);
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+double RefitWaitSeconds() {
+  const char* env = std::getenv("PEERMATCH_REFIT_WAIT_SECONDS");
+  double seconds = 0;
+  return env != nullptr && absl::SimpleAtod(env, &seconds) && seconds > 0 ? seconds : 300;
+}
+
 int LatencyChild(const std::string& dir) {
+  auto fail = [](const std::string& what) { return ChildFailed("latency", what); };
   auto store = Store::Open(dir);
-  if (!store.ok()) return 1;
+  if (!store.ok()) return fail(store.status().ToString());
   EngineOptions eo = ChildOptions();
   eo.background_refit = true;
   eo.refit_min_changes = 1;
   eo.refit_fraction = 0;
   auto engine = Engine::Open(store->get(), eo);
-  if (!engine.ok()) return 1;
+  if (!engine.ok()) return fail(engine.status().ToString());
   (*engine)->snapshot();
   std::mt19937_64 rng(20261202);
-  auto ask = [&] {
+  // Each Match's wall time (the figure) and the asking thread's CPU time
+  // (beside it: a wall p99 that grows while the CPU p99 does not is waiting
+  // for a core, not work or locks).
+  struct Window {
+    LatencySample wall{200000}, cpu{200000};
+  };
+  auto ask = [&](Window* w) {
     MatchQuery q;
     q.about.text = SyntheticText(rng, static_cast<int>(rng() % kSyntheticTopics), 12);
-    const double t = NowSeconds();
+    const double t = NowSeconds(), c = ThreadCpuSeconds();
     (void)(*engine)->Match(q);
-    return (NowSeconds() - t) * 1e3;
+    w->cpu.Add((ThreadCpuSeconds() - c) * 1e3);
+    w->wall.Add((NowSeconds() - t) * 1e3);
   };
-  std::vector<double> idle, during;
-  for (int i = 0; i < 2000; ++i) idle.push_back(ask());
+  Window idle, during, after;
+  for (int i = 0; i < 2000; ++i) ask(&idle);
   const uint64_t version = (*engine)->snapshot()->model->version();
-  // One write: the drift rule (1 change) starts a background refit.
+  // One write: the drift rule (1 change) starts a background refit. It must
+  // change the stored case: a write identical to it (as the second child's
+  // was when both wrote the same " again" title) is kUnchanged, counts as no
+  // change, and starts no refit (the wait that never ended, issue 16).
   v1::Case c = SyntheticCase(0);
-  c.set_title(c.title() + " again");
-  if (!(*engine)->PutCase(c).ok()) return 1;
-  const double t0 = NowSeconds();
-  while ((*engine)->snapshot()->model->version() == version) during.push_back(ask());
+  c.set_title(absl::StrCat(c.title(), " rewritten ", static_cast<uint64_t>(NowSeconds() * 1e6)));
+  const double process_cpu0 = ProcessCpuSeconds(), asking_cpu0 = ThreadCpuSeconds();
+  auto put = (*engine)->PutCase(c);
+  if (!put.ok()) return fail(absl::StrCat("PutCase: ", put.status().ToString()));
+  if (*put == PutResult::kUnchanged) {
+    return fail("PutCase wrote nothing (the case was already stored so): no refit would start");
+  }
+  const double t0 = NowSeconds(), wait = RefitWaitSeconds();
+  while ((*engine)->snapshot()->model->version() == version) {
+    if (NowSeconds() - t0 > wait) {
+      return fail(absl::StrFormat(
+          "waited %g s for the background refit one PutCase should start (the snapshot's "
+          "model version still %d, %d Matches asked meanwhile); it never published",
+          wait, version, during.wall.seen()));
+    }
+    ask(&during);
+  }
   const double refit_s = NowSeconds() - t0;
-  std::vector<double> after;
-  for (int i = 0; i < 2000; ++i) after.push_back(ask());
-  std::printf("idle_p99_ms %.4f\nduring_p99_ms %.4f\nafter_p99_ms %.4f\n", Percentile(idle, 0.99),
-              Percentile(during, 0.99), Percentile(after, 0.99));
-  std::printf("idle_p50_ms %.4f\nduring_p50_ms %.4f\nduring_queries %zu\nrefit_seconds %.3f\n",
-              Median(idle), Median(during), during.size(), refit_s);
+  // CPU the other threads (the refit's) had while this one asked.
+  const double refit_cpu_s =
+      (ProcessCpuSeconds() - process_cpu0) - (ThreadCpuSeconds() - asking_cpu0);
+  for (int i = 0; i < 2000; ++i) ask(&after);
+  for (const auto& [name, w] : {std::pair<const char*, const Window*>{"idle", &idle},
+                                {"during", &during},
+                                {"after", &after}}) {
+    std::printf("%s_p99_ms %.4f\n%s_p50_ms %.4f\n%s_cpu_p99_ms %.4f\n", name,
+                Percentile(w->wall.kept(), 0.99), name, Median(w->wall.kept()), name,
+                Percentile(w->cpu.kept(), 0.99));
+  }
+  std::printf("during_queries %llu\nrefit_seconds %.3f\nrefit_cpu_seconds %.3f\n",
+              static_cast<unsigned long long>(during.wall.seen()), refit_s, refit_cpu_s);
   return 0;
 }
 
@@ -315,11 +424,18 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
   const char* drift = std::getenv("PEERMATCH_REFIT_DRIFT");
   if (drift == nullptr || std::string(drift) != "0") RunDrift(options.quick, results);
   const size_t n = options.quick ? 5000 : 10000;
+  // PEERMATCH_REFIT_STORE=DIR: the store is kept there (built when DIR does
+  // not exist), to measure again on the same one.
+  const char* kept = std::getenv("PEERMATCH_REFIT_STORE");
   const std::string dir =
-      (std::filesystem::temp_directory_path() / "peermatch-refit-bench").string();
-  std::fprintf(stderr, "refit: building a store of %zu cases\n", n);
-  if (absl::Status s = BuildServedStore(dir, n, nullptr); !s.ok()) {
-    return results->SetString("refit_error", s.ToString());
+      kept != nullptr
+          ? std::string(kept)
+          : (std::filesystem::temp_directory_path() / "peermatch-refit-bench").string();
+  if (kept == nullptr || !std::filesystem::exists(dir)) {
+    std::fprintf(stderr, "refit: building a store of %zu cases\n", n);
+    if (absl::Status s = BuildServedStore(dir, n, nullptr); !s.ok()) {
+      return results->SetString("refit_error", s.ToString());
+    }
   }
   results->SetInt("refit_store_cases", static_cast<int64_t>(n));
   MeasureCapacity(dir, n, CapacityOptions(), results);  // capacity_10k_*
@@ -332,9 +448,18 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
   if (std::filesystem::exists(jemalloc)) {
     memory.push_back({"_jemalloc", absl::StrCat("PEERMATCH_REFIT_TRIM=0 LD_PRELOAD=", jemalloc)});
   }
+  // A child that fails is named (refit_error_memory<suffix>, on stderr too)
+  // and the others still run and report.
+  auto failed = [results](const std::string& key, const absl::Status& s) {
+    std::fprintf(stderr, "refit: %s: %s\n", key.c_str(), s.ToString().c_str());
+    results->SetString(key, s.ToString());
+  };
   for (const Variant& v : memory) {
     auto values = Child(v.env, "memory", dir);
-    if (!values.ok()) return results->SetString("refit_error", values.status().ToString());
+    if (!values.ok()) {
+      failed(absl::StrCat("refit_error_memory", v.suffix), values.status());
+      continue;
+    }
     const double first = (*values)["rss_after_1"], last = (*values)["rss_after_10"];
     results->SetNumber(absl::StrCat("refit_rss_growth_ratio", v.suffix), last / first);
     results->SetNumber(absl::StrCat("refit_rss_after_1_mb", v.suffix), first / 1e6);
@@ -344,17 +469,31 @@ void RunRefitBench(const BenchOptions& options, BenchResults* results) {
   }
   for (const Variant& v : std::vector<Variant>{{"", ""},
                                                {"_normal_priority", "PEERMATCH_REFIT_NICE=0"}}) {
+    const std::string load = LoadAverage();  // the machine's, as the child starts
     auto values = Child(v.env, "latency", dir);
-    if (!values.ok()) return results->SetString("refit_error", values.status().ToString());
+    if (!values.ok()) {
+      failed(absl::StrCat("refit_error_latency", v.suffix), values.status());
+      continue;
+    }
     results->SetNumber(absl::StrCat("match_p99_during_refit_ratio", v.suffix),
                        (*values)["during_p99_ms"] / (*values)["idle_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_p99_idle_ms", v.suffix), (*values)["idle_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_p99_during_refit_ms", v.suffix),
-                       (*values)["during_p99_ms"]);
-    results->SetNumber(absl::StrCat("match_during_refit_queries", v.suffix),
-                       (*values)["during_queries"]);
+    // (result key, the child's key)
+    static constexpr std::pair<const char*, const char*> kCopied[] = {
+        {"match_p99_idle_ms", "idle_p99_ms"},
+        {"match_p99_during_refit_ms", "during_p99_ms"},
+        {"match_p99_after_refit_ms", "after_p99_ms"},
+        {"match_cpu_p99_idle_ms", "idle_cpu_p99_ms"},
+        {"match_cpu_p99_during_refit_ms", "during_cpu_p99_ms"},
+        {"match_during_refit_queries", "during_queries"},
+        {"match_during_refit_seconds", "refit_seconds"},
+        {"match_during_refit_refit_cpu_seconds", "refit_cpu_seconds"},
+    };
+    for (const auto& [key, child_key] : kCopied) {
+      results->SetNumber(absl::StrCat(key, v.suffix), (*values)[child_key]);
+    }
+    results->SetString(absl::StrCat("match_during_refit_load_average", v.suffix), load);
   }
-  std::filesystem::remove_all(dir);
+  if (kept == nullptr) std::filesystem::remove_all(dir);
 }
 
 }  // namespace peermatch::bench

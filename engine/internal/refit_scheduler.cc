@@ -75,12 +75,13 @@ void RefitScheduler::Changed(int64_t changes) {
   wanted_ = false;
 }
 
-void RefitScheduler::RunRefit() {
+bool RefitScheduler::RunRefit() {
   const absl::Time start = absl::Now();
-  refit_().IgnoreError();  // a failed refit leaves the old model serving
+  const bool ok = refit_().ok();  // a failed refit leaves the old model serving
   const absl::Duration took = absl::Now() - start;
   absl::MutexLock lock(&mu_);
   last_refit_ = took;
+  return ok;
 }
 
 void RefitScheduler::Refitted(int64_t changes_since_fit) {
@@ -137,9 +138,16 @@ void RefitScheduler::Loop() {
       running_ = true;
       wanted_ = false;
     }
-    RunRefit();
+    const bool ok = RunRefit();
     absl::MutexLock lock(&mu_);
     running_ = false;
+    // Changed() asks for no refit while one runs, and the refit counts the
+    // writes it caught up (and those after its commit) as changes since its
+    // fit: when they meet the drift rule, the next refit is wanted now, not
+    // at the next write, which may never come. In the same critical section
+    // as running_ = false, so WaitIdle() does not return in between. Not
+    // after a failure: the next change asks again.
+    if (ok && NeededLocked(corpus_())) wanted_ = true;
   }
 }
 

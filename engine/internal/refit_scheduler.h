@@ -12,7 +12,10 @@
 // the time however the writes come (issue 16: before, any write followed by
 // a one-second pause cost a whole refit). The thread sleeps until there is
 // something to do (a wanted refit, or the end of a quiet period): it never
-// polls.
+// polls. Changes made while a refit runs (caught up by it, or after its
+// commit) count towards the next one, and the drift rule is checked again
+// when it ends: they start the next refit themselves, without waiting for
+// another write.
 //
 // Refits on the thread run at low priority (`nice`, Linux: the thread's own
 // nice value, which the threads a fit starts inherit), so that queries keep
@@ -95,8 +98,8 @@ class RefitScheduler {
  private:
   bool NeededLocked(const Corpus& corpus) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
-  // Runs refit_ and times it.
-  void RunRefit() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs refit_ and times it; whether it succeeded.
+  bool RunRefit() ABSL_LOCKS_EXCLUDED(mu_);
 
   const RefitRule rule_;
   const std::function<Corpus()> corpus_;

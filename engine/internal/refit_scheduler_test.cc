@@ -90,6 +90,37 @@ TEST(RefitScheduler, BackgroundRefitWhenTheDriftRuleIsMet) {
   EXPECT_EQ(fake.refits, 1);
 }
 
+// Writes while a refit runs ask for no refit of their own (Changed sees it
+// running), and the engine counts them as changes since the new fit: when
+// they meet the drift rule, the next refit follows by itself, not at some
+// later write (issue 16: before, the thread slept until one came).
+TEST(RefitScheduler, WritesDuringARefitThatMeetTheDriftRuleStartTheNextOne) {
+  Fake fake;
+  RefitRule rule;
+  rule.quiet_seconds = 0;  // the drift rule alone
+  rule.min_changes = 3;
+  rule.fraction = 0;
+  absl::Notification in_first, written;
+  RefitScheduler scheduler(rule, [&] { return fake.Corpus(); }, [&] {
+    const bool first = ++fake.refits == 1;
+    if (first) {
+      in_first.Notify();
+      written.WaitForNotification();
+    }
+    // As Engine::CommitRefit: the first caught up the 3 written during it,
+    // which still count as changes since its fit; the second, none.
+    scheduler.Refitted(first ? 3 : 0);
+    return absl::OkStatus();
+  });
+  scheduler.Start();
+  scheduler.Changed(3);
+  in_first.WaitForNotification();
+  scheduler.Changed(3);  // during the first refit
+  written.Notify();
+  scheduler.WaitIdle();  // idle only once no refit is wanted either
+  EXPECT_EQ(fake.refits, 2);
+}
+
 // Issue 16: a quiet refit waits for a pause that grows with what a refit
 // costs, so a write now and then cannot keep the machine refitting.
 TEST(RefitScheduler, TheQuietPeriodIsTheLongerOfTheRuleAndTenRefits) {
