@@ -45,25 +45,31 @@ std::string KeptDir() {
   return dir != nullptr ? dir : "";
 }
 
-// The base's HNSW graph (index.h "Approximate dense top"), for a base of
-// GraphPolicy::min_cases or more: with PEERMATCH_SCALE_DIR, loaded from
-// `dir`/graph.hnsw when a previous run saved one for this store (the store
-// and so the base's row order are the same; a graph of another size is
-// rebuilt), else the one the engine started building in the background,
-// waited for and then saved. False (scale_error set) when it fails.
-bool PrepareGraph(const Index& base, const std::string& kept, const std::string& dir,
-                  const std::string& label, BenchResults* results) {
-  if (base.size() < GetGraphPolicy().min_cases || base.dense_dim() <= 0) return true;
+// The file a previous run saved the base's HNSW graph to (index.h
+// "Approximate dense top"), with PEERMATCH_SCALE_DIR: the store and so the
+// base's row order are the same.
+std::string GraphFile(const std::string& dir) { return dir + "/graph.hnsw"; }
+
+// The base's graph, for a base the policy wants one for: loaded from the
+// saved file when there is one of the base's size (the engine was then
+// opened without a graph policy, so that it built none), else the one the
+// engine started building in the background at open, waited for and then
+// saved (with PEERMATCH_SCALE_DIR). False (scale_error set) when it fails.
+bool PrepareGraph(const Index& base, const GraphPolicy& policy, const std::string& kept,
+                  const std::string& dir, const std::string& label, BenchResults* results) {
+  if (!policy.Wants(base.size()) || base.dense_dim() <= 0) return true;
   const uint64_t before = ResidentBytes();
-  const std::string file = dir + "/graph.hnsw";
-  if (!kept.empty() && std::filesystem::exists(file)) {
+  const std::string file = GraphFile(dir);
+  if (!kept.empty() && std::filesystem::exists(file) && !base.graph_build_info().started) {
     double t = NowSeconds();
     absl::StatusOr<std::unique_ptr<AnnIndex>> loaded =
-        AnnIndex::Load(file, static_cast<size_t>(base.dense_dim()), GetGraphPolicy().options);
+        AnnIndex::Load(file, static_cast<size_t>(base.dense_dim()), policy.options);
     if (loaded.ok() && (*loaded)->size() == base.size()) {
       base.AttachGraph(std::move(*loaded));
       results->SetNumber(absl::StrCat("graph_", label, "_load_seconds"), NowSeconds() - t);
       std::fprintf(stderr, "scale: graph loaded from %s\n", file.c_str());
+    } else {
+      base.StartGraphBuild(policy.options);  // of another size: built anew
     }
   }
   if (base.graph() == nullptr) {
@@ -85,11 +91,13 @@ bool PrepareGraph(const Index& base, const std::string& kept, const std::string&
   results->SetNumber(absl::StrCat("graph_", label, "_resident_bytes_added"),
                      static_cast<double>(ResidentBytes()) - static_cast<double>(before));
   results->SetInt(absl::StrCat("graph_", label, "_min_cases"),
-                  static_cast<int64_t>(GetGraphPolicy().min_cases));
+                  static_cast<int64_t>(policy.min_cases));
+  results->SetInt(absl::StrCat("graph_", label, "_builds_started"),
+                  static_cast<int64_t>(internal::GraphSlot::BuildsStarted()));
   return true;
 }
 
-void MeasureSize(size_t n, int num_queries, BenchResults* results) {
+void MeasureSize(size_t n, int num_queries, const GraphPolicy& graph, BenchResults* results) {
   const std::string label = Label(n);
   const std::string kept = KeptDir();
   const std::string dir =
@@ -137,10 +145,19 @@ void MeasureSize(size_t n, int num_queries, BenchResults* results) {
   if (!store.ok()) return results->SetString("scale_error", store.status().ToString());
   EngineOptions eo;
   eo.background_refit = false;
+  // A saved graph is loaded instead of built: the engine then builds none.
+  if (kept.empty() || !std::filesystem::exists(GraphFile(dir))) eo.graph = graph;
+  const uint64_t resident_before_open = ResidentBytes();
   auto engine = Engine::Open(store->get(), eo);
   if (!engine.ok()) return results->SetString("scale_error", engine.status().ToString());
-  (*engine)->snapshot();
-  if (!PrepareGraph(*(*engine)->snapshot()->index->base(), kept, dir, label, results)) return;
+  results->SetNumber(absl::StrCat("memory_resident_", label, "_after_open_bytes"),
+                     static_cast<double>(ResidentBytes()));
+  results->SetNumber(absl::StrCat("memory_resident_", label, "_open_added_bytes"),
+                     static_cast<double>(ResidentBytes()) -
+                         static_cast<double>(resident_before_open));
+  if (!PrepareGraph(*(*engine)->snapshot()->index->base(), graph, kept, dir, label, results)) {
+    return;
+  }
 
   // New questions, as a city would type them: 8-20 words of one topic.
   std::mt19937_64 rng(20261201 + n);
@@ -268,34 +285,27 @@ void RunScaleBench(const BenchOptions& options, BenchResults* results) {
       if (absl::SimpleAtoi(part, &v) && v > 0) sizes.push_back(v);
     }
   }
-  // PEERMATCH_SCALE_GRAPH_FROM: the HNSW graph from that many cases (it is
-  // off by default, index.h GraphPolicy).
+  // PEERMATCH_SCALE_GRAPH_FROM: the HNSW graph from that many cases
+  // (EngineOptions::graph; off by default).
+  GraphPolicy graph;
   if (const char* from = std::getenv("PEERMATCH_SCALE_GRAPH_FROM"); from != nullptr) {
     size_t n = 0;
-    if (absl::SimpleAtoi(from, &n) && n > 0) {
-      GraphPolicy policy = GetGraphPolicy();
-      policy.min_cases = n;
-      SetGraphPolicy(policy);
-    }
+    if (absl::SimpleAtoi(from, &n) && n > 0) graph.min_cases = n;
   }
   // PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION: another ef_construction for the
   // graph the engine builds (a faster, coarser build; the figures then say so).
   if (const char* ef = std::getenv("PEERMATCH_SCALE_GRAPH_EF_CONSTRUCTION"); ef != nullptr) {
     int v = 0;
-    if (absl::SimpleAtoi(ef, &v) && v > 0) {
-      GraphPolicy policy = GetGraphPolicy();
-      policy.options.ef_construction = v;
-      SetGraphPolicy(policy);
-    }
+    if (absl::SimpleAtoi(ef, &v) && v > 0) graph.options.ef_construction = v;
   }
-  results->SetInt("graph_ef_construction", GetGraphPolicy().options.ef_construction);
+  results->SetInt("graph_ef_construction", graph.options.ef_construction);
   int queries = options.quick ? 50 : 200;
   // PEERMATCH_SCALE_QUERIES: another number of new questions per size.
   if (const char* q = std::getenv("PEERMATCH_SCALE_QUERIES"); q != nullptr) {
     int v = 0;
     if (absl::SimpleAtoi(q, &v) && v > 0) queries = v;
   }
-  for (size_t n : sizes) MeasureSize(n, queries, results);
+  for (size_t n : sizes) MeasureSize(n, queries, graph, results);
 }
 
 }  // namespace peermatch::bench

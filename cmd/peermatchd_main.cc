@@ -93,6 +93,10 @@ constexpr char kUsage[] =
     "                         which weights are used and why\n"
     "  --shutdown-grace-seconds N   on SIGTERM/SIGINT, how long in-flight calls may take\n"
     "                         to finish (PEERMATCH_SHUTDOWN_GRACE_SECONDS; default 5)\n"
+    "  --graph-from-cases N   an HNSW graph for the dense top of a base segment of N\n"
+    "                         cases or more (built in the background; about 1.2 KB\n"
+    "                         more memory a case; approximate); 0 turns it off\n"
+    "                         (PEERMATCH_GRAPH_FROM_CASES; default 0: off)\n"
     "\n"
     "Without tokens every call is allowed, so the server then listens only on\n"
     "loopback. Stops cleanly on SIGTERM or SIGINT: heavy calls are cancelled at once\n"
@@ -189,7 +193,7 @@ int main(int argc, char** argv) {
                                     "http-request-deadline-seconds", "http-idle-timeout-seconds",
                                     "http-max-connections", "http-max-connections-per-client",
                                     "http-threads", "http-queue", "metrics-token-required",
-                                    "backup-root", "no-learned-fusion"})
+                                    "backup-root", "no-learned-fusion", "graph-from-cases"})
                 : args.status();
   if (flags_ok.ok() && !args->positional().empty()) {
     flags_ok = absl::InvalidArgumentError("unexpected word " + args->positional()[0]);
@@ -215,7 +219,7 @@ int main(int argc, char** argv) {
   const std::string replica_of = FlagOrEnv(*args, "replica-of", "PEERMATCH_REPLICA_OF", "");
   constexpr int64_t kMax = int64_t{1} << 20;
   int64_t refresh_ms = 500, min_free_mb = 64, reply_cache_mb = 64;
-  int64_t heavy_threads = 2, heavy_queue = 8, grace_seconds = 5;
+  int64_t heavy_threads = 2, heavy_queue = 8, grace_seconds = 5, graph_from = 0;
   if (!IntFlag(*args, "replica-refresh-ms", "PEERMATCH_REPLICA_REFRESH_MS", "500", 1, INT32_MAX,
                "a positive number of milliseconds", &refresh_ms) ||
       !IntFlag(*args, "min-free-mb", "PEERMATCH_MIN_FREE_MB", "64", 0, INT64_MAX / (1 << 20),
@@ -227,7 +231,9 @@ int main(int argc, char** argv) {
       !IntFlag(*args, "heavy-queue", "PEERMATCH_HEAVY_QUEUE", "8", 0, 100000,
                "a number of waiting calls, 0-100000", &heavy_queue) ||
       !IntFlag(*args, "shutdown-grace-seconds", "PEERMATCH_SHUTDOWN_GRACE_SECONDS", "5", 0, 3600,
-               "a number of seconds, 0-3600", &grace_seconds)) {
+               "a number of seconds, 0-3600", &grace_seconds) ||
+      !IntFlag(*args, "graph-from-cases", "PEERMATCH_GRAPH_FROM_CASES", "0", 0, INT64_MAX,
+               "a number of cases (0 turns the graph off)", &graph_from)) {
     return 2;
   }
   int64_t http_deadline = 10, http_idle = 5, http_connections = 1024, http_per_client = 64;
@@ -263,6 +269,7 @@ int main(int argc, char** argv) {
   }
   peermatch::EngineOptions engine_options;
   if (!replica_of.empty()) engine_options.replica_refresh_ms = static_cast<int>(refresh_ms);
+  if (graph_from > 0) engine_options.graph.min_cases = static_cast<size_t>(graph_from);
   const char* no_learned_env = std::getenv("PEERMATCH_NO_LEARNED_FUSION");
   if (args->Has("no-learned-fusion") ||
       (no_learned_env != nullptr && std::string(no_learned_env) == "1")) {

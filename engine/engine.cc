@@ -35,6 +35,7 @@ internal::MergeOptions MakeMergeOptions(const EngineOptions& o) {
   merge.min_changes = o.merge_min_changes;
   merge.fraction = o.merge_fraction;
   merge.background = o.background_merge;
+  merge.graph = o.graph;
   return merge;
 }
 
@@ -61,14 +62,22 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(Store* store, const EngineO
     if (!store->read_only()) {
       return absl::InvalidArgumentError("replica_refresh_ms: the store is not a replica");
     }
+    e->snapshots_.StartBaseGraph();
     e->replica_ = std::make_unique<internal::ReplicaFollower>(
-        store, absl::Milliseconds(options.replica_refresh_ms), [e] { return e->Load(); });
+        store, absl::Milliseconds(options.replica_refresh_ms), [e] {
+          absl::Status s = e->Load();
+          if (s.ok()) e->snapshots_.StartBaseGraph();
+          return s;
+        });
     e->replica_->Start();
     return engine;
   }
   if (options.refit_at_open && e->refits_.Needed()) {
     if (absl::Status s = e->Refit(); !s.ok()) return s;
   }
+  // Only now: a base the refit just replaced never builds a graph (the
+  // refit's base started its own).
+  e->snapshots_.StartBaseGraph();
   e->refits_.Start();
   return engine;
 }

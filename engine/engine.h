@@ -116,6 +116,12 @@ struct EngineOptions {
   size_t merge_min_changes = 1000;
   double merge_fraction = 0.02;
   bool background_merge = true;
+  // Issue 16: a base segment of graph.min_cases cases or more gets an HNSW
+  // graph of its dense rows (built in the background at nice 10 after the
+  // base; Match takes the dense top from it once ready, index.h
+  // "Approximate dense top"). Off by default (SIZE_MAX); peermatchd
+  // --graph-from-cases sets it. Costs and why: README "HNSW on the Match path".
+  GraphPolicy graph;
   // Called by a writer after it has built the next snapshot and before it
   // publishes it (a test hook: it may block, to hold a write mid-publish).
   std::function<void()> before_publish_for_test;

@@ -246,13 +246,9 @@ TEST(GraphSearchTest, PublishDuringGraphBuildShowsNoTornRead) {
   exhaustive_graph.ef_search = 4000;
   exhaustive_graph.graph_candidate_cost = 0;
   exhaustive_graph.num_threads = 1;
-  const GraphPolicy saved = GetGraphPolicy();
-  GraphPolicy policy;
-  policy.min_cases = 2500;  // the base has a graph, the deltas none
-  policy.options = exhaustive_graph;
-  SetGraphPolicy(policy);
+  // The base has a graph, the deltas none.
   const std::shared_ptr<const Index> base = testing::BuildIndex(corpus, testing::Cities(), kDim);
-  SetGraphPolicy(saved);
+  ASSERT_TRUE(base->StartGraphBuild(exhaustive_graph));
   ASSERT_TRUE(base->graph_build_info().started);
 
   // The readers' results, by (view, query), checked after.

@@ -127,12 +127,6 @@ constexpr size_t kCodesFrom = 2048;
 // ran 3x slower pruned; 20k synthetic Zipf cases ran 1.2-1.5x faster pruned.
 constexpr size_t kPrunedMaxPostingsPerCase = 16;
 
-absl::Mutex graph_policy_mu;
-GraphPolicy& GraphPolicySlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(graph_policy_mu) {
-  static GraphPolicy* policy = new GraphPolicy();
-  return *policy;
-}
-
 internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
   internal::FusionParams p;
   p.lexical = weights.lexical;
@@ -301,16 +295,6 @@ std::vector<internal::QueryTerm> Index::Postings::Terms(const SparseIds& query) 
   return out;
 }
 
-void SetGraphPolicy(const GraphPolicy& policy) {
-  absl::MutexLock lock(&graph_policy_mu);
-  GraphPolicySlot() = policy;
-}
-
-GraphPolicy GetGraphPolicy() {
-  absl::MutexLock lock(&graph_policy_mu);
-  return GraphPolicySlot();
-}
-
 std::shared_ptr<const Index> Index::Build(std::vector<std::shared_ptr<const IndexEntry>> entries,
                                           const std::vector<const float*>& dense_rows,
                                           std::vector<CityInfo> cities, uint32_t num_terms,
@@ -375,10 +359,13 @@ std::shared_ptr<const Index> Index::BuildWith(
     index->codes_ = std::make_unique<internal::DenseCodes>();
     index->codes_->Build(index->dense_.data(), n, dim);
   }
-  if (const GraphPolicy policy = GetGraphPolicy(); dim > 0 && n > 0 && n >= policy.min_cases) {
-    index->graph_->StartBuild(index->dense_.data(), n, dim, policy.options);
-  }
   return index;
+}
+
+bool Index::StartGraphBuild(const AnnIndexOptions& options) const {
+  const size_t n = size(), dim = dense_.cols();
+  if (n == 0 || dim == 0) return false;
+  return graph_->StartBuild(dense_.data(), n, dim, options);
 }
 
 size_t Index::MemoryBytes() const {

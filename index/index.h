@@ -145,19 +145,18 @@ struct CandidateSet {
 using CandidateHook =
     absl::FunctionRef<bool(const std::vector<CandidateScores>& own, CandidateSet* set)>;
 
-// When an index builds an HNSW graph of its dense rows (issue 16): from
-// `min_cases` cases on (an index with dense vectors), on a background thread
-// at nice 10 once Build returned, with `options`. Process-wide; Build reads
-// it when called (tests and benchmarks change it before building). Off by
-// default (no index is that large): the one run at 1,000,000 cases grew to
-// 21.5 GB for a reason not yet found; the size chosen for when it is on
-// (250,000) and why: README "HNSW on the Match path".
+// When a base segment gets an HNSW graph of its dense rows (issue 16):
+// from `min_cases` cases on, built with `options` on a background thread
+// once the base is built (Index::StartGraphBuild). The index never starts
+// one by itself: its owner does (engine/internal/snapshot_manager.h, from
+// EngineOptions::graph). Off by default here (SIZE_MAX); the engine's
+// default and why: README "HNSW on the Match path".
 struct GraphPolicy {
   size_t min_cases = std::numeric_limits<size_t>::max();
   AnnIndexOptions options;
+  // True when a base of `cases` cases with dense rows gets a graph.
+  bool Wants(size_t cases) const { return cases > 0 && cases >= min_cases; }
 };
-void SetGraphPolicy(const GraphPolicy& policy);
-GraphPolicy GetGraphPolicy();
 
 class Index {
  public:
@@ -252,6 +251,13 @@ class Index {
   // in that order (AnnIndex::size() == size()). Cancels a background build.
   // Thread-safe; a search in flight keeps the graph it started with.
   void AttachGraph(std::shared_ptr<const AnnIndex> graph) const { graph_->Attach(std::move(graph)); }
+  // Starts building the graph of dense_row(0..size()-1) with `options` on
+  // a background thread (internal::GraphSlot: nice 10, published whole
+  // once built, cancelled and joined when the index is freed); true when
+  // it started. False, doing nothing, when the index has no cases or no
+  // dense rows, or a build was started or a graph attached before: an
+  // index gets at most one build in its life. Thread-safe.
+  bool StartGraphBuild(const AnnIndexOptions& options) const;
   // Blocks until a background graph build has ended (at once when none).
   void WaitForGraph() const { graph_->Wait(); }
   internal::GraphSlot::BuildInfo graph_build_info() const { return graph_->build_info(); }

@@ -236,8 +236,21 @@ std::shared_ptr<const Index> SnapshotManager::BuildBase(FullCapture& c) const {
   // Every term id in the captured entries was interned before the capture.
   // The entries and cities are handed over: only the vectors' keep-alives
   // are read after the build.
-  return Index::Build(std::move(c.entries), c.rows, std::move(c.cities), terms_->size(),
-                      c.model->dense_dim());
+  std::shared_ptr<const Index> base = Index::Build(std::move(c.entries), c.rows,
+                                                   std::move(c.cities), terms_->size(),
+                                                   c.model->dense_dim());
+  if (merge_options_.graph.Wants(base->size())) base->StartGraphBuild(merge_options_.graph.options);
+  return base;
+}
+
+bool SnapshotManager::StartBaseGraph() {
+  std::shared_ptr<const Index> base;
+  {
+    absl::MutexLock lock(&mu_);
+    base = base_;
+  }
+  return base != nullptr && merge_options_.graph.Wants(base->size()) &&
+         base->StartGraphBuild(merge_options_.graph.options);
 }
 
 std::shared_ptr<Snapshot> SnapshotManager::BuildDelta(DeltaCapture& c) const {

@@ -66,6 +66,15 @@ struct MergeOptions {
   // only MergeNow merges; for tests that want no thread).
   bool background = true;
   int merge_nice = 10;
+  // Issue 16: which bases get an HNSW graph (index.h GraphPolicy; off by
+  // default here, EngineOptions::graph sets it). A base built by a publish
+  // (a refit's) or a merge starts its graph's build at once; a merge whose
+  // old base had a graph installs its new base only once the new graph is
+  // ready. An Installed base starts its graph only at StartBaseGraph(), so
+  // that a base replaced at once (the engine's refit at open) never builds
+  // one: at most one graph build per base, and no build for a base that is
+  // about to be superseded.
+  GraphPolicy graph;
   // Called by a merge after it has built its base and before it installs
   // it, without the lock (a test hook: it may write and publish, to land
   // changes between a merge's capture and its install).
@@ -91,6 +100,11 @@ class SnapshotManager {
   // entry, in id order, with its dense row) and publishes it at once.
   void Install(std::shared_ptr<const Model> model, std::vector<CityInfo> cities,
                std::shared_ptr<const Index> index);
+  // Starts the HNSW graph of the current base when the graph policy wants
+  // one for its size and it has none started (MergeOptions::graph); true
+  // when a build started. For the base given to Install; bases built here
+  // start theirs themselves.
+  bool StartBaseGraph();
   // Replaces the whole corpus (a refit): every entry with its dense vector.
   // Returns the change's sequence number (publish it with PublishUpTo,
   // which builds a whole base for the new model).
@@ -162,7 +176,8 @@ class SnapshotManager {
   };
   FullCapture CaptureAllLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   DeltaCapture CaptureDeltaLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A whole index of `c`, taking its entries and cities.
+  // A whole index of `c`, taking its entries and cities; its graph's build
+  // started when the policy wants one.
   std::shared_ptr<const Index> BuildBase(FullCapture& c) const;
   // The snapshot of `c` (the delta built here).
   std::shared_ptr<Snapshot> BuildDelta(DeltaCapture& c) const;

@@ -25,12 +25,21 @@ void LowerThisThreadTo(int nice) {
   setpriority(PRIO_PROCESS, tid, nice);  // best effort: a failure only costs priority
 }
 
+std::atomic<size_t> builds_started{0};
+
 }  // namespace
 
 GraphSlot::~GraphSlot() {
   cancel_ = true;
-  if (thread_.joinable()) thread_.join();
+  std::thread thread;
+  {
+    absl::MutexLock lock(&mu_);
+    thread = std::move(thread_);
+  }
+  if (thread.joinable()) thread.join();
 }
+
+size_t GraphSlot::BuildsStarted() { return builds_started.load(); }
 
 std::shared_ptr<const AnnIndex> GraphSlot::Get() const {
   absl::MutexLock lock(&mu_);
@@ -43,11 +52,11 @@ void GraphSlot::Attach(std::shared_ptr<const AnnIndex> graph) {
   graph_ = std::move(graph);
 }
 
-void GraphSlot::StartBuild(const float* rows, size_t n, size_t dim, AnnIndexOptions options) {
-  {
-    absl::MutexLock lock(&mu_);
-    info_.started = true;
-  }
+bool GraphSlot::StartBuild(const float* rows, size_t n, size_t dim, AnnIndexOptions options) {
+  absl::MutexLock lock(&mu_);
+  if (info_.started || graph_ != nullptr) return false;
+  info_.started = true;
+  builds_started.fetch_add(1);
   options.cancel = &cancel_;
   thread_ = std::thread([this, rows, n, dim, options] {
     LowerThisThreadTo(10);
@@ -63,6 +72,7 @@ void GraphSlot::StartBuild(const float* rows, size_t n, size_t dim, AnnIndexOpti
     // Attach() since the build started wins: its graph stays.
     if (built.ok() && !cancel_) graph_ = std::move(*built);
   });
+  return true;
 }
 
 void GraphSlot::Wait() const {

@@ -14,8 +14,10 @@
 // cancels a build in progress and joins its thread (AnnIndexOptions::
 // cancel is checked before every inserted row, so that is quick).
 //
-// Thread-safety: Get, Attach, Wait and build_info may be called from any
-// thread at once; StartBuild at most once, before the slot is shared.
+// Thread-safety: every method may be called from any thread at once.
+// StartBuild starts at most one build in the slot's life: a second call (or
+// one after Attach) does nothing and returns false, so no base ever has two
+// graphs built for it.
 #ifndef PEERMATCH_INDEX_INTERNAL_GRAPH_SLOT_H_
 #define PEERMATCH_INDEX_INTERNAL_GRAPH_SLOT_H_
 
@@ -45,9 +47,11 @@ class GraphSlot {
   void Attach(std::shared_ptr<const AnnIndex> graph);
   // Builds a graph over rows [0, n) of `rows` (n * dim floats, row-major)
   // on a new thread, which lowers itself to nice 10 (never raises), and
-  // publishes it when done. A failed or cancelled build leaves the slot
-  // empty (the index stays exact) and says why in build_info().
-  void StartBuild(const float* rows, size_t n, size_t dim, AnnIndexOptions options);
+  // publishes it when done; true when that build was started. False (and
+  // nothing done) when a build was started before or a graph attached. A
+  // failed or cancelled build leaves the slot empty (the index stays exact)
+  // and says why in build_info().
+  bool StartBuild(const float* rows, size_t n, size_t dim, AnnIndexOptions options);
   // Blocks until a build started by StartBuild has ended (at once when none).
   void Wait() const;
 
@@ -58,12 +62,16 @@ class GraphSlot {
   };
   BuildInfo build_info() const;
 
+  // Builds started by StartBuild in every slot of the process since it
+  // began (tests count them: a base must get one build, never two).
+  static size_t BuildsStarted();
+
  private:
   mutable absl::Mutex mu_;
   std::shared_ptr<const AnnIndex> graph_ ABSL_GUARDED_BY(mu_);
   BuildInfo info_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> cancel_{false};
-  std::thread thread_;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);  // joined by the destructor
 };
 
 }  // namespace peermatch::internal
