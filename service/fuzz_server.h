@@ -56,6 +56,39 @@ T OrDie(absl::StatusOr<T> v, const char* what) {
   return *std::move(v);
 }
 
+// The pairing budget of the two server targets: a pairing costs many times
+// any other call under the sanitizers and the fuzzer learns to reach one, so
+// at most one pairing call in `every` goes through as made (the first
+// always, so an input replayed alone reproduces); the others are sent with
+// a wrong token instead. `now` is the target's count of calls made.
+class PairingBudget {
+ public:
+  explicit PairingBudget(int64_t every) : every_(every) {}
+  // Whether the pairing call at `now` may go through with its token.
+  bool Allow(int64_t now) {
+    if (last_ >= 0 && now - last_ < every_) {
+      ++refused_;
+      return false;
+    }
+    last_ = now;
+    ++made_;
+    return true;
+  }
+  // "N pairing calls made with their token, M sent with a wrong token (at
+  // most one pairing every K calls)", for the target's line at exit.
+  std::string Summary(const char* calls) const {
+    return std::to_string(made_) + " pairing " + calls + " made with their token, " +
+           std::to_string(refused_) + " sent with a wrong token (at most one pairing every " +
+           std::to_string(every_) + " " + calls + ")";
+  }
+
+ private:
+  const int64_t every_;
+  int64_t last_ = -1;  // the call count at the last pairing let through
+  int64_t made_ = 0;
+  int64_t refused_ = 0;
+};
+
 class FuzzServer {
  public:
   // Loads every `city_every`-th demo city (and its cases): 3 for rpc_fuzz;

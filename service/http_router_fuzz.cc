@@ -98,7 +98,7 @@ class RouterFuzzer {
     // corpus had grown, and the rate fell from 500 to 110 executions a
     // second. So a POST to a route that pairs (/v1/pairs, /v1/rounds,
     // /v1/rounds/{id}/rematch) with a token that would let it goes through
-    // as made at most once every kPairingEvery executions; in between it
+    // as made at most once every 64 executions; in between it
     // is sent with a wrong token (the router answers 401, checked like any
     // error). The first always goes through, so an input replayed alone
     // reproduces.
@@ -106,13 +106,7 @@ class RouterFuzzer {
       auto auth = req.headers.find("authorization");
       if (auth != req.headers.end() && (auth->second == std::string("Bearer ") + kWriteToken ||
                                         auth->second == std::string("Bearer ") + kReadToken)) {
-        if (last_pairing_ >= 0 && executions_ - last_pairing_ < kPairingEvery) {
-          auth->second = "Bearer x";
-          ++pairings_refused_;
-        } else {
-          last_pairing_ = executions_;
-          ++pairings_;
-        }
+        if (!pairings_.Allow(executions_)) auth->second = "Bearer x";
       }
     }
 
@@ -150,11 +144,8 @@ class RouterFuzzer {
   // Drops the router, then stops the server (at exit), and says how many
   // pairing requests went through.
   void Stop() {
-    std::fprintf(stderr,
-                 "http_router_fuzz: %lld requests; %lld pairing requests made with their token, "
-                 "%lld sent with a wrong token (at most one pairing every %lld requests)\n",
-                 static_cast<long long>(executions_), static_cast<long long>(pairings_),
-                 static_cast<long long>(pairings_refused_), static_cast<long long>(kPairingEvery));
+    std::fprintf(stderr, "http_router_fuzz: %lld requests; %s\n",
+                 static_cast<long long>(executions_), pairings_.Summary("requests").c_str());
     router_.reset();
     server_.Stop();
   }
@@ -168,10 +159,7 @@ class RouterFuzzer {
   }
 
   static constexpr int kResetEvery = 2000;
-  static constexpr int64_t kPairingEvery = 64;
-  int64_t last_pairing_ = -1;  // executions_ at the last pairing let through
-  int64_t pairings_ = 0;          // pairing requests made with their token
-  int64_t pairings_refused_ = 0;  // and sent with a wrong token instead
+  PairingBudget pairings_{64};
   FuzzServer server_;
   std::unique_ptr<HttpRouter> router_;
   int64_t executions_ = 0;

@@ -75,18 +75,12 @@ class RpcFuzzer {
     // the fuzzer learns to reach one (the rate of a long run fell from 650
     // to under 200 calls a second as its corpus grew): a call of a method
     // that pairs, with a token that would let it, goes through as made at
-    // most once every kPairingEvery calls; in between it is sent with a
+    // most once every 32 calls; in between it is sent with a
     // wrong token (the server parses and refuses it). The first always goes
     // through, so an input replayed alone reproduces.
     if (Pairs(method.name()) &&
         (credentials == Credentials::kWrite || credentials == Credentials::kRead)) {
-      if (last_pairing_ >= 0 && calls_ - last_pairing_ < kPairingEvery) {
-        credentials = Credentials::kWrong;
-        ++pairings_refused_;
-      } else {
-        last_pairing_ = calls_;
-        ++pairings_;
-      }
+      if (!pairings_.Allow(calls_)) credentials = Credentials::kWrong;
     }
     if (calls_ > 0 && calls_ % ResetEvery() == 0) {
       stub_.reset();
@@ -108,11 +102,8 @@ class RpcFuzzer {
   // Closes the client side, then stops the server (at exit), and says how
   // many pairing calls went through.
   void Stop() {
-    std::fprintf(stderr,
-                 "rpc_fuzz: %lld calls; %lld pairing calls made with their token, %lld sent "
-                 "with a wrong token (at most one pairing every %lld calls)\n",
-                 static_cast<long long>(calls_), static_cast<long long>(pairings_),
-                 static_cast<long long>(pairings_refused_), static_cast<long long>(kPairingEvery));
+    std::fprintf(stderr, "rpc_fuzz: %lld calls; %s\n", static_cast<long long>(calls_),
+                 pairings_.Summary("calls").c_str());
     stub_.reset();
     channel_.reset();
     server_.Stop();
@@ -219,10 +210,7 @@ class RpcFuzzer {
     return method == "PairCities" || method == "CreateRound" ||
            method == "CreateRoundWithProgress" || method == "RematchRound";
   }
-  static constexpr int64_t kPairingEvery = 32;
-  int64_t last_pairing_ = -1;  // calls_ at the last pairing let through
-  int64_t pairings_ = 0;          // pairing calls made with their token
-  int64_t pairings_refused_ = 0;  // and sent with a wrong token instead
+  PairingBudget pairings_{32};
   static constexpr int kResetEvery = 2000;
   // PEERMATCH_FUZZ_RESET_EVERY overrides kResetEvery (to test the restarts).
   static int64_t ResetEvery() {
