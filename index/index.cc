@@ -66,6 +66,10 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), Better);
     }
   }
+  // True when `depth` pairs are kept; then worst() is the one a new pair
+  // must be Better than to enter.
+  bool full() const { return depth_ > 0 && heap_.size() >= depth_; }
+  const Scored& worst() const { return heap_.front(); }
   // The kept pairs, in no order.
   const std::vector<Scored>& items() const { return heap_; }
   // The kept pairs, best first (consumes the heap order).
@@ -88,6 +92,8 @@ struct Scratch {
   std::vector<uint32_t> boosted;
   TopK top;
   std::vector<uint32_t> forced;
+  std::vector<float> lower;  // the dense codes' lower bounds
+  std::vector<Scored> dense_top;
   // The dense product: the exact scanner's kernel on this thread alone
   // (concurrent queries run on their own threads; a shared pool would
   // serialize them).
@@ -118,6 +124,51 @@ bool DenseTopFromGraph(const AnnIndex& graph, const DenseRows& rows, const Index
   return true;
 }
 
+// The dense system's exact top `depth` among the kept rows (in `top`), and a
+// bound of every row's cosine in `upper` (n floats). With codes, upper[d] >=
+// row d's cosine, and exact cosines are taken only for the rows whose bound
+// reaches the depth-th best lower bound (the true top is among them:
+// index/internal/dense_codes.h); without codes, `upper` holds every row's
+// exact cosine and *exact is set. Returns the number of kept rows.
+size_t DenseTop(const internal::DenseCodes* codes, const DenseRows& rows, const float* q,
+                const std::vector<bool>& keep, size_t depth, DenseScanner* scanner,
+                std::vector<float>* lower, std::vector<float>* upper, TopK* top, bool* exact) {
+  const size_t n = rows.rows(), dim = rows.cols();
+  auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
+  // Scratch is grown only (as BoostTable's).
+  if (upper->size() < n) upper->resize(n);
+  size_t num_kept = 0;
+  top->Reset(depth);
+  if (codes == nullptr) {
+    // Small index: every row's cosine (the exact scan), the best `depth`
+    // kept ones.
+    scanner->ScoreAll({rows.data(), n, dim}, q, upper->data()).IgnoreError();
+    *exact = true;
+    for (uint32_t d = 0; d < n; ++d) {
+      if (!kept(d)) continue;
+      ++num_kept;
+      top->Offer((*upper)[d], d);
+    }
+    return num_kept;
+  }
+  *exact = false;
+  if (lower->size() < n) lower->resize(n);
+  codes->Bounds(q, lower->data(), upper->data());
+  for (uint32_t d = 0; d < n; ++d) {
+    if (!kept(d)) continue;
+    ++num_kept;
+    top->Offer((*lower)[d], d);
+  }
+  float cut = -std::numeric_limits<float>::infinity();
+  if (top->full()) cut = top->worst().score;
+  top->Reset(depth);
+  for (uint32_t d = 0; d < n; ++d) {
+    if (!kept(d) || (*upper)[d] < cut) continue;
+    top->Offer(scanner->Dot(rows.row(d), q, dim), d);
+  }
+  return num_kept;
+}
+
 // From this many cases on, the dense rows get 8-bit codes (a quarter of
 // the bytes to scan); below, the exact scan of every row is cheap enough.
 constexpr size_t kCodesFrom = 2048;
@@ -126,6 +177,13 @@ constexpr size_t kCodesFrom = 2048;
 // grpc bench's 10k topic corpus (60 words, ~35 postings per case per query)
 // ran 3x slower pruned; 20k synthetic Zipf cases ran 1.2-1.5x faster pruned.
 constexpr size_t kPrunedMaxPostingsPerCase = 16;
+// Without a graph, from this many query postings per case on Search adds up
+// every posting once (SearchAccumulated) instead of pruning (issue 16):
+// MaxScore's probes and its second walk over the lists cost more than one
+// plain pass once the lists cover the corpus a few times over (100,000
+// synthetic cases, about 7 postings per case per query: see README
+// "Uncached Match at scale").
+constexpr size_t kAccumulateFromPostingsPerCase = 2;
 
 internal::FusionParams Fusion(const ScoreWeights& weights, bool use_dense) {
   internal::FusionParams p;
@@ -196,6 +254,64 @@ void SetStandardized(const internal::FusionParams& p, float word, float gram, fl
   h->z_lexical = (word - p.word.mean) / p.word.sd;
   h->z_subword = (gram - p.gram.mean) / p.gram.sd;
   h->z_semantic = p.use_dense ? (dense - p.dense.mean) / p.dense.sd : 0.0f;
+}
+// Every case's exact word and gram scores (the fixed-point sums of every
+// posting of the query's terms, as floats) in scratch's word and gram.
+template <typename Postings>
+void LexicalScores(const Postings& words, const Postings& grams, const IndexQuery& query,
+                   size_t n, Scratch* scratch) {
+  scratch->word_fixed.assign(n, 0);
+  scratch->gram_fixed.assign(n, 0);
+  words.Accumulate(query.words, &scratch->word_fixed);
+  grams.Accumulate(query.grams, &scratch->gram_fixed);
+  scratch->word.resize(n);
+  scratch->gram.resize(n);
+  for (size_t d = 0; d < n; ++d) {
+    scratch->word[d] = internal::FromFixed(scratch->word_fixed[d]);
+    scratch->gram[d] = internal::FromFixed(scratch->gram_fixed[d]);
+  }
+}
+
+// The cases marked in `in_set`, in position order, into `candidates`, and
+// the candidate set's scores into `set`: the candidates' own (dense(d) a
+// case's cosine), or the hook's. False when the hook ends the search.
+template <typename Dense>
+bool CandidateSetOf(const std::vector<bool>& in_set, const std::vector<float>& word,
+                    const std::vector<float>& gram, Dense dense, const CandidateHook* hook,
+                    std::vector<uint32_t>* candidates, CandidateSet* set) {
+  candidates->clear();
+  for (uint32_t d = 0; d < in_set.size(); ++d) {
+    if (in_set[d]) candidates->push_back(d);
+  }
+  if (hook == nullptr) {
+    for (uint32_t d : *candidates) {
+      set->word.push_back(word[d]);
+      set->gram.push_back(gram[d]);
+      set->dense.push_back(dense(d));
+    }
+    return true;
+  }
+  std::vector<CandidateScores> own(candidates->size());
+  for (size_t i = 0; i < candidates->size(); ++i) {
+    const uint32_t d = (*candidates)[i];
+    own[i] = {d, word[d], gram[d], dense(d)};
+  }
+  return (*hook)(own, set);
+}
+
+// A hit from its case's exact scores.
+Hit MakeHit(const Scored& s, float word, float gram, float dense, float structure, float boost,
+            const internal::FusionParams& params, float best_word, float best_gram) {
+  Hit h;
+  h.doc = s.doc;
+  h.score = s.score;
+  h.lexical = best_word > 0 ? word / best_word : 0.0f;
+  h.subword = best_gram > 0 ? gram / best_gram : 0.0f;
+  h.semantic = dense;
+  h.structure = structure;
+  SetStandardized(params, word, gram, dense, &h);
+  h.boost = boost;
+  return h;
 }
 }  // namespace
 
@@ -408,19 +524,10 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   // Per-thread scratch space, reused across queries: no O(N) allocation per
   // query once a thread has served one.
   thread_local Scratch scratch;
-  std::vector<float>& word = scratch.word;
-  std::vector<float>& gram = scratch.gram;
+  const std::vector<float>& word = scratch.word;
+  const std::vector<float>& gram = scratch.gram;
   std::vector<float>& dense = scratch.dense;
-  scratch.word_fixed.assign(n, 0);
-  scratch.gram_fixed.assign(n, 0);
-  words_.Accumulate(query.words, &scratch.word_fixed);
-  grams_.Accumulate(query.grams, &scratch.gram_fixed);
-  word.resize(n);
-  gram.resize(n);
-  for (size_t d = 0; d < n; ++d) {
-    word[d] = internal::FromFixed(scratch.word_fixed[d]);
-    gram[d] = internal::FromFixed(scratch.gram_fixed[d]);
-  }
+  LexicalScores(words_, grams_, query, n, &scratch);
   dense.assign(n, 0.0f);
   const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
   const bool use_dense = query.dense.size() == dim && dim > 0;
@@ -437,7 +544,8 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
   TopK& top = scratch.top;
   size_t num_kept = 0;
-  for (const std::vector<float>* system : {&word, &gram, &dense}) {
+  const std::vector<float>* systems[] = {&word, &gram, &dense};
+  for (const std::vector<float>* system : systems) {
     if (system == &dense && !use_dense) break;
     top.Reset(depth);
     num_kept = 0;
@@ -449,26 +557,12 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
     for (const Scored& s : top.items()) in_set[s.doc] = true;
   }
   if (num_kept == 0) return hits;
-  std::vector<uint32_t>& candidates = scratch.candidates;
-  candidates.clear();
-  for (uint32_t d = 0; d < n; ++d) {
-    if (in_set[d]) candidates.push_back(d);
-  }
   internal::FusionParams params = Fusion(weights, use_dense);
   CandidateSet set;
-  if (hook == nullptr) {
-    for (const auto& [system, values] :
-         {std::pair{&word, &set.word}, {&gram, &set.gram}, {&dense, &set.dense}}) {
-      values->resize(candidates.size());
-      for (size_t i = 0; i < candidates.size(); ++i) (*values)[i] = (*system)[candidates[i]];
-    }
-  } else {
-    std::vector<CandidateScores> own(candidates.size());
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      const uint32_t d = candidates[i];
-      own[i] = {d, word[d], gram[d], dense[d]};
-    }
-    if (!(*hook)(own, &set)) return hits;
+  if (!CandidateSetOf(
+          in_set, word, gram, [&](uint32_t d) { return dense[d]; }, hook, &scratch.candidates,
+          &set)) {
+    return hits;
   }
   float best_word = 0, best_gram = 0;
   ApplyCandidateSet(set, &params, &best_word, &best_gram);
@@ -489,16 +583,8 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   }
   hits.reserve(top.items().size());
   for (const Scored& s : top.Sorted()) {
-    Hit h;
-    h.doc = s.doc;
-    h.score = s.score;
-    h.lexical = best_word > 0 ? word[s.doc] / best_word : 0.0f;
-    h.subword = best_gram > 0 ? gram[s.doc] / best_gram : 0.0f;
-    h.semantic = dense[s.doc];
-    h.structure = structure(s.doc);
-    SetStandardized(params, word[s.doc], gram[s.doc], dense[s.doc], &h);
-    h.boost = boost[s.doc];
-    hits.push_back(h);
+    hits.push_back(MakeHit(s, word[s.doc], gram[s.doc], dense[s.doc], structure(s.doc),
+                           boost[s.doc], params, best_word, best_gram));
   }
   return hits;
 }
@@ -513,7 +599,9 @@ bool Index::PrunesFor(const IndexQuery& query, const ScoreWeights& weights) cons
       if (term + 1 < postings->begin.size()) volume += postings->begin[term + 1] - postings->begin[term];
     }
   }
-  return Prunable(query, weights) && volume <= kPrunedMaxPostingsPerCase * docs_.size();
+  const size_t per_case =
+      graph_->Get() != nullptr ? kPrunedMaxPostingsPerCase : kAccumulateFromPostingsPerCase;
+  return Prunable(query, weights) && volume < per_case * docs_.size();
 }
 
 bool Index::Prunable(const IndexQuery& query, const ScoreWeights& weights) const {
@@ -533,8 +621,11 @@ std::vector<Hit> Index::Search(const IndexQuery& query, const StructuredQuery& s
                                size_t k, const CandidateHook* hook) const {
   const size_t n = docs_.size();
   if (n == 0 || k == 0) return {};
-  if (!PrunesFor(query, weights)) {
+  if (!Prunable(query, weights)) {
     return SearchExhaustive(query, structured, keep, weights, k, hook);
+  }
+  if (!PrunesFor(query, weights)) {
+    return SearchAccumulated(query, structured, keep, weights, k, hook);
   }
   return SearchPruned(query, structured, keep, weights, k, hook);
 }
@@ -547,7 +638,6 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
   if (!Prunable(query, weights)) {
     return SearchExhaustive(query, structured, keep, weights, k, hook);
   }
-  auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
 
   thread_local Scratch scratch;
   const Eigen::Index dim = static_cast<Eigen::Index>(dense_.cols());
@@ -566,7 +656,7 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     const std::vector<float>* all;  // every row's cosine, or null
   } dense_ctx{&dense_, &scratch.scanner, query.dense.data(), nullptr};
   std::vector<float>& upper = scratch.dense;
-  std::vector<float>& lower = scratch.gram;
+  std::vector<float>& lower = scratch.lower;
   float max_dense = 0;
   std::shared_ptr<const AnnIndex> graph;  // held for the whole search
   bool approximate = false;
@@ -583,44 +673,11 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     std::fill(upper.begin(), upper.begin() + n, floor);
     for (const Scored& s : top.items()) upper[s.doc] = s.score;
     approximate = true;
-  } else if (use_dense && codes_ == nullptr) {
-    // Small index: every row's cosine (the exact scan), the best `depth`
-    // kept ones. (Scratch is grown only, as BoostTable's.)
-    if (upper.size() < n) upper.resize(n);
-    scratch.scanner
-        .ScoreAll({dense_.data(), n, static_cast<size_t>(dim)}, query.dense.data(), upper.data())
-        .IgnoreError();
-    dense_ctx.all = &upper;
-    top.Reset(depth);
-    for (uint32_t d = 0; d < n; ++d) {
-      if (!kept(d)) continue;
-      ++num_kept;
-      top.Offer(upper[d], d);
-    }
   } else if (use_dense) {
-    // Bounds from the 8-bit codes; exact cosines only for the rows whose
-    // upper bound reaches the depth-th best lower bound (the true top is
-    // among them: index/internal/dense_codes.h).
-    if (upper.size() < n) upper.resize(n);
-    if (lower.size() < n) lower.resize(n);
-    codes_->Bounds(query.dense.data(), lower.data(), upper.data());
-    top.Reset(depth);
-    for (uint32_t d = 0; d < n; ++d) {
-      if (!kept(d)) continue;
-      ++num_kept;
-      top.Offer(lower[d], d);
-    }
-    float cut = -std::numeric_limits<float>::infinity();
-    if (top.items().size() >= depth) {
-      cut = std::numeric_limits<float>::infinity();
-      for (const Scored& s : top.items()) cut = std::min(cut, s.score);
-    }
-    top.Reset(depth);
-    for (uint32_t d = 0; d < n; ++d) {
-      if (!kept(d) || upper[d] < cut) continue;
-      top.Offer(scratch.scanner.Dot(dense_.row(d), query.dense.data(), static_cast<size_t>(dim)),
-                d);
-    }
+    bool exact = false;
+    num_kept = DenseTop(codes_.get(), dense_, query.dense.data(), keep, depth, &scratch.scanner,
+                        &lower, &upper, &top, &exact);
+    if (exact) dense_ctx.all = &upper;
   } else {
     top.Reset(0);
     num_kept = keep.empty() ? n : static_cast<size_t>(std::count(keep.begin(), keep.end(), true));
@@ -705,6 +762,115 @@ std::vector<Hit> Index::SearchPruned(const IndexQuery& query, const StructuredQu
     SetStandardized(params, w, g, h.semantic, &h);
     h.boost = boost[s.doc];
     hits.push_back(h);
+  }
+  return hits;
+}
+
+std::vector<Hit> Index::SearchAccumulated(const IndexQuery& query,
+                                          const StructuredQuery& structured,
+                                          const std::vector<bool>& keep,
+                                          const ScoreWeights& weights, size_t k,
+                                          const CandidateHook* hook) const {
+  const size_t n = docs_.size();
+  if (n == 0 || k == 0) return {};
+  if (!Prunable(query, weights)) {
+    return SearchExhaustive(query, structured, keep, weights, k, hook);
+  }
+  auto kept = [&](uint32_t d) { return keep.empty() || keep[d]; };
+  thread_local Scratch scratch;
+  const size_t dim = dense_.cols();
+  const bool use_dense = static_cast<size_t>(query.dense.size()) == dim && dim > 0;
+  const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
+  TopK& top = scratch.top;
+
+  // The dense system: its exact top `depth` and every row's bound (exact
+  // cosines without codes).
+  std::vector<float>& upper = scratch.dense;
+  std::vector<Scored>& dense_top = scratch.dense_top;
+  dense_top.clear();
+  bool dense_exact = false;
+  size_t num_kept = 0;
+  float max_dense = 0;
+  if (use_dense) {
+    num_kept = DenseTop(codes_.get(), dense_, query.dense.data(), keep, depth, &scratch.scanner,
+                        &scratch.lower, &upper, &top, &dense_exact);
+    dense_top = top.items();
+    for (size_t i = 0; i < dense_top.size(); ++i) {
+      max_dense = i == 0 ? dense_top[i].score : std::max(max_dense, dense_top[i].score);
+    }
+  } else {
+    for (uint32_t d = 0; d < n; ++d) num_kept += kept(d) ? 1 : 0;
+  }
+  if (num_kept == 0) return {};
+  auto cosine = [&](uint32_t d) {
+    if (!use_dense) return 0.0f;
+    return dense_exact ? upper[d] : scratch.scanner.Dot(dense_.row(d), query.dense.data(), dim);
+  };
+
+  // The word and gram systems: every posting of the query's terms added
+  // once (as SearchExhaustive: the same fixed-point sums).
+  LexicalScores(words_, grams_, query, n, &scratch);
+  const std::vector<float>& word = scratch.word;
+  const std::vector<float>& gram = scratch.gram;
+
+  // The candidate set: each system's top `depth` among the kept cases.
+  std::vector<bool>& in_set = scratch.in_set;
+  in_set.assign(n, false);
+  for (const std::vector<float>* system : {&word, &gram}) {
+    top.Reset(depth);
+    for (uint32_t d = 0; d < n; ++d) {
+      if (kept(d)) top.Offer((*system)[d], d);
+    }
+    for (const Scored& s : top.items()) in_set[s.doc] = true;
+  }
+  for (const Scored& s : dense_top) in_set[s.doc] = true;
+  internal::FusionParams params = Fusion(weights, use_dense);
+  CandidateSet set;
+  if (!CandidateSetOf(in_set, word, gram, cosine, hook, &scratch.candidates, &set)) return {};
+  float best_word = 0, best_gram = 0;
+  ApplyCandidateSet(set, &params, &best_word, &best_gram);
+
+  // Every kept case by the fused score, as SearchExhaustive ranks them; a
+  // case's exact cosine (and structure) is taken only when the fused score
+  // of its bounds could enter the top k (FusedScore is non-decreasing in
+  // each input, and cases are offered in position order, so a case whose
+  // bound is not Better than the k-th cannot be).
+  const bool use_structure = !structured.empty();
+  const float max_structure = use_structure ? 1.0f : 0.0f;
+  const BoostTable boost(*this, weights, &scratch.boost, &scratch.boosted);
+  top.Reset(k);
+  for (uint32_t d = 0; d < n; ++d) {
+    if (!kept(d)) continue;
+    const float w = word[d], g = gram[d];
+    const float dense_bound = use_dense ? std::min(upper[d], max_dense) : 0.0f;
+    // A case that no text system finds anything in is not a match.
+    if (w <= 0 && g <= 0 && dense_bound <= 0) continue;
+    float st = max_structure;
+    if (top.full()) {
+      if (!Better({internal::FusedScore(params, w, g, dense_bound, st, boost[d]), d},
+                  top.worst())) {
+        continue;
+      }
+      if (use_structure) {
+        st = StructureOverlap(structured, *docs_[d]);
+        if (!Better({internal::FusedScore(params, w, g, dense_bound, st, boost[d]), d},
+                    top.worst())) {
+          continue;
+        }
+      }
+    } else if (use_structure) {
+      st = StructureOverlap(structured, *docs_[d]);
+    }
+    const float dense = cosine(d);
+    if (w <= 0 && g <= 0 && dense <= 0) continue;
+    top.Offer(internal::FusedScore(params, w, g, dense, st, boost[d]), d);
+  }
+  std::vector<Hit> hits;
+  hits.reserve(top.items().size());
+  for (const Scored& s : top.Sorted()) {
+    hits.push_back(MakeHit(s, word[s.doc], gram[s.doc], cosine(s.doc),
+                           use_structure ? StructureOverlap(structured, *docs_[s.doc]) : 0.0f,
+                           boost[s.doc], params, best_word, best_gram));
   }
   return hits;
 }

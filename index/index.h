@@ -213,9 +213,10 @@ class Index {
   // (pruned_search_test compares them on random corpora, with and without
   // boosts). Word and gram scores are fixed-point sums (exact in any
   // order). Falls back to SearchExhaustive when a query count or weight is
-  // negative or a boost is not finite (the bounds assume neither), and when the query's postings
-  // cover the corpus several times over (then bounds prune nothing and one
-  // exhaustive pass is cheaper).
+  // negative or a boost is not finite (the bounds assume neither). When the
+  // query's postings cover the corpus a few times over (bounds then prune
+  // little), it takes SearchAccumulated instead: one pass over every
+  // posting, the same ranking.
   //
   // With `hook` (index/segmented_index.h), the candidate set's scores come
   // from the hook instead of this index's own union (see CandidateHook);
@@ -224,13 +225,23 @@ class Index {
                           const std::vector<bool>& keep, const ScoreWeights& weights,
                           size_t k, const CandidateHook* hook = nullptr) const;
   // True when Search would take the pruned path for this query (then a
-  // smaller k costs less; the exhaustive scan costs the same for any k).
+  // smaller k costs less; the accumulated pass costs about the same for any k).
   bool PrunesFor(const IndexQuery& query, const ScoreWeights& weights) const;
   // The same ranking, always by the pruned path (unless a count or weight
   // is not positive); Search chooses between it and SearchExhaustive.
   std::vector<Hit> SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
                                 const std::vector<bool>& keep, const ScoreWeights& weights,
                                 size_t k, const CandidateHook* hook = nullptr) const;
+  // The same ranking by adding up every posting of the query's terms once
+  // (each case's exact word and gram scores), with the dense system as the
+  // pruned path has it (the 8-bit codes' bounds, exact cosines only for the
+  // rows whose bound can reach the dense top or the fused top k). Search
+  // takes it, without a graph, when the query's postings cover the corpus
+  // a few times over (then MaxScore's probes cost more than they spare).
+  // Falls back to SearchExhaustive as SearchPruned does.
+  std::vector<Hit> SearchAccumulated(const IndexQuery& query, const StructuredQuery& structured,
+                                     const std::vector<bool>& keep, const ScoreWeights& weights,
+                                     size_t k, const CandidateHook* hook = nullptr) const;
   // The same ranking by scoring every kept case (the reference).
   std::vector<Hit> SearchExhaustive(const IndexQuery& query, const StructuredQuery& structured,
                                     const std::vector<bool>& keep, const ScoreWeights& weights,

@@ -1,5 +1,5 @@
-// Index::SearchPruned (and Search, which picks it or the exhaustive scan)
-// against Index::SearchExhaustive (every case scored)
+// Index::SearchPruned and Index::SearchAccumulated (and Search, which picks
+// one of them) against Index::SearchExhaustive (every case scored)
 // on random corpora and queries with fixed seeds: the same hits, bit for bit,
 // with and without per-case boosts (the learned fusion's, ScoreWeights::boosts).
 #include <algorithm>
@@ -161,6 +161,8 @@ int CheckPrunedEqualsExhaustive(uint32_t seed, int num_cases, int dim,
     const std::vector<Hit> exhaustive =
         corpus.index->SearchExhaustive(q, structured, keep, weights, k);
     ExpectSameHits(corpus.index->SearchPruned(q, structured, keep, weights, k), exhaustive, where);
+    ExpectSameHits(corpus.index->SearchAccumulated(q, structured, keep, weights, k), exhaustive,
+                   where + " accumulated");
     bool same = plain.size() == exhaustive.size();
     for (size_t i = 0; same && i < plain.size(); ++i) same = plain[i].doc == exhaustive[i].doc;
     changed += same ? 0 : 1;
@@ -210,22 +212,29 @@ TEST(PrunedSearch, EqualsExhaustiveWhenFewCasesScore) {
     ScoreWeights weights;
     // Boosts on the many cases found by meaning alone, too.
     if (trial % 3 == 0) weights.boosts = RandomBoosts(rng, 5000, 5, Boosts::kMixed);
-    ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, weights, 50),
-                   corpus.index->SearchExhaustive(q, {}, {}, weights, 50),
+    const std::vector<Hit> exhaustive = corpus.index->SearchExhaustive(q, {}, {}, weights, 50);
+    ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, weights, 50), exhaustive,
                    "rare trial " + std::to_string(trial));
+    ExpectSameHits(corpus.index->SearchAccumulated(q, {}, {}, weights, 50), exhaustive,
+                   "rare trial accumulated " + std::to_string(trial));
   }
 }
 
 TEST(PrunedSearch, SearchGivesTheExhaustiveRankingWhicheverPathItTakes) {
   std::mt19937 rng(6);
   const Corpus corpus = MakeCorpus(rng, 6000, 8);
+  int pruned = 0;
   for (int trial = 0; trial < 10; ++trial) {
-    // From a few rare terms (pruned) to many common ones (exhaustive).
+    // From a few rare terms (pruned) to many common ones (accumulated).
     const IndexQuery q = RandomQuery(rng, 8, 1 + trial * 3, 1 + trial * 20);
+    pruned += corpus.index->PrunesFor(q, ScoreWeights()) ? 1 : 0;
     ExpectSameHits(corpus.index->Search(q, {}, {}, ScoreWeights(), 40),
                    corpus.index->SearchExhaustive(q, {}, {}, ScoreWeights(), 40),
                    "either trial " + std::to_string(trial));
   }
+  // Both paths were taken.
+  EXPECT_GT(pruned, 0);
+  EXPECT_LT(pruned, 10);
 }
 
 TEST(PrunedSearch, NonPositiveCountsFallBackToTheExhaustiveRanking) {
@@ -235,6 +244,9 @@ TEST(PrunedSearch, NonPositiveCountsFallBackToTheExhaustiveRanking) {
   q.words[0].second = -1.0f;  // the bounds assume positive counts
   ExpectSameHits(corpus.index->SearchPruned(q, {}, {}, ScoreWeights(), 30),
                  corpus.index->SearchExhaustive(q, {}, {}, ScoreWeights(), 30), "negative");
+  ExpectSameHits(corpus.index->SearchAccumulated(q, {}, {}, ScoreWeights(), 30),
+                 corpus.index->SearchExhaustive(q, {}, {}, ScoreWeights(), 30),
+                 "negative accumulated");
 }
 
 }  // namespace
