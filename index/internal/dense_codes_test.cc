@@ -28,17 +28,35 @@ std::vector<float> UnitRows(std::mt19937& rng, size_t n, size_t d) {
   return rows;
 }
 
-void CheckBounds(size_t d) {
+// Rows and queries whose coordinates are all of one size (every code and
+// every 16-bit query value at its largest) or one spike: the error terms at
+// their worst.
+void AddExtremeRows(std::mt19937& rng, size_t d, std::vector<float>* rows) {
+  for (int r = 0; r < 40; ++r) {
+    const size_t spike = rng() % d;
+    for (size_t i = 0; i < d; ++i) {
+      const float sign = (rng() % 2 == 0) ? 1.0f : -1.0f;
+      rows->push_back(r % 2 == 0 ? sign / std::sqrt(static_cast<float>(d))
+                                 : (i == spike ? sign * 0.999f : sign * 0.001f));
+    }
+  }
+}
+
+void CheckBounds(size_t d, DenseCodes::Kernel kernel) {
   std::mt19937 rng(static_cast<uint32_t>(d));
-  const size_t n = 999;
-  const std::vector<float> rows = UnitRows(rng, n, d);
+  std::vector<float> rows = UnitRows(rng, 999, d);
+  AddExtremeRows(rng, d, &rows);
+  const size_t n = rows.size() / d;
   DenseCodes codes;
   codes.Build(rows.data(), n, d);
   DenseScanner scanner;
-  for (int trial = 0; trial < 10; ++trial) {
-    const std::vector<float> q = UnitRows(rng, 1, d);
+  std::vector<float> extreme;
+  AddExtremeRows(rng, d, &extreme);
+  for (int trial = 0; trial < 14; ++trial) {
+    std::vector<float> q = UnitRows(rng, 1, d);
+    if (trial >= 10) q.assign(extreme.begin() + trial * d, extreme.begin() + (trial + 1) * d);
     std::vector<float> lower(n), upper(n);
-    codes.Bounds(q.data(), lower.data(), upper.data());
+    codes.Bounds(q.data(), lower.data(), upper.data(), kernel);
     double width = 0;
     for (size_t r = 0; r < n; ++r) {
       const float exact = scanner.Dot(rows.data() + r * d, q.data(), d);
@@ -53,8 +71,23 @@ void CheckBounds(size_t d) {
 }
 
 TEST(DenseCodes, BoundsHoldForEveryRow) {
-  CheckBounds(256);  // the engine's width (the AVX2 kernel)
-  CheckBounds(36);   // not a multiple of 8: the portable kernel
+  for (auto kernel : {DenseCodes::Kernel::kAuto, DenseCodes::Kernel::kFloat}) {
+    CheckBounds(256, kernel);  // the engine's width (the integer or the AVX2 kernel)
+    CheckBounds(64, kernel);
+    CheckBounds(36, kernel);  // not a multiple of 8: the portable kernel
+  }
+}
+
+TEST(DenseCodes, TheIntegerKernelIsUsedWhereTheMachineHasIt) {
+  // On this project's machines (AVX-512BW) the integer kernel is the one
+  // BoundsHoldForEveryRow tested; say so when it is not.
+  DenseCodes codes;
+  std::vector<float> rows(256, 1.0f / 16);
+  codes.Build(rows.data(), 1, 256);
+  if (!codes.UsesIntegerKernel()) GTEST_SKIP() << "no AVX-512BW here: the float kernel only";
+  DenseCodes odd;
+  odd.Build(rows.data(), 7, 36);
+  EXPECT_FALSE(odd.UsesIntegerKernel());
 }
 
 }  // namespace
