@@ -235,9 +235,9 @@ class Index {
   // The same ranking by adding up every posting of the query's terms once
   // (each case's exact word and gram scores), with the dense system as the
   // pruned path has it (the 8-bit codes' bounds, exact cosines only for the
-  // rows whose bound can reach the dense top or the fused top k). Search
-  // takes it, without a graph, when the query's postings cover the corpus
-  // a few times over (then MaxScore's probes cost more than they spare).
+  // rows whose bound can reach the dense top or the fused top k; never the
+  // graph). Search takes it when the query's postings reach 2 per case
+  // (then MaxScore's probes cost more than they spare).
   // Falls back to SearchExhaustive as SearchPruned does.
   std::vector<Hit> SearchAccumulated(const IndexQuery& query, const StructuredQuery& structured,
                                      const std::vector<bool>& keep, const ScoreWeights& weights,
@@ -255,8 +255,10 @@ class Index {
   // graph's top were the true one); a case no word or gram list holds is
   // then ranked only if it is in that top. The ranking is
   // SearchExhaustive's whenever the graph's top is the exact top (recall
-  // against it is measured: README); SearchExhaustive never uses the graph.
-  // Until the graph is ready, Search is exact as above.
+  // against it is measured: README); SearchExhaustive and SearchAccumulated
+  // never use the graph, so a query Search sends to the accumulated pass
+  // (postings of 2 per case or more) is exact with or without one. Until the
+  // graph is ready, Search is exact as above.
   std::shared_ptr<const AnnIndex> graph() const { return graph_->Get(); }
   // Makes `graph` this index's graph: it must index dense_row(0..size()-1)
   // in that order (AnnIndex::size() == size()). Cancels a background build.
