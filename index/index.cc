@@ -297,6 +297,21 @@ bool CandidateSetOf(const std::vector<bool>& in_set, const std::vector<float>& w
   return (*hook)(own, set);
 }
 
+// Marks in `in_set` one system's top `depth` among the kept cases (as
+// TopK keeps them: ties by position); returns how many cases are kept.
+size_t MarkTop(const std::vector<float>& scores, const std::vector<bool>& keep, size_t depth,
+               TopK* top, std::vector<bool>* in_set) {
+  size_t num_kept = 0;
+  top->Reset(depth);
+  for (uint32_t d = 0; d < scores.size(); ++d) {
+    if (!keep.empty() && !keep[d]) continue;
+    ++num_kept;
+    top->Offer(scores[d], d);
+  }
+  for (const Scored& s : top->items()) (*in_set)[s.doc] = true;
+  return num_kept;
+}
+
 // A hit from its case's exact scores.
 Hit MakeHit(const Scored& s, float word, float gram, float dense, float structure, float boost,
             const internal::FusionParams& params, float best_word, float best_gram) {
@@ -541,19 +556,9 @@ std::vector<Hit> Index::SearchExhaustive(const IndexQuery& query,
   in_set.assign(n, false);
   const size_t depth = static_cast<size_t>(std::max(1, weights.depth));
   TopK& top = scratch.top;
-  size_t num_kept = 0;
-  const std::vector<float>* systems[] = {&word, &gram, &dense};
-  for (const std::vector<float>* system : systems) {
-    if (system == &dense && !use_dense) break;
-    top.Reset(depth);
-    num_kept = 0;
-    for (uint32_t d = 0; d < n; ++d) {
-      if (!kept(d)) continue;
-      ++num_kept;
-      top.Offer((*system)[d], d);
-    }
-    for (const Scored& s : top.items()) in_set[s.doc] = true;
-  }
+  MarkTop(word, keep, depth, &top, &in_set);
+  const size_t num_kept = MarkTop(gram, keep, depth, &top, &in_set);
+  if (use_dense) MarkTop(dense, keep, depth, &top, &in_set);
   if (num_kept == 0) return hits;
   internal::FusionParams params = Fusion(weights, use_dense);
   CandidateSet set;
@@ -812,13 +817,8 @@ std::vector<Hit> Index::SearchAccumulated(const IndexQuery& query,
   // The candidate set: each system's top `depth` among the kept cases.
   std::vector<bool>& in_set = scratch.in_set;
   in_set.assign(n, false);
-  for (const std::vector<float>* system : {&word, &gram}) {
-    top.Reset(depth);
-    for (uint32_t d = 0; d < n; ++d) {
-      if (kept(d)) top.Offer((*system)[d], d);
-    }
-    for (const Scored& s : top.items()) in_set[s.doc] = true;
-  }
+  MarkTop(word, keep, depth, &top, &in_set);
+  MarkTop(gram, keep, depth, &top, &in_set);
   for (const Scored& s : dense_top) in_set[s.doc] = true;
   internal::FusionParams params = Fusion(weights, use_dense);
   CandidateSet set;

@@ -228,7 +228,8 @@ class Index {
   // smaller k costs less; the accumulated pass costs about the same for any k).
   bool PrunesFor(const IndexQuery& query, const ScoreWeights& weights) const;
   // The same ranking, always by the pruned path (unless a count or weight
-  // is not positive); Search chooses between it and SearchExhaustive.
+  // is not positive); Search chooses between it, SearchAccumulated and
+  // SearchExhaustive.
   std::vector<Hit> SearchPruned(const IndexQuery& query, const StructuredQuery& structured,
                                 const std::vector<bool>& keep, const ScoreWeights& weights,
                                 size_t k, const CandidateHook* hook = nullptr) const;
