@@ -195,8 +195,37 @@ absl::StatusOr<Kept> KeepMask(const SegmentedIndex& index, const QueryFilters& f
                               const QuerySpec& spec, StopCheck* stop) {
   const uint32_t themes = Mask(f.themes);
   const uint32_t sdgs = Mask(f.sdgs);
-  std::vector<CityState> city_state = KeepCities(index, f, spec);
   Kept kept;
+  // No filter but the kind (the portal's usual Match): the view's mask of
+  // the kind's live cases, less the asking city's and the query case.
+  const SegmentedIndex::KindMask* of_kind =
+      f.themes.empty() && f.sdgs.empty() && f.regions.empty() && f.countries.empty() &&
+              f.exclude_countries.empty() && f.languages.empty() && f.year_min == 0 &&
+              f.year_max == 0 && f.exclude_city_ids.empty()
+          ? index.LiveOfKind(kind)
+          : nullptr;
+  if (of_kind != nullptr) {
+    kept.mask = of_kind->mask;
+    kept.cases = of_kind->cases;
+    kept.cities = of_kind->cities;
+    int asking = -1;
+    if (!spec.asking_city.empty() && (asking = index.CityPosition(spec.asking_city)) >= 0) {
+      for (uint32_t d : index.LiveCasesOfCity(static_cast<uint32_t>(asking))) {
+        if (kept.mask[d]) kept.mask[d] = false, --kept.cases;
+      }
+      if (of_kind->city_cases[asking] > 0) --kept.cities;
+    }
+    if (!spec.case_id.empty()) {
+      const int p = index.CasePosition(spec.case_id);
+      if (p >= 0 && kept.mask[p]) {
+        kept.mask[p] = false;
+        --kept.cases;
+        if (of_kind->city_cases[index.city_position(p)] == 1) --kept.cities;
+      }
+    }
+    return kept;
+  }
+  std::vector<CityState> city_state = KeepCities(index, f, spec);
   const uint32_t positions = index.num_positions();
   kept.mask.assign(positions, false);
   for (uint32_t d = 0; d < positions; ++d) {

@@ -216,7 +216,8 @@ class Index {
   // negative or a boost is not finite (the bounds assume neither). When the
   // query's postings cover the corpus a few times over (bounds then prune
   // little), it takes SearchAccumulated instead: one pass over every
-  // posting, the same ranking.
+  // posting, the same ranking; on an index of kApproximateFrom cases or
+  // more (approximate()), SearchApproximate instead, which is not exact.
   //
   // With `hook` (index/segmented_index.h), the candidate set's scores come
   // from the hook instead of this index's own union (see CandidateHook);
@@ -243,6 +244,35 @@ class Index {
   std::vector<Hit> SearchAccumulated(const IndexQuery& query, const StructuredQuery& structured,
                                      const std::vector<bool>& keep, const ScoreWeights& weights,
                                      size_t k, const CandidateHook* hook = nullptr) const;
+  // An approximate ranking for large indexes (issue 16; indexes of
+  // kApproximateFrom cases or more, 200,000 in index.cc, whose gram lists
+  // get a high tier at Build). The candidates are: the word system's best
+  // max(2 * depth, k) kept cases by their exact word scores (every word
+  // posting, added a block of cases at a time); the gram system's best as
+  // many by the sums of the high tiers alone (each list's largest
+  // sixteenth of weights, at least 512 postings); the dense system's top
+  // `depth` (the graph's among every case when the index has one, then
+  // filtered; else the codes' exact top among the kept cases); and every
+  // boosted kept case. Each candidate then gets its exact gram score (from
+  // its forward list: the same fixed-point sums the postings give) and its
+  // exact cosine; the candidate set, its moments and the fused top k are
+  // those of the candidates alone. The ranking is SearchExhaustive's
+  // whenever the candidates hold each system's true top `depth` and the
+  // true fused top k (approximate_search_test checks that bit for bit;
+  // recall against it is measured: README "A million cases"). Falls back to
+  // SearchAccumulated (exact) when the gram tiers reach fewer kept cases
+  // than it wants (a narrow filter), when a query term is given twice, and
+  // where SearchPruned falls back.
+  std::vector<Hit> SearchApproximate(const IndexQuery& query, const StructuredQuery& structured,
+                                     const std::vector<bool>& keep, const ScoreWeights& weights,
+                                     size_t k, const CandidateHook* hook = nullptr) const;
+  // Tests: indexes built from now on get the high tiers from `cases` cases
+  // on (0: the default, kApproximateFrom in index.cc). Not for use while
+  // another thread builds an index.
+  static void SetApproximateFromForTesting(size_t cases);
+  // True when the index has the high tiers SearchApproximate needs (then
+  // Search takes it for every query it does not prune).
+  bool approximate() const { return grams_.has_tier(); }
   // The same ranking by scoring every kept case (the reference).
   std::vector<Hit> SearchExhaustive(const IndexQuery& query, const StructuredQuery& structured,
                                     const std::vector<bool>& keep, const ScoreWeights& weights,
@@ -319,6 +349,16 @@ class Index {
     // The query's terms that have postings, in query order.
     std::vector<internal::QueryTerm> Terms(const SparseIds& query) const;
     size_t Bytes() const;
+    // The high tier (issue 16; SearchApproximate's candidates): for each
+    // term, the min(length, max(kTierMin, length / kTierDivisor)) postings
+    // of its list with the largest weights (ties by case position), in
+    // case order, as CSR by term id. Empty until BuildTier.
+    std::vector<uint32_t> tier_begin;
+    std::unique_ptr<uint32_t[]> tier_doc;
+    std::unique_ptr<float[]> tier_weight;
+    size_t tier_nnz = 0;
+    void BuildTier();
+    bool has_tier() const { return !tier_begin.empty(); }
   };
   Postings words_;
   Postings grams_;

@@ -144,6 +144,46 @@ size_t SegmentedIndex::MemoryBytes() const {
   return base_->MemoryBytes() + (delta_ != nullptr ? delta_->MemoryBytes() : 0);
 }
 
+const SegmentedIndex::KindMask* SegmentedIndex::LiveOfKind(v1::CaseKind kind) const {
+  const int k = static_cast<int>(kind);
+  if (k < 0 || k > 2) return nullptr;
+  absl::call_once(kind_once_[k], [this, kind] {
+    KindMask& m = kind_masks_[static_cast<int>(kind)];
+    const uint32_t n = num_positions();
+    m.mask.assign(n, false);
+    m.city_cases.assign(cities().size(), 0);
+    for (uint32_t d = 0; d < n; ++d) {
+      if (!live(d)) continue;
+      if (kind != v1::CASE_KIND_UNSPECIFIED && attributes(d).kind != kind) continue;
+      m.mask[d] = true;
+      ++m.cases;
+      if (m.city_cases[city_position(d)]++ == 0) ++m.cities;
+    }
+  });
+  return &kind_masks_[k];
+}
+
+absl::Span<const uint32_t> SegmentedIndex::LiveCasesOfCity(uint32_t c) const {
+  absl::call_once(city_cases_once_, [this] {
+    const uint32_t n = num_positions();
+    city_cases_begin_.assign(cities().size() + 1, 0);
+    for (uint32_t d = 0; d < n; ++d) {
+      if (live(d)) ++city_cases_begin_[city_position(d) + 1];
+    }
+    for (size_t i = 1; i < city_cases_begin_.size(); ++i) {
+      city_cases_begin_[i] += city_cases_begin_[i - 1];
+    }
+    city_cases_.resize(city_cases_begin_.back());
+    std::vector<uint32_t> next(city_cases_begin_.begin(), city_cases_begin_.end() - 1);
+    for (uint32_t d = 0; d < n; ++d) {
+      if (live(d)) city_cases_[next[city_position(d)]++] = d;
+    }
+  });
+  if (c + 1 >= city_cases_begin_.size()) return {};
+  return absl::MakeConstSpan(city_cases_.data() + city_cases_begin_[c],
+                             city_cases_begin_[c + 1] - city_cases_begin_[c]);
+}
+
 const std::vector<uint32_t>& SegmentedIndex::DeltaAfter() const {
   absl::call_once(delta_after_once_, [this] {
     delta_after_.resize(delta_size_);
