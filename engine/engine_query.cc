@@ -198,12 +198,18 @@ absl::StatusOr<Kept> KeepMask(const SegmentedIndex& index, const QueryFilters& f
   Kept kept;
   // No filter but the kind (the portal's usual Match): the view's mask of
   // the kind's live cases, less the asking city's and the query case.
-  const SegmentedIndex::KindMask* of_kind =
-      f.themes.empty() && f.sdgs.empty() && f.regions.empty() && f.countries.empty() &&
-              f.exclude_countries.empty() && f.languages.empty() && f.year_min == 0 &&
-              f.year_max == 0 && f.exclude_city_ids.empty()
-          ? index.LiveOfKind(kind)
-          : nullptr;
+  const bool kind_only = f.themes.empty() && f.sdgs.empty() && f.regions.empty() &&
+                         f.countries.empty() && f.exclude_countries.empty() &&
+                         f.languages.empty() && f.year_min == 0 && f.year_max == 0 &&
+                         f.exclude_city_ids.empty();
+  if (kind_only) {
+    // The deadline is checked here as at the start of the scan below (the
+    // view's first such query computes the mask: a scan of every case).
+    absl::Status s = stop->Check(
+        absl::StrCat("while filtering the cases (0 of ", index.num_positions(), ")"));
+    if (!s.ok()) return s;
+  }
+  const SegmentedIndex::KindMask* of_kind = kind_only ? index.LiveOfKind(kind) : nullptr;
   if (of_kind != nullptr) {
     kept.mask = of_kind->mask;
     kept.cases = of_kind->cases;

@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "index/index.h"
+#include "index/segmented_index.h"
 #include "index/testing/random_cases.h"
 
 namespace peermatch {
@@ -139,6 +140,57 @@ TEST(ApproximateSearch, ANarrowFilterGivesTheExactRanking) {
                    index->SearchExhaustive(q, {}, keep, ScoreWeights(), 20),
                    "narrow trial " + std::to_string(trial));
   }
+}
+
+// A segmented index whose base and delta both take the approximate pass
+// (index/segmented_index.h: the candidate set across both through the
+// hook), with tombstones: with fewer than 100 live cases the candidates hold
+// every scoring case, so the ranking is one index's exhaustive one, bit for
+// bit.
+TEST(ApproximateSearch, SegmentsRankAsOneExhaustiveIndex) {
+  testing::Generator gen(11, 16);
+  testing::Corpus base_cases;
+  for (uint32_t d = 0; d < 60; ++d) base_cases[CaseId(d * 2)] = gen.MakeCase(CaseId(d * 2));
+  testing::Corpus live = base_cases;
+  uint32_t next_id = 120;
+  testing::RandomWrites(gen, 30, &next_id, &live);
+  Index::SetApproximateFromForTesting(1);
+  SegmentedIndex::Parts parts;
+  parts.base = testing::BuildIndex(base_cases, testing::Cities(), 16);
+  testing::Corpus delta;
+  for (const auto& [id, c] : live) {
+    auto it = base_cases.find(id);
+    if (it == base_cases.end() || it->second.entry != c.entry) delta.emplace(id, c);
+  }
+  for (const auto& [id, c] : base_cases) {
+    auto it = live.find(id);
+    if (it == live.end() || it->second.entry != c.entry) {
+      parts.tombstones.push_back(static_cast<uint32_t>(parts.base->CasePosition(id)));
+    }
+  }
+  parts.delta = testing::BuildIndex(delta, {}, 16);
+  parts.cities = CityTable::Make(testing::Cities());
+  const auto seg = SegmentedIndex::Make(std::move(parts));
+  Index::SetApproximateFromForTesting(0);
+  const auto one = testing::BuildIndex(live, testing::Cities(), 16);
+  ASSERT_TRUE(seg->base()->approximate());
+  ASSERT_TRUE(seg->delta()->approximate());
+  ASSERT_FALSE(one->approximate());
+  ASSERT_LT(live.size(), 100u);
+  ASSERT_FALSE(seg->tombstones().empty());
+  int approximate = 0;
+  for (int trial = 0; trial < 30; ++trial) {
+    const IndexQuery q = gen.Query(8 + trial % 8, 60 + trial);
+    approximate += seg->base()->PrunesFor(q, ScoreWeights()) ? 0 : 1;
+    StructuredQuery structured;
+    if (trial % 3 == 1) structured.themes = 1u << (trial % 7);
+    const size_t k = trial % 2 == 0 ? 10 : 50;
+    const std::string where = "trial " + std::to_string(trial);
+    testing::ExpectSameHits(*seg, seg->Search(q, structured, {}, ScoreWeights(), k), *one,
+                            one->SearchExhaustive(q, structured, {}, ScoreWeights(), k), where);
+  }
+  // The base took the approximate pass (not the pruned one) for most queries.
+  EXPECT_GT(approximate, 15);
 }
 
 // Below the size, an index has no tiers and Search stays exact.

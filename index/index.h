@@ -287,9 +287,11 @@ class Index {
   // then ranked only if it is in that top. The ranking is
   // SearchExhaustive's whenever the graph's top is the exact top (recall
   // against it is measured: README); SearchExhaustive and SearchAccumulated
-  // never use the graph, so a query Search sends to the accumulated pass
-  // (postings of 2 per case or more) is exact with or without one. Until the
-  // graph is ready, Search is exact as above.
+  // never use the graph, so below kApproximateFrom cases a query Search
+  // sends to the accumulated pass (postings of 2 per case or more) is exact
+  // with or without one; from that size on such a query takes
+  // SearchApproximate, which takes its dense top from the graph too. Until
+  // the graph is ready, SearchPruned is exact as above.
   std::shared_ptr<const AnnIndex> graph() const { return graph_->Get(); }
   // Makes `graph` this index's graph: it must index dense_row(0..size()-1)
   // in that order (AnnIndex::size() == size()). Cancels a background build.
