@@ -155,22 +155,8 @@ TEST(ApproximateSearch, SegmentsRankAsOneExhaustiveIndex) {
   uint32_t next_id = 120;
   testing::RandomWrites(gen, 30, &next_id, &live);
   Index::SetApproximateFromForTesting(1);
-  SegmentedIndex::Parts parts;
-  parts.base = testing::BuildIndex(base_cases, testing::Cities(), 16);
-  testing::Corpus delta;
-  for (const auto& [id, c] : live) {
-    auto it = base_cases.find(id);
-    if (it == base_cases.end() || it->second.entry != c.entry) delta.emplace(id, c);
-  }
-  for (const auto& [id, c] : base_cases) {
-    auto it = live.find(id);
-    if (it == live.end() || it->second.entry != c.entry) {
-      parts.tombstones.push_back(static_cast<uint32_t>(parts.base->CasePosition(id)));
-    }
-  }
-  parts.delta = testing::BuildIndex(delta, {}, 16);
-  parts.cities = CityTable::Make(testing::Cities());
-  const auto seg = SegmentedIndex::Make(std::move(parts));
+  const auto seg = testing::Segmented(
+      base_cases, testing::BuildIndex(base_cases, testing::Cities(), 16), live, 16);
   Index::SetApproximateFromForTesting(0);
   const auto one = testing::BuildIndex(live, testing::Cities(), 16);
   ASSERT_TRUE(seg->base()->approximate());

@@ -162,6 +162,31 @@ inline void RandomWrites(Generator& gen, int n, uint32_t* next_id, Corpus* live)
   *next_id += n;
 }
 
+// A base built over `base`, then the changes of `live` against it: the
+// delta holds every live case that is not the base's, the tombstones every
+// base case that is not live any more (deleted or replaced).
+inline std::shared_ptr<const SegmentedIndex> Segmented(const Corpus& base_cases,
+                                                std::shared_ptr<const Index> base,
+                                                const Corpus& live, int dim,
+                                                const SegmentedIndex* previous = nullptr) {
+  SegmentedIndex::Parts parts;
+  parts.base = std::move(base);
+  Corpus delta;
+  for (const auto& [id, c] : live) {
+    auto it = base_cases.find(id);
+    if (it == base_cases.end() || it->second.entry != c.entry) delta.emplace(id, c);
+  }
+  for (const auto& [id, c] : base_cases) {
+    auto it = live.find(id);
+    if (it == live.end() || it->second.entry != c.entry) {
+      parts.tombstones.push_back(static_cast<uint32_t>(parts.base->CasePosition(id)));
+    }
+  }
+  parts.delta = BuildIndex(delta, {}, dim);
+  parts.cities = CityTable::Make(Cities());
+  return SegmentedIndex::Make(std::move(parts), previous);
+}
+
 }  // namespace peermatch::testing
 
 #endif  // PEERMATCH_INDEX_TESTING_RANDOM_CASES_H_
