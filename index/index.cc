@@ -1,10 +1,10 @@
 #include "index/index.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bitset>
 #include <cmath>
 #include <cstring>
-#include <atomic>
 #include <limits>
 #include <thread>
 
@@ -95,11 +95,11 @@ struct Scratch {
   std::vector<uint32_t> forced;
   std::vector<float> lower;  // the dense codes' lower bounds
   std::vector<Scored> dense_top;
-  // SearchApproximate's: the tiers' partial sums (n floats, all zero
-  // outside a query), the cases they touched, the candidates, and the
-  // query's counts by term id (all zero outside a query).
+  // SearchApproximate's: one block of partial sums (kSumBlock floats, all
+  // zero outside a query), the candidates, and the query's counts and bits
+  // by term id (all zero outside a query).
   std::vector<float> partial;
-  std::vector<uint32_t> touched, approx;
+  std::vector<uint32_t> approx;
   std::vector<float> word_count, gram_count;
   std::vector<uint64_t> word_bits, gram_bits;
   std::vector<float> approx_word, approx_gram, approx_dense;  // by candidate
@@ -193,11 +193,12 @@ constexpr size_t kCodesFrom = 2048;
 constexpr size_t kAccumulateFromPostingsPerCase = 2;
 
 // SearchApproximate (issue 16). From kApproximateFrom cases on, Build gives
-// each term's list a high tier: its max(kTierMin, length / kTierDivisor)
+// each gram list a high tier: its max(kTierMin, length / kTierDivisor)
 // postings of largest weight. Each text system's candidates are its best
-// kApproxCandidatesPerDepth * depth cases (or k, when larger) by the
-// tiers' partial sums. README "A million cases" has the recall and the
-// times these were set from.
+// kApproxCandidatesPerDepth * depth cases (or k, when larger): the word
+// system's by its sums over every posting, the gram system's by the tiers'
+// sums. README "A million cases" has the recall and the times these were
+// set from.
 constexpr size_t kApproximateFrom = 200000;
 std::atomic<size_t> approximate_from{kApproximateFrom};
 constexpr uint32_t kTierDivisor = 16;
@@ -1002,6 +1003,11 @@ std::vector<Hit> Index::SearchApproximate(const IndexQuery& query,
     // top is full (sums of postings are >= 0 here: Prunable), then the
     // worst kept one's (a tie does not enter: cases come in position order).
     float cut = 0;
+    auto offer = [&](const float* sums, uint32_t d) {
+      if (sums[d] <= cut || !kept(d)) return;
+      top.Offer(sums[d], d);
+      if (top.full()) cut = std::max(0.0f, top.worst().score);
+    };
     for (uint32_t from = 0; from < n && !lists.empty(); from += kSumBlock) {
       const uint32_t to = static_cast<uint32_t>(std::min<size_t>(n, from + kSumBlock));
       float* sums = partial.data() - from;
@@ -1021,17 +1027,9 @@ std::vector<Hit> Index::SearchApproximate(const IndexQuery& query,
         uint32_t cut_bits;
         std::memcpy(&cut_bits, &cut, sizeof cut_bits);
         if (most <= cut_bits) continue;
-        for (uint32_t i = d; i < d + 16; ++i) {
-          if (sums[i] <= cut || !kept(i)) continue;
-          top.Offer(sums[i], i);
-          if (top.full()) cut = std::max(0.0f, top.worst().score);
-        }
+        for (uint32_t i = d; i < d + 16; ++i) offer(sums, i);
       }
-      for (; d < to; ++d) {
-        if (sums[d] <= cut || !kept(d)) continue;
-        top.Offer(sums[d], d);
-        if (top.full()) cut = std::max(0.0f, top.worst().score);
-      }
+      for (; d < to; ++d) offer(sums, d);
       std::fill(partial.begin(), partial.begin() + (to - from), 0.0f);
     }
     // A narrow filter (fewer kept cases in the tiers than wanted: the top
@@ -1090,7 +1088,7 @@ std::vector<Hit> Index::SearchApproximate(const IndexQuery& query,
         twice = twice || (*counts)[term] != 0;
         (*counts)[term] = count;
         (*bits)[term >> 6] |= uint64_t{1} << (term & 63);
-      } else {
+      } else {  // (a word of bits holds only query terms: all are cleared)
         (*counts)[term] = 0;
         (*bits)[term >> 6] = 0;
       }
